@@ -1,0 +1,12 @@
+//! depwatch: a dependency and supply-chain advisory monitor for Rust and Python projects.
+//!
+//! Data flows one way: advisory sources -> advisory database -> matcher -> report -> renderers.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod advisory;
+pub mod ecosystem;
+pub mod manifests;
+pub mod render;
+pub mod report;
+pub mod severity;

@@ -1,0 +1,1 @@
+//! TODO(helper): trusted workspace resolution through cargo metadata.

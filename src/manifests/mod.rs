@@ -1,0 +1,330 @@
+//! Manifests and lockfiles: one module file per format, each turning a file into a list of
+//! [`Dependency`] values. A parser knows versions and names, never advisories.
+//!
+//! Formats: `Cargo.lock` (v1-v4), `Cargo.toml`, `requirements*.txt` / constraints files,
+//! `pyproject.toml` (PEP 621, PEP 735, Poetry), `poetry.lock`, `uv.lock`, `Pipfile.lock`,
+//! `pylock.toml` (PEP 751).
+
+pub mod cargo_lock;
+pub mod cargo_toml;
+pub mod cargo_workspace;
+mod graph;
+pub mod pipfile_lock;
+pub mod poetry_lock;
+pub mod pylock;
+pub mod pyproject;
+pub mod requirements_txt;
+pub mod uv_lock;
+
+pub use graph::shortest_paths;
+
+use crate::ecosystem::{Ecosystem, Version, VersionSet};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The formats depwatch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ManifestKind {
+    /// `Cargo.lock`.
+    CargoLock,
+    /// `Cargo.toml`.
+    CargoToml,
+    /// `requirements*.txt`, `constraints*.txt`.
+    RequirementsTxt,
+    /// `pyproject.toml`.
+    Pyproject,
+    /// `poetry.lock`.
+    PoetryLock,
+    /// `uv.lock`.
+    UvLock,
+    /// `Pipfile.lock`.
+    PipfileLock,
+    /// `pylock.toml`, `pylock.*.toml`.
+    Pylock,
+}
+
+impl ManifestKind {
+    /// True for lockfiles (their versions are resolved).
+    pub fn is_lockfile(self) -> bool {
+        matches!(
+            self,
+            Self::CargoLock | Self::PoetryLock | Self::UvLock | Self::PipfileLock | Self::Pylock
+        )
+    }
+
+    /// The ecosystem of the format.
+    pub fn ecosystem(self) -> Ecosystem {
+        match self {
+            Self::CargoLock | Self::CargoToml => Ecosystem::CratesIo,
+            _ => Ecosystem::PyPI,
+        }
+    }
+
+    /// Recognise a manifest by file name.
+    pub fn detect(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?;
+        let lower = name.to_ascii_lowercase();
+        Some(match name {
+            "Cargo.lock" => Self::CargoLock,
+            "Cargo.toml" => Self::CargoToml,
+            "pyproject.toml" => Self::Pyproject,
+            "poetry.lock" => Self::PoetryLock,
+            "uv.lock" => Self::UvLock,
+            "Pipfile.lock" => Self::PipfileLock,
+            _ if lower == "pylock.toml"
+                || (lower.starts_with("pylock.") && lower.ends_with(".toml")) =>
+            {
+                Self::Pylock
+            }
+            _ if lower.ends_with(".txt")
+                && (lower.starts_with("requirements") || lower.starts_with("constraints")) =>
+            {
+                Self::RequirementsTxt
+            }
+            _ if lower.ends_with(".in") && lower.starts_with("requirements") => {
+                Self::RequirementsTxt
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// What a dependency declaration says about its version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Requirement {
+    /// One exact version: a lockfile entry or an `==` / `===` pin.
+    Pinned {
+        /// The parsed version.
+        version: Version,
+        /// The version as written.
+        text: String,
+    },
+    /// A range a resolver may pick from (`>=1.39.0`, `^1.2`).
+    Range {
+        /// The requirement as written (`>=1.39.0`).
+        text: String,
+        /// The versions it admits.
+        set: VersionSet,
+    },
+    /// Not a registry package (path, git, URL, editable, virtual) or a version we cannot
+    /// read: reported as not checked, never as safe.
+    NotChecked {
+        /// Why it was not checked.
+        reason: String,
+    },
+}
+
+/// One declared or locked dependency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependency {
+    /// The package's ecosystem.
+    pub ecosystem: Ecosystem,
+    /// The name as written in the file.
+    pub name: String,
+    /// The version or range.
+    pub requirement: Requirement,
+    /// The file that declares it (an included `-r` file, not always the one scanned).
+    pub file: PathBuf,
+    /// 1-based line of the declaration in `file` (0 when unknown).
+    pub line: usize,
+    /// Dependency path from a root, where the file carries the graph: `Some([])` for a
+    /// direct dependency, `Some(["tokio", "h2"])` for one reached via tokio -> h2 (the
+    /// package itself excluded); `None` when the format has no graph.
+    pub via: Option<Vec<String>>,
+    /// Dependency kind or group where known (`dev`, `build`, an extra, a PEP 735 group).
+    pub scope: Option<String>,
+    /// The workspace member it enters through (Cargo workspaces, `--trusted-workspace`).
+    pub member: Option<String>,
+    /// Environment markers as written (`python_version < "3.9"`), if any.
+    pub markers: Option<String>,
+}
+
+impl Dependency {
+    /// A dependency of `kind`'s ecosystem with no graph information.
+    pub fn new(
+        ecosystem: Ecosystem,
+        name: impl Into<String>,
+        requirement: Requirement,
+        file: &Path,
+        line: usize,
+    ) -> Self {
+        Self {
+            ecosystem,
+            name: name.into(),
+            requirement,
+            file: file.to_path_buf(),
+            line,
+            via: None,
+            scope: None,
+            member: None,
+            markers: None,
+        }
+    }
+}
+
+/// A parsed manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// The file that was scanned.
+    pub path: PathBuf,
+    /// Its format.
+    pub kind: ManifestKind,
+    /// Every dependency found (lockfiles: every locked package).
+    pub dependencies: Vec<Dependency>,
+    /// Problems that did not stop the parse (an unreadable line, a skipped entry), each
+    /// naming file and line.
+    pub warnings: Vec<String>,
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid for its format.
+    #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ManifestError {
+    /// A parse error at `path:line`.
+    pub fn parse(path: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
+        Self::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// Largest manifest depwatch reads (real lockfiles are a few MB).
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Read a manifest as UTF-8 text, with a clear error for binary or oversized files.
+pub fn read_text(path: &Path) -> Result<String, ManifestError> {
+    let io = |source| ManifestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_MANIFEST_BYTES {
+        return Err(ManifestError::parse(
+            path,
+            None,
+            format!("file is {} bytes, larger than the {MAX_MANIFEST_BYTES}-byte limit", meta.len()),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        ManifestError::parse(path, Some(line), "file is not valid UTF-8")
+    })
+}
+
+/// 1-based line of a byte offset in `text`.
+pub fn line_of_offset(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Options for parsing.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Resolve Cargo workspaces through `cargo metadata` (runs the repository's cargo
+    /// configuration: only for trusted checkouts).
+    pub trusted_workspace: bool,
+}
+
+/// Parse one manifest of a known kind.
+pub fn parse(path: &Path, kind: ManifestKind, opts: &ParseOptions) -> Result<Manifest, ManifestError> {
+    match kind {
+        ManifestKind::CargoLock => cargo_lock::parse(path, opts),
+        ManifestKind::CargoToml => cargo_toml::parse(path),
+        ManifestKind::RequirementsTxt => requirements_txt::parse(path),
+        ManifestKind::Pyproject => pyproject::parse(path),
+        ManifestKind::PoetryLock => poetry_lock::parse(path),
+        ManifestKind::UvLock => uv_lock::parse(path),
+        ManifestKind::PipfileLock => pipfile_lock::parse(path),
+        ManifestKind::Pylock => pylock::parse(path),
+    }
+}
+
+/// Directories never descended into when discovering manifests.
+const SKIP_DIRS: &[&str] = &[
+    ".git", ".hg", ".svn", "target", "node_modules", ".venv", "venv", "env", ".env", ".tox",
+    ".nox", "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages", ".direnv",
+];
+
+fn is_virtualenv(dir: &Path) -> bool {
+    dir.join("pyvenv.cfg").is_file()
+}
+
+/// Find manifests under `root` (a file is returned as is when it is a known format).
+///
+/// Where a lockfile sits next to the manifest it locks (`Cargo.lock` + `Cargo.toml`,
+/// `poetry.lock` / `uv.lock` / `pylock.toml` + `pyproject.toml`), only the lockfile is
+/// returned: its resolved versions are the findings and the manifest's ranges would report the
+/// same packages twice.
+pub fn discover(root: &Path) -> Result<Vec<(PathBuf, ManifestKind)>, ManifestError> {
+    let mut found = Vec::new();
+    if root.is_file() {
+        return match ManifestKind::detect(root) {
+            Some(k) => Ok(vec![(root.to_path_buf(), k)]),
+            None => Err(ManifestError::parse(
+                root,
+                None,
+                "not a recognised manifest (Cargo.lock, Cargo.toml, requirements*.txt, \
+                 pyproject.toml, poetry.lock, uv.lock, Pipfile.lock, pylock.toml)",
+            )),
+        };
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| ManifestError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut here = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if !SKIP_DIRS.contains(&name.as_ref()) && !is_virtualenv(&path) {
+                    stack.push(path);
+                }
+            } else if ft.is_file()
+                && let Some(kind) = ManifestKind::detect(&path)
+            {
+                here.push((path, kind));
+            }
+        }
+        let has = |k: ManifestKind| here.iter().any(|(_, kk)| *kk == k);
+        let python_lock = has(ManifestKind::PoetryLock) || has(ManifestKind::UvLock) || has(ManifestKind::Pylock);
+        let cargo_lock = has(ManifestKind::CargoLock);
+        here.retain(|(_, k)| match k {
+            ManifestKind::CargoToml => !cargo_lock,
+            ManifestKind::Pyproject => !python_lock,
+            _ => true,
+        });
+        found.extend(here);
+    }
+    found.sort();
+    Ok(found)
+}

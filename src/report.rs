@@ -1,0 +1,283 @@
+//! The report: the one value every output format renders.
+//!
+//! The matcher builds it; renderers only read it. All lists are sorted so that the same
+//! inputs give byte-identical output.
+
+use crate::advisory::AdvisoryKind;
+use crate::ecosystem::Ecosystem;
+use crate::severity::Level;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Version of the JSON report schema (bumped on incompatible changes).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The result of a scan.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// Report schema version.
+    pub schema_version: u32,
+    /// The tool that made it.
+    pub tool: Tool,
+    /// Advisory sources read, with counts.
+    pub sources: Vec<SourceSummary>,
+    /// Manifests scanned (or that failed to parse).
+    pub manifests: Vec<ManifestSummary>,
+    /// Vulnerabilities in pinned or locked versions: one per (dependency, vulnerability).
+    pub findings: Vec<Finding>,
+    /// Informational advisories (unmaintained, unsound, notice) on pinned or locked versions.
+    pub warnings: Vec<Finding>,
+    /// Unpinned requirements whose allowed range includes affected versions.
+    pub risks: Vec<RangeRisk>,
+    /// Dependencies that could not be checked (path, git, URL, virtual...).
+    pub not_checked: Vec<NotChecked>,
+    /// Findings hidden by an ignore that is still in force.
+    pub ignored: Vec<IgnoredFinding>,
+    /// Records that could not be loaded (file and id), counted and skipped.
+    pub load_errors: Vec<LoadError>,
+    /// Totals.
+    pub summary: Summary,
+}
+
+/// Tool name and version.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tool {
+    /// `depwatch`.
+    pub name: String,
+    /// Crate version.
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Self {
+            name: "depwatch".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// One advisory source as loaded.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceSummary {
+    /// `KIND:LOCATION` as given.
+    pub source: String,
+    /// Records loaded.
+    pub advisories: usize,
+    /// Records skipped because they were broken.
+    pub skipped: usize,
+}
+
+/// One manifest as scanned.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ManifestSummary {
+    /// Path as given or discovered.
+    pub path: PathBuf,
+    /// Format.
+    pub kind: crate::manifests::ManifestKind,
+    /// Dependencies read from it.
+    pub dependencies: usize,
+    /// The parse error, when the file could not be read (the others are still scanned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Non-fatal problems, each with file and line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Package coordinates of a finding.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PackageRef {
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Name as written in the manifest.
+    pub name: String,
+    /// Version (pinned or locked).
+    pub version: String,
+}
+
+/// Where a dependency is declared.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// The declaring file.
+    pub file: PathBuf,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+}
+
+/// How to get rid of a finding.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fix {
+    /// The smallest version that leaves every advisory on the package behind.
+    Upgrade {
+        /// Version to upgrade to.
+        to: String,
+    },
+    /// Fixed versions exist, but every one of them is hit by another advisory on the package.
+    NoSafeVersion,
+    /// No fixed version is known.
+    NoFix,
+}
+
+/// One vulnerability (or informational advisory) in one dependency. Records that are
+/// aliases of each other across sources are one finding.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    /// The display id (RUSTSEC > GHSA > CVE for crates; PYSEC > GHSA > CVE for PyPI).
+    pub id: String,
+    /// Every id of the vulnerability, sorted (includes `id`).
+    pub ids: Vec<String>,
+    /// Sources that reported it.
+    pub sources: Vec<String>,
+    /// Vulnerability, malware or an informational kind.
+    pub kind: AdvisoryKind,
+    /// The package.
+    pub package: PackageRef,
+    /// Highest severity among the grouped records.
+    pub severity: Level,
+    /// Highest CVSS base score, when one was computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_score: Option<f64>,
+    /// CVSS vectors of the grouped records.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cvss_vectors: Vec<String>,
+    /// One-line summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// CWE ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cwe_ids: Vec<String>,
+    /// Fixed versions named by the grouped records, ascending.
+    pub fixed_versions: Vec<String>,
+    /// The recommended fix.
+    pub fix: Fix,
+    /// A link for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Where the dependency is declared.
+    pub location: Location,
+    /// Dependency path from a root (`[]`: direct), when the file has a graph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<Vec<String>>,
+    /// Dependency kind or group (`dev`, `build`, extras, groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Workspace member it enters through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Environment markers of the declaration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markers: Option<String>,
+    /// A note for people (e.g. an ignore that expired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Where the sources disagree on the affected ranges, what each says.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disagreements: Vec<String>,
+}
+
+/// One advisory whose affected versions intersect an unpinned requirement.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RiskAdvisory {
+    /// Display id.
+    pub id: String,
+    /// Every id.
+    pub ids: Vec<String>,
+    /// Severity.
+    pub severity: Level,
+    /// Summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The affected versions the requirement still allows.
+    pub allowed_affected: String,
+}
+
+/// An unpinned requirement that may resolve to an affected version.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RangeRisk {
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Package name as written.
+    pub package: String,
+    /// The requirement as written (`>=1.39.0`).
+    pub requirement: String,
+    /// Where it is declared.
+    pub location: Location,
+    /// Advisories that the range admits.
+    pub advisories: Vec<RiskAdvisory>,
+    /// The lowest bound that excludes every known affected version (`>=1.43.0`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested: Option<String>,
+    /// Why there is no suggestion, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Highest severity among the advisories.
+    pub severity: Level,
+}
+
+/// A dependency that was not checked.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotChecked {
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Name as written.
+    pub name: String,
+    /// Where it is declared.
+    pub location: Location,
+    /// Why.
+    pub reason: String,
+}
+
+/// A finding hidden by an ignore in force.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IgnoredFinding {
+    /// The finding's display id.
+    pub id: String,
+    /// The package.
+    pub package: PackageRef,
+    /// The ignore's id (may be any alias).
+    pub ignored_as: String,
+    /// The reason given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Until when (YYYY-MM-DD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// A record that could not be loaded.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LoadError {
+    /// The source.
+    pub source: String,
+    /// The file (or zip entry).
+    pub file: String,
+    /// The record id when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Totals.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Summary {
+    /// Dependencies scanned.
+    pub dependencies: usize,
+    /// Findings (vulnerabilities).
+    pub findings: usize,
+    /// Findings by severity: critical, high, medium, low, unknown.
+    pub by_severity: std::collections::BTreeMap<String, usize>,
+    /// Informational warnings.
+    pub warnings: usize,
+    /// Range risks.
+    pub risks: usize,
+    /// Dependencies not checked.
+    pub not_checked: usize,
+    /// Manifests that failed to parse.
+    pub manifest_errors: usize,
+    /// Highest severity among findings, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_severity: Option<Level>,
+}
