@@ -1,1 +1,1 @@
-
+//! Integration tests: run the real binary on real files from `../shared`.
