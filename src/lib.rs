@@ -5,8 +5,13 @@
 #![warn(missing_docs)]
 
 pub mod advisory;
+pub mod config;
+pub mod database;
 pub mod ecosystem;
+pub mod feeds;
 pub mod manifests;
+pub mod matcher;
 pub mod render;
 pub mod report;
+pub mod scan;
 pub mod severity;

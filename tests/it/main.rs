@@ -1,1 +1,4 @@
 //! Integration tests: run the real binary on real files from `../shared`.
+
+mod sources;
+mod util;

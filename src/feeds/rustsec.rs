@@ -1,0 +1,152 @@
+//! RustSec advisory-db checkouts, read with the `rustsec` crate (default features off: no git).
+//!
+//! Each `crates/<name>/RUSTSEC-*.md` file is parsed on its own (in parallel) instead of through
+//! `rustsec::Database::open`, which fails the whole load on one bad file. `patched` and
+//! `unaffected` requirements become OSV `SEMVER` ranges through `rustsec::osv::ranges_for_advisory`
+//! (the same conversion cargo-audit matches with), informational kinds are kept in
+//! `database_specific.informational`, affected functions / os / arch in `ecosystem_specific`.
+//! The `rust/` collection (std, cargo, rustdoc) is about toolchains, not crates, and is skipped,
+//! as cargo-audit does for lockfiles.
+
+use super::{FeedError, Loaded, walk_files};
+use crate::advisory::{Advisory, Affected, CompiledAdvisory, Event, Package, Range, Reference, Severity};
+use crate::report::LoadError;
+use rayon::prelude::*;
+use serde_json::json;
+use std::path::Path;
+
+/// Convert a parsed RustSec advisory into the OSV model.
+pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
+    let m = &adv.metadata;
+    let ranges = rustsec::osv::ranges_for_advisory(&adv.versions);
+    let mut events = Vec::new();
+    for r in &ranges {
+        events.push(Event {
+            introduced: Some(r.introduced.as_ref().map_or_else(|| "0.0.0-0".to_string(), |v| v.to_string())),
+            ..Default::default()
+        });
+        if let Some(f) = &r.fixed {
+            events.push(Event {
+                fixed: Some(f.to_string()),
+                ..Default::default()
+            });
+        }
+    }
+    let mut database_specific = serde_json::Map::new();
+    if let Some(i) = &m.informational {
+        database_specific.insert("informational".into(), json!(i.as_str()));
+    }
+    if !m.categories.is_empty() {
+        database_specific.insert(
+            "categories".into(),
+            json!(m.categories.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(c) = &m.cvss {
+        database_specific.insert("cvss".into(), json!(c.to_string()));
+    }
+    let ecosystem_specific = adv
+        .affected
+        .as_ref()
+        .and_then(|a| serde_json::to_value(a).ok())
+        .map(|affects| json!({ "affects": affects }));
+    let mut references = vec![Reference {
+        kind: "ADVISORY".into(),
+        url: format!("https://rustsec.org/advisories/{}.html", m.id.as_str()),
+    }];
+    if let Some(u) = &m.url {
+        references.push(Reference {
+            kind: "REPORT".into(),
+            url: u.to_string(),
+        });
+    }
+    references.extend(m.references.iter().map(|u| Reference {
+        kind: "WEB".into(),
+        url: u.to_string(),
+    }));
+    let date = format!("{}T12:00:00Z", m.date.as_str());
+    Advisory {
+        schema_version: None,
+        id: m.id.as_str().to_string(),
+        modified: date.clone(),
+        published: Some(date),
+        withdrawn: m.withdrawn.as_ref().map(|d| format!("{}T12:00:00Z", d.as_str())),
+        aliases: m.aliases.iter().map(|a| a.as_str().to_string()).collect(),
+        related: m.related.iter().map(|a| a.as_str().to_string()).collect(),
+        summary: Some(m.title.clone()),
+        details: Some(m.description.clone()),
+        severity: m
+            .cvss
+            .as_ref()
+            .map(|c| {
+                vec![Severity {
+                    kind: "CVSS_V3".into(),
+                    score: c.to_string(),
+                }]
+            })
+            .unwrap_or_default(),
+        affected: vec![Affected {
+            package: Package {
+                ecosystem: "crates.io".into(),
+                name: m.package.as_str().to_string(),
+                purl: Some(format!("pkg:cargo/{}", m.package.as_str())),
+            },
+            ranges: vec![Range {
+                kind: "SEMVER".into(),
+                repo: None,
+                events,
+                database_specific: None,
+            }],
+            versions: Vec::new(),
+            ecosystem_specific,
+            database_specific: Some(serde_json::Value::Object(database_specific.clone())),
+        }],
+        references,
+        credits: Vec::new(),
+        database_specific: Some(serde_json::Value::Object(database_specific)),
+    }
+}
+
+fn load_file(path: &Path, source: &str) -> Result<CompiledAdvisory, LoadError> {
+    let file = path.display().to_string();
+    let err = |id: Option<String>, message: String| LoadError {
+        source: source.to_string(),
+        file: file.clone(),
+        id,
+        message,
+    };
+    let stem = path.file_stem().and_then(|s| s.to_str()).map(String::from);
+    let text = std::fs::read_to_string(path).map_err(|e| err(stem.clone(), e.to_string()))?;
+    let adv: rustsec::Advisory = text.parse().map_err(|e: rustsec::Error| err(stem.clone(), e.to_string()))?;
+    let osv = to_osv(&adv);
+    let id = osv.id.clone();
+    CompiledAdvisory::compile(osv, source).map_err(|e| err(Some(id), e.message))
+}
+
+/// Load every advisory under `<dir>/crates`.
+pub fn load_dir(dir: &Path, source: &str) -> Result<Loaded, FeedError> {
+    let crates = dir.join("crates");
+    if !crates.is_dir() {
+        return Err(FeedError::Invalid {
+            path: dir.to_path_buf(),
+            message: "not a RustSec advisory-db checkout (no crates/ directory)".into(),
+        });
+    }
+    let files = walk_files(&crates, &|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("RUSTSEC-") && n.ends_with(".md"))
+    })?;
+    let results: Vec<_> = files.par_iter().map(|p| load_file(p, source)).collect();
+    let mut loaded = Loaded {
+        source: source.to_string(),
+        ..Default::default()
+    };
+    for r in results {
+        match r {
+            Ok(a) => loaded.advisories.push(a),
+            Err(e) => loaded.errors.push(e),
+        }
+    }
+    Ok(loaded)
+}

@@ -1,0 +1,496 @@
+//! Matching: dependencies against the advisory database, into the [`Report`].
+//!
+//! - A pinned or locked version is affected when it is in an advisory's compiled version set
+//!   (OSV evaluation by total order; see `advisory::compiled`).
+//! - Records that are aliases of each other (GHSA / CVE / PYSEC / RUSTSEC) are grouped into one
+//!   finding listing every id and source. Where an alias record on the same package says the
+//!   version is *not* affected, the finding still stands (the conservative answer) and the
+//!   disagreement is shown.
+//! - An unpinned requirement is a *risk* when its allowed versions intersect an advisory's
+//!   affected versions; the suggested bound is the lowest one that excludes every known
+//!   affected version.
+
+use crate::advisory::{AdvisoryKind, CompiledAdvisory};
+use crate::database::{Database, Hit};
+use crate::ecosystem::{Ecosystem, Version, VersionSet};
+use crate::manifests::{Dependency, Manifest, ManifestError, ManifestKind, Requirement};
+use crate::report::{
+    Finding, Fix, IgnoredFinding, Location, ManifestSummary, NotChecked, PackageRef, RangeRisk,
+    Report, RiskAdvisory, Summary, Tool,
+};
+use crate::severity::Level;
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::path::PathBuf;
+
+/// An ignore rule from `depwatch.toml` or `--ignore`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// Any id of the vulnerability (aliases work).
+    pub id: String,
+    /// Why it is ignored.
+    pub reason: Option<String>,
+    /// Last day the ignore is in force; `None` for no expiry.
+    pub until: Option<jiff::civil::Date>,
+}
+
+/// Settings of a match run.
+#[derive(Debug, Clone)]
+pub struct MatchSettings {
+    /// Ignore rules.
+    pub ignores: Vec<Ignore>,
+    /// Today, for ignore expiry.
+    pub today: jiff::civil::Date,
+}
+
+/// A manifest as parsed (or the error that stopped it).
+pub type ParsedManifest = (PathBuf, ManifestKind, Result<Manifest, ManifestError>);
+
+/// Rank of an id as display id: the ecosystem's own database first, then GHSA, then CVE
+/// (uv's `best_id`: PYSEC > GHSA > CVE for Python; RUSTSEC > GHSA > CVE for Rust).
+fn id_rank(eco: Ecosystem, id: &str) -> u8 {
+    let own = match eco {
+        Ecosystem::CratesIo => "RUSTSEC-",
+        Ecosystem::PyPI => "PYSEC-",
+    };
+    if id.starts_with(own) {
+        0
+    } else if id.starts_with("GHSA-") {
+        1
+    } else if id.starts_with("CVE-") {
+        2
+    } else {
+        3
+    }
+}
+
+fn best_id(eco: Ecosystem, ids: &BTreeSet<String>) -> String {
+    ids.iter()
+        .min_by(|a, b| id_rank(eco, a).cmp(&id_rank(eco, b)).then_with(|| a.cmp(b)))
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn ids_of(a: &CompiledAdvisory) -> impl Iterator<Item = &String> {
+    std::iter::once(&a.advisory.id).chain(a.advisory.aliases.iter())
+}
+
+/// Group hits whose records share an id or alias (union by connectivity).
+fn group_by_alias<'a>(hits: &[Hit<'a>]) -> Vec<Vec<Hit<'a>>> {
+    let mut groups: Vec<(BTreeSet<String>, Vec<Hit<'a>>)> = Vec::new();
+    for h in hits {
+        let ids: BTreeSet<String> = ids_of(h.advisory).cloned().collect();
+        let mut merged = (ids, vec![*h]);
+        let mut rest = Vec::with_capacity(groups.len());
+        for g in groups.drain(..) {
+            if g.0.is_disjoint(&merged.0) {
+                rest.push(g);
+            } else {
+                merged.0.extend(g.0);
+                merged.1.extend(g.1);
+            }
+        }
+        rest.push(merged);
+        groups = rest;
+    }
+    groups.into_iter().map(|(_, hits)| hits).collect()
+}
+
+fn is_vuln(a: &CompiledAdvisory) -> bool {
+    !a.kind.is_informational()
+}
+
+/// The smallest version above `current` that none of `hits` affects, among the fixed versions
+/// they name.
+fn smallest_fix(current: &Version, hits: &[Hit<'_>]) -> Fix {
+    let mut candidates: Vec<&Version> = hits
+        .iter()
+        .flat_map(|h| h.affected.fixed.iter())
+        .filter(|f| *f > current)
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    if candidates.is_empty() {
+        return Fix::NoFix;
+    }
+    for c in candidates {
+        let text = c.to_string();
+        if !hits.iter().any(|h| h.affected.affects(c, &text)) {
+            return Fix::Upgrade { to: text };
+        }
+    }
+    Fix::NoSafeVersion
+}
+
+fn advisory_url(a: &CompiledAdvisory) -> Option<String> {
+    let refs = &a.advisory.references;
+    refs.iter()
+        .find(|r| r.kind == "ADVISORY")
+        .or_else(|| refs.iter().find(|r| r.kind == "WEB"))
+        .map(|r| r.url.clone())
+}
+
+fn url_for_id(id: &str) -> Option<String> {
+    if id.starts_with("RUSTSEC-") {
+        Some(format!("https://rustsec.org/advisories/{id}.html"))
+    } else if id.starts_with("GHSA-") {
+        Some(format!("https://github.com/advisories/{id}"))
+    } else if id.starts_with("PYSEC-") || id.starts_with("MAL-") {
+        Some(format!("https://osv.dev/vulnerability/{id}"))
+    } else {
+        None
+    }
+}
+
+fn summary_of(a: &CompiledAdvisory) -> Option<String> {
+    let s = a
+        .advisory
+        .summary
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
+    s.or_else(|| {
+        let d = a.advisory.details.as_deref()?.trim();
+        let first = d.lines().find(|l| !l.trim().is_empty())?.trim();
+        let mut out: String = first.chars().take(160).collect();
+        if first.chars().count() > 160 {
+            out.push('…');
+        }
+        Some(out)
+    })
+}
+
+fn location(dep: &Dependency) -> Location {
+    Location {
+        file: dep.file.clone(),
+        line: dep.line,
+    }
+}
+
+struct Matcher<'a> {
+    db: &'a Database,
+    settings: &'a MatchSettings,
+    report: Report,
+}
+
+impl<'a> Matcher<'a> {
+    /// Check ignores: `Some(ignored)` when an ignore in force hides the finding; an expired
+    /// ignore adds a note and lets it through.
+    fn apply_ignores(&mut self, finding: &mut Finding) -> bool {
+        let Some(rule) = self
+            .settings
+            .ignores
+            .iter()
+            .find(|i| finding.ids.iter().any(|id| id.eq_ignore_ascii_case(&i.id)))
+        else {
+            return false;
+        };
+        match rule.until {
+            Some(until) if self.settings.today > until => {
+                finding.note = Some(format!(
+                    "ignore of {} expired on {until}{}",
+                    rule.id,
+                    rule.reason.as_ref().map(|r| format!(" (reason was: {r})")).unwrap_or_default()
+                ));
+                false
+            }
+            _ => {
+                self.report.ignored.push(IgnoredFinding {
+                    id: finding.id.clone(),
+                    package: finding.package.clone(),
+                    ignored_as: rule.id.clone(),
+                    reason: rule.reason.clone(),
+                    until: rule.until.map(|d| d.to_string()),
+                });
+                true
+            }
+        }
+    }
+
+    fn is_ignored_id(&self, ids: &[String]) -> bool {
+        self.settings.ignores.iter().any(|i| {
+            ids.iter().any(|id| id.eq_ignore_ascii_case(&i.id))
+                && i.until.is_none_or(|u| self.settings.today <= u)
+        })
+    }
+
+    fn pinned(&mut self, dep: &Dependency, version: &Version, text: &str) {
+        let name = dep.ecosystem.normalize_name(&dep.name);
+        let hits = self.db.lookup(dep.ecosystem, &name);
+        if hits.is_empty() {
+            return;
+        }
+        let matched: Vec<Hit<'_>> = hits.iter().copied().filter(|h| h.affected.affects(version, text)).collect();
+        if matched.is_empty() {
+            return;
+        }
+        let vuln_hits: Vec<Hit<'_>> = hits.iter().copied().filter(|h| is_vuln(h.advisory)).collect();
+        let package_fix = smallest_fix(version, &vuln_hits);
+        for group in group_by_alias(&matched) {
+            let mut ids = BTreeSet::new();
+            let mut sources = BTreeSet::new();
+            let mut vectors = BTreeSet::new();
+            let mut cwes = BTreeSet::new();
+            let mut fixed: BTreeSet<&Version> = BTreeSet::new();
+            for h in &group {
+                ids.extend(ids_of(h.advisory).cloned());
+                sources.insert(h.advisory.source.clone());
+                vectors.extend(
+                    h.advisory
+                        .advisory
+                        .severity
+                        .iter()
+                        .filter(|s| s.kind.starts_with("CVSS"))
+                        .map(|s| s.score.clone()),
+                );
+                cwes.extend(h.advisory.advisory.cwe_ids());
+                fixed.extend(h.affected.fixed.iter());
+            }
+            let id = best_id(dep.ecosystem, &ids);
+            let primary = group
+                .iter()
+                .find(|h| h.advisory.advisory.id == id)
+                .or_else(|| group.first())
+                .map(|h| h.advisory);
+            let kind = if group.iter().any(|h| h.advisory.kind == AdvisoryKind::Malware) {
+                AdvisoryKind::Malware
+            } else if group.iter().any(|h| h.advisory.kind == AdvisoryKind::Vulnerability) {
+                AdvisoryKind::Vulnerability
+            } else {
+                primary.map_or(AdvisoryKind::Other, |p| p.kind)
+            };
+            let severity = group.iter().map(|h| h.advisory.severity).max().unwrap_or(Level::Unknown);
+            let score = group
+                .iter()
+                .filter_map(|h| h.advisory.score)
+                .fold(None, |b: Option<f64>, s| Some(b.map_or(s, |b| b.max(s))));
+            // Alias records on this package that do not call the version affected.
+            let mut disagreements = Vec::new();
+            for h in &hits {
+                let same_vuln = ids_of(h.advisory).any(|i| ids.contains(i));
+                if same_vuln && !h.affected.affects(version, text) {
+                    disagreements.push(format!(
+                        "{} ({}) does not list {} as affected (its affected versions: {})",
+                        h.advisory.advisory.id, h.advisory.source, text, h.affected.affected
+                    ));
+                }
+            }
+            disagreements.sort();
+            disagreements.dedup();
+            let fix = if kind.is_informational() {
+                smallest_fix(version, &group)
+            } else {
+                package_fix.clone()
+            };
+            let mut finding = Finding {
+                url: primary.and_then(advisory_url).or_else(|| url_for_id(&id)),
+                summary: primary.and_then(summary_of).or_else(|| group.iter().find_map(|h| summary_of(h.advisory))),
+                id,
+                ids: ids.into_iter().collect(),
+                sources: sources.into_iter().collect(),
+                kind,
+                package: PackageRef {
+                    ecosystem: dep.ecosystem,
+                    name: dep.name.clone(),
+                    version: text.to_string(),
+                },
+                severity,
+                cvss_score: score,
+                cvss_vectors: vectors.into_iter().collect(),
+                cwe_ids: cwes.into_iter().collect(),
+                fixed_versions: fixed.into_iter().map(ToString::to_string).collect(),
+                fix,
+                location: location(dep),
+                via: dep.via.clone(),
+                scope: dep.scope.clone(),
+                member: dep.member.clone(),
+                markers: dep.markers.clone(),
+                note: None,
+                disagreements,
+            };
+            if self.apply_ignores(&mut finding) {
+                continue;
+            }
+            if finding.kind.is_informational() {
+                self.report.warnings.push(finding);
+            } else {
+                self.report.findings.push(finding);
+            }
+        }
+    }
+
+    fn range(&mut self, dep: &Dependency, text: &str, set: &VersionSet) {
+        let name = dep.ecosystem.normalize_name(&dep.name);
+        let hits: Vec<Hit<'_>> = self
+            .db
+            .lookup(dep.ecosystem, &name)
+            .into_iter()
+            .filter(|h| is_vuln(h.advisory))
+            .collect();
+        let admitted: Vec<Hit<'_>> = hits
+            .iter()
+            .copied()
+            .filter(|h| !set.is_disjoint(&h.affected.affected))
+            .collect();
+        if admitted.is_empty() {
+            return;
+        }
+        let mut advisories = Vec::new();
+        for group in group_by_alias(&admitted) {
+            let ids: BTreeSet<String> = group.iter().flat_map(|h| ids_of(h.advisory).cloned()).collect();
+            let ids: Vec<String> = ids.into_iter().collect();
+            if self.is_ignored_id(&ids) {
+                continue;
+            }
+            let id = best_id(dep.ecosystem, &ids.iter().cloned().collect());
+            let allowed = group
+                .iter()
+                .fold(VersionSet::empty(), |acc, h| acc.union(&set.intersection(&h.affected.affected)));
+            advisories.push(RiskAdvisory {
+                summary: group
+                    .iter()
+                    .find(|h| h.advisory.advisory.id == id)
+                    .and_then(|h| summary_of(h.advisory))
+                    .or_else(|| group.iter().find_map(|h| summary_of(h.advisory))),
+                severity: group.iter().map(|h| h.advisory.severity).max().unwrap_or(Level::Unknown),
+                allowed_affected: allowed.to_string(),
+                id,
+                ids,
+            });
+        }
+        if advisories.is_empty() {
+            return;
+        }
+        advisories.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+        let affected_all = hits
+            .iter()
+            .fold(VersionSet::empty(), |acc, h| acc.union(&h.affected.affected));
+        let (suggested, note) = suggest_bound(set, &affected_all);
+        self.report.risks.push(RangeRisk {
+            ecosystem: dep.ecosystem,
+            package: dep.name.clone(),
+            requirement: text.to_string(),
+            location: location(dep),
+            severity: advisories.iter().map(|a| a.severity).max().unwrap_or(Level::Unknown),
+            advisories,
+            suggested,
+            note,
+        });
+    }
+}
+
+/// The lowest lower bound that, added to `allowed`, leaves no version of `affected`:
+/// candidates are the upper ends of the affected intervals, lowest first.
+fn suggest_bound(allowed: &VersionSet, affected: &VersionSet) -> (Option<String>, Option<String>) {
+    let mut candidates: Vec<(VersionSet, String)> = Vec::new();
+    for (_, hi) in affected.intervals() {
+        match hi {
+            Bound::Excluded(v) => candidates.push((VersionSet::at_least(v.clone()), format!(">={v}"))),
+            Bound::Included(v) => candidates.push((VersionSet::above(v.clone()), format!(">{v}"))),
+            Bound::Unbounded => {}
+        }
+    }
+    for (bound, text) in candidates {
+        let narrowed = allowed.intersection(&bound);
+        if narrowed.is_disjoint(affected) {
+            if narrowed.is_empty() {
+                return (
+                    Some(text),
+                    Some("the range's upper bound must also be raised: it admits no version at or above the fix".into()),
+                );
+            }
+            return (Some(text), None);
+        }
+    }
+    (
+        None,
+        Some("no version above the affected ranges is known: an advisory has no fix".into()),
+    )
+}
+
+/// Match every parsed manifest against the database and build the report.
+pub fn build_report(db: &Database, manifests: &[ParsedManifest], settings: &MatchSettings) -> Report {
+    let report = Report {
+        schema_version: crate::report::SCHEMA_VERSION,
+        tool: Tool::default(),
+        sources: db.sources.clone(),
+        manifests: Vec::new(),
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        risks: Vec::new(),
+        not_checked: Vec::new(),
+        ignored: Vec::new(),
+        load_errors: db.load_errors.clone(),
+        summary: Summary::default(),
+    };
+    let mut m = Matcher { db, settings, report };
+    let mut dependencies = 0;
+    for (path, kind, parsed) in manifests {
+        match parsed {
+            Err(e) => m.report.manifests.push(ManifestSummary {
+                path: path.clone(),
+                kind: *kind,
+                dependencies: 0,
+                error: Some(e.to_string()),
+                warnings: Vec::new(),
+            }),
+            Ok(manifest) => {
+                m.report.manifests.push(ManifestSummary {
+                    path: path.clone(),
+                    kind: *kind,
+                    dependencies: manifest.dependencies.len(),
+                    error: None,
+                    warnings: manifest.warnings.clone(),
+                });
+                dependencies += manifest.dependencies.len();
+                for dep in &manifest.dependencies {
+                    match &dep.requirement {
+                        Requirement::Pinned { version, text } => m.pinned(dep, version, text),
+                        Requirement::Range { text, set } => m.range(dep, text, set),
+                        Requirement::NotChecked { reason } => m.report.not_checked.push(NotChecked {
+                            ecosystem: dep.ecosystem,
+                            name: dep.name.clone(),
+                            location: location(dep),
+                            reason: reason.clone(),
+                        }),
+                    }
+                }
+            }
+        }
+    }
+    let mut r = m.report;
+    let key = |f: &Finding| {
+        (
+            f.location.file.clone(),
+            f.location.line,
+            f.package.name.clone(),
+            f.package.version.clone(),
+            f.id.clone(),
+        )
+    };
+    r.findings.sort_by_key(key);
+    r.warnings.sort_by_key(key);
+    r.risks.sort_by(|a, b| (&a.location, &a.package).cmp(&(&b.location, &b.package)));
+    r.not_checked.sort();
+    r.ignored.sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
+    r.manifests.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut by_severity = std::collections::BTreeMap::new();
+    for l in ["critical", "high", "medium", "low", "unknown"] {
+        by_severity.insert(l.to_string(), 0);
+    }
+    for f in &r.findings {
+        *by_severity.entry(f.severity.as_str().to_string()).or_insert(0) += 1;
+    }
+    r.summary = Summary {
+        dependencies,
+        findings: r.findings.len(),
+        by_severity,
+        warnings: r.warnings.len(),
+        risks: r.risks.len(),
+        not_checked: r.not_checked.len(),
+        manifest_errors: r.manifests.iter().filter(|m| m.error.is_some()).count(),
+        max_severity: r.findings.iter().map(|f| f.severity).max(),
+    };
+    r
+}
