@@ -494,3 +494,207 @@ pub fn build_report(db: &Database, manifests: &[ParsedManifest], settings: &Matc
     };
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::{Advisory, Affected, Event, Package, Range};
+    use crate::feeds::Loaded;
+    use crate::manifests::Dependency;
+    use std::path::Path;
+
+    fn record(id: &str, aliases: &[&str], eco: &str, name: &str, events: &[(&str, &str)]) -> CompiledAdvisory {
+        let events = events
+            .iter()
+            .map(|(k, v)| {
+                let mut e = Event::default();
+                let s = Some(v.to_string());
+                match *k {
+                    "i" => e.introduced = s,
+                    "f" => e.fixed = s,
+                    "la" => e.last_affected = s,
+                    _ => e.limit = s,
+                }
+                e
+            })
+            .collect();
+        let a = Advisory {
+            id: id.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            summary: Some(format!("summary of {id}")),
+            affected: vec![Affected {
+                package: Package {
+                    ecosystem: eco.into(),
+                    name: name.into(),
+                    purl: None,
+                },
+                ranges: vec![Range {
+                    kind: "ECOSYSTEM".into(),
+                    events,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        CompiledAdvisory::compile(a, if id.starts_with("GHSA") { "ghsa" } else { "pypa" }).unwrap()
+    }
+
+    fn db(records: Vec<CompiledAdvisory>) -> Database {
+        Database::from_sources(vec![Loaded {
+            source: "test".into(),
+            advisories: records,
+            errors: vec![],
+        }])
+    }
+
+    fn pin(name: &str, v: &str) -> Dependency {
+        Dependency::new(
+            Ecosystem::PyPI,
+            name,
+            Requirement::Pinned {
+                version: Ecosystem::PyPI.parse_version(v).unwrap(),
+                text: v.into(),
+            },
+            Path::new("requirements.txt"),
+            3,
+        )
+    }
+
+    fn range(name: &str, spec: &str) -> Dependency {
+        let specs: pep508_rs::pep440_rs::VersionSpecifiers = spec.parse().unwrap();
+        Dependency::new(
+            Ecosystem::PyPI,
+            name,
+            Requirement::Range {
+                text: spec.into(),
+                set: crate::ecosystem::pep440_specifiers_to_set(&specs),
+            },
+            Path::new("requirements.txt"),
+            4,
+        )
+    }
+
+    fn settings(ignores: Vec<Ignore>) -> MatchSettings {
+        MatchSettings {
+            ignores,
+            today: jiff::civil::date(2026, 11, 23),
+        }
+    }
+
+    fn run(db: &Database, deps: Vec<Dependency>, s: &MatchSettings) -> Report {
+        let m = Manifest {
+            path: "requirements.txt".into(),
+            kind: ManifestKind::RequirementsTxt,
+            dependencies: deps,
+            warnings: vec![],
+        };
+        build_report(db, &[(m.path.clone(), m.kind, Ok(m))], s)
+    }
+
+    #[test]
+    fn aliases_across_sources_are_one_finding() {
+        let d = db(vec![
+            record("PYSEC-2023-1", &["CVE-2023-9", "GHSA-aaaa"], "PyPI", "Flask", &[("i", "0"), ("f", "2.2.5")]),
+            record("GHSA-aaaa", &["CVE-2023-9"], "PyPI", "flask", &[("i", "2.0"), ("f", "2.2.5")]),
+            record("PYSEC-2024-7", &[], "PyPI", "flask", &[("i", "0"), ("f", "2.3.0")]),
+        ]);
+        let r = run(&d, vec![pin("Flask", "2.2.2")], &settings(vec![]));
+        assert_eq!(r.findings.len(), 2);
+        let f = &r.findings[0];
+        assert_eq!(f.id, "PYSEC-2023-1", "PYSEC preferred over GHSA and CVE for PyPI");
+        assert_eq!(f.ids, ["CVE-2023-9", "GHSA-aaaa", "PYSEC-2023-1"]);
+        assert_eq!(f.sources, ["ghsa", "pypa"]);
+        // The smallest version past *every* advisory on flask, not just this one.
+        assert_eq!(f.fix, Fix::Upgrade { to: "2.3.0".into() });
+        assert_eq!(f.fixed_versions, ["2.2.5"]);
+    }
+
+    #[test]
+    fn disagreeing_alias_is_shown_and_match_is_conservative() {
+        let d = db(vec![
+            record("PYSEC-1", &["GHSA-b"], "PyPI", "x", &[("i", "0"), ("f", "1.5")]),
+            record("GHSA-b", &["PYSEC-1"], "PyPI", "x", &[("i", "0"), ("f", "1.2")]),
+        ]);
+        let r = run(&d, vec![pin("x", "1.3")], &settings(vec![]));
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].disagreements.len(), 1);
+        assert!(r.findings[0].disagreements[0].starts_with("GHSA-b"));
+    }
+
+    #[test]
+    fn no_fix_and_no_safe_version() {
+        let d = db(vec![record("PYSEC-9", &[], "PyPI", "y", &[("i", "0")])]);
+        let r = run(&d, vec![pin("y", "1.0")], &settings(vec![]));
+        assert_eq!(r.findings[0].fix, Fix::NoFix);
+        let d = db(vec![
+            record("PYSEC-1", &[], "PyPI", "z", &[("i", "0"), ("f", "2.0")]),
+            record("PYSEC-2", &[], "PyPI", "z", &[("i", "1.5")]),
+        ]);
+        let r = run(&d, vec![pin("z", "1.0")], &settings(vec![]));
+        assert_eq!(r.findings[0].fix, Fix::NoSafeVersion);
+    }
+
+    #[test]
+    fn unaffected_and_withdrawn_do_not_match() {
+        let mut w = record("PYSEC-W", &[], "PyPI", "q", &[("i", "0")]);
+        let mut a = (*w.advisory).clone();
+        a.withdrawn = Some("2024-01-01T00:00:00Z".into());
+        w.advisory = std::sync::Arc::new(a);
+        let d = db(vec![w, record("PYSEC-2", &[], "PyPI", "q", &[("i", "0"), ("f", "1.0")])]);
+        let r = run(&d, vec![pin("q", "1.0")], &settings(vec![]));
+        assert!(r.findings.is_empty());
+    }
+
+    #[test]
+    fn ignores_by_alias_and_expiry() {
+        let d = db(vec![record("PYSEC-1", &["CVE-1"], "PyPI", "x", &[("i", "0"), ("f", "9")])]);
+        let active = Ignore {
+            id: "cve-1".into(),
+            reason: Some("not reachable".into()),
+            until: Some(jiff::civil::date(2026, 11, 23)),
+        };
+        let r = run(&d, vec![pin("x", "1")], &settings(vec![active.clone()]));
+        assert!(r.findings.is_empty());
+        assert_eq!(r.ignored.len(), 1);
+        assert_eq!(r.ignored[0].ignored_as, "cve-1");
+        let expired = Ignore {
+            until: Some(jiff::civil::date(2026, 11, 22)),
+            ..active
+        };
+        let r = run(&d, vec![pin("x", "1")], &settings(vec![expired]));
+        assert_eq!(r.findings.len(), 1);
+        assert!(r.findings[0].note.as_deref().unwrap().contains("expired on 2026-11-22"));
+    }
+
+    #[test]
+    fn range_risks_and_suggested_bounds() {
+        let d = db(vec![
+            record("PYSEC-1", &[], "PyPI", "streamlit", &[("i", "0"), ("f", "1.37.0")]),
+            record("PYSEC-2", &[], "PyPI", "streamlit", &[("i", "1.38.0"), ("f", "1.43.0")]),
+            record("PYSEC-3", &[], "PyPI", "streamlit", &[("i", "0.5"), ("la", "0.9")]),
+        ]);
+        let r = run(&d, vec![range("streamlit", ">=1.39.0")], &settings(vec![]));
+        assert_eq!(r.risks.len(), 1);
+        let risk = &r.risks[0];
+        assert_eq!(risk.advisories.len(), 1, "only PYSEC-2 intersects >=1.39.0");
+        assert_eq!(risk.advisories[0].allowed_affected, ">=1.39.0, <1.43.0");
+        assert_eq!(risk.suggested.as_deref(), Some(">=1.43.0"));
+        // Fully outside the affected ranges: no risk.
+        let r = run(&d, vec![range("streamlit", ">=1.43")], &settings(vec![]));
+        assert!(r.risks.is_empty());
+        // Below every fix: the bound is right, but the range's upper end must move too.
+        let r = run(&d, vec![range("streamlit", "<0.95")], &settings(vec![]));
+        assert_eq!(r.risks[0].suggested.as_deref(), Some(">=1.37.0"));
+        assert!(r.risks[0].note.as_deref().unwrap().contains("upper bound"));
+        // last_affected gives an exclusive bound.
+        let d3 = db(vec![record("PYSEC-3", &[], "PyPI", "s", &[("i", "0.5"), ("la", "0.9")])]);
+        let r = run(&d3, vec![range("s", ">=0.1")], &settings(vec![]));
+        assert_eq!(r.risks[0].suggested.as_deref(), Some(">0.9"));
+        // Open-ended advisory: no bound helps.
+        let d = db(vec![record("PYSEC-4", &[], "PyPI", "p", &[("i", "2.0")])]);
+        let r = run(&d, vec![range("p", ">=1.0")], &settings(vec![]));
+        assert!(r.risks[0].suggested.is_none());
+        assert!(r.risks[0].note.is_some());
+    }
+}
