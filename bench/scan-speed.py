@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Whole-process timing of `depwatch scan` next to cargo-audit, in one run.
+
+Medians of N runs (default 15) of wall time, and peak RSS from `/usr/bin/time -f %M`.
+Cases:
+  1. uv/Cargo.lock against the RustSec snapshot: depwatch vs `cargo audit --no-fetch --no-yanked`
+     (cargo-audit's yanked check reads the crates.io index, which depwatch does not do yet).
+  2. home-assistant/requirements.txt (~1,000 pins) against the whole PyPA folder.
+Usage: python3 bench/scan-speed.py [RUNS]     (builds the release binary first)
+"""
+import os, shutil, statistics, subprocess, sys, time
+
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+shared = os.path.realpath(os.path.join(root, "..", "shared"))
+rustsec = os.path.join(shared, "corpus/advisories/rustsec")
+pypa = os.path.join(shared, "corpus/advisories/pypa/vulns")
+uvdir = os.path.join(shared, "corpus/manifests/uv")
+ha = os.path.join(shared, "corpus/manifests/home-assistant/requirements.txt")
+subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
+dw = os.path.join(root, "target/release/depwatch")
+
+
+def measure(cmd, cwd):
+    times, peaks = [], []
+    for _ in range(RUNS):
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, cwd=cwd,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - t0)
+        last = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "0"
+        peaks.append(int(last) if last.isdigit() else 0)
+    return statistics.median(times) * 1000, max(peaks) / 1024
+
+
+cases = [
+    ("depwatch scan uv/Cargo.lock (rustsec-dir)",
+     [dw, "scan", "Cargo.lock", "--source", f"rustsec-dir:{rustsec}", "--format", "json"], uvdir),
+]
+if shutil.which("cargo-audit"):
+    cases.append(("cargo audit --no-fetch --no-yanked uv/Cargo.lock",
+                  ["cargo", "audit", "--db", rustsec, "--no-fetch", "--stale", "--no-yanked", "--json"], uvdir))
+else:
+    print("(cargo-audit not installed: `cargo install cargo-audit --locked` to compare)")
+cases.append(("depwatch scan home-assistant/requirements.txt (PyPA osv-dir)",
+              [dw, "scan", ha, "--source", f"osv-dir:{pypa}", "--format", "json"], root))
+
+print(f"{'case':62} {'median ms':>10} {'peak MB':>8}   ({RUNS} runs, {os.cpu_count()} cores)")
+for name, cmd, cwd in cases:
+    ms, mb = measure(cmd, cwd)
+    print(f"{name:62} {ms:10.1f} {mb:8.1f}")
