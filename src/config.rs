@@ -92,14 +92,13 @@ impl Config {
             let line = e.span().map(|s| line_of(s.start));
             invalid(line, e.message().to_string())
         })?;
-        let fail_on = match raw.fail_on {
-            Some(s) => Some(
-                s.get_ref()
-                    .parse::<Level>()
-                    .map_err(|m| invalid(Some(line_of(s.span().start)), format!("fail-on: {m}")))?,
-            ),
-            None => None,
-        };
+        let fail_on =
+            match raw.fail_on {
+                Some(s) => Some(s.get_ref().parse::<Level>().map_err(|m| {
+                    invalid(Some(line_of(s.span().start)), format!("fail-on: {m}"))
+                })?),
+                None => None,
+            };
         let mut ignores = Vec::new();
         for ig in raw.ignore {
             if ig.id.trim().is_empty() {
@@ -115,12 +114,22 @@ impl Config {
                         other => {
                             return Err(invalid(
                                 line,
-                                format!("ignore {}: until must be a date (YYYY-MM-DD), found {}", ig.id, other.type_str()),
+                                format!(
+                                    "ignore {}: until must be a date (YYYY-MM-DD), found {}",
+                                    ig.id,
+                                    other.type_str()
+                                ),
                             ));
                         }
                     };
                     Some(s.parse::<jiff::civil::Date>().map_err(|e| {
-                        invalid(line, format!("ignore {}: until {s:?} is not a date (YYYY-MM-DD): {e}", ig.id))
+                        invalid(
+                            line,
+                            format!(
+                                "ignore {}: until {s:?} is not a date (YYYY-MM-DD): {e}",
+                                ig.id
+                            ),
+                        )
                     })?)
                 }
             };
@@ -157,7 +166,11 @@ mod tests {
 
     #[test]
     fn errors_name_file_and_line() {
-        let e = Config::parse("[[ignore]]\nid = \"X\"\nuntil = \"31/01/2027\"\n", Path::new("d.toml")).unwrap_err();
+        let e = Config::parse(
+            "[[ignore]]\nid = \"X\"\nuntil = \"31/01/2027\"\n",
+            Path::new("d.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("d.toml:3:"), "{e}");
         let e = Config::parse("fail-on = \"high\"\nbogus = 1\n", Path::new("d.toml")).unwrap_err();
         assert!(e.to_string().starts_with("d.toml:2:"), "{e}");

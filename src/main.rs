@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "depwatch", version, about = "Dependency and supply-chain advisory monitor")]
+#[command(
+    name = "depwatch",
+    version,
+    about = "Dependency and supply-chain advisory monitor"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

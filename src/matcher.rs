@@ -191,7 +191,10 @@ impl<'a> Matcher<'a> {
                 finding.note = Some(format!(
                     "ignore of {} expired on {until}{}",
                     rule.id,
-                    rule.reason.as_ref().map(|r| format!(" (reason was: {r})")).unwrap_or_default()
+                    rule.reason
+                        .as_ref()
+                        .map(|r| format!(" (reason was: {r})"))
+                        .unwrap_or_default()
                 ));
                 false
             }
@@ -221,11 +224,19 @@ impl<'a> Matcher<'a> {
         if hits.is_empty() {
             return;
         }
-        let matched: Vec<Hit<'_>> = hits.iter().copied().filter(|h| h.affected.affects(version, text)).collect();
+        let matched: Vec<Hit<'_>> = hits
+            .iter()
+            .copied()
+            .filter(|h| h.affected.affects(version, text))
+            .collect();
         if matched.is_empty() {
             return;
         }
-        let vuln_hits: Vec<Hit<'_>> = hits.iter().copied().filter(|h| is_vuln(h.advisory)).collect();
+        let vuln_hits: Vec<Hit<'_>> = hits
+            .iter()
+            .copied()
+            .filter(|h| is_vuln(h.advisory))
+            .collect();
         let package_fix = smallest_fix(version, &vuln_hits);
         for group in group_by_alias(&matched) {
             let mut ids = BTreeSet::new();
@@ -253,14 +264,24 @@ impl<'a> Matcher<'a> {
                 .find(|h| h.advisory.advisory.id == id)
                 .or_else(|| group.first())
                 .map(|h| h.advisory);
-            let kind = if group.iter().any(|h| h.advisory.kind == AdvisoryKind::Malware) {
+            let kind = if group
+                .iter()
+                .any(|h| h.advisory.kind == AdvisoryKind::Malware)
+            {
                 AdvisoryKind::Malware
-            } else if group.iter().any(|h| h.advisory.kind == AdvisoryKind::Vulnerability) {
+            } else if group
+                .iter()
+                .any(|h| h.advisory.kind == AdvisoryKind::Vulnerability)
+            {
                 AdvisoryKind::Vulnerability
             } else {
                 primary.map_or(AdvisoryKind::Other, |p| p.kind)
             };
-            let severity = group.iter().map(|h| h.advisory.severity).max().unwrap_or(Level::Unknown);
+            let severity = group
+                .iter()
+                .map(|h| h.advisory.severity)
+                .max()
+                .unwrap_or(Level::Unknown);
             let score = group
                 .iter()
                 .filter_map(|h| h.advisory.score)
@@ -285,7 +306,9 @@ impl<'a> Matcher<'a> {
             };
             let mut finding = Finding {
                 url: primary.and_then(advisory_url).or_else(|| url_for_id(&id)),
-                summary: primary.and_then(summary_of).or_else(|| group.iter().find_map(|h| summary_of(h.advisory))),
+                summary: primary
+                    .and_then(summary_of)
+                    .or_else(|| group.iter().find_map(|h| summary_of(h.advisory))),
                 id,
                 ids: ids.into_iter().collect(),
                 sources: sources.into_iter().collect(),
@@ -338,22 +361,29 @@ impl<'a> Matcher<'a> {
         }
         let mut advisories = Vec::new();
         for group in group_by_alias(&admitted) {
-            let ids: BTreeSet<String> = group.iter().flat_map(|h| ids_of(h.advisory).cloned()).collect();
+            let ids: BTreeSet<String> = group
+                .iter()
+                .flat_map(|h| ids_of(h.advisory).cloned())
+                .collect();
             let ids: Vec<String> = ids.into_iter().collect();
             if self.is_ignored_id(&ids) {
                 continue;
             }
             let id = best_id(dep.ecosystem, &ids.iter().cloned().collect());
-            let allowed = group
-                .iter()
-                .fold(VersionSet::empty(), |acc, h| acc.union(&set.intersection(&h.affected.affected)));
+            let allowed = group.iter().fold(VersionSet::empty(), |acc, h| {
+                acc.union(&set.intersection(&h.affected.affected))
+            });
             advisories.push(RiskAdvisory {
                 summary: group
                     .iter()
                     .find(|h| h.advisory.advisory.id == id)
                     .and_then(|h| summary_of(h.advisory))
                     .or_else(|| group.iter().find_map(|h| summary_of(h.advisory))),
-                severity: group.iter().map(|h| h.advisory.severity).max().unwrap_or(Level::Unknown),
+                severity: group
+                    .iter()
+                    .map(|h| h.advisory.severity)
+                    .max()
+                    .unwrap_or(Level::Unknown),
                 allowed_affected: allowed.to_string(),
                 id,
                 ids,
@@ -363,16 +393,20 @@ impl<'a> Matcher<'a> {
             return;
         }
         advisories.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
-        let affected_all = hits
-            .iter()
-            .fold(VersionSet::empty(), |acc, h| acc.union(&h.affected.affected));
+        let affected_all = hits.iter().fold(VersionSet::empty(), |acc, h| {
+            acc.union(&h.affected.affected)
+        });
         let (suggested, note) = suggest_bound(set, &affected_all);
         self.report.risks.push(RangeRisk {
             ecosystem: dep.ecosystem,
             package: dep.name.clone(),
             requirement: text.to_string(),
             location: location(dep),
-            severity: advisories.iter().map(|a| a.severity).max().unwrap_or(Level::Unknown),
+            severity: advisories
+                .iter()
+                .map(|a| a.severity)
+                .max()
+                .unwrap_or(Level::Unknown),
             advisories,
             suggested,
             note,
@@ -386,7 +420,9 @@ fn suggest_bound(allowed: &VersionSet, affected: &VersionSet) -> (Option<String>
     let mut candidates: Vec<(VersionSet, String)> = Vec::new();
     for (_, hi) in affected.intervals() {
         match hi {
-            Bound::Excluded(v) => candidates.push((VersionSet::at_least(v.clone()), format!(">={v}"))),
+            Bound::Excluded(v) => {
+                candidates.push((VersionSet::at_least(v.clone()), format!(">={v}")))
+            }
             Bound::Included(v) => candidates.push((VersionSet::above(v.clone()), format!(">{v}"))),
             Bound::Unbounded => {}
         }
@@ -410,7 +446,11 @@ fn suggest_bound(allowed: &VersionSet, affected: &VersionSet) -> (Option<String>
 }
 
 /// Match every parsed manifest against the database and build the report.
-pub fn build_report(db: &Database, manifests: &[ParsedManifest], settings: &MatchSettings) -> Report {
+pub fn build_report(
+    db: &Database,
+    manifests: &[ParsedManifest],
+    settings: &MatchSettings,
+) -> Report {
     let report = Report {
         schema_version: crate::report::SCHEMA_VERSION,
         tool: Tool::default(),
@@ -424,7 +464,11 @@ pub fn build_report(db: &Database, manifests: &[ParsedManifest], settings: &Matc
         load_errors: db.load_errors.clone(),
         summary: Summary::default(),
     };
-    let mut m = Matcher { db, settings, report };
+    let mut m = Matcher {
+        db,
+        settings,
+        report,
+    };
     let mut dependencies = 0;
     for (path, kind, parsed) in manifests {
         match parsed {
@@ -448,12 +492,14 @@ pub fn build_report(db: &Database, manifests: &[ParsedManifest], settings: &Matc
                     match &dep.requirement {
                         Requirement::Pinned { version, text } => m.pinned(dep, version, text),
                         Requirement::Range { text, set } => m.range(dep, text, set),
-                        Requirement::NotChecked { reason } => m.report.not_checked.push(NotChecked {
-                            ecosystem: dep.ecosystem,
-                            name: dep.name.clone(),
-                            location: location(dep),
-                            reason: reason.clone(),
-                        }),
+                        Requirement::NotChecked { reason } => {
+                            m.report.not_checked.push(NotChecked {
+                                ecosystem: dep.ecosystem,
+                                name: dep.name.clone(),
+                                location: location(dep),
+                                reason: reason.clone(),
+                            })
+                        }
                     }
                 }
             }
@@ -471,16 +517,20 @@ pub fn build_report(db: &Database, manifests: &[ParsedManifest], settings: &Matc
     };
     r.findings.sort_by_key(key);
     r.warnings.sort_by_key(key);
-    r.risks.sort_by(|a, b| (&a.location, &a.package).cmp(&(&b.location, &b.package)));
+    r.risks
+        .sort_by(|a, b| (&a.location, &a.package).cmp(&(&b.location, &b.package)));
     r.not_checked.sort();
-    r.ignored.sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
+    r.ignored
+        .sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
     r.manifests.sort_by(|a, b| a.path.cmp(&b.path));
     let mut by_severity = std::collections::BTreeMap::new();
     for l in ["critical", "high", "medium", "low", "unknown"] {
         by_severity.insert(l.to_string(), 0);
     }
     for f in &r.findings {
-        *by_severity.entry(f.severity.as_str().to_string()).or_insert(0) += 1;
+        *by_severity
+            .entry(f.severity.as_str().to_string())
+            .or_insert(0) += 1;
     }
     r.summary = Summary {
         dependencies,
@@ -503,7 +553,13 @@ mod tests {
     use crate::manifests::Dependency;
     use std::path::Path;
 
-    fn record(id: &str, aliases: &[&str], eco: &str, name: &str, events: &[(&str, &str)]) -> CompiledAdvisory {
+    fn record(
+        id: &str,
+        aliases: &[&str],
+        eco: &str,
+        name: &str,
+        events: &[(&str, &str)],
+    ) -> CompiledAdvisory {
         let events = events
             .iter()
             .map(|(k, v)| {
@@ -537,7 +593,15 @@ mod tests {
             }],
             ..Default::default()
         };
-        CompiledAdvisory::compile(a, if id.starts_with("GHSA") { "ghsa" } else { "pypa" }).unwrap()
+        CompiledAdvisory::compile(
+            a,
+            if id.starts_with("GHSA") {
+                "ghsa"
+            } else {
+                "pypa"
+            },
+        )
+        .unwrap()
     }
 
     fn db(records: Vec<CompiledAdvisory>) -> Database {
@@ -595,14 +659,35 @@ mod tests {
     #[test]
     fn aliases_across_sources_are_one_finding() {
         let d = db(vec![
-            record("PYSEC-2023-1", &["CVE-2023-9", "GHSA-aaaa"], "PyPI", "Flask", &[("i", "0"), ("f", "2.2.5")]),
-            record("GHSA-aaaa", &["CVE-2023-9"], "PyPI", "flask", &[("i", "2.0"), ("f", "2.2.5")]),
-            record("PYSEC-2024-7", &[], "PyPI", "flask", &[("i", "0"), ("f", "2.3.0")]),
+            record(
+                "PYSEC-2023-1",
+                &["CVE-2023-9", "GHSA-aaaa"],
+                "PyPI",
+                "Flask",
+                &[("i", "0"), ("f", "2.2.5")],
+            ),
+            record(
+                "GHSA-aaaa",
+                &["CVE-2023-9"],
+                "PyPI",
+                "flask",
+                &[("i", "2.0"), ("f", "2.2.5")],
+            ),
+            record(
+                "PYSEC-2024-7",
+                &[],
+                "PyPI",
+                "flask",
+                &[("i", "0"), ("f", "2.3.0")],
+            ),
         ]);
         let r = run(&d, vec![pin("Flask", "2.2.2")], &settings(vec![]));
         assert_eq!(r.findings.len(), 2);
         let f = &r.findings[0];
-        assert_eq!(f.id, "PYSEC-2023-1", "PYSEC preferred over GHSA and CVE for PyPI");
+        assert_eq!(
+            f.id, "PYSEC-2023-1",
+            "PYSEC preferred over GHSA and CVE for PyPI"
+        );
         assert_eq!(f.ids, ["CVE-2023-9", "GHSA-aaaa", "PYSEC-2023-1"]);
         assert_eq!(f.sources, ["ghsa", "pypa"]);
         // The smallest version past *every* advisory on flask, not just this one.
@@ -613,8 +698,20 @@ mod tests {
     #[test]
     fn disagreeing_alias_is_shown_and_match_is_conservative() {
         let d = db(vec![
-            record("PYSEC-1", &["GHSA-b"], "PyPI", "x", &[("i", "0"), ("f", "1.5")]),
-            record("GHSA-b", &["PYSEC-1"], "PyPI", "x", &[("i", "0"), ("f", "1.2")]),
+            record(
+                "PYSEC-1",
+                &["GHSA-b"],
+                "PyPI",
+                "x",
+                &[("i", "0"), ("f", "1.5")],
+            ),
+            record(
+                "GHSA-b",
+                &["PYSEC-1"],
+                "PyPI",
+                "x",
+                &[("i", "0"), ("f", "1.2")],
+            ),
         ]);
         let r = run(&d, vec![pin("x", "1.3")], &settings(vec![]));
         assert_eq!(r.findings.len(), 1);
@@ -641,14 +738,23 @@ mod tests {
         let mut a = (*w.advisory).clone();
         a.withdrawn = Some("2024-01-01T00:00:00Z".into());
         w.advisory = std::sync::Arc::new(a);
-        let d = db(vec![w, record("PYSEC-2", &[], "PyPI", "q", &[("i", "0"), ("f", "1.0")])]);
+        let d = db(vec![
+            w,
+            record("PYSEC-2", &[], "PyPI", "q", &[("i", "0"), ("f", "1.0")]),
+        ]);
         let r = run(&d, vec![pin("q", "1.0")], &settings(vec![]));
         assert!(r.findings.is_empty());
     }
 
     #[test]
     fn ignores_by_alias_and_expiry() {
-        let d = db(vec![record("PYSEC-1", &["CVE-1"], "PyPI", "x", &[("i", "0"), ("f", "9")])]);
+        let d = db(vec![record(
+            "PYSEC-1",
+            &["CVE-1"],
+            "PyPI",
+            "x",
+            &[("i", "0"), ("f", "9")],
+        )]);
         let active = Ignore {
             id: "cve-1".into(),
             reason: Some("not reachable".into()),
@@ -664,15 +770,39 @@ mod tests {
         };
         let r = run(&d, vec![pin("x", "1")], &settings(vec![expired]));
         assert_eq!(r.findings.len(), 1);
-        assert!(r.findings[0].note.as_deref().unwrap().contains("expired on 2026-11-22"));
+        assert!(
+            r.findings[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("expired on 2026-11-22")
+        );
     }
 
     #[test]
     fn range_risks_and_suggested_bounds() {
         let d = db(vec![
-            record("PYSEC-1", &[], "PyPI", "streamlit", &[("i", "0"), ("f", "1.37.0")]),
-            record("PYSEC-2", &[], "PyPI", "streamlit", &[("i", "1.38.0"), ("f", "1.43.0")]),
-            record("PYSEC-3", &[], "PyPI", "streamlit", &[("i", "0.5"), ("la", "0.9")]),
+            record(
+                "PYSEC-1",
+                &[],
+                "PyPI",
+                "streamlit",
+                &[("i", "0"), ("f", "1.37.0")],
+            ),
+            record(
+                "PYSEC-2",
+                &[],
+                "PyPI",
+                "streamlit",
+                &[("i", "1.38.0"), ("f", "1.43.0")],
+            ),
+            record(
+                "PYSEC-3",
+                &[],
+                "PyPI",
+                "streamlit",
+                &[("i", "0.5"), ("la", "0.9")],
+            ),
         ]);
         let r = run(&d, vec![range("streamlit", ">=1.39.0")], &settings(vec![]));
         assert_eq!(r.risks.len(), 1);
@@ -688,7 +818,13 @@ mod tests {
         assert_eq!(r.risks[0].suggested.as_deref(), Some(">=1.37.0"));
         assert!(r.risks[0].note.as_deref().unwrap().contains("upper bound"));
         // last_affected gives an exclusive bound.
-        let d3 = db(vec![record("PYSEC-3", &[], "PyPI", "s", &[("i", "0.5"), ("la", "0.9")])]);
+        let d3 = db(vec![record(
+            "PYSEC-3",
+            &[],
+            "PyPI",
+            "s",
+            &[("i", "0.5"), ("la", "0.9")],
+        )]);
         let r = run(&d3, vec![range("s", ">=0.1")], &settings(vec![]));
         assert_eq!(r.risks[0].suggested.as_deref(), Some(">0.9"));
         // Open-ended advisory: no bound helps.

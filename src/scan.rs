@@ -29,7 +29,9 @@ pub struct ScanOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     /// No source was given.
-    #[error("no advisory source: pass --source osv-dir:PATH, osv-zip:PATH or rustsec-dir:PATH (or list sources in depwatch.toml)")]
+    #[error(
+        "no advisory source: pass --source osv-dir:PATH, osv-zip:PATH or rustsec-dir:PATH (or list sources in depwatch.toml)"
+    )]
     NoSource,
     /// A source could not be read at all.
     #[error(transparent)]
@@ -62,13 +64,19 @@ pub fn load_database(sources: &[SourceSpec]) -> Result<Database, ScanError> {
 
 /// Find and parse every manifest under the given paths (in parallel). A manifest that fails
 /// to parse is kept with its error; the others are still scanned.
-pub fn parse_manifests(paths: &[PathBuf], opts: &ParseOptions) -> Result<Vec<ParsedManifest>, ScanError> {
+pub fn parse_manifests(
+    paths: &[PathBuf],
+    opts: &ParseOptions,
+) -> Result<Vec<ParsedManifest>, ScanError> {
     let mut found = Vec::new();
     for p in paths {
         if !p.exists() {
             return Err(ManifestError::Io {
                 path: p.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file or directory",
+                ),
             }
             .into());
         }

@@ -4,7 +4,9 @@ use crate::advisory::Advisory;
 use std::str::FromStr;
 
 /// A severity level, ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// No score and no label.
@@ -90,7 +92,9 @@ pub fn assess(advisory: &Advisory) -> (Level, Option<f64>) {
         .iter()
         .filter(|s| s.kind.starts_with("CVSS_V3") || s.kind.starts_with("CVSS_V4"))
         .filter_map(|s| cvss_score(&s.score))
-        .fold(None, |best: Option<f64>, s| Some(best.map_or(s, |b| b.max(s))));
+        .fold(None, |best: Option<f64>, s| {
+            Some(best.map_or(s, |b| b.max(s)))
+        });
     match score {
         Some(s) => (Level::from_score(s), Some(s)),
         None => (
@@ -109,8 +113,12 @@ mod tests {
 
     #[test]
     fn cvss_v3_and_v4_scores() {
-        assert_eq!(cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Some(9.8));
-        let v4 = cvss_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").unwrap();
+        assert_eq!(
+            cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            Some(9.8)
+        );
+        let v4 =
+            cvss_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").unwrap();
         assert!((v4 - 9.3).abs() < 0.01, "{v4}");
         assert_eq!(cvss_score("AV:N/AC:L/Au:N/C:P/I:P/A:P"), None);
         assert_eq!(Level::from_score(9.8), Level::Critical);

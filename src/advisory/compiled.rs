@@ -291,10 +291,18 @@ mod tests {
 
     #[test]
     fn introduced_zero_fixed() {
-        let a = adv("PyPI", "ECOSYSTEM", vec![ev("i", "0"), ev("f", "1.0.2")], &[]);
+        let a = adv(
+            "PyPI",
+            "ECOSYSTEM",
+            vec![ev("i", "0"), ev("f", "1.0.2")],
+            &[],
+        );
         assert_eq!(a.affected[0].name, "pkg-name");
         assert!(hit(&a, "0.0.1"));
-        assert!(hit(&a, "1.0.2rc1"), "a pre-release of the fix is still affected");
+        assert!(
+            hit(&a, "1.0.2rc1"),
+            "a pre-release of the fix is still affected"
+        );
         assert!(hit(&a, "1.0.1.post3"));
         assert!(!hit(&a, "1.0.2"));
         assert!(!hit(&a, "1.0.2.post1"));
@@ -304,12 +312,22 @@ mod tests {
     #[test]
     fn prerelease_inside_range_is_affected() {
         // The trap VersionReq / SpecifierSet fall into: 2.0.0rc1 sorts inside [1.0, 2.0).
-        let a = adv("PyPI", "ECOSYSTEM", vec![ev("i", "1.0"), ev("f", "2.0")], &[]);
+        let a = adv(
+            "PyPI",
+            "ECOSYSTEM",
+            vec![ev("i", "1.0"), ev("f", "2.0")],
+            &[],
+        );
         assert!(hit(&a, "2.0.0rc1"));
         assert!(hit(&a, "2.0.dev0"));
         assert!(!hit(&a, "1.0rc1"));
         assert!(hit(&a, "1.0"));
-        let a = adv("crates.io", "SEMVER", vec![ev("i", "1.0.0"), ev("f", "2.0.0")], &[]);
+        let a = adv(
+            "crates.io",
+            "SEMVER",
+            vec![ev("i", "1.0.0"), ev("f", "2.0.0")],
+            &[],
+        );
         assert!(hit(&a, "2.0.0-rc.1"));
         assert!(!hit(&a, "1.0.0-alpha"));
         assert!(!hit(&a, "2.0.0"));
@@ -317,7 +335,12 @@ mod tests {
 
     #[test]
     fn rustsec_style_zero_prerelease() {
-        let a = adv("crates.io", "SEMVER", vec![ev("i", "0.0.0-0"), ev("f", "0.3.3")], &[]);
+        let a = adv(
+            "crates.io",
+            "SEMVER",
+            vec![ev("i", "0.0.0-0"), ev("f", "0.3.3")],
+            &[],
+        );
         assert!(hit(&a, "0.0.0-alpha"));
         assert!(hit(&a, "0.3.2"));
         assert!(!hit(&a, "0.3.3"));
@@ -325,7 +348,12 @@ mod tests {
 
     #[test]
     fn last_affected_is_inclusive() {
-        let a = adv("PyPI", "ECOSYSTEM", vec![ev("i", "19.0"), ev("la", "22.0.0")], &[]);
+        let a = adv(
+            "PyPI",
+            "ECOSYSTEM",
+            vec![ev("i", "19.0"), ev("la", "22.0.0")],
+            &[],
+        );
         assert!(hit(&a, "22.0.0"));
         assert!(hit(&a, "22.0"));
         assert!(!hit(&a, "22.0.0.post1"));
@@ -338,7 +366,12 @@ mod tests {
         let a = adv(
             "crates.io",
             "SEMVER",
-            vec![ev("i", "3.0.0"), ev("f", "3.2.5"), ev("i", "1.0.0"), ev("f", "1.0.2")],
+            vec![
+                ev("i", "3.0.0"),
+                ev("f", "3.2.5"),
+                ev("i", "1.0.0"),
+                ev("f", "1.0.2"),
+            ],
             &[],
         );
         assert!(hit(&a, "1.0.1"));
@@ -351,7 +384,12 @@ mod tests {
 
     #[test]
     fn limit_cuts_the_range() {
-        let a = adv("PyPI", "ECOSYSTEM", vec![ev("i", "1.0"), ev("l", "1.5")], &[]);
+        let a = adv(
+            "PyPI",
+            "ECOSYSTEM",
+            vec![ev("i", "1.0"), ev("l", "1.5")],
+            &[],
+        );
         assert!(hit(&a, "1.4.9"));
         assert!(!hit(&a, "1.5"));
         assert!(!hit(&a, "3.0"));
@@ -369,7 +407,12 @@ mod tests {
 
     #[test]
     fn versions_list_and_git_ranges() {
-        let a = adv("PyPI", "GIT", vec![ev("i", "abc123"), ev("f", "def456")], &["1.0", "1.1", "legacy-1"]);
+        let a = adv(
+            "PyPI",
+            "GIT",
+            vec![ev("i", "abc123"), ev("f", "def456")],
+            &["1.0", "1.1", "legacy-1"],
+        );
         assert!(hit(&a, "1.0.0"), "PEP 440 equality: 1.0 == 1.0.0");
         assert!(hit(&a, "1.1"));
         assert!(!hit(&a, "1.2"));
@@ -399,8 +442,10 @@ mod tests {
         assert_eq!(e.id, "BAD-1");
         assert!(e.to_string().contains("not-a-version"), "{e}");
         let huge = format!("{}9", u64::MAX);
-        let mut e2 = Event::default();
-        e2.fixed = Some(huge.clone());
+        let e2 = Event {
+            fixed: Some(huge.clone()),
+            ..Default::default()
+        };
         let a = Advisory {
             id: "BAD-2".into(),
             affected: vec![Affected {

@@ -7,7 +7,7 @@
 
 mod compiled;
 
-pub use compiled::{CompileError, CompiledAffected, CompiledAdvisory};
+pub use compiled::{CompileError, CompiledAdvisory, CompiledAffected};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,7 @@ pub enum AdvisoryKind {
     /// Malicious package (OSV `MAL-` records).
     Malware,
     /// Another informational kind the model does not know.
+    #[serde(rename = "informational")]
     Other,
 }
 
@@ -235,7 +236,11 @@ impl Advisory {
             .as_ref()
             .and_then(|d| d.get("cwe_ids"))
             .and_then(|c| c.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

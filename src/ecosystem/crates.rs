@@ -17,7 +17,11 @@ pub fn parse_semver_lenient(s: &str) -> Result<Version, VersionError> {
             // Only pad plain numeric `X` / `X.Y`; anything else keeps the parser's error.
             let dots = s.matches('.').count();
             if dots < 2 && !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                let padded = if dots == 0 { format!("{s}.0.0") } else { format!("{s}.0") };
+                let padded = if dots == 0 {
+                    format!("{s}.0.0")
+                } else {
+                    format!("{s}.0")
+                };
                 semver::Version::parse(&padded).map_err(|_| err(&e))
             } else {
                 Err(err(&e))
@@ -116,9 +120,9 @@ fn comparator_to_set(c: &Comparator) -> VersionSet {
 /// The versions a Cargo requirement (`^1.2`, `~0.3`, `>=1, <2`, `=1.0.5`, `*`) can resolve to,
 /// by total order.
 pub fn cargo_req_to_set(req: &VersionReq) -> VersionSet {
-    req.comparators
-        .iter()
-        .fold(VersionSet::full(), |acc, c| acc.intersection(&comparator_to_set(c)))
+    req.comparators.iter().fold(VersionSet::full(), |acc, c| {
+        acc.intersection(&comparator_to_set(c))
+    })
 }
 
 #[cfg(test)]

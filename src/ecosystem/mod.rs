@@ -81,9 +81,9 @@ impl Ecosystem {
                 pre: semver::Prerelease::new("0").unwrap_or(semver::Prerelease::EMPTY),
                 build: semver::BuildMetadata::EMPTY,
             }),
-            Self::PyPI => Version::Pep440(
-                pep508_rs::pep440_rs::Version::new([0u64]).with_min(Some(0)),
-            ),
+            Self::PyPI => {
+                Version::Pep440(pep508_rs::pep440_rs::Version::new([0u64]).with_min(Some(0)))
+            }
         }
     }
 }

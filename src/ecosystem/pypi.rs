@@ -112,9 +112,9 @@ fn specifier_to_set(spec: &VersionSpecifier) -> VersionSet {
 
 /// The versions a PEP 440 specifier set (`>=1.39.0`, `~=2.0, !=2.0.3`) admits.
 pub fn pep440_specifiers_to_set(specs: &VersionSpecifiers) -> VersionSet {
-    specs
-        .iter()
-        .fold(VersionSet::full(), |acc, s| acc.intersection(&specifier_to_set(s)))
+    specs.iter().fold(VersionSet::full(), |acc, s| {
+        acc.intersection(&specifier_to_set(s))
+    })
 }
 
 /// Translate one Poetry constraint atom (`^1.2`, `~1.2.3`, `1.2.3`, `*`, `>=1.0`) to PEP 440.
@@ -173,7 +173,10 @@ pub fn poetry_constraint_to_set(constraint: &str) -> Result<VersionSet, String> 
         // Within an alternative, `,` and whitespace both mean "and"; an operator may stand
         // apart from its version (`>= 1.0`).
         let mut atoms: Vec<String> = Vec::new();
-        for token in alternative.split([',', ' ', '\t']).filter(|t| !t.is_empty()) {
+        for token in alternative
+            .split([',', ' ', '\t'])
+            .filter(|t| !t.is_empty())
+        {
             match atoms.last_mut() {
                 Some(last) if last.chars().all(|c| "<>=!~^".contains(c)) => last.push_str(token),
                 _ => atoms.push(token.to_string()),
@@ -220,8 +223,17 @@ mod tests {
     fn pep440_total_order() {
         // 1.0.dev0 < 1.0a1 < 1.0b1 < 1.0rc1 < 1.0 < 1.0+local < 1.0.post1
         let chain = [
-            "1.0.dev0", "1.0a1.dev1", "1.0a1", "1.0b1", "1.0rc1", "1.0", "1.0+local", "1.0.post1.dev0",
-            "1.0.post1", "1.1.dev0", "1!0.1",
+            "1.0.dev0",
+            "1.0a1.dev1",
+            "1.0a1",
+            "1.0b1",
+            "1.0rc1",
+            "1.0",
+            "1.0+local",
+            "1.0.post1.dev0",
+            "1.0.post1",
+            "1.1.dev0",
+            "1!0.1",
         ];
         for pair in chain.windows(2) {
             assert!(ver(pair[0]) < ver(pair[1]), "{} < {}", pair[0], pair[1]);
@@ -236,7 +248,10 @@ mod tests {
         let s = spec(">=1.0, <2.0");
         assert!(s.contains(&ver("1.5")));
         assert!(s.contains(&ver("1.5rc1")));
-        assert!(!s.contains(&ver("2.0rc1")), "<2.0 excludes 2.0's pre-releases (PEP 440)");
+        assert!(
+            !s.contains(&ver("2.0rc1")),
+            "<2.0 excludes 2.0's pre-releases (PEP 440)"
+        );
         assert!(!s.contains(&ver("2.0")));
         let s = spec(">1.0");
         assert!(!s.contains(&ver("1.0.post1")));
@@ -278,7 +293,11 @@ mod tests {
         assert!(s.contains(&ver("1.5")));
         assert!(!s.contains(&ver("2.5")));
         assert!(s.contains(&ver("3.4")));
-        assert!(poetry_constraint_to_set("*").unwrap().contains(&ver("0.0.1")));
+        assert!(
+            poetry_constraint_to_set("*")
+                .unwrap()
+                .contains(&ver("0.0.1"))
+        );
         let s = poetry_constraint_to_set("2.31.0").unwrap();
         assert!(s.contains(&ver("2.31.0")));
         assert!(!s.contains(&ver("2.31.1")));

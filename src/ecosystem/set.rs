@@ -35,7 +35,9 @@ impl VersionSet {
         // `Ranges::from_range_bounds` expects lo <= hi; an inverted pair is simply empty.
         let inverted = match (&lo, &hi) {
             (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => {
-                a > b || (a == b && !(matches!(lo, Bound::Included(_)) && matches!(hi, Bound::Included(_))))
+                a > b
+                    || (a == b
+                        && !(matches!(lo, Bound::Included(_)) && matches!(hi, Bound::Included(_))))
             }
             _ => false,
         };

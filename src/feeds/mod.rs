@@ -29,7 +29,9 @@ pub enum SourceSpec {
 impl FromStr for SourceSpec {
     type Err = FeedError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (kind, loc) = s.split_once(':').ok_or_else(|| FeedError::BadSpec(s.to_string()))?;
+        let (kind, loc) = s
+            .split_once(':')
+            .ok_or_else(|| FeedError::BadSpec(s.to_string()))?;
         if loc.is_empty() {
             return Err(FeedError::BadSpec(s.to_string()));
         }

@@ -40,7 +40,12 @@ fn sniff_id(text: &str) -> Option<String> {
         let t = line.trim().trim_start_matches('{').trim();
         for prefix in ["\"id\":", "id:"] {
             if let Some(rest) = t.strip_prefix(prefix) {
-                let id = rest.trim().trim_end_matches(',').trim().trim_matches('"').trim_matches('\'');
+                let id = rest
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .trim_matches('"')
+                    .trim_matches('\'');
                 if !id.is_empty() && id.len() < 100 {
                     return Some(id.to_string());
                 }
@@ -64,10 +69,15 @@ pub fn parse_record(
         message,
     };
     let syntax = syntax_of(syntax_name).unwrap_or(Syntax::Json);
-    let text = std::str::from_utf8(bytes).map_err(|e| err(None, format!("not valid UTF-8: {e}")))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| err(None, format!("not valid UTF-8: {e}")))?;
     let advisory: Advisory = match syntax {
-        Syntax::Json => serde_json::from_str(text).map_err(|e| err(sniff_id(text), e.to_string()))?,
-        Syntax::Yaml => yaml_serde::from_str(text).map_err(|e| err(sniff_id(text), e.to_string()))?,
+        Syntax::Json => {
+            serde_json::from_str(text).map_err(|e| err(sniff_id(text), e.to_string()))?
+        }
+        Syntax::Yaml => {
+            yaml_serde::from_str(text).map_err(|e| err(sniff_id(text), e.to_string()))?
+        }
     };
     let id = advisory.id.clone();
     CompiledAdvisory::compile(advisory, source).map_err(|e| err(Some(id), e.message))
@@ -104,7 +114,9 @@ pub fn load_dir(dir: &Path, source: &str) -> Result<Loaded, FeedError> {
         .par_iter()
         .map(|path| {
             let file = path.display().to_string();
-            let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_RECORD_BYTES).unwrap_or(false);
+            let too_big = std::fs::metadata(path)
+                .map(|m| m.len() > MAX_RECORD_BYTES)
+                .unwrap_or(false);
             if too_big {
                 return Err(LoadError {
                     source: source.to_string(),
@@ -144,9 +156,13 @@ pub fn load_zip_reader<R: Read + std::io::Seek>(
         path: path.to_path_buf(),
         message,
     };
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| invalid(format!("not a readable zip: {e}")))?;
+    let mut archive =
+        zip::ZipArchive::new(reader).map_err(|e| invalid(format!("not a readable zip: {e}")))?;
     if archive.len() > MAX_ZIP_ENTRIES {
-        return Err(invalid(format!("zip has {} entries, more than {MAX_ZIP_ENTRIES}", archive.len())));
+        return Err(invalid(format!(
+            "zip has {} entries, more than {MAX_ZIP_ENTRIES}",
+            archive.len()
+        )));
     }
     // Reading entries is sequential (one decompressor over one file); parsing is parallel.
     let mut raw: Vec<(String, Result<Vec<u8>, String>)> = Vec::with_capacity(archive.len());
@@ -154,19 +170,28 @@ pub fn load_zip_reader<R: Read + std::io::Seek>(
         let mut entry = match archive.by_index(i) {
             Ok(e) => e,
             Err(e) => {
-                raw.push((format!("{}#{i}", path.display()), Err(format!("unreadable zip entry: {e}"))));
+                raw.push((
+                    format!("{}#{i}", path.display()),
+                    Err(format!("unreadable zip entry: {e}")),
+                ));
                 continue;
             }
         };
         if entry.is_dir() {
             continue;
         }
-        let name = entry.name().map(|n| n.to_string()).unwrap_or_else(|_| format!("entry-{i}"));
+        let name = entry
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| format!("entry-{i}"));
         if syntax_of(&name).is_none() {
             continue;
         }
         if entry.size() > MAX_RECORD_BYTES {
-            raw.push((name, Err(format!("record larger than {MAX_RECORD_BYTES} bytes"))));
+            raw.push((
+                name,
+                Err(format!("record larger than {MAX_RECORD_BYTES} bytes")),
+            ));
             continue;
         }
         let mut buf = Vec::with_capacity(entry.size() as usize);

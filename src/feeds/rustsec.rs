@@ -9,7 +9,9 @@
 //! as cargo-audit does for lockfiles.
 
 use super::{FeedError, Loaded, walk_files};
-use crate::advisory::{Advisory, Affected, CompiledAdvisory, Event, Package, Range, Reference, Severity};
+use crate::advisory::{
+    Advisory, Affected, CompiledAdvisory, Event, Package, Range, Reference, Severity,
+};
 use crate::report::LoadError;
 use rayon::prelude::*;
 use serde_json::json;
@@ -22,7 +24,11 @@ pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
     let mut events = Vec::new();
     for r in &ranges {
         events.push(Event {
-            introduced: Some(r.introduced.as_ref().map_or_else(|| "0.0.0-0".to_string(), |v| v.to_string())),
+            introduced: Some(
+                r.introduced
+                    .as_ref()
+                    .map_or_else(|| "0.0.0-0".to_string(), |v| v.to_string()),
+            ),
             ..Default::default()
         });
         if let Some(f) = &r.fixed {
@@ -39,7 +45,12 @@ pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
     if !m.categories.is_empty() {
         database_specific.insert(
             "categories".into(),
-            json!(m.categories.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+            json!(
+                m.categories
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+            ),
         );
     }
     if let Some(c) = &m.cvss {
@@ -70,7 +81,10 @@ pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
         id: m.id.as_str().to_string(),
         modified: date.clone(),
         published: Some(date),
-        withdrawn: m.withdrawn.as_ref().map(|d| format!("{}T12:00:00Z", d.as_str())),
+        withdrawn: m
+            .withdrawn
+            .as_ref()
+            .map(|d| format!("{}T12:00:00Z", d.as_str())),
         aliases: m.aliases.iter().map(|a| a.as_str().to_string()).collect(),
         related: m.related.iter().map(|a| a.as_str().to_string()).collect(),
         summary: Some(m.title.clone()),
@@ -117,7 +131,9 @@ fn load_file(path: &Path, source: &str) -> Result<CompiledAdvisory, LoadError> {
     };
     let stem = path.file_stem().and_then(|s| s.to_str()).map(String::from);
     let text = std::fs::read_to_string(path).map_err(|e| err(stem.clone(), e.to_string()))?;
-    let adv: rustsec::Advisory = text.parse().map_err(|e: rustsec::Error| err(stem.clone(), e.to_string()))?;
+    let adv: rustsec::Advisory = text
+        .parse()
+        .map_err(|e: rustsec::Error| err(stem.clone(), e.to_string()))?;
     let osv = to_osv(&adv);
     let id = osv.id.clone();
     CompiledAdvisory::compile(osv, source).map_err(|e| err(Some(id), e.message))

@@ -1,9 +1,1038 @@
-//! TODO(helper): Cargo.lock parser.
+//! `Cargo.lock` (lockfile formats v1 to v4), read with the `cargo-lock` crate.
+//!
+//! Every locked package becomes one [`Dependency`]:
+//!
+//! * from the default crates.io registry (git index `registry+https://github.com/rust-lang/
+//!   crates.io-index` or sparse `sparse+https://index.crates.io/`): [`Requirement::Pinned`];
+//! * without a source (workspace members and path dependencies): `NotChecked`, reason
+//!   `"path or workspace package (not from crates.io)"`;
+//! * from git: `NotChecked`, `"git dependency (not from crates.io)"`;
+//! * from any other registry: `NotChecked`, `"package from another registry"`.
+//!
+//! `line` is the line of the package's `name = "..."` key in its `[[package]]` block (found
+//! through the TOML parser's spans, so duplicate names with different versions each get their
+//! own line).
+//!
+//! # Dependency paths (`via`)
+//!
+//! The roots of the graph are the packages without a source (workspace members, path
+//! crates). Edges come from each package's `dependencies` list, resolved to the exact locked
+//! package (name, version and, when given, source). `via` is one shortest path from a root
+//! to the package's *parent*, as package names:
+//!
+//! * a root: `Some([])`;
+//! * a crates.io crate that member `uv` depends on directly: `Some(["uv"])`;
+//! * `h2` reached through `uv -> reqwest -> h2`: `Some(["uv", "reqwest"])`.
+//!
+//! An element is the bare package name when the lockfile holds a single package of that name,
+//! and `name@version` (Cargo's package-id spec syntax, e.g. `"windows-sys@0.61.2"`) when it
+//! holds several versions of it. Packages unreachable from every root get `None`, and so does
+//! every package of a lockfile without any root.
+//!
+//! # Scope and member
+//!
+//! Only with [`ParseOptions::trusted_workspace`]: `cargo metadata` is run in the lockfile's
+//! directory ([`super::cargo_workspace`], which explains why this is opt-in), and each package
+//! gets `scope` (`"normal"`, `"build"` or `"dev"`) and `member` (the workspace member it enters
+//! through). If cargo fails, a warning is recorded and the lockfile scan goes on.
 
-use super::{Manifest, ManifestError, ParseOptions};
+use super::cargo_workspace::{self, Workspace};
+use super::{
+    Dependency, Manifest, ManifestError, ManifestKind, ParseOptions, Requirement, line_of_offset,
+    read_text, shortest_paths,
+};
+use crate::ecosystem::Ecosystem;
+use cargo_lock::{Lockfile, Package};
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
-/// Parse the file.
-pub fn parse(path: &Path, _opts: &ParseOptions) -> Result<Manifest, ManifestError> {
-    Err(ManifestError::parse(path, None, "format not implemented yet"))
+const REASON_PATH: &str = "path or workspace package (not from crates.io)";
+const REASON_GIT: &str = "git dependency (not from crates.io)";
+const REASON_OTHER_REGISTRY: &str = "package from another registry";
+
+/// Parse a `Cargo.lock`.
+pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError> {
+    let text = read_text(path)?;
+    let doc = DeTable::parse(&text).map_err(|e| toml_error(path, &text, &e))?;
+    let table = doc.get_ref();
+    if !table.contains_key("package") && !table.contains_key("root") {
+        return Err(ManifestError::parse(
+            path,
+            None,
+            "not a Cargo.lock: no [[package]] entries",
+        ));
+    }
+    check_checksums(path, &text, table)?;
+    let lockfile = deserialize(path, &text, &doc)?;
+
+    // The legacy v1 `[root]` package first, then `[[package]]` in file order.
+    let packages: Vec<&Package> = lockfile
+        .root
+        .iter()
+        .chain(lockfile.packages.iter())
+        .collect();
+    let lines = package_lines(&text, table, &lockfile);
+
+    let mut warnings = Vec::new();
+    let workspace = if opts.trusted_workspace {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        match cargo_workspace::resolve(dir) {
+            Ok(ws) => Some(ws),
+            Err(e) => {
+                warnings.push(format!(
+                    "{}: {e} (dependency kinds and workspace members not filled)",
+                    path.display()
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let vias = dependency_paths(path, &packages, &lines, &mut warnings);
+    let mut dependencies = Vec::with_capacity(packages.len());
+    for (i, pkg) in packages.iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(0);
+        let requirement = requirement(pkg, path, line, &mut warnings);
+        let mut dep = Dependency::new(
+            Ecosystem::CratesIo,
+            pkg.name.as_str(),
+            requirement,
+            path,
+            line,
+        );
+        dep.via = vias.get(i).cloned().flatten();
+        if let Some(attr) = workspace
+            .as_ref()
+            .and_then(|ws: &Workspace| ws.get(pkg.name.as_str(), &pkg.version.to_string()))
+        {
+            dep.scope = Some(attr.kind.as_str().to_string());
+            dep.member = Some(attr.member.clone());
+        }
+        dependencies.push(dep);
+    }
+
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        kind: ManifestKind::CargoLock,
+        dependencies,
+        warnings,
+    })
+}
+
+/// What the lockfile says about one package's version.
+fn requirement(pkg: &Package, path: &Path, line: usize, warnings: &mut Vec<String>) -> Requirement {
+    let not_checked = |reason: &str| Requirement::NotChecked {
+        reason: reason.to_string(),
+    };
+    match &pkg.source {
+        None => not_checked(REASON_PATH),
+        Some(s) if s.is_path() => not_checked(REASON_PATH),
+        Some(s) if s.is_default_registry() => {
+            let text = pkg.version.to_string();
+            match Ecosystem::CratesIo.parse_version(&text) {
+                Ok(version) => Requirement::Pinned { version, text },
+                Err(e) => {
+                    warnings.push(format!("{}:{line}: {e}", path.display()));
+                    not_checked(&format!("unreadable version: {e}"))
+                }
+            }
+        }
+        Some(s) if s.is_git() => not_checked(REASON_GIT),
+        Some(_) => not_checked(REASON_OTHER_REGISTRY),
+    }
+}
+
+/// `via` for each package of `packages` (same indices), per the module documentation.
+fn dependency_paths(
+    path: &Path,
+    packages: &[&Package],
+    lines: &[usize],
+    warnings: &mut Vec<String>,
+) -> Vec<Option<Vec<String>>> {
+    let is_root = |p: &Package| p.source.as_ref().is_none_or(|s| s.is_path());
+    if !packages.iter().any(|p| is_root(p)) {
+        return vec![None; packages.len()];
+    }
+    let mut name_count: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_name_version: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
+    for (i, p) in packages.iter().enumerate() {
+        *name_count.entry(p.name.as_str()).or_default() += 1;
+        by_name_version
+            .entry((p.name.as_str(), p.version.to_string()))
+            .or_default()
+            .push(i);
+    }
+    // Node keys are unique (the index breaks ties between sources) and sort by name first.
+    let key = |i: usize| {
+        packages
+            .get(i)
+            .map(|p| format!("{} {} #{i}", p.name, p.version))
+            .unwrap_or_default()
+    };
+    let display = |i: usize| {
+        packages
+            .get(i)
+            .map(|p| {
+                if name_count.get(p.name.as_str()).copied().unwrap_or(0) > 1 {
+                    format!("{}@{}", p.name, p.version)
+                } else {
+                    p.name.to_string()
+                }
+            })
+            .unwrap_or_default()
+    };
+
+    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (i, p) in packages.iter().enumerate() {
+        let mut children = Vec::with_capacity(p.dependencies.len());
+        for d in &p.dependencies {
+            let candidates = by_name_version
+                .get(&(d.name.as_str(), d.version.to_string()))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let same_source = |&&j: &&usize| packages.get(j).is_some_and(|q| q.source == d.source);
+            let Some(&j) = candidates
+                .iter()
+                .find(same_source)
+                .or_else(|| candidates.first())
+            else {
+                let line = lines.get(i).copied().unwrap_or(0);
+                warnings.push(format!(
+                    "{}:{line}: {} {} depends on {} {}, which is not in the lockfile",
+                    path.display(),
+                    p.name,
+                    p.version,
+                    d.name,
+                    d.version
+                ));
+                continue;
+            };
+            children.push(key(j));
+        }
+        edges.insert(key(i), children);
+    }
+    let roots: Vec<String> = (0..packages.len())
+        .filter(|&i| packages.get(i).is_some_and(|p| is_root(p)))
+        .map(key)
+        .collect();
+    let paths = shortest_paths(&roots, &edges);
+    // Keys back to indices, to name the nodes of each path.
+    let index_of: BTreeMap<String, usize> = (0..packages.len()).map(|i| (key(i), i)).collect();
+    (0..packages.len())
+        .map(|i| {
+            paths.get(&key(i)).map(|p| {
+                p.iter()
+                    .map(|k| index_of.get(k).map(|&j| display(j)).unwrap_or_default())
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// Deserialize the parsed document with `cargo-lock`. The crate is not written for hostile
+/// input, so a panic inside it is caught and reported as a parse error (the checks before this
+/// call remove the panics we know of).
+fn deserialize(
+    path: &Path,
+    text: &str,
+    doc: &Spanned<DeTable<'_>>,
+) -> Result<Lockfile, ManifestError> {
+    let result = std::panic::catch_unwind(|| {
+        Lockfile::deserialize(toml::de::Deserializer::from(doc.clone()))
+    });
+    match result {
+        Ok(Ok(lockfile)) => Ok(lockfile),
+        Ok(Err(e)) => Err(toml_error(path, text, &e)),
+        Err(_) => Err(ManifestError::parse(
+            path,
+            None,
+            "malformed Cargo.lock (the lockfile reader failed)",
+        )),
+    }
+}
+
+/// A TOML or lockfile-structure error, at its line when the error points inside the file.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ManifestError {
+    let line = e
+        .span()
+        // A span covering the whole document says nothing about where the problem is.
+        .filter(|s| !(s.start == 0 && s.end >= text.trim_end().len()))
+        .map(|s| line_of_offset(text, s.start));
+    ManifestError::parse(
+        path,
+        line,
+        format!("invalid Cargo.lock: {}", shorten(e.message())),
+    )
+}
+
+/// `cargo-lock` slices checksum strings by byte: a 64-byte checksum with multi-byte characters
+/// would panic inside it. Reject such checksums here, with their line.
+fn check_checksums(path: &Path, text: &str, table: &DeTable<'_>) -> Result<(), ManifestError> {
+    let bad = |v: &Spanned<DeValue<'_>>| match v.get_ref() {
+        DeValue::String(s) => !s.is_ascii(),
+        _ => false,
+    };
+    let err = |v: &Spanned<DeValue<'_>>| {
+        ManifestError::parse(
+            path,
+            Some(line_of_offset(text, v.span().start)),
+            "invalid Cargo.lock: checksum is not hexadecimal",
+        )
+    };
+    let check_package = |p: &Spanned<DeValue<'_>>| -> Result<(), ManifestError> {
+        if let Some(c) = p.get_ref().as_table().and_then(|t| t.get("checksum"))
+            && bad(c)
+        {
+            return Err(err(c));
+        }
+        Ok(())
+    };
+    let arrays = [
+        table.get("package"),
+        table
+            .get("patch")
+            .and_then(|p| p.get_ref().as_table())
+            .and_then(|t| t.get("unused")),
+    ];
+    for arr in arrays.into_iter().flatten() {
+        for p in arr
+            .get_ref()
+            .as_array()
+            .map(|a| a.as_ref())
+            .unwrap_or_default()
+        {
+            check_package(p)?;
+        }
+    }
+    if let Some(root) = table.get("root") {
+        check_package(root)?;
+    }
+    if let Some(meta) = table.get("metadata").and_then(|m| m.get_ref().as_table()) {
+        for (k, v) in meta.iter() {
+            if k.get_ref().starts_with("checksum ") && bad(v) {
+                return Err(err(v));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Line of each package's `name` key, in the order of `[root]` then `[[package]]` (0 when not
+/// found, which a well-formed lockfile never gives).
+fn package_lines(text: &str, table: &DeTable<'_>, lockfile: &Lockfile) -> Vec<usize> {
+    let name_line = |v: &Spanned<DeValue<'_>>, expect: &Package| -> usize {
+        let Some(t) = v.get_ref().as_table() else {
+            return 0;
+        };
+        match t.get_key_value("name") {
+            Some((k, name)) if name.get_ref().as_str() == Some(expect.name.as_str()) => {
+                line_of_offset(text, k.span().start)
+            }
+            _ => 0,
+        }
+    };
+    let mut lines = Vec::new();
+    if let Some(root) = &lockfile.root {
+        lines.push(table.get("root").map(|v| name_line(v, root)).unwrap_or(0));
+    }
+    let raw: &[Spanned<DeValue<'_>>] = table
+        .get("package")
+        .and_then(|p| p.get_ref().as_array())
+        .map(|a| a.as_ref())
+        .unwrap_or_default();
+    // `cargo-lock` keeps `[[package]]` order, so the i-th package is the i-th table.
+    for (i, pkg) in lockfile.packages.iter().enumerate() {
+        lines.push(raw.get(i).map(|v| name_line(v, pkg)).unwrap_or(0));
+    }
+    lines
+}
+
+/// Keep error messages readable when they quote a huge input.
+fn shorten(s: &str) -> String {
+    const MAX: usize = 300;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+    fn write(dir: &Path, text: impl AsRef<[u8]>) -> std::path::PathBuf {
+        let path = dir.join("Cargo.lock");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn parse_text(text: &str) -> Manifest {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), text);
+        parse(&path, &ParseOptions::default()).unwrap()
+    }
+
+    fn parse_err(text: impl AsRef<[u8]>) -> (Option<usize>, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), text);
+        match parse(&path, &ParseOptions::default()) {
+            Err(ManifestError::Parse {
+                path: p,
+                line,
+                message,
+            }) => {
+                assert_eq!(p, path);
+                (line, message)
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    fn find<'m>(m: &'m Manifest, name: &str, version: Option<&str>) -> &'m Dependency {
+        m.dependencies
+            .iter()
+            .find(|d| {
+                d.name == name
+                    && version.is_none_or(|v| match &d.requirement {
+                        Requirement::Pinned { text, .. } => text == v,
+                        _ => false,
+                    })
+            })
+            .unwrap_or_else(|| panic!("{name} {version:?} not found"))
+    }
+
+    fn pinned(d: &Dependency) -> String {
+        match &d.requirement {
+            Requirement::Pinned { version, text } => {
+                assert_eq!(
+                    *version,
+                    Ecosystem::CratesIo.parse_version(text).unwrap(),
+                    "parsed version matches text"
+                );
+                text.clone()
+            }
+            other => panic!("{} is not pinned: {other:?}", d.name),
+        }
+    }
+
+    fn reason(d: &Dependency) -> String {
+        match &d.requirement {
+            Requirement::NotChecked { reason } => reason.clone(),
+            other => panic!("{} is checked: {other:?}", d.name),
+        }
+    }
+
+    fn via(d: &Dependency) -> Option<Vec<&str>> {
+        d.via
+            .as_ref()
+            .map(|v| v.iter().map(String::as_str).collect())
+    }
+
+    const V1: &str = r#"[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "helper 0.2.0",
+ "serde 1.0.100 (registry+https://github.com/rust-lang/crates.io-index)",
+]
+
+[[package]]
+name = "helper"
+version = "0.2.0"
+dependencies = [
+ "itoa 0.4.8 (registry+https://github.com/rust-lang/crates.io-index)",
+]
+
+[[package]]
+name = "itoa"
+version = "0.4.8"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde"
+version = "1.0.100"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[metadata]
+"checksum itoa 0.4.8 (registry+https://github.com/rust-lang/crates.io-index)" = "b71991ff56294aa922b450139ee08b3bfc70982c6b2c7562771375cf73542dd4"
+"checksum serde 1.0.100 (registry+https://github.com/rust-lang/crates.io-index)" = "f4473e8506b213730ff2061073b48fa51dcc66349219e2e7c5608f0296a1d95a"
+"#;
+
+    #[test]
+    fn v1_with_metadata_checksums() {
+        let m = parse_text(V1);
+        assert_eq!(m.kind, ManifestKind::CargoLock);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        assert_eq!(m.dependencies.len(), 4);
+        let serde = find(&m, "serde", None);
+        assert_eq!(pinned(serde), "1.0.100");
+        assert_eq!(serde.line, 22);
+        assert_eq!(serde.ecosystem, Ecosystem::CratesIo);
+        assert_eq!(via(serde), Some(vec!["app"]));
+        let itoa = find(&m, "itoa", None);
+        assert_eq!(pinned(itoa), "0.4.8");
+        assert_eq!(itoa.line, 17);
+        // helper is a path crate: a root itself, so itoa is reached from it directly.
+        assert_eq!(via(itoa), Some(vec!["helper"]));
+        let app = find(&m, "app", None);
+        assert_eq!(reason(app), REASON_PATH);
+        assert_eq!(app.line, 2);
+        assert_eq!(via(app), Some(vec![]));
+        assert_eq!(app.scope, None);
+        assert_eq!(app.member, None);
+    }
+
+    #[test]
+    fn v1_legacy_root_table() {
+        let text = r#"[root]
+name = "legacy"
+version = "0.1.0"
+dependencies = [
+ "libc 0.2.40 (registry+https://github.com/rust-lang/crates.io-index)",
+]
+
+[[package]]
+name = "libc"
+version = "0.2.40"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[metadata]
+"checksum libc 0.2.40 (registry+https://github.com/rust-lang/crates.io-index)" = "6fd41f331ac7c5b8ac259b8bf82c75c0fb2e469bbf37d2becbba9a6a2221965b"
+"#;
+        let m = parse_text(text);
+        assert_eq!(m.dependencies.len(), 2);
+        let root = find(&m, "legacy", None);
+        assert_eq!(root.line, 2);
+        assert_eq!(reason(root), REASON_PATH);
+        assert_eq!(via(root), Some(vec![]));
+        let libc = find(&m, "libc", None);
+        assert_eq!(pinned(libc), "0.2.40");
+        assert_eq!(libc.line, 9);
+        assert_eq!(via(libc), Some(vec!["legacy"]));
+    }
+
+    const V3: &str = r#"# This file is automatically @generated by Cargo.
+# It is not intended for manual editing.
+version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "bitflags 1.3.2",
+ "gitdep",
+ "mio",
+ "private",
+]
+
+[[package]]
+name = "bitflags"
+version = "1.3.2"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "bef38d45163c2f1dde094a7dfd33ccf595c92905c8f8f4fdc18d06fb1037718a"
+
+[[package]]
+name = "bitflags"
+version = "2.4.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "b4682ae6287fcf752ecaabbfcc7b6f9b72aa33933dc23a554d853aea8eea8635"
+
+[[package]]
+name = "gitdep"
+version = "0.3.0"
+source = "git+https://github.com/example/gitdep?branch=main#0123456789abcdef0123456789abcdef01234567"
+dependencies = [
+ "bitflags 2.4.0",
+]
+
+[[package]]
+name = "libc"
+version = "0.2.147"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "localcrate"
+version = "0.1.0"
+dependencies = [
+ "bitflags 2.4.0",
+]
+
+[[package]]
+name = "mio"
+version = "0.8.8"
+source = "sparse+https://index.crates.io/"
+dependencies = [
+ "libc",
+]
+
+[[package]]
+name = "private"
+version = "1.0.0"
+source = "registry+https://my-registry.example.com/index"
+"#;
+
+    #[test]
+    fn v3_sources_duplicates_and_paths() {
+        let m = parse_text(V3);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        assert_eq!(m.dependencies.len(), 8);
+        // Two versions of one name: each at its own line, named name@version in paths.
+        let b1 = find(&m, "bitflags", Some("1.3.2"));
+        let b2 = find(&m, "bitflags", Some("2.4.0"));
+        assert_eq!((b1.line, b2.line), (16, 22));
+        assert_eq!(via(b1), Some(vec!["app"]));
+        // Both `app -> gitdep` and `localcrate` reach 2.4.0; localcrate is a root.
+        assert_eq!(via(b2), Some(vec!["localcrate"]));
+        let git = find(&m, "gitdep", None);
+        assert_eq!(reason(git), REASON_GIT);
+        assert_eq!(git.line, 28);
+        let private = find(&m, "private", None);
+        assert_eq!(reason(private), REASON_OTHER_REGISTRY);
+        // The sparse crates.io index is crates.io.
+        let mio = find(&m, "mio", None);
+        assert_eq!(pinned(mio), "0.8.8");
+        assert_eq!(mio.line, 48);
+        let libc = find(&m, "libc", None);
+        assert_eq!(via(libc), Some(vec!["app", "mio"]));
+        assert_eq!(reason(find(&m, "localcrate", None)), REASON_PATH);
+        assert_eq!(via(find(&m, "localcrate", None)), Some(vec![]));
+    }
+
+    #[test]
+    fn duplicate_names_appear_with_version_in_paths() {
+        let text = r#"version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "syn 1.0.109",
+ "syn 2.0.48",
+]
+
+[[package]]
+name = "quote"
+version = "1.0.35"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "syn"
+version = "1.0.109"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "syn"
+version = "2.0.48"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "quote",
+]
+"#;
+        let m = parse_text(text);
+        assert_eq!(
+            via(find(&m, "quote", None)),
+            Some(vec!["app", "syn@2.0.48"])
+        );
+        assert_eq!(find(&m, "syn", Some("1.0.109")).line, 17);
+        assert_eq!(find(&m, "syn", Some("2.0.48")).line, 22);
+    }
+
+    const V4: &str = r#"version = 4
+
+[[package]]
+name = "h2"
+version = "0.4.2"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "31d030e59af851932b72ceebadf4a2b5986dba4c3b99dd2493f8273a0f151943"
+dependencies = [
+ "tokio",
+]
+
+[[package]]
+name = "member-a"
+version = "0.1.0"
+dependencies = [
+ "reqwest",
+ "tokio",
+]
+
+[[package]]
+name = "member-b"
+version = "0.2.0"
+dependencies = [
+ "member-a",
+]
+
+[[package]]
+name = "reqwest"
+version = "0.11.24"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "h2",
+ "tokio",
+]
+
+[[package]]
+name = "tokio"
+version = "1.36.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "vendored"
+version = "0.1.0"
+source = "git+https://github.com/example/vendored?branch=feat%2Fx#0123456789abcdef0123456789abcdef01234567"
+"#;
+
+    #[test]
+    fn v4_via_paths() {
+        let m = parse_text(V4);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        let h2 = find(&m, "h2", None);
+        assert_eq!(pinned(h2), "0.4.2");
+        assert_eq!(h2.line, 4);
+        assert_eq!(via(h2), Some(vec!["member-a", "reqwest"]));
+        assert_eq!(via(find(&m, "tokio", None)), Some(vec!["member-a"]));
+        assert_eq!(via(find(&m, "reqwest", None)), Some(vec!["member-a"]));
+        // A member depended on by another member is still a root.
+        assert_eq!(via(find(&m, "member-a", None)), Some(vec![]));
+        assert_eq!(via(find(&m, "member-b", None)), Some(vec![]));
+        // Nothing depends on the git package: unreachable, so no path.
+        let vendored = find(&m, "vendored", None);
+        assert_eq!(reason(vendored), REASON_GIT);
+        assert_eq!(via(vendored), None);
+        let checked = m
+            .dependencies
+            .iter()
+            .filter(|d| matches!(d.requirement, Requirement::Pinned { .. }))
+            .count();
+        assert_eq!(checked, 3);
+    }
+
+    #[test]
+    fn no_root_means_no_paths() {
+        let text = format!(
+            "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"{CRATES_IO}\"\ndependencies = [\n \"b\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\nsource = \"{CRATES_IO}\"\n"
+        );
+        let m = parse_text(&text);
+        assert_eq!(m.dependencies.len(), 2);
+        assert!(m.dependencies.iter().all(|d| d.via.is_none()));
+        assert_eq!(find(&m, "b", None).line, 12);
+    }
+
+    #[test]
+    fn truncated_lockfile_is_an_error_with_line() {
+        // Cut inside the `name` string of the mio block (line 48).
+        let cut = V3.find("name = \"mio\"").unwrap() + 9;
+        let (line, message) = parse_err(&V3[..cut]);
+        assert_eq!(line, Some(48), "{message}");
+        // Cut after a complete `name` line: the package has no version.
+        let cut = V3.find("name = \"mio\"").unwrap() + 13;
+        let (line, message) = parse_err(&V3[..cut]);
+        assert!(message.contains("version"), "{message}");
+        assert_eq!(line, Some(47), "{message}");
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        // Not UTF-8.
+        let (line, message) = parse_err([0xff, 0xfe, 0x00, 0x9c, b'\n', 0x80]);
+        assert_eq!(line, Some(1));
+        assert!(message.contains("UTF-8"), "{message}");
+        // UTF-8 but not TOML.
+        let (line, message) = parse_err("version = 3\n\n[[package]\n\u{1}\u{2}garbage ]]] = =\n");
+        assert_eq!(line, Some(3), "{message}");
+        // TOML but not a lockfile.
+        let (line, message) = parse_err("[tool.something]\nkey = 1\n");
+        assert_eq!(line, None);
+        assert!(message.contains("no [[package]]"), "{message}");
+        // A lockfile of the wrong shape.
+        let (_, message) = parse_err("package = 5\n");
+        assert!(message.starts_with("invalid Cargo.lock"), "{message}");
+        let (_, message) =
+            parse_err("version = 99\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n");
+        assert!(message.starts_with("invalid Cargo.lock"), "{message}");
+    }
+
+    #[test]
+    fn hostile_values_are_errors_not_panics() {
+        let pkg = |version: &str, extra: &str| {
+            format!(
+                "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"{version}\"\nsource = \"{CRATES_IO}\"\n{extra}"
+            )
+        };
+        // Version numbers beyond u64.
+        let (line, message) = parse_err(pkg("99999999999999999999999.0.0", ""));
+        assert_eq!(line, Some(5), "{message}");
+        // A 64-byte checksum whose 2-byte slices cut a character (panics inside cargo-lock),
+        // in a package and in v1 metadata.
+        let bad = format!("a{}a", "é".repeat(31));
+        assert_eq!(bad.len(), 64);
+        let (line, message) = parse_err(pkg("1.0.0", &format!("checksum = \"{bad}\"\n")));
+        assert_eq!(line, Some(7), "{message}");
+        let (line, message) = parse_err(format!(
+            "{}\n[metadata]\n\"checksum a 1.0.0 ({CRATES_IO})\" = \"{bad}\"\n",
+            pkg("1.0.0", "")
+        ));
+        assert_eq!(line, Some(9), "{message}");
+        let (line, _) = parse_err(pkg("1.0.0", "checksum = \"zz\"\n"));
+        assert_eq!(line, Some(7));
+        // A 10 MB line: the error does not echo it.
+        let huge = "9".repeat(10 * 1024 * 1024);
+        let (line, message) = parse_err(pkg(&format!("1.0.{huge}"), ""));
+        assert_eq!(line, Some(5));
+        assert!(message.len() < 1000, "{} bytes", message.len());
+        let (line, message) = parse_err(format!("version = 3\n{huge}"));
+        assert_eq!(line, Some(2));
+        assert!(message.len() < 1000, "{} bytes", message.len());
+        // Dangling dependency: a warning, the package list is still reported.
+        let text = "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n \"ghost 1.0.0\",\n]\n";
+        let m = parse_text(text);
+        assert_eq!(m.dependencies.len(), 1);
+        assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+        assert!(
+            m.warnings[0].contains(":4: a 1.0.0 depends on ghost 1.0.0"),
+            "{:?}",
+            m.warnings
+        );
+        // v3 dependency without a version that matches nothing fails to resolve.
+        let (_, message) = parse_err(pkg("1.0.0", "dependencies = [\n \"ghost\",\n]\n"));
+        assert!(message.contains("ghost"), "{message}");
+    }
+
+    #[test]
+    fn missing_file_is_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = parse(&dir.path().join("Cargo.lock"), &ParseOptions::default()).unwrap_err();
+        assert!(matches!(err, ManifestError::Io { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn trusted_workspace_failure_is_a_warning() {
+        // No Cargo.toml next to the lockfile: cargo metadata fails, the scan goes on.
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), V4);
+        let m = parse(
+            &path,
+            &ParseOptions {
+                trusted_workspace: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(m.dependencies.len(), 6);
+        assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+        assert!(
+            m.warnings[0].contains("cargo metadata failed"),
+            "{:?}",
+            m.warnings
+        );
+        assert!(
+            m.dependencies
+                .iter()
+                .all(|d| d.scope.is_none() && d.member.is_none())
+        );
+    }
+
+    /// A workspace of path crates only (works offline): members `app` and `tool` under
+    /// `ws/`, path crates outside it in `libs/` (inside, they would become members).
+    fn tiny_workspace(root: &Path) -> std::path::PathBuf {
+        let krate = |dir: &Path, name: &str, deps: &str| {
+            std::fs::create_dir_all(dir.join("src")).unwrap();
+            std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+            std::fs::write(
+                dir.join("Cargo.toml"),
+                format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{deps}"),
+            )
+            .unwrap();
+        };
+        let ws = root.join("ws");
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::write(
+            ws.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"app\", \"tool\"]\nresolver = \"2\"\n",
+        )
+        .unwrap();
+        krate(
+            &ws.join("app"),
+            "app",
+            "[dependencies]\ncore-lib = { path = \"../../libs/core-lib\" }\n\n[dev-dependencies]\ntestkit = { path = \"../../libs/testkit\" }\n",
+        );
+        krate(
+            &ws.join("tool"),
+            "tool",
+            "[build-dependencies]\ngen = { path = \"../../libs/gen\" }\n",
+        );
+        krate(
+            &root.join("libs/core-lib"),
+            "core-lib",
+            "[dependencies]\nshared = { path = \"../shared\" }\n",
+        );
+        krate(
+            &root.join("libs/testkit"),
+            "testkit",
+            "[dependencies]\nshared = { path = \"../shared\" }\nhelper = { path = \"../helper\" }\n",
+        );
+        krate(
+            &root.join("libs/gen"),
+            "gen",
+            "[dependencies]\nhelper = { path = \"../helper\" }\n",
+        );
+        krate(&root.join("libs/shared"), "shared", "");
+        krate(&root.join("libs/helper"), "helper", "");
+        let lock = "# This file is automatically @generated by Cargo.
+# It is not intended for manual editing.
+version = 4
+
+[[package]]
+name = \"app\"
+version = \"0.1.0\"
+dependencies = [
+ \"core-lib\",
+ \"testkit\",
+]
+
+[[package]]
+name = \"core-lib\"
+version = \"0.1.0\"
+dependencies = [
+ \"shared\",
+]
+
+[[package]]
+name = \"gen\"
+version = \"0.1.0\"
+dependencies = [
+ \"helper\",
+]
+
+[[package]]
+name = \"helper\"
+version = \"0.1.0\"
+
+[[package]]
+name = \"shared\"
+version = \"0.1.0\"
+
+[[package]]
+name = \"testkit\"
+version = \"0.1.0\"
+dependencies = [
+ \"helper\",
+ \"shared\",
+]
+
+[[package]]
+name = \"tool\"
+version = \"0.1.0\"
+dependencies = [
+ \"gen\",
+]
+";
+        write(&ws, lock)
+    }
+
+    #[test]
+    fn trusted_workspace_fills_scope_and_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = tiny_workspace(dir.path());
+        let m = parse(
+            &lock,
+            &ParseOptions {
+                trusted_workspace: true,
+            },
+        )
+        .unwrap();
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        let attr = |name: &str| {
+            let d = find(&m, name, None);
+            (d.scope.as_deref(), d.member.as_deref())
+        };
+        assert_eq!(attr("app"), (Some("normal"), Some("app")));
+        assert_eq!(attr("tool"), (Some("normal"), Some("tool")));
+        assert_eq!(attr("core-lib"), (Some("normal"), Some("app")));
+        // shared: normal through core-lib, dev through testkit: the strongest wins.
+        assert_eq!(attr("shared"), (Some("normal"), Some("app")));
+        assert_eq!(attr("testkit"), (Some("dev"), Some("app")));
+        assert_eq!(attr("gen"), (Some("build"), Some("tool")));
+        // helper: build through tool -> gen, dev through app -> testkit: build is stronger.
+        assert_eq!(attr("helper"), (Some("build"), Some("tool")));
+    }
+
+    const CORPUS: &str = "../shared/corpus/manifests";
+
+    #[test]
+    fn corpus_uv_lockfile() {
+        let m = parse(
+            &Path::new(CORPUS).join("uv/Cargo.lock"),
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        assert_eq!(m.dependencies.len(), 753);
+        let pinned_count = m
+            .dependencies
+            .iter()
+            .filter(|d| matches!(d.requirement, Requirement::Pinned { .. }))
+            .count();
+        assert_eq!(pinned_count, 683);
+        // The 70 workspace crates: NotChecked roots.
+        let members: Vec<_> = m
+            .dependencies
+            .iter()
+            .filter(|d| matches!(&d.requirement, Requirement::NotChecked { reason } if reason == REASON_PATH))
+            .collect();
+        assert_eq!(members.len(), 70);
+        assert!(members.iter().all(|d| d.via == Some(vec![])));
+        let uv = find(&m, "uv", None);
+        assert_eq!((uv.line, reason(uv).as_str()), (5907, REASON_PATH));
+        // Every package is reachable from a member.
+        assert!(m.dependencies.iter().all(|d| d.via.is_some()));
+
+        let tokio = find(&m, "tokio", None);
+        assert_eq!((pinned(tokio).as_str(), tokio.line), ("1.53.1", 5419));
+        assert_eq!(via(tokio), Some(vec!["uv"]));
+        let h2 = find(&m, "h2", None);
+        assert_eq!((pinned(h2).as_str(), h2.line), ("0.4.15", 2028));
+        assert_eq!(via(h2), Some(vec!["uv-client"]));
+        let adler2 = find(&m, "adler2", None);
+        assert_eq!((pinned(adler2).as_str(), adler2.line), ("2.0.1", 6));
+        assert_eq!(via(adler2), Some(vec!["uv", "flate2", "miniz_oxide"]));
+        assert_eq!(
+            via(find(&m, "zvariant_utils", None)),
+            Some(vec!["uv-keyring", "secret-service", "zbus", "zbus_macros"])
+        );
+        // Names locked at several versions: each version at its line, `name@version` in paths.
+        let ws = find(&m, "windows-sys", Some("0.61.2"));
+        assert_eq!(ws.line, 8118);
+        assert_eq!(via(ws), Some(vec!["uv", "console"]));
+        assert_eq!(find(&m, "syn", Some("2.0.118")).line, 5058);
+        assert_eq!(find(&m, "syn", Some("3.0.3")).line, 5069);
+        let versions = |name: &str| m.dependencies.iter().filter(|d| d.name == name).count();
+        assert_eq!(versions("windows-sys"), 3);
+        assert_eq!(
+            via(find(&m, "allocator-api2", None)),
+            Some(vec!["uv-pypi-types", "hashbrown@0.17.1"])
+        );
+        assert_eq!(
+            via(find(&m, "cmov", None)),
+            Some(vec!["uv", "sha2@0.11.0", "digest@0.11.3", "ctutils"])
+        );
+        // Build metadata is kept in the version text.
+        let jemalloc = find(&m, "tikv-jemalloc-sys", None);
+        assert_eq!(
+            pinned(jemalloc),
+            "0.6.1+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7"
+        );
+        assert_eq!(jemalloc.line, 5298);
+    }
 }

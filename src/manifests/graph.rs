@@ -42,9 +42,15 @@ mod tests {
     #[test]
     fn shortest_path_from_root() {
         let mut e = BTreeMap::new();
-        e.insert("app".to_string(), vec!["tokio".to_string(), "reqwest".to_string()]);
+        e.insert(
+            "app".to_string(),
+            vec!["tokio".to_string(), "reqwest".to_string()],
+        );
         e.insert("tokio".to_string(), vec!["mio".to_string()]);
-        e.insert("reqwest".to_string(), vec!["h2".to_string(), "tokio".to_string()]);
+        e.insert(
+            "reqwest".to_string(),
+            vec!["h2".to_string(), "tokio".to_string()],
+        );
         e.insert("h2".to_string(), vec!["tokio".to_string()]);
         let p = shortest_paths(&["app".to_string()], &e);
         assert_eq!(p["app"], Vec::<String>::new());

@@ -225,13 +225,20 @@ pub fn read_text(path: &Path) -> Result<String, ManifestError> {
         return Err(ManifestError::parse(
             path,
             None,
-            format!("file is {} bytes, larger than the {MAX_MANIFEST_BYTES}-byte limit", meta.len()),
+            format!(
+                "file is {} bytes, larger than the {MAX_MANIFEST_BYTES}-byte limit",
+                meta.len()
+            ),
         ));
     }
     let bytes = std::fs::read(path).map_err(io)?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         ManifestError::parse(path, Some(line), "file is not valid UTF-8")
     })
 }
@@ -239,7 +246,11 @@ pub fn read_text(path: &Path) -> Result<String, ManifestError> {
 /// 1-based line of a byte offset in `text`.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Options for parsing.
@@ -251,7 +262,11 @@ pub struct ParseOptions {
 }
 
 /// Parse one manifest of a known kind.
-pub fn parse(path: &Path, kind: ManifestKind, opts: &ParseOptions) -> Result<Manifest, ManifestError> {
+pub fn parse(
+    path: &Path,
+    kind: ManifestKind,
+    opts: &ParseOptions,
+) -> Result<Manifest, ManifestError> {
     match kind {
         ManifestKind::CargoLock => cargo_lock::parse(path, opts),
         ManifestKind::CargoToml => cargo_toml::parse(path),
@@ -266,8 +281,22 @@ pub fn parse(path: &Path, kind: ManifestKind, opts: &ParseOptions) -> Result<Man
 
 /// Directories never descended into when discovering manifests.
 const SKIP_DIRS: &[&str] = &[
-    ".git", ".hg", ".svn", "target", "node_modules", ".venv", "venv", "env", ".env", ".tox",
-    ".nox", "__pycache__", ".mypy_cache", ".pytest_cache", "site-packages", ".direnv",
+    ".git",
+    ".hg",
+    ".svn",
+    "target",
+    "node_modules",
+    ".venv",
+    "venv",
+    "env",
+    ".env",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    "site-packages",
+    ".direnv",
 ];
 
 fn is_virtualenv(dir: &Path) -> bool {
@@ -316,7 +345,8 @@ pub fn discover(root: &Path) -> Result<Vec<(PathBuf, ManifestKind)>, ManifestErr
             }
         }
         let has = |k: ManifestKind| here.iter().any(|(_, kk)| *kk == k);
-        let python_lock = has(ManifestKind::PoetryLock) || has(ManifestKind::UvLock) || has(ManifestKind::Pylock);
+        let python_lock =
+            has(ManifestKind::PoetryLock) || has(ManifestKind::UvLock) || has(ManifestKind::Pylock);
         let cargo_lock = has(ManifestKind::CargoLock);
         here.retain(|(_, k)| match k {
             ManifestKind::CargoToml => !cargo_lock,

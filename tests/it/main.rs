@@ -1,4 +1,5 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
+mod scan_rust;
 mod sources;
 mod util;

@@ -22,7 +22,10 @@ fn rustsec_snapshot_loads_every_crate_advisory() {
         .expect("rsa Marvin attack advisory");
     assert!(rsa.advisory.aliases.iter().any(|a| a == "CVE-2023-49092"));
     assert_eq!(rsa.affected[0].name, "rsa");
-    assert!(rsa.affected[0].fixed.is_empty(), "rsa has no patched version");
+    assert!(
+        rsa.affected[0].fixed.is_empty(),
+        "rsa has no patched version"
+    );
 }
 
 #[test]
@@ -33,10 +36,22 @@ fn pypa_snapshot_loads_and_reports_broken_records() {
     assert_eq!(total, 2661, "every YAML file is either loaded or reported");
     // Two real records carry versions that are not PEP 440 in a `fixed` event: they are
     // reported with file and id and skipped, and the other 2,659 load.
-    let mut bad: Vec<_> = loaded.errors.iter().map(|e| e.id.clone().unwrap_or_default()).collect();
+    let mut bad: Vec<_> = loaded
+        .errors
+        .iter()
+        .map(|e| e.id.clone().unwrap_or_default())
+        .collect();
     bad.sort();
     assert_eq!(bad, ["PYSEC-2019-125", "PYSEC-2021-371"]);
-    let binderhub = loaded.errors.iter().find(|e| e.id.as_deref() == Some("PYSEC-2021-371")).unwrap();
+    let binderhub = loaded
+        .errors
+        .iter()
+        .find(|e| e.id.as_deref() == Some("PYSEC-2021-371"))
+        .unwrap();
     assert!(binderhub.file.ends_with("binderhub/PYSEC-2021-371.yaml"));
-    assert!(binderhub.message.contains("0.2.0-n653"), "{}", binderhub.message);
+    assert!(
+        binderhub.message.contains("0.2.0-n653"),
+        "{}",
+        binderhub.message
+    );
 }
