@@ -1,5 +1,5 @@
 //! JSON: the report's serde form, pretty-printed, with a final newline. The serde derives in
-//! `report.rs` define the schema; `docs/report-json.md` documents it.
+//! `report.rs` define the schema; `README.md` documents it.
 
 use crate::report::{Location, Report};
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ mod tests {
     use serde_json::Value;
     use std::collections::BTreeSet;
 
-    const DOC: &str = include_str!("../../docs/report-json.md");
+    const DOC: &str = include_str!("../../README.md");
 
     const TOP_LEVEL: [&str; 11] = [
         "schema_version",
@@ -111,7 +111,7 @@ mod tests {
         for k in &keys {
             assert!(
                 DOC.contains(&format!("`{k}`")),
-                "docs/report-json.md lacks `{k}`"
+                "README.md lacks `{k}`"
             );
         }
         let mut values: Vec<Value> = Vec::new();
@@ -163,7 +163,7 @@ mod tests {
             let s = value.as_str().unwrap();
             assert!(
                 DOC.contains(&format!("`\"{s}\"`")),
-                "docs/report-json.md lacks `\"{s}\"`"
+                "README.md lacks `\"{s}\"`"
             );
         }
     }

@@ -16,7 +16,7 @@ use crate::report::{Finding, Fix, Location, Report};
 pub enum Format {
     /// Human-readable table (colour only on a terminal).
     Table,
-    /// JSON (schema in `docs/report-json.md`).
+    /// JSON (schema in `README.md`).
     Json,
     /// SARIF 2.1.0 for code scanning.
     Sarif,
