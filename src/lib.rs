@@ -15,3 +15,4 @@ pub mod render;
 pub mod report;
 pub mod scan;
 pub mod severity;
+pub mod text;

@@ -104,17 +104,9 @@ pub struct VersionError {
     pub reason: String,
 }
 
-/// Shorten user input before it goes into an error message (a 10 MB line must not be echoed).
+/// Shorten user input before it goes into an error message.
 pub(crate) fn truncate(s: &str) -> String {
-    const MAX: usize = 80;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    crate::text::shorten(s, 80)
 }
 
 /// A version of one ecosystem, totally ordered within that ecosystem.

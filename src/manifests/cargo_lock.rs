@@ -266,7 +266,10 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ManifestError {
     ManifestError::parse(
         path,
         line,
-        format!("invalid Cargo.lock: {}", shorten(e.message())),
+        format!(
+            "invalid Cargo.lock: {}",
+            crate::text::shorten(e.message(), 300)
+        ),
     )
 }
 
@@ -350,19 +353,6 @@ fn package_lines(text: &str, table: &DeTable<'_>, lockfile: &Lockfile) -> Vec<us
         lines.push(raw.get(i).map(|v| name_line(v, pkg)).unwrap_or(0));
     }
     lines
-}
-
-/// Keep error messages readable when they quote a huge input.
-fn shorten(s: &str) -> String {
-    const MAX: usize = 300;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
         ManifestError::parse(
             path,
             line,
-            format!("invalid TOML: {}", shorten(e.message())),
+            format!("invalid TOML: {}", crate::text::shorten(e.message(), 200)),
         )
     })?;
     let table = doc.get_ref();
@@ -332,7 +332,7 @@ impl<'a> Parser<'a> {
                             offset,
                             format!(
                                 "`{key_name}`: invalid version requirement {:?}{from}: {e}",
-                                shorten(text)
+                                crate::text::shorten(text, 200)
                             ),
                         );
                         not_checked("unparsable version requirement")
@@ -450,7 +450,7 @@ fn read_workspace(root: &Path) -> Result<Option<WorkspaceDeps>, String> {
         format!(
             "the workspace root {}:{line} is not valid TOML: {}",
             root.display(),
-            shorten(e.message())
+            crate::text::shorten(e.message(), 200)
         )
     })?;
     let Some(ws) = doc
@@ -473,19 +473,6 @@ fn read_workspace(root: &Path) -> Result<Option<WorkspaceDeps>, String> {
         root: root.to_path_buf(),
         deps,
     }))
-}
-
-/// Keep messages readable when they quote a huge input.
-fn shorten(s: &str) -> String {
-    const MAX: usize = 200;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]

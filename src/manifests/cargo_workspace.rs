@@ -106,7 +106,10 @@ pub fn resolve(manifest_dir: &Path) -> Result<Workspace, WorkspaceError> {
     };
     let err = |message: String| WorkspaceError {
         dir: dir.display().to_string(),
-        message: shorten(&message.split_whitespace().collect::<Vec<_>>().join(" ")),
+        message: crate::text::shorten(
+            &message.split_whitespace().collect::<Vec<_>>().join(" "),
+            600,
+        ),
     };
     let metadata = MetadataCommand::new()
         .current_dir(dir)
@@ -226,19 +229,6 @@ pub fn attribute(
         }
     }
     out
-}
-
-/// Cargo's stderr can be long (and echoes the repository's configuration): keep the start.
-fn shorten(s: &str) -> String {
-    const MAX: usize = 600;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]

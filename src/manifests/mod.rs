@@ -243,6 +243,14 @@ pub fn read_text(path: &Path) -> Result<String, ManifestError> {
     })
 }
 
+/// Longest piece of input echoed back in a message.
+const MAX_ECHO: usize = 200;
+
+/// Shorten echoed input (a 10 MB line must not come back in a warning).
+pub(crate) fn clip(s: &str) -> String {
+    crate::text::shorten(s, MAX_ECHO)
+}
+
 /// 1-based line of a byte offset in `text`.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());

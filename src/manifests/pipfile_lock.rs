@@ -5,7 +5,8 @@
 //! entries without a version are not checked. The line is the line of the package's key
 //! (found by a small scan of the JSON text, since serde_json keeps no positions). No graph.
 
-use super::requirements_txt::{clip, parse_pep508};
+use super::clip;
+use super::requirements_txt::parse_pep508;
 use super::{
     Dependency, Manifest, ManifestError, ManifestKind, Requirement, line_of_offset, read_text,
 };

@@ -13,10 +13,10 @@
 //! Scope: `groups` (2.x) or `category` (1.x); a package in the `main` group has no scope,
 //! others have their groups joined with `,` (`dev,test`).
 
+use super::clip;
 use super::pyproject::{
     direct_dependency_names, get, get_array, get_str, get_table, key_line, parse_toml, type_name,
 };
-use super::requirements_txt::clip;
 use super::{
     Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text, shortest_paths,
 };

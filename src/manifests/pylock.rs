@@ -5,8 +5,8 @@
 //! `version` are not checked. The `marker` is kept as written. The line is the entry's
 //! `name = ` line. No graph (`via` is `None`): PEP 751's optional `dependencies` are not read.
 
+use super::clip;
 use super::pyproject::{get, get_str, get_table, key_line, parse_toml, type_name};
-use super::requirements_txt::clip;
 use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text};
 use crate::ecosystem::Ecosystem;
 use std::path::Path;

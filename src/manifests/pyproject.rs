@@ -15,7 +15,8 @@
 //!
 //! Also home to the TOML helpers the lockfile parsers share.
 
-use super::requirements_txt::{clip, parse_pep508};
+use super::clip;
+use super::requirements_txt::parse_pep508;
 use super::{
     Dependency, Manifest, ManifestError, ManifestKind, Requirement, line_of_offset, read_text,
 };

@@ -40,6 +40,7 @@
 //! A line that does not parse is a warning `file:line: message`; the rest of the file is still
 //! read. Only an unreadable top-level file (I/O error, not UTF-8, too large, binary) is an error.
 
+use super::clip;
 use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text};
 use crate::ecosystem::{Ecosystem, Version, VersionSet, pep440_specifiers_to_set};
 use pep508_rs::pep440_rs::{Operator, VersionSpecifiers};
@@ -51,8 +52,6 @@ use std::str::FromStr;
 const MAX_WARNINGS: usize = 200;
 /// Deepest chain of `-r` / `-c` includes followed.
 const MAX_INCLUDE_DEPTH: usize = 32;
-/// Longest piece of user input echoed in a name, reason or warning.
-const MAX_ECHO: usize = 200;
 
 /// Options that take no part in what is installed; ignored.
 const IGNORED_OPTIONS: &[&str] = &[
@@ -349,18 +348,6 @@ fn parse_entry(text: &str) -> Result<Parsed, String> {
         });
     }
     parse_pep508(text)
-}
-
-/// Shorten echoed input.
-pub(super) fn clip(s: &str) -> String {
-    if s.len() <= MAX_ECHO {
-        return s.to_string();
-    }
-    let mut end = MAX_ECHO;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", s.get(..end).unwrap_or(""))
 }
 
 /// The 1-based line of the first NUL byte, if any.

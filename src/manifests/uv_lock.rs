@@ -15,8 +15,8 @@
 //! `dependencies`). Without any project package, the roots are the packages nothing depends
 //! on and paths keep them.
 
+use super::clip;
 use super::pyproject::{get, get_str, get_table, key_line, parse_toml, type_name};
-use super::requirements_txt::clip;
 use super::{
     Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text, shortest_paths,
 };

@@ -109,10 +109,7 @@ mod tests {
         let mut keys = BTreeSet::new();
         collect_keys(&v, &mut keys);
         for k in &keys {
-            assert!(
-                DOC.contains(&format!("`{k}`")),
-                "README.md lacks `{k}`"
-            );
+            assert!(DOC.contains(&format!("`{k}`")), "README.md lacks `{k}`");
         }
         let mut values: Vec<Value> = Vec::new();
         for k in [
