@@ -101,7 +101,8 @@ fn is_vuln(a: &CompiledAdvisory) -> bool {
 }
 
 /// The smallest version above `current` that none of `hits` affects, among the fixed versions
-/// they name.
+/// they name. From a final release, a final release is preferred (pip does not install a
+/// pre-release unless asked); a pre-release is suggested only when no final one is safe.
 fn smallest_fix(current: &Version, hits: &[Hit<'_>]) -> Fix {
     let mut candidates: Vec<&Version> = hits
         .iter()
@@ -113,13 +114,19 @@ fn smallest_fix(current: &Version, hits: &[Hit<'_>]) -> Fix {
     if candidates.is_empty() {
         return Fix::NoFix;
     }
-    for c in candidates {
-        let text = c.to_string();
-        if !hits.iter().any(|h| h.affected.affects(c, &text)) {
-            return Fix::Upgrade { to: text };
-        }
+    let safe: Vec<&Version> = candidates
+        .into_iter()
+        .filter(|c| !hits.iter().any(|h| h.affected.affects(c, &c.to_string())))
+        .collect();
+    let pick = if current.is_prerelease() {
+        safe.first()
+    } else {
+        safe.iter().find(|c| !c.is_prerelease()).or(safe.first())
+    };
+    match pick {
+        Some(c) => Fix::Upgrade { to: c.to_string() },
+        None => Fix::NoSafeVersion,
     }
-    Fix::NoSafeVersion
 }
 
 fn advisory_url(a: &CompiledAdvisory) -> Option<String> {
@@ -730,6 +737,21 @@ mod tests {
         ]);
         let r = run(&d, vec![pin("z", "1.0")], &settings(vec![]));
         assert_eq!(r.findings[0].fix, Fix::NoSafeVersion);
+    }
+
+    #[test]
+    fn final_release_preferred_over_prerelease_fix() {
+        let d = db(vec![
+            record("PYSEC-1", &[], "PyPI", "w", &[("i", "0"), ("f", "2.8.3rc1")]),
+            record("PYSEC-2", &[], "PyPI", "w", &[("i", "0"), ("f", "2.9.0")]),
+        ]);
+        let r = run(&d, vec![pin("w", "2.3.4")], &settings(vec![]));
+        assert_eq!(r.findings[0].fix, Fix::Upgrade { to: "2.9.0".into() });
+        let r = run(&d, vec![pin("w", "2.8.0rc1")], &settings(vec![]));
+        assert_eq!(r.findings[0].fix, Fix::Upgrade { to: "2.9.0".into() }, "2.8.3rc1 is still hit by PYSEC-2");
+        let d = db(vec![record("PYSEC-1", &[], "PyPI", "w", &[("i", "0"), ("f", "2.8.3rc1")])]);
+        let r = run(&d, vec![pin("w", "2.3.4")], &settings(vec![]));
+        assert_eq!(r.findings[0].fix, Fix::Upgrade { to: "2.8.3rc1".into() }, "only a pre-release fixes it");
     }
 
     #[test]

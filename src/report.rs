@@ -109,14 +109,15 @@ pub struct Location {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fix {
-    /// The smallest version that leaves every advisory on the package behind.
+    /// The smallest fixed version that leaves every advisory on the package behind; a final
+    /// release is preferred to a pre-release when the current version is a final release.
     Upgrade {
         /// Version to upgrade to.
         to: String,
     },
     /// Fixed versions exist, but every one of them is hit by another advisory on the package.
     NoSafeVersion,
-    /// No fixed version is known.
+    /// No fixed version above the current one is known.
     NoFix,
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
+mod scan_python;
 mod scan_rust;
 mod sources;
 mod util;
