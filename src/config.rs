@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! fail-on = "high"                       # optional: default level for --fail-on
-//! sources = ["rustsec-dir:advisory-db"]  # optional: used when no --source is given
+//! sources = ["rustsec-dir:advisory-db"]  # optional: what `depwatch sync` syncs by default
 //!
 //! [[ignore]]
 //! id = "RUSTSEC-2023-0071"               # any alias of the finding works
@@ -64,7 +64,7 @@ struct RawIgnore {
 pub struct Config {
     /// Default `--fail-on` level.
     pub fail_on: Option<Level>,
-    /// Default sources.
+    /// Sources `depwatch sync` syncs when no `--source` is given.
     pub sources: Vec<String>,
     /// Ignore rules.
     pub ignores: Vec<Ignore>,

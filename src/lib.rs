@@ -15,4 +15,6 @@ pub mod render;
 pub mod report;
 pub mod scan;
 pub mod severity;
+pub mod store;
+pub mod sync;
 pub mod text;

@@ -5,8 +5,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use depwatch::config::Config;
 use depwatch::feeds::SourceSpec;
 use depwatch::render::{self, Format};
-use depwatch::scan::{self, ScanOptions};
+use depwatch::scan::{self, Backend, ScanOptions};
 use depwatch::severity::Level;
+use depwatch::store::Store;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,8 +25,60 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan manifests and lockfiles against advisory sources.
+    /// Scan manifests and lockfiles against the synced store or advisory sources.
     Scan(ScanArgs),
+    /// Bring the local advisory store up to date from each source.
+    Sync(SyncArgs),
+    /// Inspect the local advisory store.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct StoreArg {
+    /// The advisory store (default: $DEPWATCH_STORE, else the per-user data directory).
+    #[arg(long, value_name = "PATH", env = "DEPWATCH_STORE")]
+    store: Option<PathBuf>,
+}
+
+impl StoreArg {
+    fn path(&self) -> PathBuf {
+        self.store
+            .clone()
+            .unwrap_or_else(depwatch::store::Store::default_path)
+    }
+}
+
+#[derive(clap::Args)]
+struct SyncArgs {
+    /// Source to sync, KIND:LOCATION (osv-dir:PATH, osv-zip:PATH, rustsec-dir:PATH); repeatable
+    /// (default: the sources listed in depwatch.toml).
+    #[arg(long = "source", value_name = "KIND:LOCATION")]
+    sources: Vec<String>,
+    /// Configuration file (default: ./depwatch.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Record counts, per-source freshness and size on disk.
+    Stats {
+        #[command(flatten)]
+        store: StoreArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Integrity check (SQLite's and the store's own invariants); exit 1 on problems.
+    Check {
+        #[command(flatten)]
+        store: StoreArg,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -40,9 +93,18 @@ enum FormatArg {
 struct ScanArgs {
     /// Files or directories to scan (default: the current directory).
     paths: Vec<PathBuf>,
-    /// Advisory source, KIND:LOCATION (osv-dir:PATH, osv-zip:PATH, rustsec-dir:PATH); repeatable.
+    /// Read this advisory source directly instead of the store, KIND:LOCATION (osv-dir:PATH,
+    /// osv-zip:PATH, rustsec-dir:PATH); repeatable.
     #[arg(long = "source", value_name = "KIND:LOCATION")]
     sources: Vec<String>,
+    #[command(flatten)]
+    store: StoreArg,
+    /// Store data older than this many hours is stale (a notice, or an error with --require-fresh).
+    #[arg(long, value_name = "HOURS", default_value_t = 48)]
+    max_age_hours: i64,
+    /// Fail (exit 2) when the store's data is stale.
+    #[arg(long)]
+    require_fresh: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: FormatArg,
@@ -64,8 +126,8 @@ struct ScanArgs {
     output: Option<PathBuf>,
 }
 
-fn scan(args: ScanArgs) -> anyhow::Result<u8> {
-    let config = match &args.config {
+fn load_config(path: &Option<PathBuf>) -> anyhow::Result<Config> {
+    Ok(match path {
         Some(p) => Config::load(p)?,
         None => {
             let default = PathBuf::from("depwatch.toml");
@@ -75,20 +137,116 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
                 Config::default()
             }
         }
-    };
-    let fail_on = match &args.fail_on {
-        Some(s) => s.parse::<Level>().map_err(anyhow::Error::msg)?,
-        None => config.fail_on.unwrap_or(Level::Unknown),
-    };
-    let source_texts = if args.sources.is_empty() {
+    })
+}
+
+fn parse_sources(texts: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
+    Ok(texts
+        .iter()
+        .map(|s| s.parse::<SourceSpec>())
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+fn sync(args: SyncArgs) -> anyhow::Result<u8> {
+    let config = load_config(&args.config)?;
+    let texts = if args.sources.is_empty() {
         config.sources.clone()
     } else {
         args.sources.clone()
     };
-    let sources = source_texts
-        .iter()
-        .map(|s| s.parse::<SourceSpec>())
-        .collect::<Result<Vec<_>, _>>()?;
+    let sources = parse_sources(&texts)?;
+    if sources.is_empty() {
+        anyhow::bail!(
+            "nothing to sync: pass --source KIND:LOCATION or list sources in depwatch.toml"
+        );
+    }
+    let path = args.store.path();
+    let mut store = Store::open(&path)?;
+    let mut failed = 0;
+    for spec in &sources {
+        let r = depwatch::sync::sync_local(&mut store, spec)?;
+        match &r.result {
+            Ok(o) if o.unchanged => println!("{}: unchanged", r.source),
+            Ok(o) => println!(
+                "{}: {} written, {} removed, {} broken records skipped",
+                r.source, o.written, o.removed, r.skipped
+            ),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {}: {e} (previous data kept)", r.source);
+            }
+        }
+    }
+    Ok(if failed > 0 { 2 } else { 0 })
+}
+
+fn db(command: DbCommand) -> anyhow::Result<u8> {
+    match command {
+        DbCommand::Stats { store, json } => {
+            let s = Store::open(&store.path())?.stats()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                println!(
+                    "store: {} ({} bytes, schema {})",
+                    s.path.display(),
+                    s.bytes,
+                    s.schema_version
+                );
+                println!("records: {}", s.records);
+                for (eco, n) in &s.by_ecosystem {
+                    println!("  {eco}: {n}");
+                }
+                for src in &s.sources {
+                    println!(
+                        "source {}: {} records, last success {}, last attempt {}{}",
+                        src.source,
+                        src.records,
+                        src.last_success.as_deref().unwrap_or("never"),
+                        src.last_attempt.as_deref().unwrap_or("never"),
+                        src.last_error
+                            .as_deref()
+                            .map(|e| format!(", last error: {e}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(0)
+        }
+        DbCommand::Check { store } => {
+            let path = store.path();
+            let problems = Store::open(&path)?.check()?;
+            if problems.is_empty() {
+                println!("{}: ok", path.display());
+                Ok(0)
+            } else {
+                for p in &problems {
+                    println!("{}: {p}", path.display());
+                }
+                Ok(1)
+            }
+        }
+    }
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<u8> {
+    let config = load_config(&args.config)?;
+    let fail_on = match &args.fail_on {
+        Some(s) => s.parse::<Level>().map_err(anyhow::Error::msg)?,
+        None => config.fail_on.unwrap_or(Level::Unknown),
+    };
+    // `--source` reads snapshots directly; otherwise the synced store answers (the config's
+    // `sources` are what `depwatch sync` brings into it).
+    let sources = parse_sources(&args.sources)?;
+    let backend = if sources.is_empty() {
+        Backend::Store {
+            path: args.store.path(),
+            max_age: jiff::SignedDuration::from_hours(args.max_age_hours),
+            require_fresh: args.require_fresh,
+        }
+    } else {
+        Backend::Sources(sources)
+    };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -96,7 +254,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     };
     let opts = ScanOptions {
         paths,
-        sources,
+        backend,
         ignores: scan::ignores_from(&config, &args.ignores),
         trusted_workspace: args.trusted_workspace,
         today: jiff::Zoned::now().date(),
@@ -139,6 +297,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Sync(args) => sync(args),
+        Command::Db { command } => db(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -469,6 +469,7 @@ pub fn build_report(
         not_checked: Vec::new(),
         ignored: Vec::new(),
         load_errors: db.load_errors.clone(),
+        notices: Vec::new(),
         summary: Summary::default(),
     };
     let mut m = Matcher {
@@ -742,16 +743,38 @@ mod tests {
     #[test]
     fn final_release_preferred_over_prerelease_fix() {
         let d = db(vec![
-            record("PYSEC-1", &[], "PyPI", "w", &[("i", "0"), ("f", "2.8.3rc1")]),
+            record(
+                "PYSEC-1",
+                &[],
+                "PyPI",
+                "w",
+                &[("i", "0"), ("f", "2.8.3rc1")],
+            ),
             record("PYSEC-2", &[], "PyPI", "w", &[("i", "0"), ("f", "2.9.0")]),
         ]);
         let r = run(&d, vec![pin("w", "2.3.4")], &settings(vec![]));
         assert_eq!(r.findings[0].fix, Fix::Upgrade { to: "2.9.0".into() });
         let r = run(&d, vec![pin("w", "2.8.0rc1")], &settings(vec![]));
-        assert_eq!(r.findings[0].fix, Fix::Upgrade { to: "2.9.0".into() }, "2.8.3rc1 is still hit by PYSEC-2");
-        let d = db(vec![record("PYSEC-1", &[], "PyPI", "w", &[("i", "0"), ("f", "2.8.3rc1")])]);
+        assert_eq!(
+            r.findings[0].fix,
+            Fix::Upgrade { to: "2.9.0".into() },
+            "2.8.3rc1 is still hit by PYSEC-2"
+        );
+        let d = db(vec![record(
+            "PYSEC-1",
+            &[],
+            "PyPI",
+            "w",
+            &[("i", "0"), ("f", "2.8.3rc1")],
+        )]);
         let r = run(&d, vec![pin("w", "2.3.4")], &settings(vec![]));
-        assert_eq!(r.findings[0].fix, Fix::Upgrade { to: "2.8.3rc1".into() }, "only a pre-release fixes it");
+        assert_eq!(
+            r.findings[0].fix,
+            Fix::Upgrade {
+                to: "2.8.3rc1".into()
+            },
+            "only a pre-release fixes it"
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Report {
     pub ignored: Vec<IgnoredFinding>,
     /// Records that could not be loaded (file and id), counted and skipped.
     pub load_errors: Vec<LoadError>,
+    /// Notices about the data itself (a stale store, a source whose last sync failed).
+    pub notices: Vec<String>,
     /// Totals.
     pub summary: Summary,
 }

@@ -10,13 +10,29 @@ use crate::severity::Level;
 use rayon::prelude::*;
 use std::path::PathBuf;
 
+/// Where advisories come from for a scan.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// Read these sources directly (local snapshots).
+    Sources(Vec<SourceSpec>),
+    /// Answer from the synced store.
+    Store {
+        /// The store file.
+        path: PathBuf,
+        /// Data older than this is stale.
+        max_age: jiff::SignedDuration,
+        /// Fail instead of warning when the data is stale.
+        require_fresh: bool,
+    },
+}
+
 /// What to scan and how.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     /// Files or directories to scan.
     pub paths: Vec<PathBuf>,
-    /// Advisory sources.
-    pub sources: Vec<SourceSpec>,
+    /// Where advisories come from.
+    pub backend: Backend,
     /// Ignore rules (config plus `--ignore`).
     pub ignores: Vec<Ignore>,
     /// Resolve Cargo workspaces with `cargo metadata` (trusted checkouts only).
@@ -39,6 +55,15 @@ pub enum ScanError {
     /// A path to scan does not exist or is not a manifest.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The store was never synced: an empty store would report everything as safe.
+    #[error("the store {0} was never synced: run `depwatch sync` first (or scan with --source)")]
+    NeverSynced(PathBuf),
+    /// The store is older than allowed and `--require-fresh` was given.
+    #[error("{0} (--require-fresh)")]
+    Stale(String),
 }
 
 /// The exit status a report calls for: 0 clean, 1 findings at or above `fail_on`, 2 input
@@ -93,22 +118,102 @@ pub fn parse_manifests(
         .collect())
 }
 
+/// The packages a scan will look up: (ecosystem, normalised name).
+fn packages_of(parsed: &[ParsedManifest]) -> Vec<(crate::ecosystem::Ecosystem, String)> {
+    let mut out: Vec<_> = parsed
+        .iter()
+        .filter_map(|(_, _, m)| m.as_ref().ok())
+        .flat_map(|m| m.dependencies.iter())
+        .filter(|d| {
+            !matches!(
+                d.requirement,
+                crate::manifests::Requirement::NotChecked { .. }
+            )
+        })
+        .map(|d| (d.ecosystem, d.ecosystem.normalize_name(&d.name)))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Read what a scan needs from the store, and say how fresh it is.
+fn database_from_store(
+    path: &std::path::Path,
+    max_age: jiff::SignedDuration,
+    require_fresh: bool,
+    parsed: &[ParsedManifest],
+) -> Result<(Database, Vec<String>), ScanError> {
+    let mut store = crate::store::Store::open(path)?;
+    let states = store.sources()?;
+    let synced: Vec<_> = states.iter().filter(|s| s.last_success.is_some()).collect();
+    if synced.is_empty() {
+        return Err(ScanError::NeverSynced(path.to_path_buf()));
+    }
+    let mut notices = Vec::new();
+    let now = jiff::Timestamp::now();
+    for s in &states {
+        let age = s
+            .last_success
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| now.duration_since(t));
+        match age {
+            Some(a) if a <= max_age => {}
+            Some(a) => notices.push(format!(
+                "source {} was last synced {} hours ago (older than the {} hour limit)",
+                s.source,
+                a.as_hours(),
+                max_age.as_hours()
+            )),
+            None => notices.push(format!("source {} has never synced successfully", s.source)),
+        }
+        if let Some(e) = &s.last_error {
+            notices.push(format!("source {}: last sync failed: {e}", s.source));
+        }
+    }
+    if require_fresh
+        && notices
+            .iter()
+            .any(|n| n.contains("last synced") || n.contains("never synced"))
+    {
+        return Err(ScanError::Stale(notices.join("; ")));
+    }
+    let db = store.database_for(&packages_of(parsed))?;
+    Ok((db, notices))
+}
+
 /// Run a whole scan.
 pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
     let parse_opts = ParseOptions {
         trusted_workspace: opts.trusted_workspace,
     };
-    // Sources and manifests are independent: load them side by side.
-    let (db, parsed) = rayon::join(
-        || load_database(&opts.sources),
-        || parse_manifests(&opts.paths, &parse_opts),
-    );
-    let (db, parsed) = (db?, parsed?);
     let settings = MatchSettings {
         ignores: opts.ignores.clone(),
         today: opts.today,
     };
-    Ok(matcher::build_report(&db, &parsed, &settings))
+    match &opts.backend {
+        Backend::Sources(sources) => {
+            // Sources and manifests are independent: load them side by side.
+            let (db, parsed) = rayon::join(
+                || load_database(sources),
+                || parse_manifests(&opts.paths, &parse_opts),
+            );
+            let (db, parsed) = (db?, parsed?);
+            Ok(matcher::build_report(&db, &parsed, &settings))
+        }
+        Backend::Store {
+            path,
+            max_age,
+            require_fresh,
+        } => {
+            let parsed = parse_manifests(&opts.paths, &parse_opts)?;
+            let (db, notices) = database_from_store(path, *max_age, *require_fresh, &parsed)?;
+            let mut report = matcher::build_report(&db, &parsed, &settings);
+            report.notices = notices;
+            Ok(report)
+        }
+    }
 }
 
 /// Merge config ignores and command-line ignores (no expiry).

@@ -45,6 +45,18 @@ impl FromStr for SourceSpec {
     }
 }
 
+impl SourceSpec {
+    /// The same source with its path made absolute (unchanged if it cannot be resolved).
+    pub fn canonical(&self) -> Self {
+        let abs = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        match self {
+            Self::OsvDir(p) => Self::OsvDir(abs(p)),
+            Self::OsvZip(p) => Self::OsvZip(abs(p)),
+            Self::RustsecDir(p) => Self::RustsecDir(abs(p)),
+        }
+    }
+}
+
 impl fmt::Display for SourceSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -49,7 +49,7 @@ mod tests {
 
     const DOC: &str = include_str!("../../README.md");
 
-    const TOP_LEVEL: [&str; 11] = [
+    const TOP_LEVEL: [&str; 12] = [
         "schema_version",
         "tool",
         "sources",
@@ -60,6 +60,7 @@ mod tests {
         "not_checked",
         "ignored",
         "load_errors",
+        "notices",
         "summary",
     ];
 

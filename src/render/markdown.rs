@@ -257,6 +257,13 @@ pub(super) fn render(r: &Report) -> String {
         }
     }
 
+    if !r.notices.is_empty() {
+        out.push_str("\n## Notices\n\n");
+        for n in &r.notices {
+            let _ = writeln!(out, "- {}", escape(n));
+        }
+    }
+
     if !r.load_errors.is_empty() {
         let _ = write!(out, "\n## Load errors ({})\n\n", r.load_errors.len());
         out.push_str("Advisory records that could not be loaded were skipped.\n\n");

@@ -296,6 +296,7 @@ pub(crate) mod test_support {
         by_severity.insert("critical".into(), 1);
         by_severity.insert("high".into(), 1);
         Report {
+            notices: vec!["source osv-dir:/x was last synced 50 hours ago".into()],
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: "depwatch".into(),

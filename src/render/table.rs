@@ -28,6 +28,9 @@ pub(super) fn render(report: &Report, color: bool) -> String {
         color,
     };
     t.header(report);
+    for n in &report.notices {
+        t.line(&format!("notice: {}", clean(n)));
+    }
     if report.findings.is_empty() {
         t.blank();
         t.line("No known vulnerabilities in pinned or locked versions.");

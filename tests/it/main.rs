@@ -3,4 +3,5 @@
 mod scan_python;
 mod scan_rust;
 mod sources;
+mod store;
 mod util;

@@ -189,9 +189,15 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid source"));
     let lock = manifest("uv/Cargo.lock");
+    // No --source: the store answers, and a store that was never synced is an error, not a
+    // clean result.
     let out = depwatch(&["scan", lock.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no advisory source"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("never synced"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = depwatch(&[
         "scan",
         "/nonexistent/Cargo.lock",

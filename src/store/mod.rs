@@ -1,0 +1,607 @@
+//! The local advisory store: embedded SQLite, the only module with SQL in it.
+//!
+//! It keeps every source's advisories as raw OSV JSON, with index tables by
+//! (ecosystem, normalised package name) and by alias, plus per-source sync state, and the tables
+//! the monitor needs later (findings seen per project, the notification outbox).
+//!
+//! Every sync of a source is one transaction: a failure or a kill in the middle leaves the
+//! previous data intact and readable (SQLite's journal rolls the transaction back). The store
+//! runs in WAL mode, so a scan reading inside one transaction sees one consistent snapshot while
+//! a sync writes. `rusqlite` is blocking: async callers must run store calls on a blocking
+//! thread.
+
+mod schema;
+
+use crate::advisory::{Advisory, CompiledAdvisory};
+use crate::database::Database;
+use crate::ecosystem::Ecosystem;
+use crate::report::{LoadError, SourceSummary};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A store error, naming the store file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// The store file.
+        path: PathBuf,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The store file's directory could not be created.
+    #[error("store {path}: {source}")]
+    Io {
+        /// The store file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The store was written by a newer depwatch.
+    #[error(
+        "store {path} has schema version {found}, newer than this depwatch understands ({supported}); upgrade depwatch"
+    )]
+    TooNew {
+        /// The store file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// A stored record could not be decoded (the store was edited by hand?).
+    #[error("store {path}: record {source_name}/{id} is not valid OSV JSON: {message}")]
+    BadRecord {
+        /// The store file.
+        path: PathBuf,
+        /// The record's source.
+        source_name: String,
+        /// The record id.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Sync state of one source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceState {
+    /// Source name (`KIND:LOCATION` or a feed name).
+    pub source: String,
+    /// Source-specific cursor (a high-water mark, a content fingerprint).
+    pub cursor: Option<String>,
+    /// HTTP ETag of the last full download.
+    pub etag: Option<String>,
+    /// HTTP Last-Modified of the last full download.
+    pub last_modified: Option<String>,
+    /// RFC 3339 time of the last attempt.
+    pub last_attempt: Option<String>,
+    /// RFC 3339 time of the last success.
+    pub last_success: Option<String>,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Records held for the source.
+    pub records: i64,
+}
+
+/// What a sync changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncOutcome {
+    /// Records inserted or replaced.
+    pub written: usize,
+    /// Records removed.
+    pub removed: usize,
+    /// True when nothing had changed and nothing was written.
+    pub unchanged: bool,
+}
+
+/// Counts for `depwatch db stats`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Stats {
+    /// The store file.
+    pub path: PathBuf,
+    /// Schema version.
+    pub schema_version: i64,
+    /// Size on disk in bytes (database plus WAL).
+    pub bytes: u64,
+    /// Records per ecosystem (`crates.io`, `PyPI`, other).
+    pub by_ecosystem: std::collections::BTreeMap<String, i64>,
+    /// Per-source state.
+    pub sources: Vec<SourceState>,
+    /// All records.
+    pub records: i64,
+}
+
+/// The store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+impl Store {
+    /// The default store path: `$DEPWATCH_STORE`, else the per-user data directory
+    /// (`$XDG_DATA_HOME/depwatch/store.sqlite3`, `~/.local/share/depwatch/store.sqlite3`).
+    pub fn default_path() -> PathBuf {
+        if let Some(p) = std::env::var_os("DEPWATCH_STORE") {
+            return PathBuf::from(p);
+        }
+        use etcetera::BaseStrategy;
+        match etcetera::choose_base_strategy() {
+            Ok(s) => s.data_dir().join("depwatch").join("store.sqlite3"),
+            Err(_) => PathBuf::from("depwatch-store.sqlite3"),
+        }
+    }
+
+    /// Open (creating and migrating as needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        let sq = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sq)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(sq)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sq)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sq)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn sq(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sq)?;
+        let latest = schema::MIGRATIONS.len() as i64;
+        if version > latest {
+            return Err(StoreError::TooNew {
+                path,
+                found: version,
+                supported: latest,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(sq)?;
+            tx.execute_batch(sql).map_err(sq)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(sq)?;
+            tx.commit().map_err(sq)?;
+        }
+        Ok(())
+    }
+
+    /// The store file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The sync state of a source, if it was ever synced.
+    pub fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error,
+                        (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)
+                 FROM sources s WHERE source = ?1",
+                params![source],
+                row_to_state,
+            )
+            .optional()
+            .map_err(self.sq())
+    }
+
+    /// Every source's state, by name.
+    pub fn sources(&self) -> Result<Vec<SourceState>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error,
+                        (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)
+                 FROM sources s ORDER BY source",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt.query_map([], row_to_state).map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
+    /// Record a failed attempt for a source; its data is left as it was.
+    pub fn record_failure(&mut self, source: &str, error: &str) -> Result<(), StoreError> {
+        let now = now_rfc3339();
+        self.conn
+            .execute(
+                "INSERT INTO sources (source, last_attempt, last_error) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(source) DO UPDATE SET last_attempt = ?2, last_error = ?3",
+                params![source, now, error],
+            )
+            .map_err(self.sq())?;
+        Ok(())
+    }
+
+    /// Record a successful check that found nothing new (e.g. HTTP 304): only the
+    /// source's timestamps change.
+    pub fn record_unchanged(&mut self, source: &str) -> Result<(), StoreError> {
+        let now = now_rfc3339();
+        self.conn
+            .execute(
+                "INSERT INTO sources (source, last_attempt, last_success) VALUES (?1, ?2, ?2)
+                 ON CONFLICT(source) DO UPDATE SET last_attempt = ?2, last_success = ?2, last_error = NULL",
+                params![source, now],
+            )
+            .map_err(self.sq())?;
+        Ok(())
+    }
+
+    /// Replace everything a source holds with `advisories`, in one transaction, and set its
+    /// state. Records whose `modified` did not change are left untouched.
+    pub fn replace_source(
+        &mut self,
+        state: &SourceState,
+        advisories: &[Advisory],
+        errors: &[LoadError],
+    ) -> Result<SyncOutcome, StoreError> {
+        self.write_source(state, advisories, errors, true)
+    }
+
+    /// Insert or update `advisories` of a source (an incremental sync), in one transaction.
+    pub fn upsert_source(
+        &mut self,
+        state: &SourceState,
+        advisories: &[Advisory],
+        errors: &[LoadError],
+    ) -> Result<SyncOutcome, StoreError> {
+        self.write_source(state, advisories, errors, false)
+    }
+
+    fn write_source(
+        &mut self,
+        state: &SourceState,
+        advisories: &[Advisory],
+        errors: &[LoadError],
+        replace: bool,
+    ) -> Result<SyncOutcome, StoreError> {
+        let path = self.path.clone();
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let source = state.source.as_str();
+        let now = now_rfc3339();
+        let tx = self.conn.transaction().map_err(sq)?;
+        let mut outcome = SyncOutcome::default();
+        {
+            let mut existing = std::collections::HashMap::new();
+            {
+                let mut stmt = tx
+                    .prepare("SELECT id, modified FROM advisories WHERE source = ?1")
+                    .map_err(sq)?;
+                let rows = stmt
+                    .query_map(params![source], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })
+                    .map_err(sq)?;
+                for row in rows {
+                    let (id, modified) = row.map_err(sq)?;
+                    existing.insert(id, modified);
+                }
+            }
+            let mut del_adv = tx
+                .prepare("DELETE FROM advisories WHERE source = ?1 AND id = ?2")
+                .map_err(sq)?;
+            let mut ins_adv = tx
+                .prepare(
+                    "INSERT INTO advisories (source, id, modified, withdrawn, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(sq)?;
+            let mut ins_aff = tx
+                .prepare("INSERT OR IGNORE INTO affected (ecosystem, name, source, id) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(sq)?;
+            let mut ins_alias = tx
+                .prepare("INSERT OR IGNORE INTO aliases (alias, source, id) VALUES (?1, ?2, ?3)")
+                .map_err(sq)?;
+            let mut seen = std::collections::HashSet::new();
+            for adv in advisories {
+                seen.insert(adv.id.as_str());
+                // The same record twice in one batch: the newer `modified` wins.
+                if let Some(old) = existing.get(&adv.id) {
+                    if old == &adv.modified {
+                        continue;
+                    }
+                    if old.as_str() > adv.modified.as_str() && !replace {
+                        // A record whose `modified` went backwards does not overwrite newer data.
+                        continue;
+                    }
+                    del_adv.execute(params![source, adv.id]).map_err(sq)?;
+                }
+                let json = serde_json::to_string(adv).unwrap_or_default();
+                ins_adv
+                    .execute(params![
+                        source,
+                        adv.id,
+                        adv.modified,
+                        adv.withdrawn.is_some(),
+                        json
+                    ])
+                    .map_err(sq)?;
+                for a in &adv.affected {
+                    if let Some(eco) = Ecosystem::from_osv(&a.package.ecosystem) {
+                        ins_aff
+                            .execute(params![
+                                eco.as_osv(),
+                                eco.normalize_name(&a.package.name),
+                                source,
+                                adv.id
+                            ])
+                            .map_err(sq)?;
+                    }
+                }
+                for alias in std::iter::once(&adv.id).chain(adv.aliases.iter()) {
+                    ins_alias
+                        .execute(params![alias, source, adv.id])
+                        .map_err(sq)?;
+                }
+                existing.insert(adv.id.clone(), adv.modified.clone());
+                outcome.written += 1;
+            }
+            if replace {
+                for id in existing.keys() {
+                    if !seen.contains(id.as_str()) {
+                        del_adv.execute(params![source, id]).map_err(sq)?;
+                        outcome.removed += 1;
+                    }
+                }
+            }
+            tx.execute("DELETE FROM load_errors WHERE source = ?1", params![source])
+                .map_err(sq)?;
+            let mut ins_err = tx
+                .prepare(
+                    "INSERT INTO load_errors (source, file, id, message) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(sq)?;
+            for e in errors {
+                ins_err
+                    .execute(params![source, e.file, e.id, e.message])
+                    .map_err(sq)?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt, last_success, last_error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL)
+             ON CONFLICT(source) DO UPDATE SET cursor = ?2, etag = ?3, last_modified = ?4,
+                 last_attempt = ?5, last_success = ?5, last_error = NULL",
+            params![source, state.cursor, state.etag, state.last_modified, now],
+        )
+        .map_err(sq)?;
+        tx.commit().map_err(sq)?;
+        outcome.unchanged = outcome.written == 0 && outcome.removed == 0;
+        Ok(outcome)
+    }
+
+    /// Build an in-memory database holding every stored record that names one of `packages`
+    /// (normalised names), read in one transaction so a concurrent sync is seen entirely or
+    /// not at all.
+    pub fn database_for(
+        &mut self,
+        packages: &[(Ecosystem, String)],
+    ) -> Result<Database, StoreError> {
+        let path = self.path.clone();
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sq)?;
+        let mut db = Database::default();
+        {
+            let mut keys = std::collections::BTreeSet::new();
+            let mut lookup = tx
+                .prepare_cached(
+                    "SELECT source, id FROM affected WHERE ecosystem = ?1 AND name = ?2",
+                )
+                .map_err(sq)?;
+            for (eco, name) in packages {
+                let rows = lookup
+                    .query_map(params![eco.as_osv(), name], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })
+                    .map_err(sq)?;
+                for row in rows {
+                    keys.insert(row.map_err(sq)?);
+                }
+            }
+            let mut get = tx
+                .prepare_cached("SELECT record FROM advisories WHERE source = ?1 AND id = ?2")
+                .map_err(sq)?;
+            for (source, id) in keys {
+                let json: String = get
+                    .query_row(params![source, id], |r| r.get(0))
+                    .map_err(sq)?;
+                let adv: Advisory =
+                    serde_json::from_str(&json).map_err(|e| StoreError::BadRecord {
+                        path: path.clone(),
+                        source_name: source.clone(),
+                        id: id.clone(),
+                        message: e.to_string(),
+                    })?;
+                match CompiledAdvisory::compile(adv, &source) {
+                    Ok(c) => db.insert(c),
+                    Err(e) => db.load_errors.push(LoadError {
+                        source: source.clone(),
+                        file: "(store)".into(),
+                        id: Some(id.clone()),
+                        message: e.message,
+                    }),
+                }
+            }
+            let mut src = tx
+                .prepare(
+                    "SELECT s.source, (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source),
+                            (SELECT COUNT(*) FROM load_errors e WHERE e.source = s.source)
+                     FROM sources s WHERE s.last_success IS NOT NULL ORDER BY s.source",
+                )
+                .map_err(sq)?;
+            let rows = src
+                .query_map([], |r| {
+                    Ok(SourceSummary {
+                        source: r.get(0)?,
+                        advisories: r.get::<_, i64>(1)? as usize,
+                        skipped: r.get::<_, i64>(2)? as usize,
+                    })
+                })
+                .map_err(sq)?;
+            for r in rows {
+                db.sources.push(r.map_err(sq)?);
+            }
+            let mut errs = tx
+                .prepare("SELECT source, file, id, message FROM load_errors ORDER BY source, file")
+                .map_err(sq)?;
+            let rows = errs
+                .query_map([], |r| {
+                    Ok(LoadError {
+                        source: r.get(0)?,
+                        file: r.get(1)?,
+                        id: r.get(2)?,
+                        message: r.get(3)?,
+                    })
+                })
+                .map_err(sq)?;
+            for r in rows {
+                db.load_errors.push(r.map_err(sq)?);
+            }
+        }
+        tx.commit().map_err(sq)?;
+        db.load_errors.sort();
+        Ok(db)
+    }
+
+    /// Counts per ecosystem and per source, and the size on disk.
+    pub fn stats(&self) -> Result<Stats, StoreError> {
+        let sq = self.sq();
+        let mut by_ecosystem = std::collections::BTreeMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT ecosystem, COUNT(DISTINCT source || char(0) || id) FROM affected GROUP BY ecosystem")
+                .map_err(&sq)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(&sq)?;
+            for r in rows {
+                let (k, v) = r.map_err(&sq)?;
+                by_ecosystem.insert(k, v);
+            }
+        }
+        let records: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM advisories", [], |r| r.get(0))
+            .map_err(&sq)?;
+        let schema_version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(&sq)?;
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        Ok(Stats {
+            path: self.path.clone(),
+            schema_version,
+            bytes: size(&self.path) + size(Path::new(&wal)),
+            by_ecosystem,
+            sources: self.sources()?,
+            records,
+        })
+    }
+
+    /// `PRAGMA integrity_check` plus the store's own invariants. Returns the problems found
+    /// (empty when the store is sound).
+    pub fn check(&self) -> Result<Vec<String>, StoreError> {
+        let sq = self.sq();
+        let mut problems = Vec::new();
+        {
+            let mut stmt = self.conn.prepare("PRAGMA integrity_check").map_err(&sq)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(&sq)?;
+            for r in rows {
+                let line = r.map_err(&sq)?;
+                if line != "ok" {
+                    problems.push(format!("integrity_check: {line}"));
+                }
+            }
+        }
+        let invariants: [(&str, &str); 4] = [
+            (
+                "index rows pointing at no record",
+                "SELECT COUNT(*) FROM affected f LEFT JOIN advisories a ON a.source = f.source AND a.id = f.id WHERE a.id IS NULL",
+            ),
+            (
+                "alias rows pointing at no record",
+                "SELECT COUNT(*) FROM aliases l LEFT JOIN advisories a ON a.source = l.source AND a.id = l.id WHERE a.id IS NULL",
+            ),
+            (
+                "records not valid JSON",
+                "SELECT COUNT(*) FROM advisories WHERE json_valid(record) = 0",
+            ),
+            (
+                "records whose stored id differs from the JSON id",
+                "SELECT COUNT(*) FROM advisories WHERE json_extract(record, '$.id') IS NOT id",
+            ),
+        ];
+        for (what, sql) in invariants {
+            let n: i64 = self.conn.query_row(sql, [], |r| r.get(0)).map_err(&sq)?;
+            if n > 0 {
+                problems.push(format!("{n} {what}"));
+            }
+        }
+        let orphans: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM advisories a LEFT JOIN sources s ON s.source = a.source WHERE s.source IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&sq)?;
+        if orphans > 0 {
+            problems.push(format!("{orphans} records of a source with no sync state"));
+        }
+        Ok(problems)
+    }
+}
+
+fn row_to_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
+    Ok(SourceState {
+        source: r.get(0)?,
+        cursor: r.get(1)?,
+        etag: r.get(2)?,
+        last_modified: r.get(3)?,
+        last_attempt: r.get(4)?,
+        last_success: r.get(5)?,
+        last_error: r.get(6)?,
+        records: r.get(7)?,
+    })
+}

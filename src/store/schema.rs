@@ -1,0 +1,84 @@
+//! Schema migrations, applied in order; `PRAGMA user_version` holds how many have run.
+//! Never edit a released migration: append a new one.
+
+/// The migrations, oldest first.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: advisories, their indexes, per-source state, and the monitor's tables.
+    r#"
+    CREATE TABLE sources (
+        source        TEXT PRIMARY KEY,
+        cursor        TEXT,
+        etag          TEXT,
+        last_modified TEXT,
+        last_attempt  TEXT,
+        last_success  TEXT,
+        last_error    TEXT
+    );
+    CREATE TABLE advisories (
+        source    TEXT NOT NULL,
+        id        TEXT NOT NULL,
+        modified  TEXT NOT NULL,
+        withdrawn INTEGER NOT NULL,
+        record    TEXT NOT NULL,            -- the OSV record as JSON
+        PRIMARY KEY (source, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE affected (
+        ecosystem TEXT NOT NULL,            -- OSV spelling: crates.io, PyPI
+        name      TEXT NOT NULL,            -- normalised (PEP 503 for PyPI)
+        source    TEXT NOT NULL,
+        id        TEXT NOT NULL,
+        PRIMARY KEY (ecosystem, name, source, id),
+        FOREIGN KEY (source, id) REFERENCES advisories (source, id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE INDEX affected_by_record ON affected (source, id);
+    CREATE TABLE aliases (
+        alias  TEXT NOT NULL,               -- every id of a record, its own included
+        source TEXT NOT NULL,
+        id     TEXT NOT NULL,
+        PRIMARY KEY (alias, source, id),
+        FOREIGN KEY (source, id) REFERENCES advisories (source, id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE INDEX aliases_by_record ON aliases (source, id);
+    CREATE TABLE load_errors (
+        source  TEXT NOT NULL,
+        file    TEXT NOT NULL,
+        id      TEXT,
+        message TEXT NOT NULL
+    );
+    CREATE TABLE http_cache (                -- conditional requests and small cached bodies
+        url           TEXT PRIMARY KEY,
+        etag          TEXT,
+        last_modified TEXT,
+        fetched_at    TEXT NOT NULL,
+        body          BLOB
+    );
+    CREATE TABLE crate_index (               -- yanked flags from the crates.io sparse index
+        name       TEXT PRIMARY KEY,
+        etag       TEXT,
+        fetched_at TEXT NOT NULL,
+        yanked     TEXT NOT NULL             -- JSON array of yanked versions
+    );
+    CREATE TABLE findings_seen (             -- the monitor's memory, per project
+        project     TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        resolved_at TEXT,
+        state       TEXT NOT NULL,           -- JSON: severity, fix, deadlines notified
+        PRIMARY KEY (project, fingerprint)
+    ) WITHOUT ROWID;
+    CREATE TABLE outbox (                    -- notifications: written before sending
+        id           INTEGER PRIMARY KEY,
+        project      TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        event        TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT,
+        sent_at      TEXT,
+        last_error   TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt);
+    "#,
+];
