@@ -293,6 +293,22 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     Ok(scan::exit_code(&report, fail_on))
 }
 
+/// The error and its causes, each said once: library errors already include their cause's
+/// text (`path: reason`), so a cause that the message above it already says is skipped.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -303,7 +319,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             ExitCode::from(2)
         }
     }

@@ -110,7 +110,10 @@ pub(crate) fn truncate(s: &str) -> String {
 }
 
 /// A version of one ecosystem, totally ordered within that ecosystem.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Equality and order follow the ecosystem: SemVer *precedence* (build metadata ignored, as
+/// SemVer and the OSV schema require: `2.0.9+zstd.1.5.5` is `2.0.9`), PEP 440 for PyPI.
+#[derive(Debug, Clone)]
 pub enum Version {
     /// A crates.io version, ordered by SemVer precedence (build metadata ignored).
     Semver(semver::Version),
@@ -118,10 +121,35 @@ pub enum Version {
     Pep440(pep508_rs::pep440_rs::Version),
 }
 
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
+
+impl std::hash::Hash for Version {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Consistent with `Eq`: build metadata is not hashed; PEP 440 versions hash by their
+        // own (normalising) implementation.
+        match self {
+            Self::Semver(v) => {
+                0u8.hash(state);
+                (v.major, v.minor, v.patch, v.pre.as_str()).hash(state);
+            }
+            Self::Pep440(v) => {
+                1u8.hash(state);
+                v.hash(state);
+            }
+        }
+    }
+}
+
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
-            (Self::Semver(a), Self::Semver(b)) => a.cmp_precedence(b).then_with(|| a.cmp(b)),
+            (Self::Semver(a), Self::Semver(b)) => a.cmp_precedence(b),
             (Self::Pep440(a), Self::Pep440(b)) => a.cmp(b),
             // Versions of different ecosystems are never compared by the matcher; a fixed order
             // keeps `Ord` total instead of panicking.
@@ -147,10 +175,9 @@ impl Version {
     }
 
     /// Equality as OSV's `versions` list means it: SemVer precedence (build metadata
-    /// ignored), PEP 440 equality (`1.0 == 1.0.0`).
+    /// ignored), PEP 440 equality (`1.0 == 1.0.0`). The same as `==`.
     pub fn same_as(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-            || matches!((self, other), (Self::Semver(a), Self::Semver(b)) if a.cmp_precedence(b) == Ordering::Equal)
+        self == other
     }
 }
 

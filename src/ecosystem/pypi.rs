@@ -60,13 +60,23 @@ fn specifier_to_set(spec: &VersionSpecifier) -> VersionSet {
     let v = spec.version().clone();
     match spec.operator() {
         Operator::Equal | Operator::ExactEqual => {
-            if v.is_local() || v.is_post() || v.is_dev() {
-                VersionSet::singleton(pv(v))
+            // `==V` also admits `V+local` (PEP 440). Local versions sort just above `V` and
+            // below the next version that is not a local of it.
+            let next = if v.is_local() {
+                None
+            } else if let Some(d) = v.dev() {
+                d.checked_add(1).map(|d| v.clone().with_dev(Some(d)))
+            } else if let Some(p) = v.post() {
+                p.checked_add(1)
+                    .map(|p| v.clone().with_post(Some(p)).with_dev(Some(0)))
             } else {
-                // `==1.0` also admits `1.0+local` (PEP 440), which sorts between `1.0` and
-                // `1.0.post0.dev0`.
-                let hi = v.clone().with_post(Some(0)).with_dev(Some(0));
-                VersionSet::from_bounds(Bound::Included(pv(v)), Bound::Excluded(pv(hi)))
+                Some(v.clone().with_post(Some(0)).with_dev(Some(0)))
+            };
+            match next {
+                Some(hi) => {
+                    VersionSet::from_bounds(Bound::Included(pv(v)), Bound::Excluded(pv(hi)))
+                }
+                None => VersionSet::singleton(pv(v)),
             }
         }
         Operator::NotEqual => VersionSet::singleton(pv(v)).complement(),
@@ -82,26 +92,32 @@ fn specifier_to_set(spec: &VersionSpecifier) -> VersionSet {
             VersionSet::from_bounds(Bound::Included(pv(v)), hi)
         }
         Operator::LessThan => {
-            if v.any_prerelease() {
+            // For a post-release bound (`<2.0.post1`) the set is everything below it: a slight
+            // over-approximation (PEP 440 also drops `2.0rc1` and `2.0.post1.dev0` there) that
+            // can only add a risk, never hide one.
+            if v.any_prerelease() || v.is_post() || v.is_local() {
                 VersionSet::below(pv(v))
             } else {
                 // `<2.0` does not admit `2.0rc1` (PEP 440).
                 VersionSet::below(pv(v.with_min(Some(0))))
             }
         }
-        Operator::LessThanEqual => VersionSet::at_most(pv(v)),
+        Operator::LessThanEqual => {
+            // `<=V` admits `V+local` (local labels are ignored): everything below `==V`'s end.
+            match specifier_to_set(&VersionSpecifier::equals_version(v.clone()))
+                .intervals()
+                .last()
+            {
+                Some((_, Bound::Excluded(hi))) => VersionSet::below(hi.clone()),
+                _ => VersionSet::at_most(pv(v)),
+            }
+        }
         Operator::GreaterThan => {
-            // `>1.0` does not admit `1.0.post1` (PEP 440) unless `1.0` is itself a post release.
-            if let Some(dev) = v.dev() {
-                match dev.checked_add(1) {
-                    Some(d) => VersionSet::at_least(pv(v.with_dev(Some(d)))),
-                    None => VersionSet::above(pv(v)),
-                }
-            } else if let Some(post) = v.post() {
-                match post.checked_add(1) {
-                    Some(p) => VersionSet::at_least(pv(v.with_post(Some(p)))),
-                    None => VersionSet::above(pv(v)),
-                }
+            // `>1.0` does not admit `1.0.post1` (PEP 440). Above a post or dev release bound,
+            // everything above it counts: a slight over-approximation (PEP 440 drops the
+            // bound's local versions) that can only add a risk.
+            if v.is_post() || v.is_dev() {
+                VersionSet::above(pv(v))
             } else {
                 VersionSet::above(pv(v.with_max(Some(0))))
             }

@@ -609,7 +609,11 @@ impl State {
         let text = match read_text(&included) {
             Ok(t) => t,
             Err(e) => {
-                self.warn(file, line, format!("included file not read: {e}"));
+                self.warn(
+                    file,
+                    line,
+                    format!("included file not read: {}", clip(&e.to_string())),
+                );
                 return;
             }
         };

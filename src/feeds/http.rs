@@ -1,0 +1,371 @@
+//! The one HTTP client every feed uses: rustls, gzip, HTTP/2, a clear User-Agent, connect and
+//! read timeouts, retries with exponential backoff and jitter on connection errors, 5xx and
+//! 429 (honouring `Retry-After`), conditional requests (ETag / If-None-Match,
+//! Last-Modified / If-Modified-Since), and bounded response sizes.
+//!
+//! Secrets (a GitHub token) are sent in headers only and never appear in errors or logs:
+//! errors name the URL with its query string removed.
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Client, StatusCode};
+use std::time::Duration;
+
+/// An HTTP failure, with a URL that is safe to print.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The client could not be built.
+    #[error("HTTP client: {0}")]
+    Build(String),
+    /// The request failed after every retry.
+    #[error("{url}: {message}")]
+    Failed {
+        /// The URL, without its query string.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The server answered with an error status.
+    #[error("{url}: HTTP {status}")]
+    Status {
+        /// The URL, without its query string.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// The body is larger than allowed.
+    #[error("{url}: response larger than {limit} bytes")]
+    TooLarge {
+        /// The URL, without its query string.
+        url: String,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// Settings of the shared client.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Timeout for reading each chunk of a response.
+    pub read_timeout: Duration,
+    /// Attempts per request (1 = no retry).
+    pub attempts: u32,
+    /// First backoff delay; doubles each retry, with jitter.
+    pub backoff: Duration,
+    /// Longest wait honoured from a `Retry-After` or rate-limit reset.
+    pub max_wait: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            max_wait: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A response body with the validators to store for the next conditional request.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The body (decompressed).
+    pub body: Vec<u8>,
+    /// `ETag`, if sent.
+    pub etag: Option<String>,
+    /// `Last-Modified`, if sent.
+    pub last_modified: Option<String>,
+    /// The response headers (for `Link`, rate limits).
+    pub headers: HeaderMap,
+}
+
+/// The result of a conditional GET.
+#[derive(Debug, Clone)]
+pub enum Conditional {
+    /// 304: what we hold is current.
+    NotModified,
+    /// 200 with a body.
+    Fetched(Fetched),
+}
+
+/// The shared client.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: Client,
+    settings: HttpSettings,
+}
+
+/// A URL with its query string and credentials removed, for messages.
+pub fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string()
+        }
+        Err(_) => url.split('?').next().unwrap_or("").to_string(),
+    }
+}
+
+/// Delay before retry `attempt` (0-based): `base * 2^attempt`, plus up to 50% jitter.
+pub fn backoff_delay(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.min(16));
+    // Jitter from the clock's low bits: enough to de-synchronise clients, no RNG crate needed.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let jitter = exp.mul_f64(f64::from(nanos % 1000) / 2000.0);
+    exp + jitter
+}
+
+/// Seconds to wait from a `Retry-After` header (delta-seconds form), or from
+/// `x-ratelimit-remaining: 0` with `x-ratelimit-reset` (epoch seconds).
+pub fn wait_hint(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(s) = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(s));
+    }
+    let remaining = headers
+        .get("x-ratelimit-remaining")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let reset = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let (Some(0), Some(reset)) = (remaining, reset) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        return Some(Duration::from_secs(reset.saturating_sub(now)));
+    }
+    None
+}
+
+impl Http {
+    /// Build the client.
+    pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
+        let client = Client::builder()
+            .user_agent(concat!(
+                "depwatch/",
+                env!("CARGO_PKG_VERSION"),
+                " (+advisory monitor)"
+            ))
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| HttpError::Build(e.to_string()))?;
+        Ok(Self { client, settings })
+    }
+
+    /// The underlying client, for requests this module has no helper for.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// GET `url`, conditionally when `etag` / `last_modified` are given, with retries; the body
+    /// may be at most `limit` bytes.
+    pub async fn get(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        limit: usize,
+    ) -> Result<Conditional, HttpError> {
+        let mut h = headers.clone();
+        if let Some(e) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+            h.insert(header::IF_NONE_MATCH, e);
+        }
+        if let Some(l) = last_modified.and_then(|l| HeaderValue::from_str(l).ok()) {
+            h.insert(header::IF_MODIFIED_SINCE, l);
+        }
+        self.send(|| self.client.get(url).headers(h.clone()), url, limit)
+            .await
+    }
+
+    /// POST a JSON body with retries.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        limit: usize,
+    ) -> Result<Fetched, HttpError> {
+        match self
+            .send(|| self.client.post(url).json(body), url, limit)
+            .await?
+        {
+            Conditional::Fetched(f) => Ok(f),
+            Conditional::NotModified => Err(HttpError::Status {
+                url: redact(url),
+                status: 304,
+            }),
+        }
+    }
+
+    async fn send(
+        &self,
+        make: impl Fn() -> reqwest::RequestBuilder,
+        url: &str,
+        limit: usize,
+    ) -> Result<Conditional, HttpError> {
+        let safe = redact(url);
+        let mut last = String::new();
+        for attempt in 0..self.settings.attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(backoff_delay(self.settings.backoff, attempt - 1)).await;
+            }
+            let resp = match make().send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    // Connection errors and timeouts are retried; the message never holds
+                    // the query string (reqwest's own Display includes the full URL).
+                    last = describe(&e);
+                    continue;
+                }
+            };
+            let status = resp.status();
+            if status == StatusCode::NOT_MODIFIED {
+                return Ok(Conditional::NotModified);
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS
+                || status.is_server_error()
+                || (status == StatusCode::FORBIDDEN && wait_hint(resp.headers()).is_some())
+            {
+                last = format!("HTTP {}", status.as_u16());
+                if let Some(wait) = wait_hint(resp.headers()) {
+                    if wait > self.settings.max_wait {
+                        return Err(HttpError::Failed {
+                            url: safe,
+                            message: format!("{last}; rate limited for {}s", wait.as_secs()),
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                continue;
+            }
+            if !status.is_success() {
+                return Err(HttpError::Status {
+                    url: safe,
+                    status: status.as_u16(),
+                });
+            }
+            let headers = resp.headers().clone();
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(HttpError::TooLarge { url: safe, limit });
+            }
+            match read_limited(resp, limit).await {
+                Ok(body) => {
+                    let text = |k: header::HeaderName| {
+                        headers
+                            .get(k)
+                            .and_then(|v| v.to_str().ok())
+                            .map(String::from)
+                    };
+                    return Ok(Conditional::Fetched(Fetched {
+                        body,
+                        etag: text(header::ETAG),
+                        last_modified: text(header::LAST_MODIFIED),
+                        headers,
+                    }));
+                }
+                Err(ReadError::TooLarge) => return Err(HttpError::TooLarge { url: safe, limit }),
+                Err(ReadError::Body(e)) => {
+                    // A connection reset mid-body is retried like a connection error.
+                    last = format!("reading the body: {}", describe(&e));
+                    continue;
+                }
+            }
+        }
+        Err(HttpError::Failed {
+            url: safe,
+            message: format!("{last} (after {} attempts)", self.settings.attempts.max(1)),
+        })
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Body(reqwest::Error),
+}
+
+async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Body)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// reqwest's error text without the URL (which may carry a query string).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "body interrupted"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_drops_query_and_credentials() {
+        assert_eq!(
+            redact("https://user:secret@api.github.com/advisories?after=x&token=abc"),
+            "https://api.github.com/advisories"
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded_by_jitter() {
+        let b = Duration::from_millis(100);
+        let d0 = backoff_delay(b, 0);
+        let d3 = backoff_delay(b, 3);
+        assert!(d0 >= b && d0 <= b.mul_f64(1.5));
+        assert!(d3 >= b * 8 && d3 <= (b * 8).mul_f64(1.5));
+    }
+
+    #[test]
+    fn retry_after_and_rate_limit_reset() {
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(wait_hint(&h), Some(Duration::from_secs(3)));
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(wait_hint(&h), Some(Duration::ZERO));
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("10"));
+        assert_eq!(wait_hint(&h), None);
+    }
+}
