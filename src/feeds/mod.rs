@@ -6,6 +6,7 @@
 //! advisory-db checkout (`rustsec-dir:PATH`). A broken record is reported with its file and id,
 //! counted and skipped; it never aborts the load.
 
+pub mod defs;
 pub mod http;
 pub mod osv;
 pub mod rustsec;
@@ -82,6 +83,9 @@ pub enum FeedError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// An HTTP request failed (the URL in it carries no query string or credentials).
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
     /// The archive or directory is not of the expected shape.
     #[error("{path}: {message}")]
     Invalid {
@@ -89,6 +93,31 @@ pub enum FeedError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+}
+
+/// What a remote feed returned for one sync.
+#[derive(Debug)]
+pub enum FeedUpdate {
+    /// Nothing changed since the state given (HTTP 304, no new line in modified_id.csv).
+    NotModified,
+    /// A full copy: replace everything the source holds.
+    Replace {
+        /// Every record.
+        advisories: Vec<crate::advisory::Advisory>,
+        /// Broken records, skipped.
+        errors: Vec<LoadError>,
+        /// The new sync state (cursor, ETag, Last-Modified).
+        state: crate::store::SourceState,
+    },
+    /// Changed records only: insert or update them.
+    Upsert {
+        /// The changed records.
+        advisories: Vec<crate::advisory::Advisory>,
+        /// Broken records, skipped.
+        errors: Vec<LoadError>,
+        /// The new sync state.
+        state: crate::store::SourceState,
     },
 }
 
