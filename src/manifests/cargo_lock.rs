@@ -328,13 +328,14 @@ fn check_checksums(path: &Path, text: &str, table: &DeTable<'_>) -> Result<(), M
 /// Line of each package's `name` key, in the order of `[root]` then `[[package]]` (0 when not
 /// found, which a well-formed lockfile never gives).
 fn package_lines(text: &str, table: &DeTable<'_>, lockfile: &Lockfile) -> Vec<usize> {
+    let index = super::LineIndex::new(text);
     let name_line = |v: &Spanned<DeValue<'_>>, expect: &Package| -> usize {
         let Some(t) = v.get_ref().as_table() else {
             return 0;
         };
         match t.get_key_value("name") {
             Some((k, name)) if name.get_ref().as_str() == Some(expect.name.as_str()) => {
-                line_of_offset(text, k.span().start)
+                index.line(k.span().start)
             }
             _ => 0,
         }

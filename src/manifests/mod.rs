@@ -251,6 +251,26 @@ pub(crate) fn clip(s: &str) -> String {
     crate::text::shorten(s, MAX_ECHO)
 }
 
+/// Line starts of a text, for many offset-to-line lookups (a lockfile's every package) in
+/// O(log n) each instead of a scan from the start.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        Self { starts }
+    }
+
+    /// 1-based line of a byte offset (same answer as [`line_of_offset`]).
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+}
+
 /// 1-based line of a byte offset in `text`.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
@@ -365,4 +385,18 @@ pub fn discover(root: &Path) -> Result<Vec<(PathBuf, ManifestKind)>, ManifestErr
     }
     found.sort();
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_agrees_with_a_scan() {
+        let text = "a\nbb\n\nccc\n";
+        let idx = LineIndex::new(text);
+        for off in 0..=text.len() + 2 {
+            assert_eq!(idx.line(off), line_of_offset(text, off), "offset {off}");
+        }
+    }
 }
