@@ -55,6 +55,8 @@ pub struct HttpSettings {
     pub backoff: Duration,
     /// Longest wait honoured from a `Retry-After` or rate-limit reset.
     pub max_wait: Duration,
+    /// Show progress bars for large downloads (only ever on a terminal).
+    pub progress: bool,
 }
 
 impl Default for HttpSettings {
@@ -65,6 +67,7 @@ impl Default for HttpSettings {
             attempts: 4,
             backoff: Duration::from_millis(500),
             max_wait: Duration::from_secs(120),
+            progress: false,
         }
     }
 }
@@ -168,6 +171,22 @@ impl Http {
         Ok(Self { client, settings })
     }
 
+    /// A progress bar for a download of `len` bytes: only with `progress` set, on a terminal,
+    /// and for bodies over 1 MiB; hidden otherwise (cron, CI, daemon).
+    fn progress_bar(&self, len: Option<u64>, url: &str) -> Option<indicatif::ProgressBar> {
+        use std::io::IsTerminal;
+        let len = len.filter(|&n| n > 1 << 20)?;
+        if !self.settings.progress || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(len);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}") {
+            bar.set_style(style);
+        }
+        bar.set_message(url.to_string());
+        Some(bar)
+    }
+
     /// The underlying client, for requests this module has no helper for.
     pub fn client(&self) -> &Client {
         &self.client
@@ -264,7 +283,12 @@ impl Http {
             if resp.content_length().is_some_and(|n| n > limit as u64) {
                 return Err(HttpError::TooLarge { url: safe, limit });
             }
-            match read_limited(resp, limit).await {
+            let bar = self.progress_bar(resp.content_length(), &safe);
+            let read = read_limited(resp, limit, bar.as_ref()).await;
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            match read {
                 Ok(body) => {
                     let text = |k: header::HeaderName| {
                         headers
@@ -299,13 +323,20 @@ enum ReadError {
     Body(reqwest::Error),
 }
 
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, ReadError> {
+async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<Vec<u8>, ReadError> {
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(ReadError::Body)? {
         if body.len() + chunk.len() > limit {
             return Err(ReadError::TooLarge);
         }
         body.extend_from_slice(&chunk);
+        if let Some(b) = bar {
+            b.set_position(body.len() as u64);
+        }
     }
     Ok(body)
 }
