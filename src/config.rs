@@ -4,6 +4,10 @@
 //! fail-on = "high"                       # optional: default level for --fail-on
 //! sources = ["rustsec-dir:advisory-db"]  # optional: what `depwatch sync` syncs by default
 //!
+//! [feeds.osv-pypi]                     # override a built-in feed (feeds/*.toml): mirrors, tests
+//! base_url = "https://mirror.example/osv"
+//! enabled = true
+//!
 //! [[ignore]]
 //! id = "RUSTSEC-2023-0071"               # any alias of the finding works
 //! reason = "rsa is only used to verify, never to decrypt"
@@ -47,6 +51,20 @@ struct RawConfig {
     sources: Vec<String>,
     #[serde(default)]
     ignore: Vec<RawIgnore>,
+    #[serde(default)]
+    feeds: std::collections::BTreeMap<String, FeedOverride>,
+}
+
+/// Overrides of a built-in feed definition.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FeedOverride {
+    /// Another base URL (a mirror, a test server).
+    #[serde(default, alias = "base_url")]
+    pub base_url: Option<String>,
+    /// Turn the feed on or off.
+    #[serde(default)]
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,9 +86,27 @@ pub struct Config {
     pub sources: Vec<String>,
     /// Ignore rules.
     pub ignores: Vec<Ignore>,
+    /// Overrides of built-in feeds, by feed name.
+    pub feeds: std::collections::BTreeMap<String, FeedOverride>,
 }
 
 impl Config {
+    /// The feed definitions with this config's overrides applied.
+    pub fn feed_defs(&self) -> Result<Vec<crate::feeds::defs::FeedDef>, String> {
+        let mut defs = crate::feeds::defs::builtin()?;
+        for d in &mut defs {
+            if let Some(o) = self.feeds.get(&d.name) {
+                if let Some(u) = &o.base_url {
+                    d.base_url = u.clone();
+                }
+                if let Some(e) = o.enabled {
+                    d.enabled = e;
+                }
+            }
+        }
+        Ok(defs)
+    }
+
     /// Read and validate a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -139,10 +175,21 @@ impl Config {
                 until,
             });
         }
+        let known = crate::feeds::defs::builtin().map_err(|e| invalid(None, e))?;
+        for name in raw.feeds.keys() {
+            if !known.iter().any(|d| &d.name == name) {
+                let names: Vec<_> = known.iter().map(|d| d.name.as_str()).collect();
+                return Err(invalid(
+                    None,
+                    format!("[feeds.{name}]: no such feed (known: {})", names.join(", ")),
+                ));
+            }
+        }
         Ok(Self {
             fail_on,
             sources: raw.sources,
             ignores,
+            feeds: raw.feeds,
         })
     }
 }

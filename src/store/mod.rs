@@ -157,6 +157,8 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sq)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        // Read pages through a memory map instead of copying them with read(2).
+        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024).map_err(sq)?;
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
@@ -209,9 +211,8 @@ impl Store {
     pub fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
         self.conn
             .query_row(
-                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error,
-                        (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)
-                 FROM sources s WHERE source = ?1",
+                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error, records
+                 FROM sources WHERE source = ?1",
                 params![source],
                 row_to_state,
             )
@@ -224,9 +225,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error,
-                        (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)
-                 FROM sources s ORDER BY source",
+                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error, records
+                 FROM sources ORDER BY source",
             )
             .map_err(self.sq())?;
         let rows = stmt.query_map([], row_to_state).map_err(self.sq())?;
@@ -400,6 +400,11 @@ impl Store {
             params![source, state.cursor, state.etag, state.last_modified, now],
         )
         .map_err(sq)?;
+        tx.execute(
+            "UPDATE sources SET records = (SELECT COUNT(*) FROM advisories WHERE source = ?1) WHERE source = ?1",
+            params![source],
+        )
+        .map_err(sq)?;
         tx.commit().map_err(sq)?;
         outcome.unchanged = outcome.written == 0 && outcome.removed == 0;
         Ok(outcome)
@@ -462,7 +467,7 @@ impl Store {
             }
             let mut src = tx
                 .prepare(
-                    "SELECT s.source, (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source),
+                    "SELECT s.source, s.records,
                             (SELECT COUNT(*) FROM load_errors e WHERE e.source = s.source)
                      FROM sources s WHERE s.last_success IS NOT NULL ORDER BY s.source",
                 )
@@ -577,6 +582,17 @@ impl Store {
             if n > 0 {
                 problems.push(format!("{n} {what}"));
             }
+        }
+        let miscounted: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sources s WHERE s.records != (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&sq)?;
+        if miscounted > 0 {
+            problems.push(format!("{miscounted} sources whose record count is wrong"));
         }
         let orphans: i64 = self
             .conn

@@ -7,6 +7,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE sources (
         source        TEXT PRIMARY KEY,
+        records       INTEGER NOT NULL DEFAULT 0,  -- kept by each sync, so no scan counts rows
         cursor        TEXT,
         etag          TEXT,
         last_modified TEXT,
@@ -14,14 +15,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         last_success  TEXT,
         last_error    TEXT
     );
-    CREATE TABLE advisories (
+    CREATE TABLE advisories (               -- a rowid table: records are large (SQLite advises
+        rowid     INTEGER PRIMARY KEY,      -- WITHOUT ROWID only for small rows)
         source    TEXT NOT NULL,
         id        TEXT NOT NULL,
         modified  TEXT NOT NULL,
         withdrawn INTEGER NOT NULL,
         record    TEXT NOT NULL,            -- the OSV record as JSON
-        PRIMARY KEY (source, id)
-    ) WITHOUT ROWID;
+        UNIQUE (source, id)
+    );
     CREATE TABLE affected (
         ecosystem TEXT NOT NULL,            -- OSV spelling: crates.io, PyPI
         name      TEXT NOT NULL,            -- normalised (PEP 503 for PyPI)
