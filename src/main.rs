@@ -53,10 +53,18 @@ impl StoreArg {
 
 #[derive(clap::Args)]
 struct SyncArgs {
-    /// Source to sync, KIND:LOCATION (osv-dir:PATH, osv-zip:PATH, rustsec-dir:PATH); repeatable
-    /// (default: the sources listed in depwatch.toml).
+    /// Sync only this local source, KIND:LOCATION (osv-dir:PATH, osv-zip:PATH, rustsec-dir:PATH);
+    /// repeatable. Without it: every enabled feed (feeds/*.toml, overridable in depwatch.toml)
+    /// and the config's `sources`.
     #[arg(long = "source", value_name = "KIND:LOCATION")]
     sources: Vec<String>,
+    /// Sync only this feed (by name: osv-pypi, osv-crates, ghsa, rustsec); repeatable.
+    #[arg(long = "feed", value_name = "NAME")]
+    feeds: Vec<String>,
+    /// Refresh the crates.io index (yanked flags) for the crates locked in these Cargo.lock
+    /// files or directories; repeatable.
+    #[arg(long = "yanked-for", value_name = "PATH")]
+    yanked_for: Vec<PathBuf>,
     /// Configuration file (default: ./depwatch.toml when it exists).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -99,6 +107,12 @@ struct ScanArgs {
     sources: Vec<String>,
     #[command(flatten)]
     store: StoreArg,
+    /// Ask the OSV API instead of the store (no synced store needed; needs the network).
+    #[arg(long)]
+    online: bool,
+    /// OSV API base URL for --online (default: the osv-api feed's, https://api.osv.dev).
+    #[arg(long, value_name = "URL")]
+    osv_url: Option<String>,
     /// Store data older than this many hours is stale (a notice, or an error with --require-fresh).
     #[arg(long, value_name = "HOURS", default_value_t = 48)]
     max_age_hours: i64,
@@ -147,37 +161,77 @@ fn parse_sources(texts: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-fn sync(args: SyncArgs) -> anyhow::Result<u8> {
-    let config = load_config(&args.config)?;
-    let texts = if args.sources.is_empty() {
-        config.sources.clone()
-    } else {
-        args.sources.clone()
-    };
-    let sources = parse_sources(&texts)?;
-    if sources.is_empty() {
-        anyhow::bail!(
-            "nothing to sync: pass --source KIND:LOCATION or list sources in depwatch.toml"
-        );
-    }
-    let path = args.store.path();
-    let mut store = Store::open(&path)?;
-    let mut failed = 0;
-    for spec in &sources {
-        let r = depwatch::sync::sync_local(&mut store, spec)?;
-        match &r.result {
-            Ok(o) if o.unchanged => println!("{}: unchanged", r.source),
-            Ok(o) => println!(
-                "{}: {} written, {} removed, {} broken records skipped",
-                r.source, o.written, o.removed, r.skipped
-            ),
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {}: {e} (previous data kept)", r.source);
-            }
+fn print_sync(r: &depwatch::sync::SourceSync) -> bool {
+    match &r.result {
+        Ok(o) if o.unchanged => println!("{}: unchanged", r.source),
+        Ok(o) => println!(
+            "{}: {} written, {} removed, {} broken records skipped",
+            r.source, o.written, o.removed, r.skipped
+        ),
+        Err(e) => {
+            eprintln!("error: {}: {e} (previous data kept)", r.source);
+            return false;
         }
     }
-    Ok(if failed > 0 { 2 } else { 0 })
+    true
+}
+
+fn sync(args: SyncArgs) -> anyhow::Result<u8> {
+    let config = load_config(&args.config)?;
+    let path = args.store.path();
+    let mut store = Store::open(&path)?;
+    let mut ok = true;
+    let only_local = !args.sources.is_empty();
+    let local = parse_sources(if only_local {
+        &args.sources
+    } else {
+        &config.sources
+    })?;
+    for spec in &local {
+        ok &= print_sync(&depwatch::sync::sync_local(&mut store, spec)?);
+    }
+    if !only_local {
+        let mut defs = config.feed_defs().map_err(anyhow::Error::msg)?;
+        if !args.feeds.is_empty() {
+            for name in &args.feeds {
+                if !defs.iter().any(|d| &d.name == name) {
+                    anyhow::bail!("no feed named {name:?}");
+                }
+            }
+            defs.retain(|d| args.feeds.contains(&d.name));
+            for d in &mut defs {
+                d.enabled = true;
+            }
+        }
+        let settings = depwatch::feeds::http::HttpSettings {
+            progress: true,
+            ..Default::default()
+        };
+        for r in depwatch::sync::sync_feeds(&mut store, &defs, settings.clone())? {
+            ok &= print_sync(&r);
+        }
+        if !args.yanked_for.is_empty() {
+            let index = defs
+                .iter()
+                .chain(config.feed_defs().map_err(anyhow::Error::msg)?.iter())
+                .find(|d| d.name == "crates-index")
+                .map(|d| d.base_url.clone())
+                .unwrap_or_default();
+            let r = depwatch::sync::refresh_yanked(&mut store, &index, &args.yanked_for, settings)?;
+            println!(
+                "crates-index: {} fetched, {} not modified, {} not on crates.io, {} failed",
+                r.fetched,
+                r.not_modified,
+                r.not_found,
+                r.failed.len()
+            );
+            for (name, why) in &r.failed {
+                eprintln!("error: crates-index: {name}: {why}");
+            }
+            ok &= r.failed.is_empty();
+        }
+    }
+    Ok(if ok { 0 } else { 2 })
 }
 
 fn db(command: DbCommand) -> anyhow::Result<u8> {
@@ -238,7 +292,22 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     // `--source` reads snapshots directly; otherwise the synced store answers (the config's
     // `sources` are what `depwatch sync` brings into it).
     let sources = parse_sources(&args.sources)?;
-    let backend = if sources.is_empty() {
+    let backend = if args.online {
+        if !sources.is_empty() {
+            anyhow::bail!("--online and --source exclude each other");
+        }
+        let url = match &args.osv_url {
+            Some(u) => u.clone(),
+            None => config
+                .feed_defs()
+                .map_err(anyhow::Error::msg)?
+                .into_iter()
+                .find(|d| d.name == "osv-api")
+                .map(|d| d.base_url)
+                .unwrap_or_else(|| "https://api.osv.dev".into()),
+        };
+        Backend::Online { url }
+    } else if sources.is_empty() {
         Backend::Store {
             path: args.store.path(),
             max_age: jiff::SignedDuration::from_hours(args.max_age_hours),

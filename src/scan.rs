@@ -15,6 +15,11 @@ use std::path::PathBuf;
 pub enum Backend {
     /// Read these sources directly (local snapshots).
     Sources(Vec<SourceSpec>),
+    /// Ask the OSV API (`/v1/querybatch` + `/v1/vulns/{id}`) and match its records locally.
+    Online {
+        /// The API's base URL.
+        url: String,
+    },
     /// Answer from the synced store.
     Store {
         /// The store file.
@@ -139,16 +144,16 @@ fn packages_of(parsed: &[ParsedManifest]) -> Vec<(crate::ecosystem::Ecosystem, S
 
 /// Read what a scan needs from the store, and say how fresh it is.
 fn database_from_store(
-    path: &std::path::Path,
+    store: &mut crate::store::Store,
     max_age: jiff::SignedDuration,
     require_fresh: bool,
     parsed: &[ParsedManifest],
 ) -> Result<(Database, Vec<String>), ScanError> {
-    let mut store = crate::store::Store::open(path)?;
+    let path = store.path().to_path_buf();
     let states = store.sources()?;
     let synced: Vec<_> = states.iter().filter(|s| s.last_success.is_some()).collect();
     if synced.is_empty() {
-        return Err(ScanError::NeverSynced(path.to_path_buf()));
+        return Err(ScanError::NeverSynced(path));
     }
     let mut notices = Vec::new();
     let now = jiff::Timestamp::now();
@@ -183,6 +188,128 @@ fn database_from_store(
     Ok((db, notices))
 }
 
+/// Warn about locked crates whose version the cached crates.io index marks yanked (cached by
+/// `depwatch sync --yanked-for`; a crate with no cached entry is not reported either way).
+fn add_yanked(
+    store: &crate::store::Store,
+    parsed: &[ParsedManifest],
+    report: &mut Report,
+) -> Result<(), ScanError> {
+    use crate::report::{Finding, Fix, Location, PackageRef};
+    for (_, kind, m) in parsed {
+        let Ok(m) = m else { continue };
+        if *kind != crate::manifests::ManifestKind::CargoLock {
+            continue;
+        }
+        for d in &m.dependencies {
+            let crate::manifests::Requirement::Pinned { text, .. } = &d.requirement else {
+                continue;
+            };
+            let Some(yanked) = store.yanked_versions(&d.name)? else {
+                continue;
+            };
+            if !yanked.iter().any(|y| y == text) {
+                continue;
+            }
+            report.warnings.push(Finding {
+                id: format!("yanked:{}@{text}", d.name),
+                ids: Vec::new(),
+                sources: vec!["crates-index".into()],
+                kind: crate::advisory::AdvisoryKind::Yanked,
+                package: PackageRef {
+                    ecosystem: d.ecosystem,
+                    name: d.name.clone(),
+                    version: text.clone(),
+                },
+                severity: crate::severity::Level::Unknown,
+                cvss_score: None,
+                cvss_vectors: Vec::new(),
+                summary: Some(format!("{} {text} was yanked from crates.io", d.name)),
+                cwe_ids: Vec::new(),
+                fixed_versions: Vec::new(),
+                fix: Fix::NoFix,
+                url: Some(format!("https://crates.io/crates/{}/{text}", d.name)),
+                location: Location {
+                    file: d.file.clone(),
+                    line: d.line,
+                },
+                via: d.via.clone(),
+                scope: d.scope.clone(),
+                member: d.member.clone(),
+                markers: None,
+                note: None,
+                disagreements: Vec::new(),
+            });
+        }
+    }
+    report.warnings.sort_by(|a, b| {
+        (&a.location.file, a.location.line, &a.package.name, &a.id).cmp(&(
+            &b.location.file,
+            b.location.line,
+            &b.package.name,
+            &b.id,
+        ))
+    });
+    report.summary.warnings = report.warnings.len();
+    Ok(())
+}
+
+/// Query the OSV API for every advisory of each scanned package (no version in the query) and
+/// match the records locally, exactly as records from the store are. Asking by version would
+/// be smaller, but the suggested upgrade must clear *every* advisory on the package: with only
+/// the advisories of the current version, depwatch would suggest a version another advisory
+/// still hits (apache-airflow 2.3.4: 2.8.2 instead of 2.8.3rc1).
+fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, ScanError> {
+    use crate::manifests::Requirement;
+    let mut queries: Vec<(crate::ecosystem::Ecosystem, String, String)> = parsed
+        .iter()
+        .filter_map(|(_, _, m)| m.as_ref().ok())
+        .flat_map(|m| m.dependencies.iter())
+        .filter_map(|d| match &d.requirement {
+            Requirement::Pinned { .. } | Requirement::Range { .. } => Some((
+                d.ecosystem,
+                d.ecosystem.normalize_name(&d.name),
+                String::new(),
+            )),
+            Requirement::NotChecked { .. } => None,
+        })
+        .collect();
+    queries.sort();
+    queries.dedup();
+    let http = crate::feeds::http::Http::new(crate::feeds::http::HttpSettings::default())
+        .map_err(|e| ScanError::Feed(e.into()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ScanError::Feed(FeedError::Invalid {
+                path: url.into(),
+                message: format!("tokio runtime: {e}"),
+            })
+        })?;
+    let (advisories, errors) =
+        runtime.block_on(crate::feeds::osv_api::query(&http, url, &queries))?;
+    let source = format!("osv-api:{}", crate::feeds::http::redact(url));
+    let mut loaded = crate::feeds::Loaded {
+        source: source.clone(),
+        errors,
+        ..Default::default()
+    };
+    for a in advisories {
+        match crate::advisory::CompiledAdvisory::compile(a, &source) {
+            Ok(c) => loaded.advisories.push(c),
+            Err(e) => loaded.errors.push(crate::report::LoadError {
+                source: source.clone(),
+                file: "(osv api)".into(),
+                id: Some(e.id.clone()),
+                message: e.message,
+            }),
+        }
+    }
+    Ok(Database::from_sources(vec![loaded]))
+}
+
 /// Run a whole scan.
 pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
     let parse_opts = ParseOptions {
@@ -193,6 +320,11 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
         today: opts.today,
     };
     match &opts.backend {
+        Backend::Online { url } => {
+            let parsed = parse_manifests(&opts.paths, &parse_opts)?;
+            let db = database_online(url, &parsed)?;
+            Ok(matcher::build_report(&db, &parsed, &settings))
+        }
         Backend::Sources(sources) => {
             // Sources and manifests are independent: load them side by side.
             let (db, parsed) = rayon::join(
@@ -208,9 +340,11 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
             require_fresh,
         } => {
             let parsed = parse_manifests(&opts.paths, &parse_opts)?;
-            let (db, notices) = database_from_store(path, *max_age, *require_fresh, &parsed)?;
+            let mut store = crate::store::Store::open(path)?;
+            let (db, notices) = database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             report.notices = notices;
+            add_yanked(&store, &parsed, &mut report)?;
             Ok(report)
         }
     }

@@ -1,7 +1,9 @@
 //! `depwatch sync`: bring the store up to date from each source, one transaction per source.
 //! One source failing never stops the others; its previous data stays as it was.
 
-use crate::feeds::{self, FeedError, SourceSpec};
+use crate::feeds::defs::{FeedDef, FeedKind};
+use crate::feeds::http::{Http, HttpSettings};
+use crate::feeds::{self, FeedError, FeedUpdate, SourceSpec, ghsa, osv_export, rustsec_archive};
 use crate::store::{SourceState, Store, StoreError, SyncOutcome};
 use std::hash::Hasher;
 use std::path::Path;
@@ -23,6 +25,9 @@ pub enum SyncError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The HTTP client or the async runtime could not be set up.
+    #[error("sync: {0}")]
+    Setup(String),
 }
 
 /// FNV-1a over the listing of a local source (relative path, size, modification time): a
@@ -124,4 +129,170 @@ pub fn sync_local(store: &mut Store, spec: &SourceSpec) -> Result<SourceSync, Sy
             })
         }
     }
+}
+
+/// The store's source name of a feed pulled for one ecosystem.
+fn feed_source(def: &FeedDef, ecosystem: Option<&str>) -> String {
+    match ecosystem {
+        Some(e) if def.ecosystems.len() > 1 => format!("{}:{e}", def.name),
+        _ => def.name.clone(),
+    }
+}
+
+/// Sync the enabled remote feeds. Downloads run concurrently on a tokio runtime; the store is
+/// written afterwards on this thread (rusqlite is blocking), one transaction per source, so a
+/// failing feed never touches another's data.
+pub fn sync_feeds(
+    store: &mut Store,
+    defs: &[FeedDef],
+    settings: HttpSettings,
+) -> Result<Vec<SourceSync>, SyncError> {
+    let http = Http::new(settings).map_err(|e| SyncError::Setup(e.to_string()))?;
+    let mut jobs = Vec::new();
+    for def in defs.iter().filter(|d| d.enabled) {
+        match def.kind {
+            FeedKind::OsvExport => {
+                for eco in &def.ecosystems {
+                    let name = feed_source(def, Some(eco));
+                    let prev = store.source_state(&name)?;
+                    jobs.push((name, def.clone(), Some(eco.clone()), prev));
+                }
+            }
+            FeedKind::Ghsa | FeedKind::RustsecArchive => {
+                let name = feed_source(def, None);
+                let prev = store.source_state(&name)?;
+                jobs.push((name, def.clone(), None, prev));
+            }
+            // The OSV API answers `scan --online`; the crates.io index is refreshed per lockfile.
+            FeedKind::OsvApi | FeedKind::CratesIndex => {}
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| SyncError::Setup(format!("tokio runtime: {e}")))?;
+    let results: Vec<(String, Result<FeedUpdate, FeedError>)> = runtime.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, (name, def, eco, prev)) in jobs.into_iter().enumerate() {
+            let http = http.clone();
+            set.spawn(async move {
+                let r = match def.kind {
+                    FeedKind::OsvExport => {
+                        osv_export::pull(
+                            &http,
+                            &def,
+                            eco.as_deref().unwrap_or_default(),
+                            prev.as_ref(),
+                        )
+                        .await
+                    }
+                    FeedKind::Ghsa => ghsa::pull(&http, &def, prev.as_ref()).await,
+                    FeedKind::RustsecArchive => {
+                        rustsec_archive::pull(&http, &def, prev.as_ref()).await
+                    }
+                    FeedKind::OsvApi | FeedKind::CratesIndex => Ok(FeedUpdate::NotModified),
+                };
+                (i, name, r)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(r) => out.push(r),
+                Err(e) => out.push((
+                    usize::MAX,
+                    "(task)".into(),
+                    Err(FeedError::Invalid {
+                        path: "sync".into(),
+                        message: format!("a feed task failed: {e}"),
+                    }),
+                )),
+            }
+        }
+        out.sort_by_key(|(i, _, _)| *i);
+        out.into_iter().map(|(_, n, r)| (n, r)).collect()
+    });
+    let mut report = Vec::new();
+    for (source, result) in results {
+        let r = match result {
+            Ok(FeedUpdate::NotModified) => {
+                store.record_unchanged(&source)?;
+                SourceSync {
+                    source,
+                    result: Ok(SyncOutcome {
+                        unchanged: true,
+                        ..Default::default()
+                    }),
+                    skipped: 0,
+                }
+            }
+            Ok(FeedUpdate::Replace {
+                advisories,
+                errors,
+                mut state,
+            }) => {
+                state.source = source.clone();
+                let o = store.replace_source(&state, &advisories, &errors)?;
+                SourceSync {
+                    source,
+                    result: Ok(o),
+                    skipped: errors.len(),
+                }
+            }
+            Ok(FeedUpdate::Upsert {
+                advisories,
+                errors,
+                mut state,
+            }) => {
+                state.source = source.clone();
+                let o = store.upsert_source(&state, &advisories, &errors)?;
+                SourceSync {
+                    source,
+                    result: Ok(o),
+                    skipped: errors.len(),
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                store.record_failure(&source, &msg)?;
+                SourceSync {
+                    source,
+                    result: Err(msg),
+                    skipped: 0,
+                }
+            }
+        };
+        report.push(r);
+    }
+    Ok(report)
+}
+
+/// Refresh the cached crates.io index entries (yanked flags) of the crates.io packages locked
+/// in the Cargo.lock files under `paths`, so a later scan can warn about yanked versions
+/// offline.
+pub fn refresh_yanked(
+    store: &mut Store,
+    index_url: &str,
+    paths: &[std::path::PathBuf],
+    settings: HttpSettings,
+) -> Result<crate::feeds::crates_index::RefreshReport, SyncError> {
+    let parsed = crate::scan::parse_manifests(paths, &crate::manifests::ParseOptions::default())
+        .map_err(|e| SyncError::Setup(e.to_string()))?;
+    let names: Vec<String> = parsed
+        .iter()
+        .filter(|(_, kind, _)| *kind == crate::manifests::ManifestKind::CargoLock)
+        .filter_map(|(_, _, m)| m.as_ref().ok())
+        .flat_map(|m| m.dependencies.iter())
+        .filter(|d| matches!(d.requirement, crate::manifests::Requirement::Pinned { .. }))
+        .map(|d| d.name.clone())
+        .collect();
+    let http = Http::new(settings).map_err(|e| SyncError::Setup(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| SyncError::Setup(format!("tokio runtime: {e}")))?;
+    Ok(runtime.block_on(crate::feeds::crates_index::refresh(
+        &http, index_url, store, &names,
+    ))?)
 }

@@ -29,6 +29,9 @@ pub enum AdvisoryKind {
     /// Another informational kind the model does not know.
     #[serde(rename = "informational")]
     Other,
+    /// The locked version was yanked from its registry (from the crates.io index, not an
+    /// advisory).
+    Yanked,
 }
 
 impl AdvisoryKind {
@@ -46,6 +49,7 @@ impl AdvisoryKind {
             Self::Notice => "notice",
             Self::Malware => "malware",
             Self::Other => "informational",
+            Self::Yanked => "yanked",
         }
     }
 }

@@ -180,7 +180,9 @@ impl Http {
             return None;
         }
         let bar = indicatif::ProgressBar::new(len);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes}")
+        {
             bar.set_style(style);
         }
         bar.set_message(url.to_string());

@@ -6,10 +6,15 @@
 //! advisory-db checkout (`rustsec-dir:PATH`). A broken record is reported with its file and id,
 //! counted and skipped; it never aborts the load.
 
+pub mod crates_index;
 pub mod defs;
+pub mod ghsa;
 pub mod http;
 pub mod osv;
+pub mod osv_api;
+pub mod osv_export;
 pub mod rustsec;
+pub mod rustsec_archive;
 
 use crate::advisory::CompiledAdvisory;
 use crate::report::LoadError;

@@ -265,6 +265,7 @@ fn finding_message(f: &Finding) -> String {
         AdvisoryKind::Unsound => format!("{who} is unsound ({})", f.id),
         AdvisoryKind::Notice => format!("{who} has a notice ({})", f.id),
         AdvisoryKind::Other => format!("{who} has an informational advisory ({})", f.id),
+        AdvisoryKind::Yanked => format!("{who} was yanked from its registry"),
     };
     let _ = write!(m, "; {}", fix_text(&f.fix));
     if let Some(via) = via_text(&f.via).filter(|_| f.via.as_ref().is_some_and(|v| !v.is_empty())) {

@@ -11,6 +11,7 @@
 //! thread.
 
 mod schema;
+mod yanked;
 
 use crate::advisory::{Advisory, CompiledAdvisory};
 use crate::database::Database;
@@ -158,7 +159,8 @@ impl Store {
             .map_err(sq)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
         // Read pages through a memory map instead of copying them with read(2).
-        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024).map_err(sq)?;
+        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)
+            .map_err(sq)?;
         let mut store = Self {
             conn,
             path: path.to_path_buf(),

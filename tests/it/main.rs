@@ -1,9 +1,14 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
+mod feeds_ghsa;
+mod feeds_osv;
+mod loopback;
 mod malformed;
+mod online;
 mod props;
 mod scan_python;
 mod scan_rust;
 mod sources;
 mod store;
+mod sync_remote;
 mod util;

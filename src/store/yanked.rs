@@ -1,0 +1,102 @@
+//! The yanked-versions cache: one row per crate in `crate_index`, filled from the crates.io
+//! sparse index by [`crate::feeds::crates_index::refresh`]. Crate names are case-insensitive
+//! on crates.io, so rows are keyed by the lowercased name.
+
+use super::{Store, StoreError, now_rfc3339};
+use rusqlite::{OptionalExtension, params};
+
+/// A cached index entry: the ETag to revalidate with, and the yanked versions.
+type Cached = (Option<String>, Vec<String>);
+
+fn decode(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+impl Store {
+    /// The yanked versions of a crate as last fetched, or `None` when the crate was never
+    /// fetched. A crate that is not on crates.io has an empty list.
+    pub fn yanked_versions(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
+        Ok(self.crate_index_cached(name)?.map(|(_, y)| y))
+    }
+
+    /// The cached entry of a crate: its ETag (for a conditional request) and yanked versions.
+    pub fn crate_index_cached(&self, name: &str) -> Result<Option<Cached>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT etag, yanked FROM crate_index WHERE name = ?1",
+                params![name.to_ascii_lowercase()],
+                |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()
+            .map(|row| row.map(|(etag, yanked)| (etag, decode(&yanked))))
+            .map_err(self.sq())
+    }
+
+    /// Store one crate's yanked versions and ETag, stamped now.
+    pub fn put_crate_index(
+        &mut self,
+        name: &str,
+        etag: Option<&str>,
+        yanked: &[String],
+    ) -> Result<(), StoreError> {
+        self.put_crate_indexes(&[(name.to_string(), etag.map(String::from), yanked.to_vec())])
+    }
+
+    /// Store several crates' entries (name, ETag, yanked versions) in one transaction.
+    pub fn put_crate_indexes(
+        &mut self,
+        entries: &[(String, Option<String>, Vec<String>)],
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sq = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let now = now_rfc3339();
+        let tx = self.conn.transaction().map_err(sq)?;
+        {
+            let mut put = tx
+                .prepare(
+                    "INSERT INTO crate_index (name, etag, fetched_at, yanked) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(name) DO UPDATE SET etag = ?2, fetched_at = ?3, yanked = ?4",
+                )
+                .map_err(sq)?;
+            for (name, etag, yanked) in entries {
+                let json = serde_json::to_string(yanked).unwrap_or_else(|_| "[]".into());
+                put.execute(params![name.to_ascii_lowercase(), etag, now, json])
+                    .map_err(sq)?;
+            }
+        }
+        tx.commit().map_err(sq)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        assert_eq!(s.yanked_versions("serde").unwrap(), None);
+        s.put_crate_index("Serde", Some("\"e1\""), &["1.0.0".into()])
+            .unwrap();
+        assert_eq!(
+            s.yanked_versions("serde").unwrap(),
+            Some(vec!["1.0.0".to_string()])
+        );
+        assert_eq!(
+            s.crate_index_cached("SERDE").unwrap(),
+            Some((Some("\"e1\"".into()), vec!["1.0.0".into()]))
+        );
+        s.put_crate_indexes(&[
+            ("serde".into(), None, vec![]),
+            ("gone".into(), None, vec![]),
+        ])
+        .unwrap();
+        assert_eq!(s.yanked_versions("serde").unwrap(), Some(vec![]));
+        assert_eq!(s.crate_index_cached("serde").unwrap(), Some((None, vec![])));
+    }
+}
