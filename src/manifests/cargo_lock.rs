@@ -39,7 +39,7 @@
 use super::cargo_workspace::{self, Workspace};
 use super::{
     Dependency, Manifest, ManifestError, ManifestKind, ParseOptions, Requirement, line_of_offset,
-    read_text, shortest_paths,
+    read_text,
 };
 use crate::ecosystem::Ecosystem;
 use cargo_lock::{Lockfile, Package};
@@ -66,7 +66,8 @@ pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError
         ));
     }
     check_checksums(path, &text, table)?;
-    let lockfile = deserialize(path, &text, &doc)?;
+    let raw = raw_names(&text, table);
+    let lockfile = deserialize(path, &text, doc)?;
 
     // The legacy v1 `[root]` package first, then `[[package]]` in file order.
     let packages: Vec<&Package> = lockfile
@@ -74,7 +75,7 @@ pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError
         .iter()
         .chain(lockfile.packages.iter())
         .collect();
-    let lines = package_lines(&text, table, &lockfile);
+    let lines = package_lines(&raw, &lockfile);
 
     let mut warnings = Vec::new();
     let workspace = if opts.trusted_workspace {
@@ -167,13 +168,6 @@ fn dependency_paths(
             .or_default()
             .push(i);
     }
-    // Node keys are unique (the index breaks ties between sources) and sort by name first.
-    let key = |i: usize| {
-        packages
-            .get(i)
-            .map(|p| format!("{} {} #{i}", p.name, p.version))
-            .unwrap_or_default()
-    };
     let display = |i: usize| {
         packages
             .get(i)
@@ -186,10 +180,12 @@ fn dependency_paths(
             })
             .unwrap_or_default()
     };
-
-    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Nodes are package indices; the graph is walked breadth-first over them (no string keys:
+    // this runs for every package of a large lockfile). Ties are broken by (name, version,
+    // index), so the path shown is deterministic.
+    let order = |i: &usize| packages.get(*i).map(|p| (p.name.as_str(), &p.version, *i));
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); packages.len()];
     for (i, p) in packages.iter().enumerate() {
-        let mut children = Vec::with_capacity(p.dependencies.len());
         for d in &p.dependencies {
             let candidates = by_name_version
                 .get(&(d.name.as_str(), d.version.to_string()))
@@ -212,24 +208,55 @@ fn dependency_paths(
                 ));
                 continue;
             };
-            children.push(key(j));
+            if let Some(e) = edges.get_mut(i) {
+                e.push(j);
+            }
         }
-        edges.insert(key(i), children);
     }
-    let roots: Vec<String> = (0..packages.len())
+    for e in &mut edges {
+        e.sort_by_key(order);
+    }
+    let mut roots: Vec<usize> = (0..packages.len())
         .filter(|&i| packages.get(i).is_some_and(|p| is_root(p)))
-        .map(key)
         .collect();
-    let paths = shortest_paths(&roots, &edges);
-    // Keys back to indices, to name the nodes of each path.
-    let index_of: BTreeMap<String, usize> = (0..packages.len()).map(|i| (key(i), i)).collect();
+    roots.sort_by_key(order);
+    let mut parent: Vec<Option<usize>> = vec![None; packages.len()];
+    let mut seen = vec![false; packages.len()];
+    let mut queue = std::collections::VecDeque::new();
+    for r in roots {
+        if let Some(s) = seen.get_mut(r)
+            && !*s
+        {
+            *s = true;
+            queue.push_back(r);
+        }
+    }
+    while let Some(n) = queue.pop_front() {
+        for &c in edges.get(n).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(s) = seen.get_mut(c)
+                && !*s
+            {
+                *s = true;
+                if let Some(p) = parent.get_mut(c) {
+                    *p = Some(n);
+                }
+                queue.push_back(c);
+            }
+        }
+    }
     (0..packages.len())
         .map(|i| {
-            paths.get(&key(i)).map(|p| {
-                p.iter()
-                    .map(|k| index_of.get(k).map(|&j| display(j)).unwrap_or_default())
-                    .collect()
-            })
+            if !seen.get(i).copied().unwrap_or(false) {
+                return None;
+            }
+            let mut path = Vec::new();
+            let mut cur = parent.get(i).copied().flatten();
+            while let Some(p) = cur {
+                path.push(display(p));
+                cur = parent.get(p).copied().flatten();
+            }
+            path.reverse();
+            Some(path)
         })
         .collect()
 }
@@ -240,11 +267,11 @@ fn dependency_paths(
 fn deserialize(
     path: &Path,
     text: &str,
-    doc: &Spanned<DeTable<'_>>,
+    doc: Spanned<DeTable<'_>>,
 ) -> Result<Lockfile, ManifestError> {
-    let result = std::panic::catch_unwind(|| {
-        Lockfile::deserialize(toml::de::Deserializer::from(doc.clone()))
-    });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Lockfile::deserialize(toml::de::Deserializer::from(doc))
+    }));
     match result {
         Ok(Ok(lockfile)) => Ok(lockfile),
         Ok(Err(e)) => Err(toml_error(path, text, &e)),
@@ -325,33 +352,46 @@ fn check_checksums(path: &Path, text: &str, table: &DeTable<'_>) -> Result<(), M
     Ok(())
 }
 
+/// The `name` and its line of the `[root]` table and of each `[[package]]` table, in file order
+/// (read from the spanned document before it is handed to `cargo-lock`).
+struct RawNames {
+    root: Option<(String, usize)>,
+    packages: Vec<Option<(String, usize)>>,
+}
+
+fn raw_names(text: &str, table: &DeTable<'_>) -> RawNames {
+    let index = super::LineIndex::new(text);
+    let name_line = |v: &Spanned<DeValue<'_>>| -> Option<(String, usize)> {
+        let (k, name) = v.get_ref().as_table()?.get_key_value("name")?;
+        Some((
+            name.get_ref().as_str()?.to_string(),
+            index.line(k.span().start),
+        ))
+    };
+    RawNames {
+        root: table.get("root").and_then(name_line),
+        packages: table
+            .get("package")
+            .and_then(|p| p.get_ref().as_array())
+            .map(|a| a.as_ref().iter().map(name_line).collect())
+            .unwrap_or_default(),
+    }
+}
+
 /// Line of each package's `name` key, in the order of `[root]` then `[[package]]` (0 when not
 /// found, which a well-formed lockfile never gives).
-fn package_lines(text: &str, table: &DeTable<'_>, lockfile: &Lockfile) -> Vec<usize> {
-    let index = super::LineIndex::new(text);
-    let name_line = |v: &Spanned<DeValue<'_>>, expect: &Package| -> usize {
-        let Some(t) = v.get_ref().as_table() else {
-            return 0;
-        };
-        match t.get_key_value("name") {
-            Some((k, name)) if name.get_ref().as_str() == Some(expect.name.as_str()) => {
-                index.line(k.span().start)
-            }
-            _ => 0,
-        }
+fn package_lines(raw: &RawNames, lockfile: &Lockfile) -> Vec<usize> {
+    let line = |r: Option<&(String, usize)>, expect: &Package| match r {
+        Some((name, line)) if name == expect.name.as_str() => *line,
+        _ => 0,
     };
     let mut lines = Vec::new();
     if let Some(root) = &lockfile.root {
-        lines.push(table.get("root").map(|v| name_line(v, root)).unwrap_or(0));
+        lines.push(line(raw.root.as_ref(), root));
     }
-    let raw: &[Spanned<DeValue<'_>>] = table
-        .get("package")
-        .and_then(|p| p.get_ref().as_array())
-        .map(|a| a.as_ref())
-        .unwrap_or_default();
     // `cargo-lock` keeps `[[package]]` order, so the i-th package is the i-th table.
     for (i, pkg) in lockfile.packages.iter().enumerate() {
-        lines.push(raw.get(i).map(|v| name_line(v, pkg)).unwrap_or(0));
+        lines.push(line(raw.packages.get(i).and_then(Option::as_ref), pkg));
     }
     lines
 }
