@@ -623,3 +623,101 @@ fn row_to_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
         records: r.get(7)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adv(id: &str, modified: &str, summary: &str) -> Advisory {
+        Advisory {
+            id: id.into(),
+            modified: modified.into(),
+            summary: Some(summary.into()),
+            ..Default::default()
+        }
+    }
+
+    fn state(source: &str) -> SourceState {
+        SourceState {
+            source: source.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_older_modified_never_overwrites_newer_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let o = s
+            .upsert_source(
+                &state("f"),
+                &[adv("X-1", "2026-02-01T00:00:00Z", "new")],
+                &[],
+            )
+            .unwrap();
+        assert_eq!(o.written, 1);
+        // The feed sends the record again with a `modified` that went backwards.
+        let o = s
+            .upsert_source(
+                &state("f"),
+                &[adv("X-1", "2026-01-01T00:00:00Z", "old")],
+                &[],
+            )
+            .unwrap();
+        assert!(o.unchanged);
+        let summary: String = s
+            .conn
+            .query_row(
+                "SELECT json_extract(record, '$.summary') FROM advisories WHERE id = 'X-1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(summary, "new");
+        // Same `modified`: nothing written.
+        let o = s
+            .upsert_source(
+                &state("f"),
+                &[adv("X-1", "2026-02-01T00:00:00Z", "new")],
+                &[],
+            )
+            .unwrap();
+        assert!(o.unchanged);
+        assert!(s.check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn replace_removes_what_the_source_no_longer_has_and_keeps_other_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        s.replace_source(
+            &state("a"),
+            &[adv("A-1", "t1", "x"), adv("A-2", "t1", "y")],
+            &[],
+        )
+        .unwrap();
+        s.replace_source(&state("b"), &[adv("B-1", "t1", "z")], &[])
+            .unwrap();
+        let o = s
+            .replace_source(&state("a"), &[adv("A-2", "t1", "y")], &[])
+            .unwrap();
+        assert_eq!((o.written, o.removed), (0, 1));
+        let st = s.stats().unwrap();
+        assert_eq!(st.records, 2);
+        assert!(s.check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite3");
+        {
+            let c = Connection::open(&p).unwrap();
+            c.pragma_update(None, "user_version", 99i64).unwrap();
+        }
+        assert!(matches!(
+            Store::open(&p),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

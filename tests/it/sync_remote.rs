@@ -223,3 +223,68 @@ fn remote_sync_then_noop_sync_then_scan() {
     let check = depwatch_store(&store, &["db", "check"]);
     assert_eq!(check.status.code(), Some(0));
 }
+
+#[test]
+fn yanked_flags_are_refreshed_by_sync_and_reported_offline_by_scan() {
+    // A loopback sparse index: h2 0.4.15 (locked in uv's Cargo.lock) is yanked; every other
+    // crate is unknown (404).
+    // Sparse-index path of a two-letter crate: `2/{name}`.
+    let index = Server::start(|req| {
+        match req.path() {
+        "/2/h2" => Reply::ok(
+            "{\"name\":\"h2\",\"vers\":\"0.4.14\",\"yanked\":false}\n{\"name\":\"h2\",\"vers\":\"0.4.15\",\"yanked\":true}\n",
+        )
+        .header("etag", "\"h2-1\""),
+        _ => Reply::status(404),
+    }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("s.sqlite3");
+    let cfg = tmp.path().join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"rustsec-dir:{}\"]\n[feeds.osv-pypi]\nenabled = false\n[feeds.osv-crates]\nenabled = false\n\
+             [feeds.ghsa]\nenabled = false\n[feeds.rustsec]\nenabled = false\n[feeds.crates-index]\nbase-url = \"{}\"\n",
+            rustsec_dir().display(),
+            index.url
+        ),
+    )
+    .unwrap();
+    let lock = manifest("uv/Cargo.lock");
+    let out = depwatch_store(
+        &store,
+        &[
+            "sync",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--yanked-for",
+            lock.to_str().unwrap(),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("crates-index: 1 fetched"), "{text}");
+    assert!(index.requests().iter().any(|r| r.path() == "/2/h2"));
+
+    let out = depwatch_store(
+        &store,
+        &["scan", lock.to_str().unwrap(), "--format", "json"],
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let yanked: Vec<_> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "yanked")
+        .collect();
+    assert_eq!(yanked.len(), 1, "{yanked:?}");
+    assert_eq!(yanked[0]["package"]["name"], "h2");
+    assert_eq!(yanked[0]["package"]["version"], "0.4.15");
+    assert_eq!(yanked[0]["location"]["line"], 2028);
+}
