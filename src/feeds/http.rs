@@ -275,6 +275,25 @@ impl Http {
                 }
                 continue;
             }
+            if status == StatusCode::FORBIDDEN {
+                // GitHub's secondary rate limit can answer 403 with no hint header; its docs
+                // ask clients to wait at least a minute before retrying.
+                let body = read_limited(resp, 64 * 1024, None)
+                    .await
+                    .unwrap_or_default();
+                if String::from_utf8_lossy(&body)
+                    .to_ascii_lowercase()
+                    .contains("rate limit")
+                {
+                    last = "HTTP 403 (secondary rate limit)".into();
+                    tokio::time::sleep(Duration::from_secs(60).min(self.settings.max_wait)).await;
+                    continue;
+                }
+                return Err(HttpError::Status {
+                    url: safe,
+                    status: 403,
+                });
+            }
             if !status.is_success() {
                 return Err(HttpError::Status {
                     url: safe,

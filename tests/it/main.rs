@@ -2,6 +2,7 @@
 
 mod feeds_ghsa;
 mod feeds_osv;
+mod http;
 mod loopback;
 mod malformed;
 mod online;
