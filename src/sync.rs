@@ -292,7 +292,25 @@ pub fn refresh_yanked(
         .enable_all()
         .build()
         .map_err(|e| SyncError::Setup(format!("tokio runtime: {e}")))?;
-    Ok(runtime.block_on(crate::feeds::crates_index::refresh(
-        &http, index_url, store, &names,
-    ))?)
+    Ok(runtime.block_on(refresh_crate_index(&http, index_url, store, &names))?)
+}
+
+/// Refresh the cached crates.io index entries of `names`: read the cached ETags, fetch
+/// (conditionally) from the index, write what came back in one transaction. The store is
+/// only touched before and after the downloads.
+pub async fn refresh_crate_index(
+    http: &Http,
+    index_url: &str,
+    store: &mut Store,
+    names: &[String],
+) -> Result<crate::feeds::crates_index::RefreshReport, StoreError> {
+    let mut cached = std::collections::HashMap::new();
+    for n in names {
+        if let Some(c) = store.crate_index_cached(n)? {
+            cached.insert(n.clone(), c);
+        }
+    }
+    let (report, writes) = crate::feeds::crates_index::fetch(http, index_url, names, &cached).await;
+    store.put_crate_indexes(&writes)?;
+    Ok(report)
 }

@@ -8,7 +8,6 @@
 //! the store is written once, in one transaction, after every request has finished.
 
 use super::http::{Conditional, Http, HttpError};
-use crate::store::{Store, StoreError};
 use reqwest::header::HeaderMap;
 use std::collections::BTreeSet;
 
@@ -106,15 +105,20 @@ async fn fetch_one(http: Http, url: String, etag: Option<String>) -> Outcome {
     }
 }
 
-/// Refresh the yanked flags of `names` (crates.io packages of a lockfile) from the sparse
-/// index at `base_url`, and cache them in `store`. A crate that cannot be fetched is listed in
-/// [`RefreshReport::failed`] and keeps its previous cache; only store failures are errors.
-pub async fn refresh(
+/// A cached index entry: its ETag and yanked versions.
+pub type Cached = (Option<String>, Vec<String>);
+
+/// Fetch the yanked flags of `names` (crates.io packages of a lockfile) from the sparse index
+/// at `base_url`, conditionally on the `cached` entries' ETags. Returns the report and the
+/// entries to cache (name, ETag, yanked versions); the caller writes them to the store. A
+/// crate that cannot be fetched is listed in [`RefreshReport::failed`] and is not in the
+/// entries, so its previous cache stays.
+pub async fn fetch(
     http: &Http,
     base_url: &str,
-    store: &mut Store,
     names: &[String],
-) -> Result<RefreshReport, StoreError> {
+    cached: &std::collections::HashMap<String, Cached>,
+) -> (RefreshReport, Vec<(String, Option<String>, Vec<String>)>) {
     let base = base_url.trim_end_matches('/');
     let mut report = RefreshReport::default();
     let unique: BTreeSet<&str> = names.iter().map(String::as_str).collect();
@@ -127,7 +131,7 @@ pub async fn refresh(
                 .push((name.to_string(), "not a valid crate name".into()));
             continue;
         };
-        let cached = store.crate_index_cached(name)?;
+        let cached = cached.get(name).cloned();
         jobs.push((name.to_string(), format!("{base}/{path}"), cached));
     }
 
@@ -179,9 +183,8 @@ pub async fn refresh(
             None => report.failed.push((name, "request task failed".into())),
         }
     }
-    store.put_crate_indexes(&writes)?;
     report.failed.sort();
-    Ok(report)
+    (report, writes)
 }
 
 #[cfg(test)]

@@ -34,8 +34,8 @@ use crate::advisory::{
     Advisory, Affected, CompiledAdvisory, Credit, Event, Package, Range, Reference, Severity,
 };
 use crate::ecosystem::Ecosystem;
+use crate::feeds::SourceState;
 use crate::report::LoadError;
-use crate::store::SourceState;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

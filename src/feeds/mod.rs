@@ -101,6 +101,27 @@ pub enum FeedError {
     },
 }
 
+/// Sync state of one source, as a feed reports it and the store keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceState {
+    /// Source name (`KIND:LOCATION` or a feed name).
+    pub source: String,
+    /// Source-specific cursor (a high-water mark, a content fingerprint).
+    pub cursor: Option<String>,
+    /// HTTP ETag of the last full download.
+    pub etag: Option<String>,
+    /// HTTP Last-Modified of the last full download.
+    pub last_modified: Option<String>,
+    /// RFC 3339 time of the last attempt.
+    pub last_attempt: Option<String>,
+    /// RFC 3339 time of the last success.
+    pub last_success: Option<String>,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Records held for the source.
+    pub records: i64,
+}
+
 /// What a remote feed returned for one sync.
 #[derive(Debug)]
 pub enum FeedUpdate {
@@ -113,7 +134,7 @@ pub enum FeedUpdate {
         /// Broken records, skipped.
         errors: Vec<LoadError>,
         /// The new sync state (cursor, ETag, Last-Modified).
-        state: crate::store::SourceState,
+        state: SourceState,
     },
     /// Changed records only: insert or update them.
     Upsert {
@@ -122,7 +143,7 @@ pub enum FeedUpdate {
         /// Broken records, skipped.
         errors: Vec<LoadError>,
         /// The new sync state.
-        state: crate::store::SourceState,
+        state: SourceState,
     },
 }
 

@@ -66,26 +66,7 @@ pub enum StoreError {
     },
 }
 
-/// Sync state of one source.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct SourceState {
-    /// Source name (`KIND:LOCATION` or a feed name).
-    pub source: String,
-    /// Source-specific cursor (a high-water mark, a content fingerprint).
-    pub cursor: Option<String>,
-    /// HTTP ETag of the last full download.
-    pub etag: Option<String>,
-    /// HTTP Last-Modified of the last full download.
-    pub last_modified: Option<String>,
-    /// RFC 3339 time of the last attempt.
-    pub last_attempt: Option<String>,
-    /// RFC 3339 time of the last success.
-    pub last_success: Option<String>,
-    /// The last error, if the last attempt failed.
-    pub last_error: Option<String>,
-    /// Records held for the source.
-    pub records: i64,
-}
+pub use crate::feeds::SourceState;
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

@@ -718,7 +718,6 @@ mod rustsec_archive {
 /// crates.io sparse index: yanked flags cached in the store.
 mod crates_index {
     use super::*;
-    use depwatch::feeds::crates_index;
     use depwatch::store::Store;
 
     fn line(name: &str, vers: &str, yanked: bool) -> String {
@@ -759,7 +758,7 @@ mod crates_index {
             .map(|s| s.to_string())
             .collect();
 
-        let r = crates_index::refresh(&http(), &server.url, &mut store, &names)
+        let r = depwatch::sync::refresh_crate_index(&http(), &server.url, &mut store, &names)
             .await
             .unwrap();
         assert_eq!(r.fetched, 3, "{r:?}");
@@ -804,7 +803,7 @@ mod crates_index {
         );
 
         // Second refresh: the stored ETags are sent and the 304s keep the cache.
-        let r = crates_index::refresh(&http(), &server.url, &mut store, &names)
+        let r = depwatch::sync::refresh_crate_index(&http(), &server.url, &mut store, &names)
             .await
             .unwrap();
         assert_eq!(r.not_modified, 2, "{r:?}");
