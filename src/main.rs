@@ -310,7 +310,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     } else if sources.is_empty() {
         Backend::Store {
             path: args.store.path(),
-            max_age: jiff::SignedDuration::from_hours(args.max_age_hours),
+            max_age: jiff::SignedDuration::try_from_hours(args.max_age_hours).ok_or_else(|| {
+                anyhow::anyhow!("--max-age-hours {} is too large", args.max_age_hours)
+            })?,
             require_fresh: args.require_fresh,
         }
     } else {

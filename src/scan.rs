@@ -284,7 +284,7 @@ fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, Sca
         .build()
         .map_err(|e| {
             ScanError::Feed(FeedError::Invalid {
-                path: url.into(),
+                path: crate::feeds::http::redact(url).into(),
                 message: format!("tokio runtime: {e}"),
             })
         })?;

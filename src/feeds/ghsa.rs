@@ -687,7 +687,15 @@ fn headers_for(def: &FeedDef) -> Result<HeaderMap, FeedError> {
         .as_deref()
         .and_then(|name| std::env::var(name).ok().map(|t| (name, t)))
         .filter(|(_, t)| !t.trim().is_empty());
-    if let Some((name, token)) = token {
+    // The token goes to GitHub only. A base URL overridden in a `depwatch.toml` (which may come
+    // with a scanned repository) gets it only when the operator names that URL in
+    // $DEPWATCH_GHSA_TOKEN_URL (or `*`): the environment is the operator's, the config may not
+    // be.
+    let trusted = def.base_url.trim_end_matches('/') == "https://api.github.com"
+        || std::env::var("DEPWATCH_GHSA_TOKEN_URL").is_ok_and(|u| {
+            u == "*" || u.trim_end_matches('/') == def.base_url.trim_end_matches('/')
+        });
+    if let Some((name, token)) = token.filter(|_| trusted) {
         let mut v = HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
             invalid(
                 &def.base_url,

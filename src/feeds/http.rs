@@ -103,14 +103,27 @@ pub struct Http {
 
 /// A URL with its query string and credentials removed, for messages.
 pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
+    match reqwest::Url::parse(url).ok().filter(|u| u.has_host()) {
+        Some(mut u) => {
             u.set_query(None);
+            u.set_fragment(None);
             let _ = u.set_password(None);
             let _ = u.set_username("");
             u.to_string()
         }
-        Err(_) => url.split('?').next().unwrap_or("").to_string(),
+        None => {
+            // Not a URL with a host: keep only what cannot hold a secret (no query, fragment or userinfo).
+            let base = url.split(['?', '#']).next().unwrap_or("");
+            match base.split_once("://") {
+                Some((scheme, rest)) => {
+                    let host_end = rest.find('/').unwrap_or(rest.len());
+                    let (authority, path) = rest.split_at(host_end);
+                    let host = authority.rsplit('@').next().unwrap_or("");
+                    format!("{scheme}://{host}{path}")
+                }
+                None => base.rsplit('@').next().unwrap_or("").to_string(),
+            }
+        }
     }
 }
 
@@ -389,6 +402,15 @@ fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redaction_of_text_that_is_not_a_url() {
+        assert_eq!(
+            redact("https://user:pw@bad host/x?t=1#f"),
+            "https://bad host/x"
+        );
+        assert_eq!(redact("user:pw@weird?x"), "weird");
+    }
 
     #[test]
     fn redaction_drops_query_and_credentials() {

@@ -17,6 +17,44 @@ use rayon::prelude::*;
 use serde_json::json;
 use std::path::Path;
 
+/// A version number no real advisory has: `rustsec` computes `patch + 1` on the bounds of
+/// `patched` / `unaffected` requirements, which overflows at `u64::MAX` (a panic in debug
+/// builds, a silently wrong range in release builds). Such a record is refused instead.
+fn has_overflowing_version(text: &str) -> bool {
+    let mut in_versions = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_versions = t == "[versions]";
+            continue;
+        }
+        if t.starts_with("```") {
+            in_versions = false;
+        }
+        if in_versions
+            && t.split(|c: char| !c.is_ascii_digit())
+                .any(|run| !run.is_empty() && run.parse::<u64>().map_or(true, |n| n == u64::MAX))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Parse one RustSec advisory file's text and convert it into the OSV model. Never panics:
+/// `rustsec` is not written for hostile input, so its parse runs under `catch_unwind`.
+pub fn parse_advisory(text: &str) -> Result<Advisory, String> {
+    if has_overflowing_version(text) {
+        return Err("a version number in [versions] is too large".into());
+    }
+    let parsed = std::panic::catch_unwind(|| {
+        text.parse::<rustsec::Advisory>()
+            .map(|adv| to_osv(&adv))
+            .map_err(|e| e.to_string())
+    });
+    parsed.unwrap_or_else(|_| Err("malformed advisory (the RustSec parser failed)".into()))
+}
+
 /// Convert a parsed RustSec advisory into the OSV model.
 pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
     let m = &adv.metadata;
@@ -131,10 +169,7 @@ fn load_file(path: &Path, source: &str) -> Result<CompiledAdvisory, LoadError> {
     };
     let stem = path.file_stem().and_then(|s| s.to_str()).map(String::from);
     let text = std::fs::read_to_string(path).map_err(|e| err(stem.clone(), e.to_string()))?;
-    let adv: rustsec::Advisory = text
-        .parse()
-        .map_err(|e: rustsec::Error| err(stem.clone(), e.to_string()))?;
-    let osv = to_osv(&adv);
+    let osv = parse_advisory(&text).map_err(|m| err(stem.clone(), m))?;
     let id = osv.id.clone();
     CompiledAdvisory::compile(osv, source).map_err(|e| err(Some(id), e.message))
 }
@@ -165,4 +200,17 @@ pub fn load_dir(dir: &Path, source: &str) -> Result<Loaded, FeedError> {
         }
     }
     Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn overflowing_versions_are_refused_not_panicked_on() {
+        let text = "```toml\n[advisory]\nid = \"RUSTSEC-2099-0001\"\npackage = \"foo\"\ndate = \"2099-01-01\"\n\n[versions]\npatched = [\"> 1.0.18446744073709551615\"]\n```\n\n# Title\n\nText.\n";
+        let e = super::parse_advisory(text).unwrap_err();
+        assert!(e.contains("too large"), "{e}");
+        let ok = text.replace("> 1.0.18446744073709551615", ">= 1.0.2");
+        let a = super::parse_advisory(&ok).unwrap();
+        assert_eq!(a.id, "RUSTSEC-2099-0001");
+    }
 }

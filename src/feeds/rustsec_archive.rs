@@ -72,10 +72,7 @@ fn parse_entry(
     };
     let bytes = bytes.map_err(|m| err(stem.clone(), m))?;
     let text = String::from_utf8(bytes).map_err(|_| err(stem.clone(), "not UTF-8".into()))?;
-    let adv: rustsec::Advisory = text
-        .parse()
-        .map_err(|e: rustsec::Error| err(stem.clone(), e.to_string()))?;
-    let osv = super::rustsec::to_osv(&adv);
+    let osv = super::rustsec::parse_advisory(&text).map_err(|m| err(stem.clone(), m))?;
     match CompiledAdvisory::compile(osv.clone(), source) {
         Ok(_) => Ok(osv),
         Err(e) => Err(err(Some(e.id), e.message)),

@@ -7,9 +7,7 @@
 
 use super::clip;
 use super::requirements_txt::parse_pep508;
-use super::{
-    Dependency, Manifest, ManifestError, ManifestKind, Requirement, line_of_offset, read_text,
-};
+use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text};
 use crate::ecosystem::{Ecosystem, VersionSet};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -140,6 +138,7 @@ fn requirement(entry: &serde_json::Map<String, Value>) -> Result<Requirement, St
 /// Lines of the keys one and two levels deep: `("", "default")` and
 /// `("default", "requests")`. An iterative scan (no recursion on hostile nesting).
 fn key_lines(text: &str) -> BTreeMap<(String, String), usize> {
+    let index = super::LineIndex::new(text);
     let bytes = text.as_bytes();
     let mut out = BTreeMap::new();
     let mut stack: Vec<u8> = Vec::new();
@@ -171,11 +170,11 @@ fn key_lines(text: &str) -> BTreeMap<(String, String), usize> {
                     };
                     match stack.len() {
                         1 => {
-                            out.insert((String::new(), key.clone()), line_of_offset(text, start));
+                            out.insert((String::new(), key.clone()), index.line(start));
                             top_key = key;
                         }
                         2 if stack.first() == Some(&b'{') => {
-                            out.insert((top_key.clone(), key), line_of_offset(text, start));
+                            out.insert((top_key.clone(), key), index.line(start));
                         }
                         _ => {}
                     }

@@ -168,7 +168,7 @@ impl Store {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(sq)?;
         let latest = schema::MIGRATIONS.len() as i64;
-        if version > latest {
+        if version > latest || version < 0 {
             return Err(StoreError::TooNew {
                 path,
                 found: version,

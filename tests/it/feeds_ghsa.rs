@@ -468,6 +468,8 @@ fn token_is_sent_and_never_shown() {
             "--test-threads=1",
         ])
         .env(TOKEN_ENV, "ghp_depwatchTestSecret0123456789")
+        // The token is only sent to a non-GitHub URL the operator names.
+        .env("DEPWATCH_GHSA_TOKEN_URL", "*")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
