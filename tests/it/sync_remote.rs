@@ -108,10 +108,27 @@ fn rustsec_archive() -> Vec<u8> {
 }
 
 fn server() -> Server {
+    server_with(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+        false,
+    )))
+}
+
+/// The feeds; while `broken` is set, the PyPI export answers 500 and the archive is cut off
+/// mid-body.
+fn server_with(broken: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Server {
     let (pypi_zip, pypi_csv) = pypi_export();
     let (crates_zip, crates_csv) = crates_export();
     let archive = rustsec_archive();
     Server::start(move |req| match req.path() {
+        p if broken.load(std::sync::atomic::Ordering::SeqCst) && p.starts_with("/osv/PyPI/") => {
+            Reply::status(500)
+        }
+        "/rustsec/main.zip" if broken.load(std::sync::atomic::Ordering::SeqCst) => {
+            Reply::ResetMidBody {
+                sent: 1000,
+                total: 100_000,
+            }
+        }
         "/osv/PyPI/all.zip" => Reply::ok(pypi_zip.clone()),
         "/osv/PyPI/modified_id.csv" => Reply::ok(pypi_csv.clone()),
         "/osv/crates.io/all.zip" => Reply::ok(crates_zip.clone()),
@@ -287,4 +304,73 @@ fn yanked_flags_are_refreshed_by_sync_and_reported_offline_by_scan() {
     assert_eq!(yanked[0]["package"]["name"], "h2");
     assert_eq!(yanked[0]["package"]["version"], "0.4.15");
     assert_eq!(yanked[0]["location"]["line"], 2028);
+}
+
+#[test]
+fn failing_feeds_keep_their_previous_data_and_the_others_still_sync() {
+    let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let srv = server_with(broken.clone());
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store.sqlite3");
+    let cfg = config(tmp.path(), &srv.url);
+    let cfg = cfg.to_str().unwrap();
+    assert_eq!(
+        depwatch_store(&store, &["sync", "--config", cfg])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    broken.store(true, std::sync::atomic::Ordering::SeqCst);
+    // The PyPI export answers 500 and the RustSec archive resets mid-body (after retries):
+    // both keep what they had; the other feeds still sync.
+    let out = depwatch_store(&store, &["sync", "--config", cfg]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("osv-pypi")
+            && stderr.contains("500")
+            && stderr.contains("previous data kept"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rustsec") && stderr.matches("previous data kept").count() == 2,
+        "{stderr}"
+    );
+    assert!(stdout.contains("osv-crates: unchanged"), "{stdout}");
+
+    let stats = depwatch_store(&store, &["db", "stats", "--json"]);
+    let s: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let pypi = s["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["source"] == "osv-pypi")
+        .unwrap();
+    assert_eq!(pypi["records"], 2659, "the failed feed kept its records");
+    assert!(pypi["last_error"].as_str().unwrap().contains("500"));
+    let rustsec = s["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["source"] == "rustsec")
+        .unwrap();
+    assert_eq!(rustsec["records"], 1205);
+    assert_eq!(
+        depwatch_store(&store, &["db", "check"]).status.code(),
+        Some(0)
+    );
+    // A scan still answers, and says the feed's last sync failed.
+    let m = manifest("home-assistant/requirements.txt");
+    let out = depwatch_store(&store, &["scan", m.to_str().unwrap(), "--format", "json"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["summary"]["findings"], 22);
+    assert!(
+        r["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("osv-pypi: last sync failed"))
+    );
 }
