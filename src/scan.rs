@@ -196,6 +196,10 @@ fn add_yanked(
     report: &mut Report,
 ) -> Result<(), ScanError> {
     use crate::report::{Finding, Fix, Location, PackageRef};
+    let yanked_all = store.yanked_all()?;
+    if yanked_all.is_empty() {
+        return Ok(());
+    }
     for (_, kind, m) in parsed {
         let Ok(m) = m else { continue };
         if *kind != crate::manifests::ManifestKind::CargoLock {
@@ -205,7 +209,7 @@ fn add_yanked(
             let crate::manifests::Requirement::Pinned { text, .. } = &d.requirement else {
                 continue;
             };
-            let Some(yanked) = store.yanked_versions(&d.name)? else {
+            let Some(yanked) = yanked_all.get(&d.name.to_ascii_lowercase()) else {
                 continue;
             };
             if !yanked.iter().any(|y| y == text) {

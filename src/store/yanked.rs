@@ -1,5 +1,5 @@
 //! The yanked-versions cache: one row per crate in `crate_index`, filled from the crates.io
-//! sparse index by [`crate::feeds::crates_index::refresh`]. Crate names are case-insensitive
+//! sparse index by [`crate::sync::refresh_crate_index`]. Crate names are case-insensitive
 //! on crates.io, so rows are keyed by the lowercased name.
 
 use super::{Store, StoreError, now_rfc3339};
@@ -17,6 +17,24 @@ impl Store {
     /// fetched. A crate that is not on crates.io has an empty list.
     pub fn yanked_versions(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
         Ok(self.crate_index_cached(name)?.map(|(_, y)| y))
+    }
+
+    /// Every cached crate with at least one yanked version: lowercased name -> versions. One
+    /// query, so a scan of a large lockfile does not ask per crate.
+    pub fn yanked_all(&self) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, yanked FROM crate_index WHERE yanked != '[]'")
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.sq())?;
+        let mut out = std::collections::HashMap::new();
+        for r in rows {
+            let (name, yanked) = r.map_err(self.sq())?;
+            out.insert(name, decode(&yanked));
+        }
+        Ok(out)
     }
 
     /// The cached entry of a crate: its ETag (for a conditional request) and yanked versions.
