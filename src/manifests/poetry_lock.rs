@@ -14,9 +14,8 @@
 //! others have their groups joined with `,` (`dev,test`).
 
 use super::clip;
-use super::pyproject::{
-    direct_dependency_names, get, get_array, get_str, get_table, key_line, parse_toml, type_name,
-};
+use super::pyproject::{NamedTable, named_tables};
+use super::pyproject::{direct_dependency_names, get_array, get_str, get_table, parse_toml};
 use super::{
     Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text, shortest_paths,
 };
@@ -29,43 +28,18 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;
     let doc = parse_toml(path, &text)?;
     let mut warnings = Vec::new();
-    let packages = match get(&doc, "package") {
-        None => &[][..],
-        Some(v) => match v.get_ref().as_array() {
-            Some(a) => &a[..],
-            None => {
-                let line = super::line_of_offset(&text, v.span().start);
-                let t = type_name(v.get_ref());
-                return Err(ManifestError::parse(
-                    path,
-                    Some(line),
-                    format!("`package` must be an array of tables, found {t}"),
-                ));
-            }
-        },
-    };
+    let packages = named_tables(path, &text, &doc, &["package"], &mut warnings)?;
 
     // (dependency, normalised name)
     let mut deps: Vec<(Dependency, String)> = Vec::new();
     let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut display: BTreeMap<String, String> = BTreeMap::new();
-    for item in packages.iter() {
-        let item_line = super::line_of_offset(&text, item.span().start);
-        let Some(pkg) = item.get_ref().as_table() else {
-            warnings.push(format!(
-                "{}:{item_line}: `[[package]]` entry is not a table",
-                path.display()
-            ));
-            continue;
-        };
-        let Some(name) = get_str(pkg, "name") else {
-            warnings.push(format!(
-                "{}:{item_line}: package without a `name`: skipped",
-                path.display()
-            ));
-            continue;
-        };
-        let line = key_line(&text, pkg, "name");
+    for NamedTable {
+        name,
+        line,
+        table: pkg,
+    } in packages
+    {
         let key = normalize_pypi_name(name);
         display
             .entry(key.clone())

@@ -6,7 +6,8 @@
 //! `name = ` line. No graph (`via` is `None`): PEP 751's optional `dependencies` are not read.
 
 use super::clip;
-use super::pyproject::{get, get_str, get_table, key_line, parse_toml, type_name};
+use super::pyproject::{NamedTable, named_tables};
+use super::pyproject::{get_str, get_table, parse_toml};
 use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text};
 use crate::ecosystem::Ecosystem;
 use std::path::Path;
@@ -16,39 +17,14 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;
     let doc = parse_toml(path, &text)?;
     let mut warnings = Vec::new();
-    let packages = match get(&doc, "packages") {
-        None => &[][..],
-        Some(v) => match v.get_ref().as_array() {
-            Some(a) => &a[..],
-            None => {
-                let line = super::line_of_offset(&text, v.span().start);
-                let t = type_name(v.get_ref());
-                return Err(ManifestError::parse(
-                    path,
-                    Some(line),
-                    format!("`packages` must be an array of tables, found {t}"),
-                ));
-            }
-        },
-    };
+    let packages = named_tables(path, &text, &doc, &["packages"], &mut warnings)?;
     let mut dependencies = Vec::new();
-    for item in packages.iter() {
-        let item_line = super::line_of_offset(&text, item.span().start);
-        let Some(pkg) = item.get_ref().as_table() else {
-            warnings.push(format!(
-                "{}:{item_line}: `[[packages]]` entry is not a table",
-                path.display()
-            ));
-            continue;
-        };
-        let Some(name) = get_str(pkg, "name") else {
-            warnings.push(format!(
-                "{}:{item_line}: package without a `name`: skipped",
-                path.display()
-            ));
-            continue;
-        };
-        let line = key_line(&text, pkg, "name");
+    for NamedTable {
+        name,
+        line,
+        table: pkg,
+    } in packages
+    {
         let not_checked = |reason: String| Requirement::NotChecked { reason };
         let location = |t: &toml::de::DeTable<'_>| {
             clip(

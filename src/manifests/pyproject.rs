@@ -80,6 +80,63 @@ pub(super) fn get<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<D
     t.get(key)
 }
 
+/// A named `[[key]]` table of a lockfile: its `name`, the line of its `name` key, and the table.
+pub(super) struct NamedTable<'a, 'i> {
+    pub(super) name: &'a str,
+    pub(super) line: usize,
+    pub(super) table: &'a DeTable<'i>,
+}
+
+/// The tables of the array `key` (the first of `keys` present) that have a `name`, in file
+/// order. An entry that is not a table or has no `name` becomes a warning `file:line`; the
+/// array itself not being an array of tables is an error. Lines come from one line index.
+pub(super) fn named_tables<'a, 'i>(
+    path: &Path,
+    text: &str,
+    doc: &'a DeTable<'i>,
+    keys: &[&str],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<NamedTable<'a, 'i>>, ManifestError> {
+    let index = super::LineIndex::new(text);
+    let Some((key, v)) = keys.iter().find_map(|k| get(doc, k).map(|v| (*k, v))) else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = v.get_ref().as_array() else {
+        return Err(ManifestError::parse(
+            path,
+            Some(index.line(v.span().start)),
+            format!(
+                "`{key}` must be an array of tables, found {}",
+                type_name(v.get_ref())
+            ),
+        ));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        let item_line = index.line(item.span().start);
+        let Some(table) = item.get_ref().as_table() else {
+            warnings.push(format!(
+                "{}:{item_line}: `[[{key}]]` entry is not a table",
+                path.display()
+            ));
+            continue;
+        };
+        let Some(name) = get_str(table, "name") else {
+            warnings.push(format!(
+                "{}:{item_line}: package without a `name`: skipped",
+                path.display()
+            ));
+            continue;
+        };
+        let line = table
+            .get_key_value("name")
+            .map(|(k, _)| index.line(k.span().start))
+            .unwrap_or(item_line);
+        out.push(NamedTable { name, line, table });
+    }
+    Ok(out)
+}
+
 /// The table under `key`.
 pub(super) fn get_table<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a DeTable<'i>> {
     get(t, key)?.get_ref().as_table()

@@ -16,7 +16,8 @@
 //! on and paths keep them.
 
 use super::clip;
-use super::pyproject::{get, get_str, get_table, key_line, parse_toml, type_name};
+use super::pyproject::{NamedTable, named_tables};
+use super::pyproject::{get, get_str, get_table, parse_toml};
 use super::{
     Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text, shortest_paths,
 };
@@ -57,41 +58,22 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;
     let doc = parse_toml(path, &text)?;
     let mut warnings = Vec::new();
-    let packages = match get(&doc, "package").or_else(|| get(&doc, "distribution")) {
-        None => &[][..],
-        Some(v) => match v.get_ref().as_array() {
-            Some(a) => &a[..],
-            None => {
-                let line = super::line_of_offset(&text, v.span().start);
-                let t = type_name(v.get_ref());
-                return Err(ManifestError::parse(
-                    path,
-                    Some(line),
-                    format!("`package` must be an array of tables, found {t}"),
-                ));
-            }
-        },
-    };
+    let packages = named_tables(
+        path,
+        &text,
+        &doc,
+        &["package", "distribution"],
+        &mut warnings,
+    )?;
 
     let mut deps: Vec<Dependency> = Vec::new();
     let mut nodes: Vec<Node> = Vec::new();
-    for item in packages.iter() {
-        let item_line = super::line_of_offset(&text, item.span().start);
-        let Some(pkg) = item.get_ref().as_table() else {
-            warnings.push(format!(
-                "{}:{item_line}: `[[package]]` entry is not a table",
-                path.display()
-            ));
-            continue;
-        };
-        let Some(name) = get_str(pkg, "name") else {
-            warnings.push(format!(
-                "{}:{item_line}: package without a `name`: skipped",
-                path.display()
-            ));
-            continue;
-        };
-        let line = key_line(&text, pkg, "name");
+    for NamedTable {
+        name,
+        line,
+        table: pkg,
+    } in packages
+    {
         let version = get_str(pkg, "version");
         let (kind, location) = source(pkg);
         let is_project = matches!(kind, Some("editable" | "virtual"));
