@@ -542,7 +542,7 @@ impl Store {
                 }
             }
         }
-        let invariants: [(&str, &str); 4] = [
+        let invariants: [(&str, &str); 6] = [
             (
                 "index rows pointing at no record",
                 "SELECT COUNT(*) FROM affected f LEFT JOIN advisories a ON a.source = f.source AND a.id = f.id WHERE a.id IS NULL",
@@ -559,34 +559,20 @@ impl Store {
                 "records whose stored id differs from the JSON id",
                 "SELECT COUNT(*) FROM advisories WHERE json_extract(record, '$.id') IS NOT id",
             ),
+            (
+                "sources whose record count is wrong",
+                "SELECT COUNT(*) FROM sources s WHERE s.records != (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)",
+            ),
+            (
+                "records of a source with no sync state",
+                "SELECT COUNT(*) FROM advisories a LEFT JOIN sources s ON s.source = a.source WHERE s.source IS NULL",
+            ),
         ];
         for (what, sql) in invariants {
             let n: i64 = self.conn.query_row(sql, [], |r| r.get(0)).map_err(&sq)?;
             if n > 0 {
                 problems.push(format!("{n} {what}"));
             }
-        }
-        let miscounted: i64 = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM sources s WHERE s.records != (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(&sq)?;
-        if miscounted > 0 {
-            problems.push(format!("{miscounted} sources whose record count is wrong"));
-        }
-        let orphans: i64 = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM advisories a LEFT JOIN sources s ON s.source = a.source WHERE s.source IS NULL",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(&sq)?;
-        if orphans > 0 {
-            problems.push(format!("{orphans} records of a source with no sync state"));
         }
         Ok(problems)
     }
