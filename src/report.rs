@@ -6,7 +6,7 @@
 use crate::advisory::AdvisoryKind;
 use crate::ecosystem::Ecosystem;
 use crate::severity::Level;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Version of the JSON report schema (bumped on incompatible changes).
@@ -88,7 +88,7 @@ pub struct ManifestSummary {
 }
 
 /// Package coordinates of a finding.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PackageRef {
     /// Ecosystem.
     pub ecosystem: Ecosystem,
@@ -99,7 +99,7 @@ pub struct PackageRef {
 }
 
 /// Where a dependency is declared.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
     /// The declaring file.
     pub file: PathBuf,
@@ -108,7 +108,7 @@ pub struct Location {
 }
 
 /// How to get rid of a finding.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fix {
     /// The smallest fixed version that leaves every advisory on the package behind; a final
@@ -125,7 +125,7 @@ pub enum Fix {
 
 /// One vulnerability (or informational advisory) in one dependency. Records that are
 /// aliases of each other across sources are one finding.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
     /// The display id (RUSTSEC > GHSA > CVE for crates; PYSEC > GHSA > CVE for PyPI).
     pub id: String,
@@ -143,13 +143,13 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cvss_score: Option<f64>,
     /// CVSS vectors of the grouped records.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cvss_vectors: Vec<String>,
     /// One-line summary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// CWE ids.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cwe_ids: Vec<String>,
     /// Fixed versions named by the grouped records, ascending.
     pub fixed_versions: Vec<String>,
@@ -176,7 +176,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Where the sources disagree on the affected ranges, what each says.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disagreements: Vec<String>,
 }
 

@@ -18,7 +18,9 @@ use std::cmp::Ordering;
 use std::fmt;
 
 /// A package ecosystem depwatch matches advisories for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Ecosystem {
     /// Rust crates from crates.io.
     #[serde(rename = "crates.io")]

@@ -1,11 +1,15 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
+mod channels;
 mod feeds_ghsa;
 mod feeds_osv;
 mod http;
 mod loopback;
 mod malformed;
+mod monitor_run;
+mod notes;
 mod online;
+mod policy;
 mod props;
 mod scan_python;
 mod scan_rust;

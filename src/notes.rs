@@ -1,0 +1,2 @@
+//! `depwatch notes`: the security section of release notes between two git revisions.
+//! OWNED BY A HELPER (release notes).

@@ -1,0 +1,1 @@
+//! OWNED BY A HELPER: see the task prompt.
