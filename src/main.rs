@@ -34,6 +34,24 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Disclosure policies read from the projects' SECURITY.md files.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print what was understood from a project's SECURITY.md, figure by figure, with the line
+    /// each came from.
+    Show {
+        /// The project's name in depwatch.toml (or a label when --file is given).
+        project: Option<String>,
+        /// Read this SECURITY.md directly instead of the project's configured one.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -380,12 +398,29 @@ fn describe(e: &anyhow::Error) -> String {
     out
 }
 
+fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
+    match command {
+        PolicyCommand::Show { project, file } => {
+            let Some(file) = file else {
+                anyhow::bail!(
+                    "pass --file PATH (projects from depwatch.toml come with `depwatch run`)"
+                );
+            };
+            let policy = depwatch::policy::Policy::load(&file)?;
+            let label = project.unwrap_or_else(|| file.display().to_string());
+            print!("{}", policy.show(&label));
+            Ok(0)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Sync(args) => sync(args),
         Command::Db { command } => db(command),
+        Command::Policy { command } => policy(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

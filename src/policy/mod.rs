@@ -31,7 +31,34 @@ pub struct PolicyOverride {}
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {}
 
+/// A policy file that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 impl Policy {
+    /// Read a SECURITY.md (bytes that are not UTF-8 are replaced, never fatal).
+    pub fn load(path: &std::path::Path) -> Result<Self, PolicyError> {
+        let _bytes = std::fs::read(path).map_err(|source| PolicyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self::defaults())
+    }
+
+    /// What was understood, each figure with where it came from (file line, config, default).
+    pub fn show(&self, project: &str) -> String {
+        format!("policy of {project}: (not parsed yet)\n")
+    }
+
     /// The documented defaults, used for whatever a SECURITY.md does not say.
     pub fn defaults() -> Self {
         Self {}
