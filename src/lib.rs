@@ -18,6 +18,7 @@ pub mod publish;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod secret;
 pub mod severity;
 pub mod store;
 pub mod sync;
