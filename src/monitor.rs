@@ -118,3 +118,611 @@ pub struct ProjectEvents {
     /// The events, most urgent first.
     pub events: Vec<Event>,
 }
+
+use crate::report::{Fix, IgnoredFinding};
+use crate::store::SeenRow;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The deadlines that raise "near" and "overdue" events. Respond and update deadlines are shown
+/// in drafts, but depwatch cannot know when a maintainer responded, so alerting on them would
+/// repeat for every finding: only the fix and the disclosure dates are watched.
+pub const WATCHED_DEADLINES: [DeadlineKind; 2] = [DeadlineKind::Fix, DeadlineKind::Disclose];
+
+/// A remembered state that could not be read back (a store written by something else).
+#[derive(Debug, thiserror::Error)]
+#[error("project {project}: remembered finding {fingerprint} is unreadable: {message}")]
+pub struct MonitorError {
+    /// Project.
+    pub project: String,
+    /// The row.
+    pub fingerprint: String,
+    /// Why.
+    pub message: String,
+}
+
+/// What the monitor keeps per finding (JSON in the store's `state` column).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct State {
+    finding: Finding,
+    deadlines: Deadlines,
+    /// The severity people were last told.
+    published_severity: Level,
+    /// Whether people were last told an upgrade exists.
+    fix_known: bool,
+    /// Deadline alerts already sent (`near:fix`, `overdue:disclose`).
+    #[serde(default)]
+    notified: BTreeSet<String>,
+}
+
+/// The inputs of one project's diff.
+pub struct DiffInput<'a> {
+    /// Project name.
+    pub project: &'a str,
+    /// Now.
+    pub now: Timestamp,
+    /// Current findings (vulnerabilities) of the project.
+    pub findings: &'a [Finding],
+    /// Findings an ignore still hides: they stay as they are, silent.
+    pub ignored: &'a [IgnoredFinding],
+    /// Every manifest of the project was read: only then can a missing finding count as
+    /// resolved (a lockfile that failed to parse must not "resolve" everything in it).
+    pub complete: bool,
+    /// How long before a watched deadline a "near" event is sent.
+    pub warn_before: jiff::SignedDuration,
+    /// The policy's deadlines for (first seen, severity).
+    pub deadlines: &'a dyn Fn(Timestamp, Level) -> Deadlines,
+    /// Whether these ids' advisories are withdrawn (for the resolved reason).
+    pub withdrawn: &'a dyn Fn(&[String]) -> bool,
+}
+
+/// The result of a project's diff.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diff {
+    /// Events to publish, most urgent first.
+    pub events: Vec<Event>,
+    /// Rows to write back.
+    pub rows: Vec<SeenRow>,
+    /// Every open finding (for drafts and status), most severe first.
+    pub open: Vec<TrackedFinding>,
+}
+
+/// `crates.io/tokio/RUSTSEC-2023-0001`: ecosystem, normalised name, display id at first sight.
+pub fn fingerprint(f: &Finding) -> String {
+    format!("{}/{}", package_key(f), f.id)
+}
+
+fn package_key(f: &Finding) -> String {
+    let eco = f.package.ecosystem;
+    format!("{}/{}", eco.as_osv(), eco.normalize_name(&f.package.name))
+}
+
+fn deadline_of(d: &Deadlines, k: DeadlineKind) -> Option<Timestamp> {
+    match k {
+        DeadlineKind::Respond => d.respond_by,
+        DeadlineKind::Update => d.update_by,
+        DeadlineKind::Fix => d.fix_by,
+        DeadlineKind::Disclose => d.disclose_by,
+    }
+}
+
+fn urgency(e: &Event) -> (u8, std::cmp::Reverse<Level>, String) {
+    let rank = match e.kind {
+        EventKind::Overdue { .. } => 0,
+        EventKind::DeadlineNear { .. } => 1,
+        EventKind::New => 2,
+        EventKind::SeverityChanged { .. } => 3,
+        EventKind::FixAvailable { .. } => 4,
+        EventKind::Resolved { .. } => 5,
+    };
+    (
+        rank,
+        std::cmp::Reverse(e.finding.finding.severity),
+        e.finding.fingerprint.clone(),
+    )
+}
+
+struct Row {
+    fingerprint: String,
+    first_seen: Timestamp,
+    resolved_at: Option<Timestamp>,
+    last_seen: Timestamp,
+    state: State,
+}
+
+fn parse_row(project: &str, r: &SeenRow) -> Result<Row, MonitorError> {
+    let bad = |message: String| MonitorError {
+        project: project.to_string(),
+        fingerprint: r.fingerprint.clone(),
+        message,
+    };
+    let ts = |s: &str| {
+        s.parse::<Timestamp>()
+            .map_err(|e| bad(format!("{s:?}: {e}")))
+    };
+    Ok(Row {
+        fingerprint: r.fingerprint.clone(),
+        first_seen: ts(&r.first_seen)?,
+        last_seen: ts(&r.last_seen)?,
+        resolved_at: r.resolved_at.as_deref().map(ts).transpose()?,
+        state: serde_json::from_str(&r.state).map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+fn ids_meet(a: &[String], b: &[String]) -> bool {
+    a.iter().any(|x| b.contains(x))
+}
+
+/// Compare the current findings of a project with what was remembered, and say what changed.
+pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorError> {
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for r in remembered {
+        let row = parse_row(input.project, r)?;
+        rows.insert(row.fingerprint.clone(), row);
+    }
+    let now = input.now;
+    let mut events = Vec::new();
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut current: Vec<&Finding> = input.findings.iter().collect();
+    current.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+
+    for f in current {
+        // The remembered row for this vulnerability: same fingerprint, or the same package
+        // with a shared id (a new alias may have changed the display id).
+        let fp = fingerprint(f);
+        let key = package_key(f);
+        let found = if rows.contains_key(&fp) {
+            Some(fp.clone())
+        } else {
+            rows.values()
+                .find(|r| {
+                    r.fingerprint.starts_with(&format!("{key}/"))
+                        && ids_meet(&r.state.finding.ids, &f.ids)
+                })
+                .map(|r| r.fingerprint.clone())
+        };
+        let fp = found.unwrap_or(fp);
+        if !touched.insert(fp.clone()) {
+            continue; // the same vulnerability declared in another manifest of the project
+        }
+        let fix_known = matches!(f.fix, Fix::Upgrade { .. });
+        match rows.get_mut(&fp) {
+            Some(row) if row.resolved_at.is_none() => {
+                let mut new_events = Vec::new();
+                if f.severity != row.state.published_severity {
+                    new_events.push(EventKind::SeverityChanged {
+                        from: row.state.published_severity,
+                        to: f.severity,
+                    });
+                    row.state.published_severity = f.severity;
+                }
+                if fix_known && !row.state.fix_known {
+                    if let Fix::Upgrade { to } = &f.fix {
+                        new_events.push(EventKind::FixAvailable {
+                            version: to.clone(),
+                        });
+                    }
+                }
+                row.state.fix_known = fix_known;
+                row.state.finding = f.clone();
+                row.state.deadlines = (input.deadlines)(row.first_seen, f.severity);
+                row.last_seen = now;
+                new_events.extend(deadline_events(&mut row.state, now, input.warn_before));
+                for kind in new_events {
+                    events.push(Event {
+                        kind,
+                        finding: tracked(row),
+                    });
+                }
+            }
+            _ => {
+                // New, or back after it was resolved: deadlines count from now.
+                let deadlines = (input.deadlines)(now, f.severity);
+                let mut state = State {
+                    finding: f.clone(),
+                    deadlines,
+                    published_severity: f.severity,
+                    fix_known,
+                    notified: BTreeSet::new(),
+                };
+                // The new-finding message shows its deadlines: do not repeat them as alerts.
+                let _ = deadline_events(&mut state, now, input.warn_before);
+                let row = Row {
+                    fingerprint: fp.clone(),
+                    first_seen: now,
+                    last_seen: now,
+                    resolved_at: None,
+                    state,
+                };
+                events.push(Event {
+                    kind: EventKind::New,
+                    finding: tracked(&row),
+                });
+                rows.insert(fp, row);
+            }
+        }
+    }
+
+    // Open rows not seen this run.
+    for row in rows.values_mut() {
+        if row.resolved_at.is_some() || touched.contains(&row.fingerprint) {
+            continue;
+        }
+        let hidden = input.ignored.iter().any(|i| {
+            let eco = i.package.ecosystem;
+            package_key(&row.state.finding)
+                == format!("{}/{}", eco.as_osv(), eco.normalize_name(&i.package.name))
+                && (row.state.finding.ids.contains(&i.id)
+                    || row.state.finding.ids.contains(&i.ignored_as))
+        });
+        if hidden || !input.complete {
+            continue;
+        }
+        let reason = if (input.withdrawn)(&row.state.finding.ids) {
+            format!("advisory {} was withdrawn", row.state.finding.id)
+        } else {
+            format!(
+                "{} {} is no longer affected (upgraded or removed)",
+                row.state.finding.package.name, row.state.finding.package.version
+            )
+        };
+        row.resolved_at = Some(now);
+        events.push(Event {
+            kind: EventKind::Resolved { reason },
+            finding: tracked(row),
+        });
+    }
+
+    events.sort_by_key(urgency);
+    let mut open: Vec<TrackedFinding> = rows
+        .values()
+        .filter(|r| r.resolved_at.is_none())
+        .map(tracked)
+        .collect();
+    open.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    let out_rows = rows
+        .values()
+        .map(|r| SeenRow {
+            fingerprint: r.fingerprint.clone(),
+            first_seen: r.first_seen.to_string(),
+            last_seen: r.last_seen.to_string(),
+            resolved_at: r.resolved_at.map(|t| t.to_string()),
+            // Serialising our own plain struct cannot fail; an empty object would only lose
+            // the memory of one finding, so no panic path is needed here.
+            state: serde_json::to_string(&r.state).unwrap_or_else(|_| "{}".into()),
+        })
+        .collect();
+    Ok(Diff {
+        events,
+        rows: out_rows,
+        open,
+    })
+}
+
+fn tracked(r: &Row) -> TrackedFinding {
+    TrackedFinding {
+        fingerprint: r.fingerprint.clone(),
+        finding: r.state.finding.clone(),
+        first_seen: r.first_seen,
+        deadlines: r.state.deadlines.clone(),
+    }
+}
+
+fn deadline_events(
+    state: &mut State,
+    now: Timestamp,
+    warn: jiff::SignedDuration,
+) -> Vec<EventKind> {
+    let mut out = Vec::new();
+    for k in WATCHED_DEADLINES {
+        let Some(due) = deadline_of(&state.deadlines, k) else {
+            continue;
+        };
+        let name = format!("{k:?}").to_ascii_lowercase();
+        if now >= due {
+            if state.notified.insert(format!("overdue:{name}")) {
+                state.notified.insert(format!("near:{name}"));
+                out.push(EventKind::Overdue { deadline: k, due });
+            }
+        } else if now.checked_add(warn).is_ok_and(|t| t >= due)
+            && state.notified.insert(format!("near:{name}"))
+        {
+            out.push(EventKind::DeadlineNear { deadline: k, due });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::AdvisoryKind;
+    use crate::ecosystem::Ecosystem;
+    use crate::report::{Location, PackageRef};
+
+    fn finding(id: &str, version: &str, severity: Level, fix: Option<&str>) -> Finding {
+        Finding {
+            id: id.into(),
+            ids: vec![id.into(), "CVE-2024-35195".into()],
+            sources: vec!["osv-dir:x".into()],
+            kind: AdvisoryKind::Vulnerability,
+            package: PackageRef {
+                ecosystem: Ecosystem::PyPI,
+                name: "Requests".into(),
+                version: version.into(),
+            },
+            severity,
+            cvss_score: None,
+            cvss_vectors: vec![],
+            summary: Some("Session verify=False persists".into()),
+            cwe_ids: vec![],
+            fixed_versions: vec!["2.32.2".into()],
+            fix: match fix {
+                Some(v) => Fix::Upgrade { to: v.into() },
+                None => Fix::NoFix,
+            },
+            url: None,
+            location: Location {
+                file: "requirements.txt".into(),
+                line: 4,
+            },
+            via: None,
+            scope: None,
+            member: None,
+            markers: None,
+            note: None,
+            disagreements: vec![],
+        }
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// Fix due 10 days after first seen.
+    fn ten_days(first: Timestamp, _: Level) -> Deadlines {
+        Deadlines {
+            respond_by: Some(first + jiff::SignedDuration::from_hours(48)),
+            update_by: None,
+            fix_by: Some(first + jiff::SignedDuration::from_hours(240)),
+            disclose_by: None,
+        }
+    }
+
+    fn run(
+        seen: &[SeenRow],
+        now: &str,
+        findings: &[Finding],
+        ignored: &[IgnoredFinding],
+        complete: bool,
+    ) -> Diff {
+        let input = DiffInput {
+            project: "p",
+            now: ts(now),
+            findings,
+            ignored,
+            complete,
+            warn_before: jiff::SignedDuration::from_hours(72),
+            deadlines: &ten_days,
+            withdrawn: &|_| false,
+        };
+        diff(seen, &input).unwrap()
+    }
+
+    fn kinds(d: &Diff) -> Vec<&'static str> {
+        d.events.iter().map(|e| e.kind.name()).collect()
+    }
+
+    #[test]
+    fn alerts_once_then_follows_changes() {
+        let f = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-12-01T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d1), ["new"]);
+        assert_eq!(
+            d1.events[0].finding.fingerprint,
+            "PyPI/requests/GHSA-9wx4-h78v-vm56"
+        );
+        assert_eq!(
+            d1.events[0].finding.deadlines.fix_by,
+            Some(ts("2026-12-11T10:00:00Z"))
+        );
+        // The same state an hour later: nothing to say.
+        let d2 = run(
+            &d1.rows,
+            "2026-12-01T11:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        assert!(d2.events.is_empty(), "{:?}", d2.events);
+        // Severity up and a fix appears: two events; deadlines keep counting from first seen.
+        let g = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::High, Some("2.32.2"));
+        let d3 = run(
+            &d2.rows,
+            "2026-12-02T10:00:00Z",
+            std::slice::from_ref(&g),
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d3), ["severity_changed", "fix_available"]);
+        assert_eq!(d3.events[0].finding.first_seen, ts("2026-12-01T10:00:00Z"));
+        // Three days before the fix deadline: near, once.
+        let d4 = run(
+            &d3.rows,
+            "2026-12-08T10:00:00Z",
+            std::slice::from_ref(&g),
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d4), ["deadline_near"]);
+        let d5 = run(
+            &d4.rows,
+            "2026-12-09T10:00:00Z",
+            std::slice::from_ref(&g),
+            &[],
+            true,
+        );
+        assert!(d5.events.is_empty());
+        // Past it: overdue, once.
+        let d6 = run(
+            &d5.rows,
+            "2026-12-11T10:00:01Z",
+            std::slice::from_ref(&g),
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d6), ["overdue"]);
+        let d7 = run(
+            &d6.rows,
+            "2026-12-12T10:00:00Z",
+            std::slice::from_ref(&g),
+            &[],
+            true,
+        );
+        assert!(d7.events.is_empty());
+        // Upgraded: resolved, once; the open list is empty.
+        let d8 = run(&d7.rows, "2026-12-13T10:00:00Z", &[], &[], true);
+        assert_eq!(kinds(&d8), ["resolved"]);
+        assert!(d8.open.is_empty());
+        let d9 = run(&d8.rows, "2026-12-14T10:00:00Z", &[], &[], true);
+        assert!(d9.events.is_empty());
+        // Back again (a downgrade): new, with deadlines from now.
+        let d10 = run(
+            &d9.rows,
+            "2026-12-15T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d10), ["new"]);
+        assert_eq!(d10.events[0].finding.first_seen, ts("2026-12-15T10:00:00Z"));
+    }
+
+    #[test]
+    fn an_incomplete_scan_resolves_nothing() {
+        let f = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-12-01T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        let d2 = run(&d1.rows, "2026-12-02T10:00:00Z", &[], &[], false);
+        assert!(d2.events.is_empty());
+        assert_eq!(d2.open.len(), 1);
+    }
+
+    #[test]
+    fn an_ignored_finding_stays_silent_and_open() {
+        let f = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-12-01T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        let ig = IgnoredFinding {
+            id: f.id.clone(),
+            package: f.package.clone(),
+            ignored_as: "CVE-2024-35195".into(),
+            reason: Some("not reachable".into()),
+            until: Some("2027-01-01".into()),
+        };
+        let d2 = run(
+            &d1.rows,
+            "2026-12-20T10:00:00Z",
+            &[],
+            std::slice::from_ref(&ig),
+            true,
+        );
+        assert!(d2.events.is_empty(), "{:?}", kinds(&d2));
+        // A finding first met while ignored is not published either.
+        let d3 = run(
+            &[],
+            "2026-12-20T10:00:00Z",
+            &[],
+            std::slice::from_ref(&ig),
+            true,
+        );
+        assert!(d3.events.is_empty() && d3.rows.is_empty());
+    }
+
+    #[test]
+    fn a_new_alias_keeps_the_fingerprint_and_duplicates_collapse() {
+        let f = finding("PYSEC-2024-1", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-12-01T10:00:00Z",
+            &[f.clone(), f.clone()],
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d1), ["new"]);
+        // Now the display id is the GHSA one, sharing the CVE alias.
+        let g = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d2 = run(&d1.rows, "2026-12-02T10:00:00Z", &[g], &[], true);
+        assert!(d2.events.is_empty(), "{:?}", kinds(&d2));
+        assert_eq!(d2.open[0].fingerprint, "PyPI/requests/PYSEC-2024-1");
+    }
+
+    #[test]
+    fn withdrawn_advisories_say_so() {
+        let f = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-12-01T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        let input = DiffInput {
+            project: "p",
+            now: ts("2026-12-02T10:00:00Z"),
+            findings: &[],
+            ignored: &[],
+            complete: true,
+            warn_before: jiff::SignedDuration::from_hours(72),
+            deadlines: &ten_days,
+            withdrawn: &|ids| ids.iter().any(|i| i == "CVE-2024-35195"),
+        };
+        let d2 = diff(&d1.rows, &input).unwrap();
+        assert!(
+            matches!(&d2.events[0].kind, EventKind::Resolved { reason } if reason.contains("withdrawn"))
+        );
+    }
+
+    #[test]
+    fn unreadable_memory_is_an_error_naming_the_row() {
+        let bad = SeenRow {
+            fingerprint: "PyPI/x/GHSA-1".into(),
+            first_seen: "yesterday".into(),
+            last_seen: "2026-12-01T10:00:00Z".into(),
+            resolved_at: None,
+            state: "{}".into(),
+        };
+        let input = DiffInput {
+            project: "p",
+            now: ts("2026-12-02T10:00:00Z"),
+            findings: &[],
+            ignored: &[],
+            complete: true,
+            warn_before: jiff::SignedDuration::from_hours(72),
+            deadlines: &ten_days,
+            withdrawn: &|_| false,
+        };
+        let e = diff(&[bad], &input).unwrap_err().to_string();
+        assert!(e.contains("PyPI/x/GHSA-1"), "{e}");
+    }
+}

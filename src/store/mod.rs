@@ -10,6 +10,7 @@
 //! a sync writes. `rusqlite` is blocking: async callers must run store calls on a blocking
 //! thread.
 
+mod monitor;
 mod schema;
 mod yanked;
 
@@ -67,6 +68,7 @@ pub enum StoreError {
 }
 
 pub use crate::feeds::SourceState;
+pub use monitor::{Message, NewMessage, OutboxCounts, SeenRow};
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

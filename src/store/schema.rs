@@ -83,4 +83,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt);
     "#,
+    // 2: give up on a notification after too many failures; the runs the monitor made.
+    r#"
+    ALTER TABLE outbox ADD COLUMN gave_up_at TEXT;
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        outcome     TEXT,                    -- ok | partial | failed
+        summary     TEXT                     -- JSON
+    );
+    "#,
 ];
