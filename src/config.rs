@@ -14,6 +14,10 @@
 //! until = "2027-01-31"                   # optional: the ignore stops hiding the finding after this day
 //! ```
 
+mod monitor;
+
+pub use monitor::{EmailConfig, GithubRepo, Notify, Project, SecretSource, SlackConfig};
+
 use crate::matcher::Ignore;
 use crate::severity::Level;
 use serde::Deserialize;
@@ -53,6 +57,18 @@ struct RawConfig {
     ignore: Vec<RawIgnore>,
     #[serde(default)]
     feeds: std::collections::BTreeMap<String, FeedOverride>,
+    #[serde(default)]
+    timezone: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    output: Option<String>,
+    #[serde(default)]
+    templates: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    deadline_warning: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    project: Vec<monitor::RawProject>,
+    #[serde(default)]
+    notify: monitor::RawNotify,
 }
 
 /// Overrides of a built-in feed definition.
@@ -78,7 +94,7 @@ struct RawIgnore {
 }
 
 /// The validated configuration.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Default `--fail-on` level.
     pub fail_on: Option<Level>,
@@ -88,6 +104,35 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// Overrides of built-in feeds, by feed name.
     pub feeds: std::collections::BTreeMap<String, FeedOverride>,
+    /// Time zone for deadlines (IANA name); UTC when unset.
+    pub timezone: Option<String>,
+    /// Where `depwatch run` writes drafts and release notes (resolved against the file's folder).
+    pub output: Option<PathBuf>,
+    /// A directory of templates overriding the embedded ones.
+    pub templates: Option<PathBuf>,
+    /// "Deadline near" warning lead time (default 3 days).
+    pub deadline_warning: jiff::SignedDuration,
+    /// The projects the monitor watches.
+    pub projects: Vec<Project>,
+    /// Notification channels.
+    pub notify: Notify,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            fail_on: None,
+            sources: Vec::new(),
+            ignores: Vec::new(),
+            feeds: Default::default(),
+            timezone: None,
+            output: None,
+            templates: None,
+            deadline_warning: jiff::SignedDuration::from_hours(72),
+            projects: Vec::new(),
+            notify: Notify::default(),
+        }
+    }
 }
 
 impl Config {
@@ -113,11 +158,29 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text, path)
+        Self::parse_with(&text, path, readable_by_others(path))
     }
 
-    /// Parse and validate config text; `path` names the file in errors.
+    /// The project named `name`.
+    pub fn project(&self, name: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.name == name)
+    }
+
+    /// The configured time zone (UTC when unset).
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        self.timezone
+            .as_deref()
+            .and_then(|n| jiff::tz::TimeZone::get(n).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// Parse and validate config text; `path` names the file in errors. Inline secrets are
+    /// refused here as if the file were readable by others ([`Config::load`] checks the mode).
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        Self::parse_with(text, path, true)
+    }
+
+    fn parse_with(text: &str, path: &Path, readable_by_others: bool) -> Result<Self, ConfigError> {
         let line_of = |offset: usize| crate::manifests::line_of_offset(text, offset);
         let invalid = |line: Option<usize>, message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
@@ -185,12 +248,104 @@ impl Config {
                 ));
             }
         }
+        let ctx = monitor::Ctx {
+            text,
+            path,
+            readable_by_others,
+        };
+        let at = |sp: &toml::Spanned<String>| Some(line_of(sp.span().start));
+        let timezone = match raw.timezone {
+            Some(tz) => {
+                jiff::tz::TimeZone::get(tz.get_ref())
+                    .map_err(|e| invalid(at(&tz), format!("timezone {:?}: {e}", tz.get_ref())))?;
+                Some(tz.into_inner())
+            }
+            None => None,
+        };
+        let deadline_warning = match raw.deadline_warning {
+            Some(d) => parse_duration(d.get_ref())
+                .map_err(|m| invalid(at(&d), format!("deadline-warning: {m}")))?,
+            None => jiff::SignedDuration::from_hours(72),
+        };
+        let templates = match raw.templates {
+            Some(t) => {
+                let dir = ctx.resolve(t.get_ref());
+                if !dir.is_dir() {
+                    return Err(invalid(
+                        at(&t),
+                        format!("templates: {} is not a directory", dir.display()),
+                    ));
+                }
+                Some(dir)
+            }
+            None => None,
+        };
+        let notify = monitor::notify(&ctx, raw.notify)?;
+        let projects = monitor::projects(&ctx, raw.project, &notify)?;
         Ok(Self {
             fail_on,
-            sources: raw.sources,
+            // Local sources are relative to the config file, like every other path in it.
+            sources: raw
+                .sources
+                .iter()
+                .map(|s| match s.split_once(':') {
+                    Some((kind, loc))
+                        if matches!(kind, "osv-dir" | "osv-zip" | "rustsec-dir")
+                            && Path::new(loc).is_relative() =>
+                    {
+                        format!("{kind}:{}", ctx.resolve(loc).display())
+                    }
+                    _ => s.clone(),
+                })
+                .collect(),
             ignores,
             feeds: raw.feeds,
+            timezone,
+            output: raw.output.map(|o| ctx.resolve(&o)),
+            templates,
+            deadline_warning,
+            projects,
+            notify,
         })
+    }
+}
+
+/// `90 minutes`, `48h`, `3 days`, `2 weeks`: a fixed duration (days are 24 hours here).
+pub fn parse_duration(s: &str) -> Result<jiff::SignedDuration, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like \"3 days\" or \"48h\""))?;
+    let hours = match unit.trim() {
+        "m" | "min" | "mins" | "minute" | "minutes" if n <= 60 * 24 * 366 => {
+            return Ok(jiff::SignedDuration::from_mins(n));
+        }
+        "m" | "min" | "mins" | "minute" | "minutes" => None,
+        "h" | "hour" | "hours" => Some(n),
+        "d" | "day" | "days" => n.checked_mul(24),
+        "w" | "week" | "weeks" => n.checked_mul(24 * 7),
+        _ => return Err(format!("{s:?}: unknown unit (minutes, hours, days, weeks)")),
+    };
+    let hours = hours.unwrap_or(i64::MAX);
+    if !(0..=24 * 366).contains(&hours) {
+        return Err(format!("{s:?} is out of range"));
+    }
+    Ok(jiff::SignedDuration::from_hours(hours))
+}
+
+/// Whether group or others may read `path` (always false off Unix, where modes do not apply).
+fn readable_by_others(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
     }
 }
 
@@ -223,5 +378,101 @@ mod tests {
         assert!(e.to_string().starts_with("d.toml:2:"), "{e}");
         let e = Config::parse("fail-on = \"severe\"\n", Path::new("d.toml")).unwrap_err();
         assert!(e.to_string().contains("d.toml:1: fail-on"), "{e}");
+    }
+
+    #[test]
+    fn projects_and_channels_are_validated_with_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("depwatch.toml");
+        std::fs::write(dir.path().join("SECURITY.md"), "# Security\n").unwrap();
+        std::fs::write(dir.path().join("requirements.txt"), "requests==2.31.0\n").unwrap();
+        let good = "timezone = \"Europe/Berlin\"\ndeadline-warning = \"2 days\"\n\
+            [[project]]\nname = \"app\"\npath = \"requirements.txt\"\nsecurity-policy = \"SECURITY.md\"\n\
+            [notify.slack]\nwebhook-env = \"HOOK\"\n";
+        let c = Config::parse(good, &cfg).unwrap();
+        assert_eq!(
+            c.projects[0].paths,
+            vec![dir.path().join("requirements.txt")]
+        );
+        assert_eq!(c.projects[0].notify, vec!["slack".to_string()]);
+        assert_eq!(c.deadline_warning, jiff::SignedDuration::from_hours(48));
+        let cases = [
+            (
+                "[[project]]\nname = \"app\"\npath = \"missing.txt\"\n",
+                ":3:",
+                "does not exist",
+            ),
+            ("[[project]]\nname = \"a b\"\n", ":2:", "letters, digits"),
+            (
+                "[[project]]\nname = \"app\"\nnotify = [\"email\"]\n",
+                ":3:",
+                "no [notify.email]",
+            ),
+            (
+                "[[project]]\nname = \"app\"\n[project.policy]\nfix-high = \"soon\"\n",
+                ":3:",
+                "fix-high",
+            ),
+            ("timezone = \"Mars/Olympus\"\n", ":1:", "timezone"),
+            (
+                "[notify.email]\nhost = \"smtp.example.org\"\ntls = \"plain\"\nfrom = \"a@b.c\"\nto = \"d@e.f\"\n",
+                ":3:",
+                "notify.email.tls",
+            ),
+            (
+                "[notify.slack]\nwebhook = \"https://hooks.slack.com/services/T/B/SECRET\"\n",
+                ":2:",
+                "chmod 600",
+            ),
+        ];
+        for (text, line, want) in cases {
+            let e = Config::parse(text, &cfg).unwrap_err().to_string();
+            assert!(e.contains(line) && e.contains(want), "{text}: {e}");
+            assert!(!e.contains("SECRET"), "secret echoed: {e}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn inline_secrets_need_a_private_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("depwatch.toml");
+        std::fs::write(
+            &cfg,
+            "[notify.slack]\nwebhook = \"https://hooks.slack.com/services/T/B/SECRET\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = Config::load(&cfg).unwrap_err().to_string();
+        assert!(
+            e.contains("group or others") && !e.contains("SECRET"),
+            "{e}"
+        );
+        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let c = Config::load(&cfg).unwrap();
+        let hook = c.notify.slack.unwrap().webhook.resolve().unwrap();
+        assert_eq!(hook.expose(), "https://hooks.slack.com/services/T/B/SECRET");
+        assert!(!format!("{hook:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("48h").unwrap(),
+            jiff::SignedDuration::from_hours(48)
+        );
+        assert_eq!(
+            parse_duration("3 days").unwrap(),
+            jiff::SignedDuration::from_hours(72)
+        );
+        assert_eq!(
+            parse_duration("1 week").unwrap(),
+            jiff::SignedDuration::from_hours(168)
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("99999999999999 days").is_err());
+        assert!(parse_duration("9000000000000000000 weeks").is_err());
+        assert!(parse_duration("9000000000000000000 minutes").is_err());
     }
 }

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod publish;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod scan;
 pub mod secret;
 pub mod severity;

@@ -34,11 +34,86 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// The monitor's job: sync, scan every configured project, write advisory drafts and
+    /// release notes, and notify each project's channels of what is new.
+    Run(RunArgs),
+    /// File the open findings' advisory drafts on GitHub (repository security advisories, draft
+    /// state; re-runs update the same drafts) for projects with [project.github].
+    Publish(PublishArgs),
+    /// The security section of release notes between two git revisions of a repository.
+    Notes(NotesArgs),
     /// Disclosure policies read from the projects' SECURITY.md files.
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Configuration file (default: ./depwatch.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+    /// Where drafts and release notes go (default: the config's `output`, else ./depwatch-out).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Sync only the config's local sources, not the remote feeds.
+    #[arg(long)]
+    offline: bool,
+    /// Do not sync at all: use the store as it is.
+    #[arg(long, conflicts_with = "offline")]
+    no_sync: bool,
+    /// Queue notifications without sending them.
+    #[arg(long)]
+    no_deliver: bool,
+    /// CI mode: a summary for the job log (and $GITHUB_STEP_SUMMARY), exit 1 when an open
+    /// finding is at or above --fail-on, 2 on errors.
+    #[arg(long)]
+    ci: bool,
+    /// Lowest severity that fails a --ci run (default: the config's fail-on, else any).
+    #[arg(long, value_name = "LEVEL")]
+    fail_on: Option<String>,
+    /// Print the run's report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct PublishArgs {
+    /// Configuration file (default: ./depwatch.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+    /// Only this project.
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct NotesArgs {
+    /// The git repository.
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    repo: PathBuf,
+    /// The older revision (tag, branch, commit).
+    #[arg(long, value_name = "REV")]
+    from: String,
+    /// The newer revision.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    to: String,
+    /// Read this advisory source directly instead of the store; repeatable.
+    #[arg(long = "source", value_name = "KIND:LOCATION")]
+    sources: Vec<String>,
+    #[command(flatten)]
+    store: StoreArg,
+    /// Configuration file (templates, ignores; default: ./depwatch.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Write the markdown here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -51,6 +126,9 @@ enum PolicyCommand {
         /// Read this SECURITY.md directly instead of the project's configured one.
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
+        /// Configuration file (default: ./depwatch.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -400,18 +478,177 @@ fn describe(e: &anyhow::Error) -> String {
 
 fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
     match command {
-        PolicyCommand::Show { project, file } => {
-            let Some(file) = file else {
-                anyhow::bail!(
-                    "pass --file PATH (projects from depwatch.toml come with `depwatch run`)"
-                );
+        PolicyCommand::Show {
+            project,
+            file,
+            config,
+        } => {
+            if let Some(file) = file {
+                let policy = depwatch::policy::Policy::load(&file)?;
+                let label = project.unwrap_or_else(|| file.display().to_string());
+                print!("{}", policy.show(&label));
+                return Ok(0);
+            }
+            let config = load_required_config(&config)?;
+            let names: Vec<&str> = config.projects.iter().map(|p| p.name.as_str()).collect();
+            let selected: Vec<_> = match &project {
+                Some(name) => vec![config.project(name).with_context(|| {
+                    format!(
+                        "no project named {name:?} in the config (projects: {})",
+                        names.join(", ")
+                    )
+                })?],
+                None => config.projects.iter().collect(),
             };
-            let policy = depwatch::policy::Policy::load(&file)?;
-            let label = project.unwrap_or_else(|| file.display().to_string());
-            print!("{}", policy.show(&label));
+            for (i, p) in selected.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                let policy = depwatch::run::project_policy(p)?;
+                print!("{}", policy.show(&p.name));
+            }
             Ok(0)
         }
     }
+}
+
+/// The config a monitor command needs: --config, else ./depwatch.toml; an error without one.
+fn load_required_config(path: &Option<PathBuf>) -> anyhow::Result<Config> {
+    let path = path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("depwatch.toml"));
+    if !path.is_file() {
+        anyhow::bail!(
+            "{}: no such config file (see examples/depwatch.toml; pass --config FILE)",
+            path.display()
+        );
+    }
+    Ok(Config::load(&path)?)
+}
+
+/// Now, or $DEPWATCH_NOW (RFC 3339) to replay a run at another time (tests, demos).
+fn now() -> anyhow::Result<jiff::Timestamp> {
+    match std::env::var("DEPWATCH_NOW") {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("DEPWATCH_NOW={v:?} is not an RFC 3339 timestamp")),
+        Err(_) => Ok(jiff::Timestamp::now()),
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let config = load_required_config(&args.config)?;
+    let out_dir = args
+        .out
+        .clone()
+        .or_else(|| config.output.clone())
+        .unwrap_or_else(|| PathBuf::from("depwatch-out"));
+    let fail_on = match &args.fail_on {
+        Some(s) => s.parse::<Level>().map_err(anyhow::Error::msg)?,
+        None => config.fail_on.unwrap_or(Level::Unknown),
+    };
+    let opts = depwatch::run::RunOptions {
+        config,
+        store: args.store.path(),
+        out_dir: out_dir.clone(),
+        sync_local: !args.no_sync,
+        sync_remote: !args.no_sync && !args.offline,
+        deliver: !args.no_deliver,
+        now: now()?,
+        http: depwatch::feeds::http::HttpSettings {
+            progress: !args.ci && !args.json && std::io::stderr().is_terminal(),
+            ..Default::default()
+        },
+    };
+    let report = depwatch::run::run(&opts)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", depwatch::run::summary_text(&report, &out_dir));
+    }
+    for p in &report.projects {
+        if let Some(e) = &p.error {
+            eprintln!("error: project {}: {e}", p.name);
+        }
+    }
+    for e in &report.delivery.errors {
+        eprintln!("error: {e}");
+    }
+    if args.ci {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            let md = depwatch::run::summary_markdown(&report, fail_on);
+            let shown = PathBuf::from(&path);
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("GITHUB_STEP_SUMMARY {}", shown.display()))?;
+            f.write_all(md.as_bytes())?;
+        }
+        if report.outcome() != "ok" {
+            return Ok(2);
+        }
+        return Ok(match report.max_severity() {
+            Some(s) if s >= fail_on => 1,
+            _ => 0,
+        });
+    }
+    Ok(if report.outcome() == "ok" { 0 } else { 2 })
+}
+
+fn publish(args: PublishArgs) -> anyhow::Result<u8> {
+    let config = load_required_config(&args.config)?;
+    if let Some(name) = &args.project
+        && config.project(name).is_none()
+    {
+        anyhow::bail!("no project named {name:?} in the config");
+    }
+    let store = Store::open(&args.store.path())?;
+    let results = depwatch::run::publish_drafts(&store, &config, args.project.as_deref(), now()?)?;
+    let mut ok = true;
+    for r in &results {
+        match &r.result {
+            Ok(line) => println!("{}: {line}", r.project),
+            Err(e) => {
+                ok = false;
+                eprintln!("error: {}: {e}", r.project);
+            }
+        }
+    }
+    if results.is_empty() {
+        println!("nothing to publish: no project has [project.github]");
+    }
+    Ok(if ok { 0 } else { 2 })
+}
+
+fn notes(args: NotesArgs) -> anyhow::Result<u8> {
+    let config = load_config(&args.config)?;
+    let backend = if args.sources.is_empty() {
+        Backend::Store {
+            path: args.store.path(),
+            max_age: jiff::SignedDuration::from_hours(48),
+            require_fresh: false,
+        }
+    } else {
+        Backend::Sources(parse_sources(&args.sources)?)
+    };
+    let opts = depwatch::notes::NotesOptions {
+        repo: args.repo,
+        from: args.from,
+        to: args.to,
+        backend,
+        templates_dir: config.templates.clone(),
+        today: jiff::Zoned::now().date(),
+    };
+    let (notes, md) = depwatch::notes::release_notes(&opts)?;
+    for w in &notes.warnings {
+        eprintln!("warning: {w}");
+    }
+    match &args.output {
+        Some(p) => std::fs::write(p, md.as_bytes()).with_context(|| format!("{}", p.display()))?,
+        None => print!("{md}"),
+    }
+    Ok(0)
 }
 
 fn main() -> ExitCode {
@@ -421,6 +658,9 @@ fn main() -> ExitCode {
         Command::Sync(args) => sync(args),
         Command::Db { command } => db(command),
         Command::Policy { command } => policy(command),
+        Command::Run(args) => run(args),
+        Command::Publish(args) => publish(args),
+        Command::Notes(args) => notes(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

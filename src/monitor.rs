@@ -295,12 +295,10 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                     });
                     row.state.published_severity = f.severity;
                 }
-                if fix_known && !row.state.fix_known {
-                    if let Fix::Upgrade { to } = &f.fix {
-                        new_events.push(EventKind::FixAvailable {
-                            version: to.clone(),
-                        });
-                    }
+                if let (false, Fix::Upgrade { to }) = (row.state.fix_known, &f.fix) {
+                    new_events.push(EventKind::FixAvailable {
+                        version: to.clone(),
+                    });
                 }
                 row.state.fix_known = fix_known;
                 row.state.finding = f.clone();
@@ -401,6 +399,21 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         rows: out_rows,
         open,
     })
+}
+
+/// The open findings among remembered rows, most severe first (for `publish` and `status`).
+pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFinding>, MonitorError> {
+    let mut out = Vec::new();
+    for r in rows.iter().filter(|r| r.resolved_at.is_none()) {
+        out.push(tracked(&parse_row(project, r)?));
+    }
+    out.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    Ok(out)
 }
 
 fn tracked(r: &Row) -> TrackedFinding {

@@ -68,7 +68,7 @@ pub enum StoreError {
 }
 
 pub use crate::feeds::SourceState;
-pub use monitor::{Message, NewMessage, OutboxCounts, SeenRow};
+pub use monitor::{Message, NewMessage, OutboxCounts, RunRow, SeenRow};
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

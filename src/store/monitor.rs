@@ -54,6 +54,19 @@ pub struct Message {
     pub last_error: Option<String>,
 }
 
+/// A monitor run as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRow {
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339, None while running (or after a crash).
+    pub finished_at: Option<String>,
+    /// `ok` or `partial`.
+    pub outcome: Option<String>,
+    /// The run report as JSON.
+    pub summary: Option<String>,
+}
+
 /// Outbox counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxCounts {
@@ -291,15 +304,20 @@ impl Store {
         Ok(())
     }
 
-    /// The latest run: (started, finished, outcome, summary JSON).
-    pub fn last_run(
-        &self,
-    ) -> Result<Option<(String, Option<String>, Option<String>, Option<String>)>, StoreError> {
+    /// The latest run.
+    pub fn last_run(&self) -> Result<Option<RunRow>, StoreError> {
         self.conn
             .query_row(
                 "SELECT started_at, finished_at, outcome, summary FROM runs ORDER BY id DESC LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| {
+                    Ok(RunRow {
+                        started_at: r.get(0)?,
+                        finished_at: r.get(1)?,
+                        outcome: r.get(2)?,
+                        summary: r.get(3)?,
+                    })
+                },
             )
             .optional()
             .map_err(self.sq())

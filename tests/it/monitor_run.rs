@@ -1,1 +1,362 @@
-//! Integration tests: monitor_run.
+//! Issue 5 acceptance: `depwatch run` on the real manifests of PLEXCollect and Emby Watch
+//! Party (plus uv's Cargo.lock) with the five real policies, against a store synced from
+//! `../shared`, publishing to a loopback Slack receiver and a real SMTP server (aiosmtpd).
+
+use crate::channels::SmtpServer;
+use crate::loopback::{Reply, Request, Server};
+use crate::util::shared;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+const HOOK_PATH: &str = "/services/T0000/B0000/SeCrEtWeBhOoK";
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    store: PathBuf,
+    out: PathBuf,
+    hook: String,
+}
+
+/// Write a config for the five projects (two scanned with their policies, three policy-only)
+/// plus uv's workspace with the default policy.
+fn setup(slack: &Server, smtp_port: u16) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared();
+    let p = |rel: &str| s.join(rel).display().to_string();
+    let config = dir.path().join("depwatch.toml");
+    let text = format!(
+        r#"
+sources = [
+    "rustsec-dir:{rustsec}",
+    "osv-dir:{pypa}",
+    "osv-dir:{ghsa}",
+]
+timezone = "Europe/Berlin"
+
+[[project]]
+name = "plexcollect"
+path = ["{plex}"]
+security-policy = "{pol}/plexcollect.SECURITY.md"
+
+[[project]]
+name = "emby-watchparty"
+path = "{emby}"
+security-policy = "{pol}/emby-watchparty.SECURITY.md"
+
+[[project]]
+name = "helpr"
+security-policy = "{pol}/helpr.SECURITY.md"
+
+[[project]]
+name = "jellyfin-ai-recommender"
+security-policy = "{pol}/jellyfin-ai-recommender.SECURITY.md"
+
+[[project]]
+name = "moviemind-api"
+security-policy = "{pol}/moviemind-api.SECURITY.md"
+
+[[project]]
+name = "uv-workspace"
+path = "{uv}"
+
+[notify.slack]
+webhook-env = "TEST_SLACK_WEBHOOK"
+
+[notify.email]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+from = "depwatch <depwatch@example.com>"
+to = ["security@example.com", "maintainer@example.org"]
+"#,
+        rustsec = p("corpus/advisories/rustsec"),
+        pypa = p("corpus/advisories/pypa/vulns"),
+        ghsa = p("feeds-reference/ghsa-osv"),
+        plex = p("corpus/manifests/plexcollect"),
+        emby = p("corpus/manifests/emby-watchparty/requirements.txt"),
+        uv = p("corpus/manifests/uv/Cargo.lock"),
+        pol = p("policies"),
+    );
+    std::fs::write(&config, text).unwrap();
+    Env {
+        store: dir.path().join("store.sqlite3"),
+        out: dir.path().join("out"),
+        hook: format!("{}{HOOK_PATH}", slack.url),
+        config,
+        dir,
+    }
+}
+
+fn command(env: &Env, now: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_depwatch"));
+    c.args(["run", "--offline", "--config"])
+        .arg(&env.config)
+        .arg("--out")
+        .arg(&env.out)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", &env.store)
+        .env("DEPWATCH_NOW", now)
+        .env("TEST_SLACK_WEBHOOK", &env.hook);
+    c
+}
+
+fn run(env: &Env, now: &str) -> Output {
+    command(env, now).output().expect("run depwatch")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A Slack receiver that checks the Block Kit structure of every body it accepts.
+fn slack_receiver(fail_first: usize) -> (Server, Arc<Mutex<Vec<Value>>>) {
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let failures = Arc::new(AtomicUsize::new(fail_first));
+    let acc = accepted.clone();
+    let server = Server::start(move |req: &Request| {
+        if req.method != "POST" || req.path() != HOOK_PATH {
+            return Reply::status(404);
+        }
+        if failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Reply::status(500);
+        }
+        let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+            return Reply::status(400);
+        };
+        let blocks_ok = body["blocks"].as_array().is_some_and(|b| {
+            !b.is_empty()
+                && b.len() <= 50
+                && b.iter().all(|x| x["type"].is_string())
+                && b[0]["type"] == "header"
+        });
+        if !blocks_ok || body["text"].as_str().is_none_or(|t| t.is_empty()) {
+            return Reply::status(400);
+        }
+        acc.lock().unwrap().push(body);
+        Reply::ok("ok")
+    });
+    (server, accepted)
+}
+
+fn projects_in(bodies: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = bodies
+        .iter()
+        .map(|b| {
+            b["blocks"][0]["text"]["text"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn run_publishes_once_per_affected_project_and_then_nothing() {
+    let smtp = SmtpServer::start(None);
+    let (slack, accepted) = slack_receiver(0);
+    let env = setup(&slack, smtp.port);
+
+    let o = run(&env, "2026-12-01T09:00:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("project emby-watchparty: 1 open (highest medium), 1 new"),
+        "{out}"
+    );
+    assert!(out.contains("project plexcollect: 0 open"), "{out}");
+    assert!(out.contains("project uv-workspace: 4 open"), "{out}");
+    assert!(out.contains("delivery: 4 sent, 0 failed"), "{out}");
+
+    // Drafts: markdown and GitHub JSON for the affected projects only.
+    let adv = env.out.join("emby-watchparty/advisories");
+    let md = read(&adv.join("emby-watchparty-GHSA-9wx4-h78v-vm56.md"));
+    assert!(
+        md.contains("requests 2.31.0") && md.contains("2.32.2"),
+        "{md}"
+    );
+    // emby-watchparty.SECURITY.md line 37: "Initial response: within 48 hours".
+    assert!(md.contains("2026-12-03"), "respond-by date missing:\n{md}");
+    let gh: Value =
+        serde_json::from_str(&read(&adv.join("emby-watchparty-GHSA-9wx4-h78v-vm56.json"))).unwrap();
+    assert_eq!(gh["vulnerabilities"][0]["package"]["ecosystem"], "other");
+    assert_eq!(
+        gh["vulnerabilities"][0]["package"]["name"],
+        "emby-watchparty"
+    );
+    assert_eq!(gh["cve_id"], "CVE-2024-35195");
+    assert!(gh.get("state").is_none());
+    assert!(
+        env.out
+            .join("uv-workspace/advisories")
+            .read_dir()
+            .unwrap()
+            .count()
+            >= 6
+    );
+    assert!(!env.out.join("plexcollect/advisories").exists());
+    let notes = read(&env.out.join("emby-watchparty/SECURITY-NOTES.md"));
+    assert!(notes.contains("GHSA-9wx4-h78v-vm56"), "{notes}");
+
+    // One Slack message and one email per affected project.
+    let bodies = accepted.lock().unwrap().clone();
+    let heads = projects_in(&bodies);
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(
+        heads[0].contains("emby-watchparty") && heads[1].contains("uv-workspace"),
+        "{heads:?}"
+    );
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let mut subjects: Vec<String> = mails
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap_or("").to_string())
+        .collect();
+    subjects.sort();
+    assert!(
+        subjects[0].contains("emby-watchparty") && subjects[1].contains("uv-workspace"),
+        "{subjects:?}"
+    );
+    for m in &mails {
+        assert_eq!(m["rcpt_tos"].as_array().map(|a| a.len()), Some(2), "{m}");
+    }
+    // The webhook secret is never printed.
+    assert!(!text(&o).contains("SeCrEtWeBhOoK"));
+
+    // The second run publishes nothing.
+    let o = run(&env, "2026-12-01T10:00:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("delivery: 0 sent"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(accepted.lock().unwrap().len(), 2);
+    assert_eq!(smtp.messages().len(), 2);
+}
+
+#[test]
+fn a_failing_webhook_is_retried_within_the_call_and_sent_once() {
+    let smtp = SmtpServer::start(None);
+    let (slack, accepted) = slack_receiver(1);
+    let env = setup(&slack, smtp.port);
+    let o = run(&env, "2026-12-01T09:00:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(accepted.lock().unwrap().len(), 2);
+    // 1 failure + 2 accepted requests reached the server.
+    assert_eq!(slack.requests().len(), 3);
+}
+
+#[test]
+fn smtp_down_is_retried_on_a_later_run_and_nothing_is_lost() {
+    let (slack, accepted) = slack_receiver(0);
+    // A port nothing listens on yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let env = setup(&slack, port);
+    let o = run(&env, "2026-12-01T09:00:00Z");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("delivery: 2 sent, 2 failed"), "{out}");
+    assert_eq!(accepted.lock().unwrap().len(), 2);
+
+    // Before the retry time nothing is attempted again...
+    let o = run(&env, "2026-12-01T09:00:30Z");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("delivery: 0 sent, 0 failed"),
+        "{}",
+        text(&o)
+    );
+    // ...after it, with the server up on that port, both mails arrive, once.
+    let smtp = SmtpServer::start_on(port, None);
+    let o = run(&env, "2026-12-01T09:05:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("delivery: 2 sent, 0 failed"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(
+        accepted.lock().unwrap().len(),
+        2,
+        "Slack must not be sent twice"
+    );
+    let o = run(&env, "2026-12-01T10:00:00Z");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("delivery: 0 sent"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(smtp.messages().len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_kill_between_send_and_mark_duplicates_only_the_message_in_flight() {
+    let smtp = SmtpServer::start(None);
+    // The receiver kills depwatch with SIGKILL when the first message arrives, after
+    // accepting it: the message was delivered but never marked sent.
+    let pid: Arc<Mutex<Option<u32>>> = Arc::new(Mutex::new(None));
+    let accepted = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let (pid2, acc) = (pid.clone(), accepted.clone());
+    let slack = Server::start(move |req: &Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let first = {
+            let mut a = acc.lock().unwrap();
+            a.push(body);
+            a.len() == 1
+        };
+        if let (true, Some(p)) = (first, *pid2.lock().unwrap()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.to_string()])
+                .status();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Reply::ok("ok")
+    });
+    let env = setup(&slack, smtp.port);
+    let mut child = command(&env, "2026-12-01T09:00:00Z")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    *pid.lock().unwrap() = Some(child.id());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "depwatch should have been killed");
+    assert_eq!(accepted.lock().unwrap().len(), 1);
+
+    let o = run(&env, "2026-12-01T09:01:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let bodies = accepted.lock().unwrap().clone();
+    // The message in flight went out twice, the other Slack message once; nothing was lost.
+    let heads = projects_in(&bodies);
+    assert_eq!(bodies.len(), 3, "{heads:?}");
+    let first = &heads
+        .iter()
+        .filter(|h| **h == projects_in(&bodies[..1])[0])
+        .count();
+    assert_eq!(*first, 2, "{heads:?}");
+    assert_eq!(smtp.messages().len(), 2);
+    let _ = env.dir.path();
+}

@@ -1,0 +1,508 @@
+//! The monitor's part of `depwatch.toml`: projects, channels and their secrets.
+//!
+//! ```toml
+//! timezone = "Europe/Berlin"            # deadlines are calendar dates in this zone (default UTC)
+//! output = "depwatch-out"               # drafts and release notes (relative to this file)
+//! deadline-warning = "3 days"           # "deadline near" this long before a fix/disclosure deadline
+//!
+//! [[project]]
+//! name = "emby-watchparty"
+//! path = ["app/requirements.txt"]       # files or directories, relative to this file
+//! security-policy = "SECURITY.md"
+//! versions = ">= 1.0.0"                 # optional: its released versions, when SECURITY.md has no table
+//! notify = ["slack", "email"]           # default: every configured channel
+//! [project.policy]                      # optional overrides of what SECURITY.md says
+//! fix-high = "14 days"
+//! [project.github]                      # optional: `depwatch publish` files drafts here
+//! repo = "owner/name"
+//! token-env = "GITHUB_TOKEN"
+//!
+//! [notify.slack]
+//! webhook-env = "DEPWATCH_SLACK_WEBHOOK"   # or webhook = "https://hooks.slack.com/..." in a 0600 file
+//!
+//! [notify.email]
+//! host = "smtp.example.org"
+//! port = 587
+//! tls = "starttls"                      # starttls | implicit | none (none: loopback only)
+//! user = "depwatch"
+//! password-env = "DEPWATCH_SMTP_PASSWORD"  # or password = "..." in a 0600 file
+//! from = "depwatch <depwatch@example.org>"
+//! to = ["security@example.org"]
+//! ```
+
+use super::ConfigError;
+use crate::policy::PolicyOverride;
+use crate::publish::email::{EmailSettings, TlsMode};
+use crate::secret::Secret;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawProject {
+    name: Spanned<String>,
+    #[serde(default)]
+    path: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    security_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    versions: Option<String>,
+    #[serde(default)]
+    notify: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    policy: Option<Spanned<PolicyOverride>>,
+    #[serde(default)]
+    github: Option<RawGithub>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawGithub {
+    repo: Spanned<String>,
+    #[serde(default)]
+    token_env: Option<String>,
+    #[serde(default)]
+    api_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawNotify {
+    #[serde(default)]
+    slack: Option<RawSlack>,
+    #[serde(default)]
+    email: Option<RawEmail>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSlack {
+    #[serde(default)]
+    webhook_env: Option<Spanned<String>>,
+    #[serde(default)]
+    webhook: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawEmail {
+    host: Spanned<String>,
+    #[serde(default)]
+    port: Option<u16>,
+    tls: Spanned<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    password_env: Option<Spanned<String>>,
+    #[serde(default)]
+    password: Option<Spanned<String>>,
+    from: Spanned<String>,
+    to: Spanned<OneOrMany>,
+}
+
+/// GitHub repository for filing advisory drafts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GithubRepo {
+    /// `owner/name`.
+    pub repo: String,
+    /// Environment variable holding the token (default `GITHUB_TOKEN`).
+    pub token_env: String,
+    /// API base (default `https://api.github.com`).
+    pub api_url: String,
+}
+
+/// A project the monitor watches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    /// Its name (unique; names files and messages).
+    pub name: String,
+    /// Manifests or directories to scan (resolved against the config's directory). Empty: a
+    /// policy-only entry, shown by `policy show` but not scanned.
+    pub paths: Vec<PathBuf>,
+    /// Its SECURITY.md.
+    pub security_policy: Option<PathBuf>,
+    /// Its released versions, when the policy has no supported-versions table.
+    pub versions: Option<String>,
+    /// Channels it notifies (`slack`, `email`).
+    pub notify: Vec<String>,
+    /// Overrides of the parsed policy.
+    pub policy: PolicyOverride,
+    /// Where `depwatch publish` files drafts.
+    pub github: Option<GithubRepo>,
+}
+
+/// Where a secret comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretSource {
+    /// An environment variable, read when the secret is used.
+    Env(String),
+    /// The value itself, from a config file only its owner can read.
+    Inline(Secret),
+}
+
+impl SecretSource {
+    /// The secret, or an error naming the variable (never its value).
+    pub fn resolve(&self) -> Result<Secret, String> {
+        match self {
+            Self::Inline(s) => Ok(s.clone()),
+            Self::Env(var) => match std::env::var(var) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+                _ => Err(format!("environment variable {var} is not set")),
+            },
+        }
+    }
+}
+
+/// Slack settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlackConfig {
+    /// The incoming-webhook URL.
+    pub webhook: SecretSource,
+}
+
+/// Email settings; the password is resolved when mail is sent.
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    /// Everything but the password.
+    pub settings: EmailSettings,
+    /// The password, if the server wants one.
+    pub password: Option<SecretSource>,
+}
+
+/// The channels.
+#[derive(Debug, Clone, Default)]
+pub struct Notify {
+    /// `[notify.slack]`.
+    pub slack: Option<SlackConfig>,
+    /// `[notify.email]`.
+    pub email: Option<EmailConfig>,
+}
+
+/// Everything needed to validate: the file's text (for lines), its path and permissions.
+pub(super) struct Ctx<'a> {
+    pub text: &'a str,
+    pub path: &'a Path,
+    /// Whether group or others may read the file (then inline secrets are refused).
+    pub readable_by_others: bool,
+}
+
+impl Ctx<'_> {
+    fn line(&self, offset: usize) -> Option<usize> {
+        Some(crate::manifests::line_of_offset(self.text, offset))
+    }
+
+    fn err(&self, offset: Option<usize>, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: offset.and_then(|o| self.line(o)),
+            message,
+        }
+    }
+
+    pub(super) fn resolve(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        let joined = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(|d| d.join(p))
+                .unwrap_or_else(|| p.to_path_buf())
+        };
+        normalize(&joined)
+    }
+
+    fn inline_secret(&self, key: &str, v: &Spanned<String>) -> Result<SecretSource, ConfigError> {
+        if self.readable_by_others {
+            return Err(self.err(
+                Some(v.span().start),
+                format!(
+                    "{key} holds a secret, but the file can be read by group or others: \
+                     run `chmod 600 {}` or use {key}-env to name an environment variable",
+                    self.path.display()
+                ),
+            ));
+        }
+        Ok(SecretSource::Inline(Secret::new(v.get_ref().trim())))
+    }
+}
+
+pub(super) fn projects(
+    ctx: &Ctx,
+    raw: Vec<RawProject>,
+    notify: &Notify,
+) -> Result<Vec<Project>, ConfigError> {
+    let mut out: Vec<Project> = Vec::new();
+    for p in raw {
+        let name = p.name.get_ref().trim().to_string();
+        let at = Some(p.name.span().start);
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(ctx.err(
+                at,
+                format!("[[project]] name {name:?}: use letters, digits, '-', '_' and '.' only (it names files)"),
+            ));
+        }
+        if out.iter().any(|q| q.name == name) {
+            return Err(ctx.err(at, format!("[[project]] name {name:?} is used twice")));
+        }
+        let paths: Vec<PathBuf> = match p.path {
+            Some(sp) => {
+                let start = sp.span().start;
+                let v = sp.into_inner().into_vec();
+                let mut paths = Vec::new();
+                for s in v {
+                    let full = ctx.resolve(&s);
+                    if !full.exists() {
+                        return Err(ctx.err(
+                            Some(start),
+                            format!("project {name}: path {} does not exist", full.display()),
+                        ));
+                    }
+                    paths.push(full);
+                }
+                paths
+            }
+            None => Vec::new(),
+        };
+        let security_policy = match p.security_policy {
+            Some(sp) => {
+                let full = ctx.resolve(sp.get_ref());
+                if !full.is_file() {
+                    return Err(ctx.err(
+                        Some(sp.span().start),
+                        format!(
+                            "project {name}: security-policy {} is not a file",
+                            full.display()
+                        ),
+                    ));
+                }
+                Some(full)
+            }
+            None => None,
+        };
+        let notify_list = match p.notify {
+            Some(n) => {
+                for ch in n.get_ref() {
+                    let configured = match ch.as_str() {
+                        "slack" => notify.slack.is_some(),
+                        "email" => notify.email.is_some(),
+                        other => {
+                            return Err(ctx.err(
+                                Some(n.span().start),
+                                format!("project {name}: notify: unknown channel {other:?} (slack, email)"),
+                            ));
+                        }
+                    };
+                    if !configured {
+                        return Err(ctx.err(
+                            Some(n.span().start),
+                            format!(
+                                "project {name}: notify names {ch}, but there is no [notify.{ch}]"
+                            ),
+                        ));
+                    }
+                }
+                n.into_inner()
+            }
+            None => {
+                let mut v = Vec::new();
+                if notify.slack.is_some() {
+                    v.push("slack".to_string());
+                }
+                if notify.email.is_some() {
+                    v.push("email".to_string());
+                }
+                v
+            }
+        };
+        let policy = match p.policy {
+            Some(o) => {
+                validate_override(o.get_ref()).map_err(|m| {
+                    ctx.err(
+                        Some(o.span().start),
+                        format!("project {name}: [project.policy] {m}"),
+                    )
+                })?;
+                o.into_inner()
+            }
+            None => PolicyOverride::default(),
+        };
+        let github = match p.github {
+            Some(g) => {
+                let repo = g.repo.get_ref().trim().to_string();
+                let ok = repo.split('/').count() == 2
+                    && repo.split('/').all(|s| {
+                        !s.is_empty()
+                            && s.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    });
+                if !ok {
+                    return Err(ctx.err(
+                        Some(g.repo.span().start),
+                        format!("project {name}: github.repo {repo:?} is not owner/name"),
+                    ));
+                }
+                Some(GithubRepo {
+                    repo,
+                    token_env: g.token_env.unwrap_or_else(|| "GITHUB_TOKEN".into()),
+                    api_url: g
+                        .api_url
+                        .unwrap_or_else(|| "https://api.github.com".into())
+                        .trim_end_matches('/')
+                        .to_string(),
+                })
+            }
+            None => None,
+        };
+        out.push(Project {
+            name,
+            paths,
+            security_policy,
+            versions: p.versions,
+            notify: notify_list,
+            policy,
+            github,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
+    let slack = match raw.slack {
+        None => None,
+        Some(s) => {
+            let webhook = match (s.webhook_env, s.webhook) {
+                (Some(e), None) => SecretSource::Env(e.into_inner()),
+                (None, Some(w)) => ctx.inline_secret("notify.slack.webhook", &w)?,
+                (Some(e), Some(_)) => {
+                    return Err(ctx.err(
+                        Some(e.span().start),
+                        "notify.slack: give webhook-env or webhook, not both".into(),
+                    ));
+                }
+                (None, None) => {
+                    return Err(ctx.err(
+                        None,
+                        "[notify.slack] needs webhook-env (the environment variable holding the webhook URL)".into(),
+                    ));
+                }
+            };
+            Some(SlackConfig { webhook })
+        }
+    };
+    let email = match raw.email {
+        None => None,
+        Some(e) => {
+            let tls = match e.tls.get_ref().to_ascii_lowercase().as_str() {
+                "starttls" => TlsMode::StartTls,
+                "implicit" | "tls" => TlsMode::Implicit,
+                "none" => TlsMode::None,
+                other => {
+                    return Err(ctx.err(
+                        Some(e.tls.span().start),
+                        format!("notify.email.tls: {other:?} is not starttls, implicit or none"),
+                    ));
+                }
+            };
+            let port = e.port.unwrap_or(match tls {
+                TlsMode::StartTls => 587,
+                TlsMode::Implicit => 465,
+                TlsMode::None => 25,
+            });
+            let password = match (e.password_env, e.password) {
+                (Some(v), None) => Some(SecretSource::Env(v.into_inner())),
+                (None, Some(p)) => Some(ctx.inline_secret("notify.email.password", &p)?),
+                (Some(v), Some(_)) => {
+                    return Err(ctx.err(
+                        Some(v.span().start),
+                        "notify.email: give password-env or password, not both".into(),
+                    ));
+                }
+                (None, None) => None,
+            };
+            let host_at = e.host.span().start;
+            let settings = EmailSettings {
+                host: e.host.into_inner(),
+                port,
+                tls,
+                user: e.user,
+                password: None,
+                from: e.from.into_inner(),
+                to: e.to.into_inner().into_vec(),
+                timeout: std::time::Duration::from_secs(30),
+            };
+            settings.validate().map_err(|m| ctx.err(Some(host_at), m))?;
+            Some(EmailConfig { settings, password })
+        }
+    };
+    Ok(Notify { slack, email })
+}
+
+fn validate_override(o: &PolicyOverride) -> Result<(), String> {
+    o.validate()
+}
+
+/// Remove `.` and `dir/..` pairs without touching the file system (no symlinks resolved), so
+/// `examples/../../shared/x` reads `../shared/x` in messages and drafts.
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+    use std::path::Path;
+
+    #[test]
+    fn normalizes_lexically() {
+        assert_eq!(
+            normalize(Path::new("examples/../../shared/x")),
+            Path::new("../shared/x")
+        );
+        assert_eq!(normalize(Path::new("./a/./b/..")), Path::new("a"));
+        assert_eq!(normalize(Path::new("/../a")), Path::new("/a"));
+        assert_eq!(normalize(Path::new("a/..")), Path::new("."));
+    }
+}
