@@ -479,17 +479,17 @@ fn email_required_tls_never_falls_back_to_clear_text() {
 
 // ---------------------------------------------------------------- GitHub
 
-const TOKEN: &str = "ghp_testTokenValue0123456789";
+pub(crate) const TOKEN: &str = "ghp_testTokenValue0123456789";
 const REPO_PATH: &str = "/repos/octo/demo/security-advisories";
 
 /// An in-memory repository-advisories API: list (two pages, Link header), POST, PATCH.
-struct FakeGithub {
-    server: Server,
-    store: Arc<Mutex<Vec<Value>>>,
+pub(crate) struct FakeGithub {
+    pub(crate) server: Server,
+    pub(crate) store: Arc<Mutex<Vec<Value>>>,
 }
 
 impl FakeGithub {
-    fn start(initial: Vec<Value>) -> Self {
+    pub(crate) fn start(initial: Vec<Value>) -> Self {
         let store = Arc::new(Mutex::new(initial));
         let base: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
         let (store2, base2) = (store.clone(), base.clone());

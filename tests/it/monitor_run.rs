@@ -360,3 +360,180 @@ fn a_kill_between_send_and_mark_duplicates_only_the_message_in_flight() {
     assert_eq!(smtp.messages().len(), 2);
     let _ = env.dir.path();
 }
+
+fn depwatch_in(env: &Env, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_depwatch"));
+    c.args(args)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", &env.store)
+        .env("TEST_SLACK_WEBHOOK", &env.hook);
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c.output().expect("run depwatch")
+}
+
+#[test]
+fn policy_show_reads_the_projects_policy_from_the_config() {
+    let (slack, _) = slack_receiver(0);
+    let env = setup(&slack, 25);
+    let cfg = env.config.to_str().unwrap();
+    let o = depwatch_in(
+        &env,
+        &["policy", "show", "emby-watchparty", "--config", cfg],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    // emby-watchparty.SECURITY.md line 37: "Initial Response: Within 48 hours".
+    assert!(out.contains("48 hours") && out.contains("line 37"), "{out}");
+    // Without a project: every project's policy, the default one for uv-workspace included.
+    let o = depwatch_in(&env, &["policy", "show", "--config", cfg], &[]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for name in [
+        "plexcollect",
+        "helpr",
+        "jellyfin-ai-recommender",
+        "moviemind-api",
+        "uv-workspace",
+    ] {
+        assert!(out.contains(name), "{name} missing:\n{out}");
+    }
+    let o = depwatch_in(&env, &["policy", "show", "nope", "--config", cfg], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no project named \"nope\""),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn publish_files_drafts_once_then_updates_them() {
+    use crate::channels::{FakeGithub, TOKEN};
+    let gh = FakeGithub::start(vec![]);
+    let (slack, _) = slack_receiver(0);
+    let env = setup(&slack, 25);
+    // Only emby-watchparty files on GitHub; the fake API stands in for api.github.com.
+    let cfg = read(&env.config).replace(
+        "emby-watchparty.SECURITY.md\"\n",
+        &format!(
+            "emby-watchparty.SECURITY.md\"\nnotify = []\n[project.github]\nrepo = \"octo/demo\"\ntoken-env = \"TEST_GH_TOKEN\"\napi-url = \"{}\"\n",
+            gh.server.url
+        ),
+    );
+    let cfg = cfg.replace("[notify.email]", "[notify.emailx]");
+    let cfg = cfg[..cfg.find("[notify.emailx]").unwrap()].to_string();
+    std::fs::write(&env.config, cfg).unwrap();
+    let c = env.config.to_str().unwrap();
+    let out = env.out.to_str().unwrap();
+    let o = depwatch_in(
+        &env,
+        &[
+            "run",
+            "--offline",
+            "--no-deliver",
+            "--config",
+            c,
+            "--out",
+            out,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let allow = [
+        ("TEST_GH_TOKEN", TOKEN),
+        ("DEPWATCH_GHSA_TOKEN_URL", gh.server.url.as_str()),
+    ];
+    let o = depwatch_in(&env, &["publish", "--config", c], &allow);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("emby-watchparty: 1 draft(s) filed, 0 updated"),
+        "{}",
+        text(&o)
+    );
+    let o = depwatch_in(&env, &["publish", "--config", c], &allow);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 draft(s) filed, 1 updated"),
+        "{}",
+        text(&o)
+    );
+    let filed = gh.store.lock().unwrap().clone();
+    assert_eq!(filed.len(), 1, "{filed:?}");
+    assert_eq!(filed[0]["state"], "draft");
+    assert_eq!(
+        filed[0]["vulnerabilities"][0]["package"]["ecosystem"],
+        "other"
+    );
+    assert!(!text(&o).contains(TOKEN));
+
+    // Without the operator's approval of the custom API base, the token is not sent.
+    let o = depwatch_in(
+        &env,
+        &["publish", "--config", c],
+        &[("TEST_GH_TOKEN", TOKEN)],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!text(&o).contains(TOKEN));
+}
+
+#[test]
+fn notes_cli_compares_two_revisions() {
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(repo.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", repo.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.path().join("requirements.txt"), "requests==2.31.0\n").unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "a"]);
+    git(&["tag", "v1"]);
+    std::fs::write(repo.path().join("requirements.txt"), "requests==2.32.2\n").unwrap();
+    git(&["commit", "-qam", "b"]);
+    let ghsa = format!(
+        "osv-dir:{}",
+        shared().join("feeds-reference/ghsa-osv").display()
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["notes", "--repo"])
+        .arg(repo.path())
+        .args(["--from", "v1", "--to", "HEAD", "--source", &ghsa])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        md.contains("### Security")
+            && md.contains("#### Fixed")
+            && md.contains("GHSA-9wx4-h78v-vm56"),
+        "{md}"
+    );
+    assert!(!md.contains("#### New"), "{md}");
+    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["notes", "--repo"])
+        .arg(repo.path())
+        .args(["--from", "--upload-pack=x", "--source", &ghsa])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
