@@ -506,14 +506,14 @@ mod tests {
         }
     }
 
-    fn run(
-        seen: &[SeenRow],
+    fn input<'a>(
         now: &str,
-        findings: &[Finding],
-        ignored: &[IgnoredFinding],
+        findings: &'a [Finding],
+        ignored: &'a [IgnoredFinding],
         complete: bool,
-    ) -> Diff {
-        let input = DiffInput {
+        withdrawn: &'a dyn Fn(&[String]) -> bool,
+    ) -> DiffInput<'a> {
+        DiffInput {
             project: "p",
             now: ts(now),
             findings,
@@ -521,9 +521,18 @@ mod tests {
             complete,
             warn_before: jiff::SignedDuration::from_hours(72),
             deadlines: &ten_days,
-            withdrawn: &|_| false,
-        };
-        diff(seen, &input).unwrap()
+            withdrawn,
+        }
+    }
+
+    fn run(
+        seen: &[SeenRow],
+        now: &str,
+        findings: &[Finding],
+        ignored: &[IgnoredFinding],
+        complete: bool,
+    ) -> Diff {
+        diff(seen, &input(now, findings, ignored, complete, &|_| false)).unwrap()
     }
 
     fn kinds(d: &Diff) -> Vec<&'static str> {
@@ -700,16 +709,8 @@ mod tests {
             &[],
             true,
         );
-        let input = DiffInput {
-            project: "p",
-            now: ts("2026-12-02T10:00:00Z"),
-            findings: &[],
-            ignored: &[],
-            complete: true,
-            warn_before: jiff::SignedDuration::from_hours(72),
-            deadlines: &ten_days,
-            withdrawn: &|ids| ids.iter().any(|i| i == "CVE-2024-35195"),
-        };
+        let withdrawn = |ids: &[String]| ids.iter().any(|i| i == "CVE-2024-35195");
+        let input = input("2026-12-02T10:00:00Z", &[], &[], true, &withdrawn);
         let d2 = diff(&d1.rows, &input).unwrap();
         assert!(
             matches!(&d2.events[0].kind, EventKind::Resolved { reason } if reason.contains("withdrawn"))
@@ -725,16 +726,7 @@ mod tests {
             resolved_at: None,
             state: "{}".into(),
         };
-        let input = DiffInput {
-            project: "p",
-            now: ts("2026-12-02T10:00:00Z"),
-            findings: &[],
-            ignored: &[],
-            complete: true,
-            warn_before: jiff::SignedDuration::from_hours(72),
-            deadlines: &ten_days,
-            withdrawn: &|_| false,
-        };
+        let input = input("2026-12-02T10:00:00Z", &[], &[], true, &|_| false);
         let e = diff(&[bad], &input).unwrap_err().to_string();
         assert!(e.contains("PyPI/x/GHSA-1"), "{e}");
     }

@@ -78,6 +78,20 @@ pub struct OutboxCounts {
     pub given_up: i64,
 }
 
+/// A message from the first seven columns: id, project, channel, event, payload, attempts,
+/// last_error.
+fn message_row(r: &rusqlite::Row) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: r.get(0)?,
+        project: r.get(1)?,
+        channel: r.get(2)?,
+        event: r.get(3)?,
+        payload: r.get(4)?,
+        attempts: r.get(5)?,
+        last_error: r.get(6)?,
+    })
+}
+
 impl Store {
     /// Everything remembered about `project`.
     pub fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
@@ -164,17 +178,7 @@ impl Store {
             )
             .map_err(self.sq())?;
         let rows = stmt
-            .query_map(params![now], |r| {
-                Ok(Message {
-                    id: r.get(0)?,
-                    project: r.get(1)?,
-                    channel: r.get(2)?,
-                    event: r.get(3)?,
-                    payload: r.get(4)?,
-                    attempts: r.get(5)?,
-                    last_error: r.get(6)?,
-                })
-            })
+            .query_map(params![now], message_row)
             .map_err(self.sq())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
@@ -238,20 +242,7 @@ impl Store {
             )
             .map_err(self.sq())?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    Message {
-                        id: r.get(0)?,
-                        project: r.get(1)?,
-                        channel: r.get(2)?,
-                        event: r.get(3)?,
-                        payload: r.get(4)?,
-                        attempts: r.get(5)?,
-                        last_error: r.get(6)?,
-                    },
-                    r.get(7)?,
-                ))
-            })
+            .query_map([], |r| Ok((message_row(r)?, r.get(7)?)))
             .map_err(self.sq())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
