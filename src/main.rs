@@ -47,6 +47,80 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Run cycles on cron schedules until SIGTERM / SIGINT (one cycle at a time per store).
+    Watch(WatchArgs),
+    /// The last cycle, next fire times, source freshness, and open findings, overdue first.
+    Status(StatusArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct WatchArgs {
+    /// Configuration file (default: ./depwatch.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+    /// Where drafts and release notes go (default: the config's `output`, else ./depwatch-out).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// When cycles run: a 5-field cron expression as GitHub Actions `schedule:` takes it
+    /// (minute hour day-of-month month day-of-week; Sunday = 0 or 7).
+    #[arg(long, value_name = "CRON")]
+    schedule: String,
+    /// A separate schedule for feed sync; cycles on --schedule then only scan and publish.
+    #[arg(long, value_name = "CRON")]
+    sync_schedule: Option<String>,
+    /// Time zone of the schedules (IANA name).
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    timezone: String,
+    /// Delay each fire by a random 0..SECONDS.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    jitter: u64,
+    /// Sync only the config's local sources, not the remote feeds.
+    #[arg(long)]
+    offline: bool,
+    /// Queue notifications without sending them.
+    #[arg(long)]
+    no_deliver: bool,
+    /// How long a cycle waits for another process's cycle on the same store before skipping.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    lock_wait: u64,
+    /// After SIGTERM / SIGINT, how long the current cycle may take to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    grace: u64,
+    /// Test aid only: fire every this many milliseconds instead of on the cron schedule.
+    #[arg(long, value_name = "MS", hide = true)]
+    test_interval_ms: Option<u64>,
+    /// Log format on standard error.
+    #[arg(long, value_enum, default_value = "human")]
+    log_format: LogFormat,
+}
+
+#[derive(clap::Args)]
+struct StatusArgs {
+    /// Configuration file (default: ./depwatch.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+    /// Show this cycle schedule's next fire time.
+    #[arg(long, value_name = "CRON")]
+    schedule: Option<String>,
+    /// Show this sync schedule's next fire time.
+    #[arg(long, value_name = "CRON")]
+    sync_schedule: Option<String>,
+    /// Time zone of the schedules (IANA name).
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    timezone: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -560,6 +634,9 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
             ..Default::default()
         },
     };
+    // One cycle at a time per store, also against a running `depwatch watch`.
+    let _lock =
+        depwatch::watch::CycleLock::acquire(&opts.store, std::time::Duration::from_secs(60))?;
     let report = depwatch::run::run(&opts)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -651,6 +728,88 @@ fn notes(args: NotesArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn watch(args: WatchArgs) -> anyhow::Result<u8> {
+    init_logs(args.log_format);
+    let config = load_required_config(&args.config)?;
+    let out_dir = args
+        .out
+        .clone()
+        .or_else(|| config.output.clone())
+        .unwrap_or_else(|| PathBuf::from("depwatch-out"));
+    let schedule = depwatch::schedule::Schedule::parse(&args.schedule, &args.timezone)?;
+    let sync_schedule = args
+        .sync_schedule
+        .as_deref()
+        .map(|s| depwatch::schedule::Schedule::parse(s, &args.timezone))
+        .transpose()?;
+    let opts = depwatch::watch::WatchOptions {
+        run: depwatch::run::RunOptions {
+            config,
+            store: args.store.path(),
+            out_dir,
+            sync_local: true,
+            sync_remote: !args.offline,
+            deliver: !args.no_deliver,
+            now: now()?,
+            http: Default::default(),
+        },
+        schedule,
+        sync_schedule,
+        jitter: std::time::Duration::from_secs(args.jitter),
+        test_interval: args.test_interval_ms.map(std::time::Duration::from_millis),
+        lock_wait: std::time::Duration::from_secs(args.lock_wait),
+        grace: std::time::Duration::from_secs(args.grace),
+    };
+    let summary = depwatch::watch::watch(&opts)?;
+    tracing::info!(
+        cycles = summary.cycles,
+        failed = summary.failed,
+        skipped = summary.skipped,
+        "stopped"
+    );
+    Ok(0)
+}
+
+fn status(args: StatusArgs) -> anyhow::Result<u8> {
+    let config = load_required_config(&args.config)?;
+    let mut schedules = Vec::new();
+    if let Some(s) = &args.schedule {
+        schedules.push((
+            "cycle",
+            depwatch::schedule::Schedule::parse(s, &args.timezone)?,
+        ));
+    }
+    if let Some(s) = &args.sync_schedule {
+        schedules.push((
+            "sync",
+            depwatch::schedule::Schedule::parse(s, &args.timezone)?,
+        ));
+    }
+    let refs: Vec<(&str, &depwatch::schedule::Schedule)> =
+        schedules.iter().map(|(j, s)| (*j, s)).collect();
+    let st = depwatch::status::status(&args.store.path(), &config, &refs, now()?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&st)?);
+    } else {
+        print!("{}", depwatch::status::status_text(&st));
+    }
+    Ok(0)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -661,6 +820,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Publish(args) => publish(args),
         Command::Notes(args) => notes(args),
+        Command::Watch(args) => watch(args),
+        Command::Status(args) => status(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

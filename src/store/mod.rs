@@ -136,8 +136,21 @@ impl Store {
         };
         let conn = Connection::open(path).map_err(sq)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sq)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sq)?;
+        // Switching a new file to WAL needs an exclusive lock and SQLite does not call the busy
+        // handler for it: another process creating the same store at this moment gets BUSY at
+        // once, so retry for a while instead of failing.
+        let mut tries = 0;
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 300 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                r => break r.map_err(sq)?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sq)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
@@ -178,7 +191,18 @@ impl Store {
             });
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(sq)?;
+            // IMMEDIATE takes the write lock first and the version is read again under it, so
+            // two processes opening a new store at once apply each migration exactly once.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(sq)?;
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(sq)?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql).map_err(sq)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(sq)?;

@@ -17,3 +17,5 @@ mod sources;
 mod store;
 mod sync_remote;
 mod util;
+mod watch;
+mod workflows;

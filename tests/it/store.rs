@@ -345,3 +345,24 @@ fn a_scan_during_a_sync_sees_old_or_new_never_a_mix() {
     };
     assert!(!seen.is_empty(), "no scan ran during the syncs");
 }
+
+#[test]
+fn processes_opening_a_new_store_at_once_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("new.sqlite3");
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_depwatch"))
+                .args(["db", "stats", "--store"])
+                .arg(&store)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

@@ -1,0 +1,38 @@
+# depwatch container image: a build stage with the Rust toolchain, a small runtime stage with the
+# binary, CA certificates and a non-root user. Not built in this repository's CI (no base-image
+# registry there); see docs/container.md.
+
+# --- build -------------------------------------------------------------------------------------
+FROM rust:1.95-trixie AS build
+WORKDIR /src
+# The whole context minus .dockerignore: the crate embeds feeds/*.toml and templates/*.hbs.
+COPY . .
+RUN cargo build --release --locked --bin depwatch \
+ && install -D -m 0755 target/release/depwatch /out/depwatch
+
+# --- runtime -----------------------------------------------------------------------------------
+FROM debian:trixie-slim AS runtime
+# ca-certificates: the feeds, Slack, SMTP and GitHub are TLS and verified against the system store.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 depwatch \
+ && useradd --system --uid 10001 --gid depwatch --home-dir /data --no-create-home \
+      --shell /usr/sbin/nologin depwatch \
+ && mkdir -p /data /config \
+ && chown depwatch:depwatch /data
+COPY --from=build /out/depwatch /usr/local/bin/depwatch
+
+# Everything depwatch writes lives on the /data volume, so the root filesystem can be read-only:
+# the store (sync state, the monitor's memory, the notification outbox) and the drafts.
+ENV DEPWATCH_STORE=/data/store.sqlite3 \
+    HOME=/data \
+    TMPDIR=/tmp
+VOLUME ["/data"]
+USER 10001:10001
+WORKDIR /data
+
+ENTRYPOINT ["depwatch"]
+# One monitor cycle. With `depwatch watch` (not yet in this release) the service would instead run
+# ["watch", "--config", "/config/depwatch.toml"]; see docs/container.md.
+CMD ["run", "--config", "/config/depwatch.toml", "--out", "/data/out"]

@@ -1,0 +1,263 @@
+//! `depwatch status`: what the monitor knows right now: the last cycle and its outcome, the
+//! next fire times, each source's freshness, the outbox, and every project's open findings
+//! with their deadlines, overdue first.
+
+use crate::config::Config;
+use crate::feeds::SourceState;
+use crate::monitor::{self, DeadlineKind, MonitorError, WATCHED_DEADLINES};
+use crate::schedule::Schedule;
+use crate::severity::Level;
+use crate::store::{OutboxCounts, Store, StoreError};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Why the status could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A remembered finding is unreadable.
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
+}
+
+/// The last cycle.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LastRun {
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it finished; none while running or when it was interrupted.
+    pub finished_at: Option<String>,
+    /// `ok` or `partial`; none when it did not finish.
+    pub outcome: Option<String>,
+}
+
+/// A schedule's next fire time.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NextFire {
+    /// What the schedule is for ("cycle", "sync").
+    pub job: String,
+    /// The cron expression.
+    pub schedule: String,
+    /// Its time zone.
+    pub timezone: String,
+    /// The next fire time.
+    pub at: Timestamp,
+}
+
+/// One open finding's line.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OpenFinding {
+    /// Project.
+    pub project: String,
+    /// Display id.
+    pub id: String,
+    /// `name version` of the package.
+    pub package: String,
+    /// Severity.
+    pub severity: Level,
+    /// The nearest watched deadline (fix, disclose) and when it is due.
+    pub deadline: Option<(DeadlineKind, Timestamp)>,
+    /// Whether that deadline has passed.
+    pub overdue: bool,
+}
+
+/// Everything `status` shows.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Status {
+    /// The time the status was taken at.
+    pub now: Timestamp,
+    /// The last cycle, if any ran.
+    pub last_run: Option<LastRun>,
+    /// Next fire times of the schedules given.
+    pub next: Vec<NextFire>,
+    /// Per-source freshness.
+    pub sources: Vec<SourceState>,
+    /// Outbox counts.
+    pub outbox: OutboxCounts,
+    /// Open findings of all configured projects: overdue first, then by deadline, then by
+    /// severity.
+    pub open: Vec<OpenFinding>,
+}
+
+/// Read the status of `store` for the projects in `config`; `schedules` pairs a job name with
+/// its schedule for the next fire times.
+pub fn status(
+    store: &Path,
+    config: &Config,
+    schedules: &[(&str, &Schedule)],
+    now: Timestamp,
+) -> Result<Status, StatusError> {
+    let s = Store::open(store)?;
+    let last_run = s.last_run()?.map(|r| LastRun {
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        outcome: r.outcome,
+    });
+    let next = schedules
+        .iter()
+        .filter_map(|(job, sch)| {
+            sch.next_after(now).ok().map(|at| NextFire {
+                job: job.to_string(),
+                schedule: sch.expr().to_string(),
+                timezone: sch.timezone().to_string(),
+                at,
+            })
+        })
+        .collect();
+    let mut open = Vec::new();
+    for p in &config.projects {
+        for f in monitor::open_findings(&p.name, &s.seen(&p.name)?)? {
+            let deadline = WATCHED_DEADLINES
+                .iter()
+                .filter_map(|k| {
+                    let due = match k {
+                        DeadlineKind::Respond => f.deadlines.respond_by,
+                        DeadlineKind::Update => f.deadlines.update_by,
+                        DeadlineKind::Fix => f.deadlines.fix_by,
+                        DeadlineKind::Disclose => f.deadlines.disclose_by,
+                    };
+                    due.map(|d| (*k, d))
+                })
+                .min_by_key(|(_, d)| *d);
+            open.push(OpenFinding {
+                project: p.name.clone(),
+                id: f.finding.id.clone(),
+                package: format!("{} {}", f.finding.package.name, f.finding.package.version),
+                severity: f.finding.severity,
+                overdue: deadline.is_some_and(|(_, d)| d <= now),
+                deadline,
+            });
+        }
+    }
+    sort_open(&mut open);
+    Ok(Status {
+        now,
+        last_run,
+        next,
+        sources: s.sources()?,
+        outbox: s.outbox_counts()?,
+        open,
+    })
+}
+
+/// Overdue first, then the nearest deadline, then those without one; most severe first
+/// within the same deadline.
+fn sort_open(open: &mut [OpenFinding]) {
+    open.sort_by(|a, b| {
+        b.overdue
+            .cmp(&a.overdue)
+            .then_with(|| match (a.deadline, b.deadline) {
+                (Some((_, x)), Some((_, y))) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then(b.severity.cmp(&a.severity))
+            .then_with(|| (&a.project, &a.id).cmp(&(&b.project, &b.id)))
+    });
+}
+
+/// The status for people.
+pub fn status_text(s: &Status) -> String {
+    let mut o = String::new();
+    match &s.last_run {
+        None => o.push_str("last cycle: never\n"),
+        Some(r) => {
+            let _ = writeln!(
+                o,
+                "last cycle: started {}, {}",
+                r.started_at,
+                match (&r.finished_at, &r.outcome) {
+                    (Some(f), Some(out)) => format!("finished {f}, {out}"),
+                    _ => "did not finish (running or interrupted)".into(),
+                }
+            );
+        }
+    }
+    for n in &s.next {
+        let _ = writeln!(
+            o,
+            "next {}: {} ({} {})",
+            n.job, n.at, n.schedule, n.timezone
+        );
+    }
+    for src in &s.sources {
+        let _ = writeln!(
+            o,
+            "source {}: {} records, last success {}{}",
+            src.source,
+            src.records,
+            src.last_success.as_deref().unwrap_or("never"),
+            src.last_error
+                .as_deref()
+                .map(|e| format!(", last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        o,
+        "outbox: {} sent, {} pending, {} given up",
+        s.outbox.sent, s.outbox.pending, s.outbox.given_up
+    );
+    if s.open.is_empty() {
+        o.push_str("open findings: none\n");
+    } else {
+        let _ = writeln!(o, "open findings: {}", s.open.len());
+        for f in &s.open {
+            let due = match f.deadline {
+                Some((k, d)) if f.overdue => format!("OVERDUE: {} was due {d}", k.as_str()),
+                Some((k, d)) => format!("{} by {d}", k.as_str()),
+                None => "no deadline".into(),
+            };
+            let _ = writeln!(
+                o,
+                "  {} {} {} [{}] {}",
+                f.project, f.id, f.package, f.severity, due
+            );
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(id: &str, sev: Level, due: Option<&str>, overdue: bool) -> OpenFinding {
+        OpenFinding {
+            project: "p".into(),
+            id: id.into(),
+            package: "x 1".into(),
+            severity: sev,
+            deadline: due.map(|d| (DeadlineKind::Fix, d.parse().unwrap())),
+            overdue,
+        }
+    }
+
+    #[test]
+    fn overdue_first_then_nearest_deadline() {
+        let mut v = vec![
+            f("none", Level::Critical, None, false),
+            f("later", Level::High, Some("2027-01-01T00:00:00Z"), false),
+            f("soon", Level::Low, Some("2026-12-10T00:00:00Z"), false),
+            f("late", Level::Low, Some("2026-11-01T00:00:00Z"), true),
+        ];
+        sort_open(&mut v);
+        let ids: Vec<&str> = v.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["late", "soon", "later", "none"]);
+        let text = status_text(&Status {
+            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+            last_run: None,
+            next: vec![],
+            sources: vec![],
+            outbox: OutboxCounts::default(),
+            open: v,
+        });
+        assert!(text.contains("last cycle: never"), "{text}");
+        assert!(text.contains("late x 1 [low] OVERDUE"), "{text}");
+    }
+}

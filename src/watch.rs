@@ -1,0 +1,435 @@
+//! `depwatch watch`: run monitor cycles on cron schedules until SIGTERM / SIGINT.
+//!
+//! One cycle at a time, also across processes sharing a store: every cycle (and every
+//! `depwatch run`) holds an exclusive lock on `<store>.lock` ([`CycleLock`]). A fire time
+//! missed while the process was down is caught up once at start. On a signal the cycle in
+//! progress is given a grace period to finish; abandoning it after that is safe, because the
+//! store commits a run's memory and its queued messages in one transaction (see `run`).
+
+use crate::run::{self, RunOptions};
+use crate::schedule::{Jitter, Schedule, ScheduleError};
+use crate::store::{Store, StoreError};
+use jiff::Timestamp;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tracing::{error, info, warn};
+
+/// Why the watcher (or a lock) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// The lock file could not be opened or locked.
+    #[error("cycle lock {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Another process holds the cycle lock.
+    #[error("another cycle is running on this store (lock {path} held by {holder})")]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as the holder wrote it ("pid N"), or "unknown".
+        holder: String,
+    },
+    /// A schedule has no next fire time.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Setting up the signal handlers or runtime failed.
+    #[error("watch setup: {0}")]
+    Setup(String),
+}
+
+/// The exclusive right to run a cycle on a store; released when dropped (also when the
+/// process dies, as the OS drops the lock with the file).
+#[derive(Debug)]
+pub struct CycleLock {
+    _file: File,
+}
+
+impl CycleLock {
+    /// The lock file for a store: `<store>.lock` next to it.
+    pub fn path_for(store: &Path) -> PathBuf {
+        let mut s = store.as_os_str().to_owned();
+        s.push(".lock");
+        PathBuf::from(s)
+    }
+
+    /// Take the lock if it is free; `Ok(None)` when another process (or handle) holds it.
+    pub fn try_acquire(store: &Path) -> Result<Option<CycleLock>, WatchError> {
+        let path = Self::path_for(store);
+        let lock_err = |source| WatchError::Lock {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(lock_err)?;
+        }
+        // Not truncated on open: the holder's pid must stay readable to a waiter.
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(lock_err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(lock_err(e)),
+        }
+        // Who holds it, for the message a waiter prints; best effort.
+        let _ = file
+            .set_len(0)
+            .and_then(|_| file.rewind())
+            .and_then(|_| write!(file, "pid {}", std::process::id()))
+            .and_then(|_| file.flush());
+        Ok(Some(CycleLock { _file: file }))
+    }
+
+    /// Take the lock, waiting up to `wait` for the holder to finish; [`WatchError::Busy`]
+    /// (naming the holder) when it does not.
+    pub fn acquire(store: &Path, wait: Duration) -> Result<CycleLock, WatchError> {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(l) = Self::try_acquire(store)? {
+                return Ok(l);
+            }
+            if start.elapsed() >= wait {
+                return Err(WatchError::Busy {
+                    path: Self::path_for(store),
+                    holder: Self::holder(store),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What the current holder wrote into the lock file ("pid N"), or "unknown".
+    pub fn holder(store: &Path) -> String {
+        let mut s = String::new();
+        match File::open(Self::path_for(store)).and_then(|mut f| f.read_to_string(&mut s)) {
+            Ok(_) if !s.trim().is_empty() => s.trim().to_string(),
+            _ => "unknown".into(),
+        }
+    }
+}
+
+/// What the watcher does.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// The cycle to run (`now` is replaced by the clock at each cycle).
+    pub run: RunOptions,
+    /// When cycles run (scan, drafts, publishing; also sync unless `sync_schedule` is set).
+    pub schedule: Schedule,
+    /// A separate schedule for feed sync; cycles on `schedule` then skip the sync.
+    pub sync_schedule: Option<Schedule>,
+    /// Each fire is delayed by a random amount in `[0, jitter)`.
+    pub jitter: Duration,
+    /// Test aid: fire every this long instead of on the cron schedules (which still decide
+    /// catch-up at start). Not for production use.
+    pub test_interval: Option<Duration>,
+    /// How long a cycle waits for another process's cycle before skipping its fire time.
+    pub lock_wait: Duration,
+    /// After SIGTERM / SIGINT, how long the cycle in progress may take to finish.
+    pub grace: Duration,
+}
+
+/// What a watcher did before it stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchSummary {
+    /// Cycles that ran to the end (whatever their outcome).
+    pub cycles: u64,
+    /// Cycles that failed outright (could not run).
+    pub failed: u64,
+    /// Fire times skipped because another process held the cycle lock.
+    pub skipped: u64,
+}
+
+/// Which job a fire time is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    /// The full cycle (or scans / publishing only, when sync has its own schedule).
+    Cycle,
+    /// Sync only.
+    Sync,
+}
+
+/// How a job ended.
+enum JobEnd {
+    Ran,
+    Failed,
+    Skipped,
+}
+
+/// The last run's start recorded in the store, if any.
+fn last_run_start(store: &Path) -> Result<Option<Timestamp>, WatchError> {
+    let s = Store::open(store)?;
+    Ok(s.last_run()?.and_then(|r| r.started_at.parse().ok()))
+}
+
+fn run_job(opts: &WatchOptions, job: Job) -> JobEnd {
+    let lock = match CycleLock::acquire(&opts.run.store, opts.lock_wait) {
+        Ok(l) => l,
+        Err(e @ WatchError::Busy { .. }) => {
+            warn!(job = ?job, "{e}; skipping this fire time");
+            return JobEnd::Skipped;
+        }
+        Err(e) => {
+            error!(job = ?job, "{e}");
+            return JobEnd::Failed;
+        }
+    };
+    let end = match job {
+        Job::Cycle => {
+            let mut ro = opts.run.clone();
+            ro.now = Timestamp::now();
+            if opts.sync_schedule.is_some() {
+                ro.sync_local = false;
+                ro.sync_remote = false;
+            }
+            info!(at = %ro.now, "cycle started");
+            match run::run(&ro) {
+                Ok(r) => {
+                    let failed_sources: Vec<&str> = r
+                        .sync
+                        .iter()
+                        .filter(|s| !s.ok)
+                        .map(|s| s.source.as_str())
+                        .collect();
+                    for p in r.projects.iter().filter(|p| p.error.is_some()) {
+                        warn!(project = %p.name, error = p.error.as_deref().unwrap_or(""), "project failed");
+                    }
+                    for e in &r.delivery.errors {
+                        warn!(error = %e, "delivery failed");
+                    }
+                    info!(
+                        outcome = r.outcome(),
+                        projects = r.projects.len(),
+                        sent = r.delivery.sent,
+                        failed_sources = ?failed_sources,
+                        "cycle finished"
+                    );
+                    JobEnd::Ran
+                }
+                Err(e) => {
+                    error!(error = %e, "cycle failed");
+                    JobEnd::Failed
+                }
+            }
+        }
+        Job::Sync => match sync_only(&opts.run) {
+            Ok(()) => JobEnd::Ran,
+            Err(e) => {
+                error!(error = %e, "sync failed");
+                JobEnd::Failed
+            }
+        },
+    };
+    drop(lock);
+    end
+}
+
+/// The sync part of a cycle on its own (for a separate sync schedule). One failing source
+/// does not stop the others: each result is logged.
+fn sync_only(ro: &RunOptions) -> Result<(), WatchError> {
+    let mut store = Store::open(&ro.store)?;
+    info!("sync started");
+    for s in &ro.config.sources {
+        match s.parse::<crate::feeds::SourceSpec>() {
+            Err(e) => warn!(source = %s, error = %e, "source skipped"),
+            Ok(spec) => match crate::sync::sync_local(&mut store, &spec) {
+                Ok(r) => log_sync(&r),
+                Err(e) => warn!(source = %s, error = %e, "sync failed"),
+            },
+        }
+    }
+    if ro.sync_remote {
+        let defs = ro.config.feed_defs().map_err(WatchError::Setup)?;
+        match crate::sync::sync_feeds(&mut store, &defs, ro.http.clone()) {
+            Ok(rs) => rs.iter().for_each(log_sync),
+            Err(e) => warn!(error = %e, "feed sync failed"),
+        }
+    }
+    info!("sync finished");
+    Ok(())
+}
+
+fn log_sync(r: &crate::sync::SourceSync) {
+    match &r.result {
+        Ok(_) => info!(source = %r.source, "synced"),
+        Err(e) => warn!(source = %r.source, error = %e, "sync failed (previous data kept)"),
+    }
+}
+
+/// The next fire: the earliest of the schedules (or the test interval), with jitter.
+fn next_fire(
+    opts: &WatchOptions,
+    now: Timestamp,
+    jitter: &mut Jitter,
+) -> Result<(Job, Duration), WatchError> {
+    if let Some(every) = opts.test_interval {
+        return Ok((Job::Cycle, every + jitter.delay(opts.jitter)));
+    }
+    let mut job = Job::Cycle;
+    let mut at = opts.schedule.next_after(now)?;
+    if let Some(s) = &opts.sync_schedule {
+        let sync_at = s.next_after(now)?;
+        if sync_at < at {
+            job = Job::Sync;
+            at = sync_at;
+        }
+    }
+    let wait = Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO);
+    info!(job = ?job, at = %at, "next fire");
+    Ok((job, wait + jitter.delay(opts.jitter)))
+}
+
+/// Run until SIGTERM or SIGINT. Returns after the cycle in progress finished (or the grace
+/// period ran out).
+pub fn watch(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| WatchError::Setup(e.to_string()))?;
+    rt.block_on(watch_loop(opts))
+}
+
+#[cfg(unix)]
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> Result<Signals, WatchError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let setup = |e: std::io::Error| WatchError::Setup(format!("signal handler: {e}"));
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(setup)?,
+            int: signal(SignalKind::interrupt()).map_err(setup)?,
+        })
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> Result<Signals, WatchError> {
+        Ok(Signals)
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+async fn watch_loop(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
+    let mut signals = Signals::new()?;
+    let mut jitter = Jitter::from_entropy();
+    let mut summary = WatchSummary::default();
+    info!(
+        schedule = opts.schedule.expr(),
+        timezone = opts.schedule.timezone(),
+        sync_schedule = opts.sync_schedule.as_ref().map(|s| s.expr()),
+        "watching"
+    );
+    // Catch up once if the schedule fired while no watcher ran, however many slots that was.
+    // Read under the cycle lock: the store is created on first open, and two processes
+    // creating it at once collide. A held lock means a cycle is running right now, which is
+    // as good as a catch-up.
+    let last = match CycleLock::try_acquire(&opts.run.store)? {
+        Some(_lock) => last_run_start(&opts.run.store)?,
+        None => Some(Timestamp::now()),
+    };
+    let mut pending = if opts.schedule.missed_since(last, Timestamp::now()) {
+        info!(last_run = ?last.map(|t| t.to_string()), "missed fire time: catching up once");
+        Some(Job::Cycle)
+    } else {
+        None
+    };
+    loop {
+        let job = match pending.take() {
+            Some(j) => j,
+            None => {
+                let (job, wait) = next_fire(opts, Timestamp::now(), &mut jitter)?;
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => job,
+                    sig = signals.recv() => {
+                        info!(signal = sig, "stopping");
+                        return Ok(summary);
+                    }
+                }
+            }
+        };
+        // run::run blocks (and starts its own runtimes), so it runs on a thread of its own.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let o = opts.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(run_job(&o, job));
+        });
+        tokio::pin!(rx);
+        let (end, stop) = tokio::select! {
+            end = &mut rx => (end, false),
+            sig = signals.recv() => {
+                info!(signal = sig, grace_secs = opts.grace.as_secs(), "stopping after the current cycle");
+                match tokio::time::timeout(opts.grace, &mut rx).await {
+                    Ok(end) => (end, true),
+                    Err(_) => {
+                        warn!("the cycle did not finish within the grace period: abandoned (the next run redoes it)");
+                        return Ok(summary);
+                    }
+                }
+            }
+        };
+        match end {
+            Ok(JobEnd::Ran) => summary.cycles += 1,
+            Ok(JobEnd::Skipped) => summary.skipped += 1,
+            Ok(JobEnd::Failed) | Err(_) => summary.failed += 1,
+        }
+        if stop {
+            return Ok(summary);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_is_exclusive_and_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store.db");
+        let a = CycleLock::try_acquire(&store).unwrap();
+        assert!(a.is_some());
+        assert!(CycleLock::try_acquire(&store).unwrap().is_none());
+        assert_eq!(
+            CycleLock::holder(&store),
+            format!("pid {}", std::process::id())
+        );
+        match CycleLock::acquire(&store, Duration::from_millis(250)) {
+            Err(WatchError::Busy { holder, .. }) => assert!(holder.starts_with("pid ")),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        drop(a);
+        assert!(CycleLock::try_acquire(&store).unwrap().is_some());
+    }
+}
