@@ -69,6 +69,50 @@ struct RawConfig {
     project: Vec<monitor::RawProject>,
     #[serde(default)]
     notify: monitor::RawNotify,
+    #[serde(default)]
+    watch: Option<RawWatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawWatch {
+    #[serde(default)]
+    schedule: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    sync_schedule: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    timezone: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    jitter: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    health_after: Option<toml::Spanned<u32>>,
+}
+
+/// `[watch]`: when `depwatch watch` runs cycles, and when it raises health alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchConfig {
+    /// Cycle schedule (5-field cron, as GitHub Actions `schedule:` takes it).
+    pub schedule: Option<String>,
+    /// A separate feed-sync schedule.
+    pub sync_schedule: Option<String>,
+    /// Time zone of the schedules (default: the top-level `timezone`, else UTC).
+    pub timezone: Option<String>,
+    /// Random delay of each fire, up to this.
+    pub jitter: jiff::SignedDuration,
+    /// Consecutive failures of a feed, project or channel before a health alert is published.
+    pub health_after: u32,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            schedule: None,
+            sync_schedule: None,
+            timezone: None,
+            jitter: jiff::SignedDuration::ZERO,
+            health_after: 3,
+        }
+    }
 }
 
 /// Overrides of a built-in feed definition.
@@ -116,6 +160,8 @@ pub struct Config {
     pub projects: Vec<Project>,
     /// Notification channels.
     pub notify: Notify,
+    /// `[watch]`.
+    pub watch: WatchConfig,
 }
 
 impl Default for Config {
@@ -131,6 +177,7 @@ impl Default for Config {
             deadline_warning: jiff::SignedDuration::from_hours(72),
             projects: Vec::new(),
             notify: Notify::default(),
+            watch: WatchConfig::default(),
         }
     }
 }
@@ -280,6 +327,53 @@ impl Config {
             }
             None => None,
         };
+        let watch = match raw.watch {
+            None => WatchConfig::default(),
+            Some(w) => {
+                for (key, expr) in [
+                    ("schedule", &w.schedule),
+                    ("sync-schedule", &w.sync_schedule),
+                ] {
+                    if let Some(e) = expr {
+                        let tz = w
+                            .timezone
+                            .as_ref()
+                            .map(|t| t.get_ref().as_str())
+                            .or(timezone.as_deref())
+                            .unwrap_or("UTC");
+                        crate::schedule::Schedule::parse(e.get_ref(), tz)
+                            .map_err(|m| invalid(at(e), format!("watch.{key}: {m}")))?;
+                    }
+                }
+                if let Some(tz) = &w.timezone {
+                    jiff::tz::TimeZone::get(tz.get_ref()).map_err(|e| {
+                        invalid(at(tz), format!("watch.timezone {:?}: {e}", tz.get_ref()))
+                    })?;
+                }
+                let jitter = match &w.jitter {
+                    Some(j) => parse_duration(j.get_ref())
+                        .map_err(|m| invalid(at(j), format!("watch.jitter: {m}")))?,
+                    None => jiff::SignedDuration::ZERO,
+                };
+                let health_after = match &w.health_after {
+                    Some(h) if *h.get_ref() == 0 => {
+                        return Err(invalid(
+                            Some(line_of(h.span().start)),
+                            "watch.health-after must be at least 1".into(),
+                        ));
+                    }
+                    Some(h) => *h.get_ref(),
+                    None => 3,
+                };
+                WatchConfig {
+                    schedule: w.schedule.map(|s| s.into_inner()),
+                    sync_schedule: w.sync_schedule.map(|s| s.into_inner()),
+                    timezone: w.timezone.map(|s| s.into_inner()),
+                    jitter,
+                    health_after,
+                }
+            }
+        };
         let notify = monitor::notify(&ctx, raw.notify)?;
         let projects = monitor::projects(&ctx, raw.project, &notify)?;
         Ok(Self {
@@ -306,6 +400,7 @@ impl Config {
             deadline_warning,
             projects,
             notify,
+            watch,
         })
     }
 }
@@ -414,6 +509,9 @@ mod tests {
                 "fix-high",
             ),
             ("timezone = \"Mars/Olympus\"\n", ":1:", "timezone"),
+            ("[watch]\nschedule = \"0 9 * *\"\n", ":2:", "watch.schedule"),
+            ("[watch]\njitter = \"a while\"\n", ":2:", "watch.jitter"),
+            ("[watch]\nhealth-after = 0\n", ":2:", "health-after"),
             (
                 "[notify.email]\nhost = \"smtp.example.org\"\ntls = \"plain\"\nfrom = \"a@b.c\"\nto = \"d@e.f\"\n",
                 ":3:",
