@@ -70,18 +70,21 @@ struct WatchArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// When cycles run: a 5-field cron expression as GitHub Actions `schedule:` takes it
-    /// (minute hour day-of-month month day-of-week; Sunday = 0 or 7).
+    /// (minute hour day-of-month month day-of-week; Sunday = 0 or 7). Default: the config's
+    /// [watch] schedule.
     #[arg(long, value_name = "CRON")]
-    schedule: String,
+    schedule: Option<String>,
     /// A separate schedule for feed sync; cycles on --schedule then only scan and publish.
+    /// Default: the config's [watch] sync-schedule.
     #[arg(long, value_name = "CRON")]
     sync_schedule: Option<String>,
-    /// Time zone of the schedules (IANA name).
-    #[arg(long, value_name = "TZ", default_value = "UTC")]
-    timezone: String,
-    /// Delay each fire by a random 0..SECONDS.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-    jitter: u64,
+    /// Time zone of the schedules (IANA name). Default: [watch] timezone, else the config's
+    /// timezone, else UTC.
+    #[arg(long, value_name = "TZ")]
+    timezone: Option<String>,
+    /// Delay each fire by a random 0..SECONDS (default: [watch] jitter, else 0).
+    #[arg(long, value_name = "SECONDS")]
+    jitter: Option<u64>,
     /// Sync only the config's local sources, not the remote feeds.
     #[arg(long)]
     offline: bool,
@@ -109,15 +112,15 @@ struct StatusArgs {
     config: Option<PathBuf>,
     #[command(flatten)]
     store: StoreArg,
-    /// Show this cycle schedule's next fire time.
+    /// Show this cycle schedule's next fire time (default: the config's [watch] schedule).
     #[arg(long, value_name = "CRON")]
     schedule: Option<String>,
-    /// Show this sync schedule's next fire time.
+    /// Show this sync schedule's next fire time (default: [watch] sync-schedule).
     #[arg(long, value_name = "CRON")]
     sync_schedule: Option<String>,
-    /// Time zone of the schedules (IANA name).
-    #[arg(long, value_name = "TZ", default_value = "UTC")]
-    timezone: String,
+    /// Time zone of the schedules (default: [watch] timezone, else the config's, else UTC).
+    #[arg(long, value_name = "TZ")]
+    timezone: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -750,12 +753,15 @@ fn watch(args: WatchArgs) -> anyhow::Result<u8> {
         .clone()
         .or_else(|| config.output.clone())
         .unwrap_or_else(|| PathBuf::from("depwatch-out"));
-    let schedule = depwatch::schedule::Schedule::parse(&args.schedule, &args.timezone)?;
-    let sync_schedule = args
-        .sync_schedule
-        .as_deref()
-        .map(|s| depwatch::schedule::Schedule::parse(s, &args.timezone))
-        .transpose()?;
+    let (schedule, sync_schedule) =
+        schedules(&config, &args.schedule, &args.sync_schedule, &args.timezone)?;
+    let Some(schedule) = schedule else {
+        anyhow::bail!("no schedule: pass --schedule CRON or set [watch] schedule in the config");
+    };
+    let jitter = match args.jitter {
+        Some(s) => std::time::Duration::from_secs(s),
+        None => config.watch.jitter.unsigned_abs(),
+    };
     let opts = depwatch::watch::WatchOptions {
         run: depwatch::run::RunOptions {
             config,
@@ -769,7 +775,7 @@ fn watch(args: WatchArgs) -> anyhow::Result<u8> {
         },
         schedule,
         sync_schedule,
-        jitter: std::time::Duration::from_secs(args.jitter),
+        jitter,
         test_interval: args.test_interval_ms.map(std::time::Duration::from_millis),
         lock_wait: std::time::Duration::from_secs(args.lock_wait),
         grace: std::time::Duration::from_secs(args.grace),
@@ -784,20 +790,40 @@ fn watch(args: WatchArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// The cycle and sync schedules: command line first, then the config's [watch].
+fn schedules(
+    config: &Config,
+    cycle: &Option<String>,
+    sync: &Option<String>,
+    tz: &Option<String>,
+) -> anyhow::Result<(
+    Option<depwatch::schedule::Schedule>,
+    Option<depwatch::schedule::Schedule>,
+)> {
+    let tz = tz
+        .clone()
+        .or_else(|| config.watch.timezone.clone())
+        .or_else(|| config.timezone.clone())
+        .unwrap_or_else(|| "UTC".into());
+    let parse = |s: Option<&String>| {
+        s.map(|s| depwatch::schedule::Schedule::parse(s, &tz))
+            .transpose()
+    };
+    Ok((
+        parse(cycle.as_ref().or(config.watch.schedule.as_ref()))?,
+        parse(sync.as_ref().or(config.watch.sync_schedule.as_ref()))?,
+    ))
+}
+
 fn status(args: StatusArgs) -> anyhow::Result<u8> {
     let config = load_required_config(&args.config)?;
+    let (cycle, sync) = schedules(&config, &args.schedule, &args.sync_schedule, &args.timezone)?;
     let mut schedules = Vec::new();
-    if let Some(s) = &args.schedule {
-        schedules.push((
-            "cycle",
-            depwatch::schedule::Schedule::parse(s, &args.timezone)?,
-        ));
+    if let Some(s) = cycle {
+        schedules.push(("cycle", s));
     }
-    if let Some(s) = &args.sync_schedule {
-        schedules.push((
-            "sync",
-            depwatch::schedule::Schedule::parse(s, &args.timezone)?,
-        ));
+    if let Some(s) = sync {
+        schedules.push(("sync", s));
     }
     let refs: Vec<(&str, &depwatch::schedule::Schedule)> =
         schedules.iter().map(|(j, s)| (*j, s)).collect();

@@ -537,3 +537,44 @@ fn notes_cli_compares_two_revisions() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn watch_and_status_take_the_schedule_from_the_config() {
+    let (slack, _) = slack_receiver(0);
+    let env = setup(&slack, 25);
+    let c = env.config.to_str().unwrap();
+    let o = depwatch_in(&env, &["watch", "--config", c], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no schedule"),
+        "{}",
+        text(&o)
+    );
+    // [watch] gives the schedule; its zone defaults to the config's timezone (Europe/Berlin).
+    let cfg = read(&env.config) + "\n[watch]\nschedule = \"0 9 * * 1\"\n";
+    std::fs::write(&env.config, cfg).unwrap();
+    let o = depwatch_in(
+        &env,
+        &[
+            "run",
+            "--offline",
+            "--no-deliver",
+            "--config",
+            c,
+            "--out",
+            env.out.to_str().unwrap(),
+        ],
+        &[("DEPWATCH_NOW", "2026-12-02T12:00:00Z")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = depwatch_in(
+        &env,
+        &["status", "--config", c, "--json"],
+        &[("DEPWATCH_NOW", "2026-12-02T12:00:00Z")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let st: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Wednesday 2 December -> Monday 7 December, 09:00 in Berlin = 08:00 UTC.
+    let next = st["next"].to_string();
+    assert!(next.contains("2026-12-07T08:00:00Z"), "{next}");
+}
