@@ -155,6 +155,9 @@ struct RunArgs {
     /// Print the run's report as JSON.
     #[arg(long)]
     json: bool,
+    /// How long to wait for another cycle on the same store (a watcher's) before exiting 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    lock_wait: u64,
 }
 
 #[derive(clap::Args)]
@@ -638,8 +641,11 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
         },
     };
     // One cycle at a time per store, also against a running `depwatch watch`.
-    let _lock =
-        depwatch::watch::CycleLock::acquire(&opts.store, std::time::Duration::from_secs(60))?;
+    // One cycle at a time per store, also against a watcher: wait for it, then give up clearly.
+    let _lock = depwatch::watch::CycleLock::acquire(
+        &opts.store,
+        std::time::Duration::from_secs(args.lock_wait),
+    )?;
     let report = depwatch::run::run(&opts)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

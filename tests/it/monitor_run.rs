@@ -578,3 +578,32 @@ fn watch_and_status_take_the_schedule_from_the_config() {
     let next = st["next"].to_string();
     assert!(next.contains("2026-12-07T08:00:00Z"), "{next}");
 }
+
+#[test]
+fn a_run_during_another_cycle_waits_then_exits_clearly() {
+    let (slack, accepted) = slack_receiver(0);
+    let env = setup(&slack, 25);
+    let held = depwatch::watch::CycleLock::try_acquire(&env.store)
+        .unwrap()
+        .expect("free");
+    let c = env.config.to_str().unwrap();
+    let start = std::time::Instant::now();
+    let o = depwatch_in(
+        &env,
+        &["run", "--offline", "--config", c, "--lock-wait", "1"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(start.elapsed() >= std::time::Duration::from_secs(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("another cycle") && err.contains(&std::process::id().to_string()),
+        "{err}"
+    );
+    assert!(
+        !env.store.exists(),
+        "nothing may run while the lock is held"
+    );
+    drop(held);
+    assert!(accepted.lock().unwrap().is_empty());
+}
