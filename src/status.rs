@@ -161,6 +161,13 @@ fn sort_open(open: &mut [OpenFinding]) {
     });
 }
 
+/// `2026-12-01 20:36:04 UTC` from an RFC 3339 string (as stored), the input when it is not one.
+fn short(ts: &str) -> String {
+    ts.parse::<Timestamp>()
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|_| ts.to_string())
+}
+
 /// The status for people.
 pub fn status_text(s: &Status) -> String {
     let mut o = String::new();
@@ -170,9 +177,9 @@ pub fn status_text(s: &Status) -> String {
             let _ = writeln!(
                 o,
                 "last cycle: started {}, {}",
-                r.started_at,
+                short(&r.started_at),
                 match (&r.finished_at, &r.outcome) {
-                    (Some(f), Some(out)) => format!("finished {f}, {out}"),
+                    (Some(f), Some(out)) => format!("finished {}, {out}", short(f)),
                     _ => "did not finish (running or interrupted)".into(),
                 }
             );
@@ -182,7 +189,10 @@ pub fn status_text(s: &Status) -> String {
         let _ = writeln!(
             o,
             "next {}: {} ({} {})",
-            n.job, n.at, n.schedule, n.timezone
+            n.job,
+            short(&n.at.to_string()),
+            n.schedule,
+            n.timezone
         );
     }
     for src in &s.sources {
@@ -191,7 +201,10 @@ pub fn status_text(s: &Status) -> String {
             "source {}: {} records, last success {}{}",
             src.source,
             src.records,
-            src.last_success.as_deref().unwrap_or("never"),
+            src.last_success
+                .as_deref()
+                .map(short)
+                .unwrap_or("never".into()),
             src.last_error
                 .as_deref()
                 .map(|e| format!(", last error: {e}"))
@@ -209,8 +222,10 @@ pub fn status_text(s: &Status) -> String {
         let _ = writeln!(o, "open findings: {}", s.open.len());
         for f in &s.open {
             let due = match f.deadline {
-                Some((k, d)) if f.overdue => format!("OVERDUE: {} was due {d}", k.as_str()),
-                Some((k, d)) => format!("{} by {d}", k.as_str()),
+                Some((k, d)) if f.overdue => {
+                    format!("OVERDUE: {} was due {}", k.as_str(), short(&d.to_string()))
+                }
+                Some((k, d)) => format!("{} by {}", k.as_str(), short(&d.to_string())),
                 None => "no deadline".into(),
             };
             let _ = writeln!(

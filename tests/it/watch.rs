@@ -181,7 +181,7 @@ fn watch_runs_cycles_one_at_a_time_publishes_once_and_stops_on_sigterm() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("last cycle: started"), "{out}");
     assert!(out.contains(", ok"), "{out}");
-    assert!(out.contains("next cycle: 2026-12-07T08:00:00Z"), "{out}");
+    assert!(out.contains("next cycle: 2026-12-07 08:00:00 UTC"), "{out}");
     assert!(out.contains("source osv-dir:"), "{out}");
     assert!(
         out.contains("emby-watchparty GHSA-9wx4-h78v-vm56 requests 2.31.0"),
