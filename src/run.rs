@@ -11,6 +11,7 @@
 use crate::config::{Config, Project};
 use crate::feeds::SourceSpec;
 use crate::feeds::http::{Http, HttpSettings};
+use crate::health::{self, HealthEvent, Outcome};
 use crate::monitor::{self, Event, EventKind, ProjectEvents, TrackedFinding};
 use crate::notes::{NoteEntry, ReleaseNotes};
 use crate::policy::Policy;
@@ -130,6 +131,12 @@ pub struct RunReport {
     pub projects: Vec<ProjectOutcome>,
     /// Deliveries.
     pub delivery: Delivery,
+    /// Health events of this run: components failing `[watch] health-after` runs in a row,
+    /// or working again after such an alert (each queued once for every channel).
+    pub health: Vec<HealthEvent>,
+    /// Why the health step failed (the rest of the run still counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_error: Option<String>,
 }
 
 impl RunReport {
@@ -138,7 +145,8 @@ impl RunReport {
         let bad = self.sync.iter().any(|s| !s.ok)
             || self.projects.iter().any(|p| p.error.is_some())
             || self.delivery.failed > 0
-            || self.delivery.given_up > 0;
+            || self.delivery.given_up > 0
+            || self.health_error.is_some();
         if bad { "partial" } else { "ok" }
     }
 
@@ -172,16 +180,36 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
     for p in &opts.config.projects {
         projects.push(project_step(&mut store, &templates, opts, p));
     }
-    let delivery = if opts.deliver {
-        deliver(&mut store, opts)?
+    let (mut delivery, channels) = if opts.deliver {
+        deliver_tracked(&mut store, opts)?
     } else {
-        Delivery::default()
+        (Delivery::default(), Vec::new())
     };
+    let (health, health_error) =
+        match health_step(&mut store, &templates, opts, &sync, &projects, channels) {
+            Ok(events) => (events, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "health step failed");
+                (Vec::new(), Some(e))
+            }
+        };
+    // The health messages just queued go out in this run too. This second pass does not
+    // count in the channels' health (already recorded for the run); a failure is retried
+    // from the outbox like any message.
+    if opts.deliver && !health.is_empty() {
+        let (more, _) = deliver_tracked(&mut store, opts)?;
+        delivery.sent += more.sent;
+        delivery.failed += more.failed;
+        delivery.given_up += more.given_up;
+        delivery.errors.extend(more.errors);
+    }
     let report = RunReport {
         at: opts.now,
         sync,
         projects,
         delivery,
+        health,
+        health_error,
     };
     let summary = serde_json::to_string(&report).unwrap_or_default();
     store.run_finished(
@@ -191,6 +219,60 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
         &summary,
     )?;
     Ok(report)
+}
+
+/// Update every exercised component's health from this run and queue the health messages,
+/// in one transaction. Feeds and projects come from the run's results; a channel counts as
+/// failed when a delivery on it failed in this run, ok when one succeeded, and is left alone
+/// when it had nothing to send.
+fn health_step(
+    store: &mut Store,
+    t: &Templates,
+    opts: &RunOptions,
+    sync: &[SyncLine],
+    projects: &[ProjectOutcome],
+    channels: Vec<(String, Outcome)>,
+) -> Result<Vec<HealthEvent>, String> {
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    for l in sync {
+        let o = if l.ok {
+            Outcome::Ok
+        } else {
+            Outcome::Failed(l.detail.clone())
+        };
+        outcomes.push((format!("feed:{}", l.source), o));
+    }
+    for p in projects {
+        let o = match &p.error {
+            Some(e) => Outcome::Failed(e.clone()),
+            None => Outcome::Ok,
+        };
+        outcomes.push((format!("project:{}", p.name), o));
+    }
+    outcomes.extend(
+        channels
+            .into_iter()
+            .map(|(ch, o)| (format!("channel:{ch}"), o)),
+    );
+    let threshold = opts.config.watch.health_after;
+    let prev = store.health().map_err(|e| e.to_string())?;
+    let (rows, events) = health::evaluate(&prev, &outcomes, opts.now, threshold);
+    // A failing channel's own alert is queued for it too: it goes out through the other
+    // channel now, and through the failing one once that works again.
+    let notify = &opts.config.notify;
+    let targets: Vec<&str> = [
+        ("slack", notify.slack.is_some()),
+        ("email", notify.email.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    let messages =
+        health::messages(t, &events, opts.now, threshold, &targets).map_err(|e| e.to_string())?;
+    store
+        .record_health(&rows, &messages, &opts.now.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(events)
 }
 
 fn sync_step(store: &mut Store, opts: &RunOptions) -> Result<Vec<SyncLine>, RunError> {
@@ -536,11 +618,21 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
 
 /// Send every due message in the outbox, oldest first.
 pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunError> {
+    Ok(deliver_tracked(store, opts)?.0)
+}
+
+/// [`deliver`], also returning each channel that had something to send with its outcome:
+/// failed (the last error) if any of its messages failed, else ok.
+fn deliver_tracked(
+    store: &mut Store,
+    opts: &RunOptions,
+) -> Result<(Delivery, Vec<(String, Outcome)>), RunError> {
     let now = opts.now;
     let due = store.due_messages(&now.to_string())?;
     let mut d = Delivery::default();
+    let mut channels: std::collections::BTreeMap<String, Outcome> = Default::default();
     if due.is_empty() {
-        return Ok(d);
+        return Ok((d, Vec::new()));
     }
     let http = Http::new(opts.http.clone()).map_err(|e| RunError::Setup(e.to_string()))?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -585,6 +677,7 @@ pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunErro
             Ok(()) => {
                 store.mark_sent(m.id, &at)?;
                 d.sent += 1;
+                channels.entry(m.channel.clone()).or_insert(Outcome::Ok);
             }
             Err(e) => {
                 let next = retry_at(now, m.attempts);
@@ -598,10 +691,11 @@ pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunErro
                     m.id, m.project, m.channel
                 ));
                 store.mark_failed(m.id, &e, next.as_deref(), &at)?;
+                channels.insert(m.channel.clone(), Outcome::Failed(e));
             }
         }
     }
-    Ok(d)
+    Ok((d, channels.into_iter().collect()))
 }
 
 /// The run's summary for people (stdout of `depwatch run`).
@@ -648,6 +742,12 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
         "  delivery: {} sent, {} failed (retried next run), {} given up",
         d.sent, d.failed, d.given_up
     );
+    if let Some(line) = health::summary_line(&r.health) {
+        let _ = writeln!(s, "  health: {line}");
+    }
+    if let Some(e) = &r.health_error {
+        let _ = writeln!(s, "  health: FAILED: {e}");
+    }
     let _ = writeln!(s, "  drafts and notes in {}", out_dir.display());
     s
 }
@@ -687,6 +787,9 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
         r.delivery.given_up,
         fail_on.as_str()
     );
+    if let Some(line) = health::summary_line(&r.health) {
+        let _ = writeln!(s, "\nHealth: {line}.");
+    }
     s
 }
 

@@ -81,6 +81,8 @@ pub struct Status {
     /// Open findings of all configured projects: overdue first, then by deadline, then by
     /// severity.
     pub open: Vec<OpenFinding>,
+    /// Feeds, projects and channels whose last runs failed.
+    pub failing: Vec<crate::store::HealthRow>,
 }
 
 /// Read the status of `store` for the projects in `config`; `schedules` pairs a job name with
@@ -140,6 +142,7 @@ pub fn status(
         next,
         sources: s.sources()?,
         outbox: s.outbox_counts()?,
+        failing: s.health()?.into_iter().filter(|h| h.failures > 0).collect(),
         open,
     })
 }
@@ -216,6 +219,21 @@ pub fn status_text(s: &Status) -> String {
         "outbox: {} sent, {} pending, {} given up",
         s.outbox.sent, s.outbox.pending, s.outbox.given_up
     );
+    for h in &s.failing {
+        let _ = writeln!(
+            o,
+            "failing: {} ({} run(s) in a row since {}{}): {}",
+            h.component,
+            h.failures,
+            h.first_failed_at.as_deref().map(short).unwrap_or_default(),
+            if h.alerted_at.is_some() {
+                ", alert sent"
+            } else {
+                ""
+            },
+            h.last_error.as_deref().unwrap_or("")
+        );
+    }
     if s.open.is_empty() {
         o.push_str("open findings: none\n");
     } else {
@@ -271,6 +289,7 @@ mod tests {
             sources: vec![],
             outbox: OutboxCounts::default(),
             open: v,
+            failing: Vec::new(),
         });
         assert!(text.contains("last cycle: never"), "{text}");
         assert!(text.contains("late x 1 [low] OVERDUE"), "{text}");

@@ -30,6 +30,26 @@ pub const DEFAULTS: &[(&str, &str)] = &[
         "slack-fallback.txt",
         include_str!("../../templates/slack-fallback.txt.hbs"),
     ),
+    (
+        "health-slack.mrkdwn",
+        include_str!("../../templates/health-slack.mrkdwn.hbs"),
+    ),
+    (
+        "health-fallback.txt",
+        include_str!("../../templates/health-fallback.txt.hbs"),
+    ),
+    (
+        "health-email-subject.txt",
+        include_str!("../../templates/health-email-subject.txt.hbs"),
+    ),
+    (
+        "health-email.txt",
+        include_str!("../../templates/health-email.txt.hbs"),
+    ),
+    (
+        "health-email.html",
+        include_str!("../../templates/health-email.html.hbs"),
+    ),
 ];
 
 /// A template that could not be loaded or rendered.

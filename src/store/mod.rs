@@ -10,6 +10,7 @@
 //! a sync writes. `rusqlite` is blocking: async callers must run store calls on a blocking
 //! thread.
 
+mod health;
 mod monitor;
 mod schema;
 mod yanked;
@@ -68,6 +69,7 @@ pub enum StoreError {
 }
 
 pub use crate::feeds::SourceState;
+pub use health::HealthRow;
 pub use monitor::{Message, NewMessage, OutboxCounts, RunRow, SeenRow};
 
 /// What a sync changed.

@@ -94,4 +94,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
         summary     TEXT                     -- JSON
     );
     "#,
+    // 3: health of feeds, projects and channels across runs (alerts after repeated failures).
+    r#"
+    CREATE TABLE health (
+        component       TEXT PRIMARY KEY,    -- feed:NAME, project:NAME, channel:slack|email
+        failures        INTEGER NOT NULL DEFAULT 0, -- consecutive failed runs (0: healthy)
+        first_failed_at TEXT,                -- RFC 3339, first failure of the current streak
+        last_error      TEXT,                -- scrubbed of secrets by the caller
+        alerted_at      TEXT                 -- RFC 3339 when a failing alert was queued
+    );
+    "#,
 ];
