@@ -33,6 +33,6 @@ USER 10001:10001
 WORKDIR /data
 
 ENTRYPOINT ["depwatch"]
-# One monitor cycle. With `depwatch watch` (not yet in this release) the service would instead run
-# ["watch", "--config", "/config/depwatch.toml"]; see docs/container.md.
-CMD ["run", "--config", "/config/depwatch.toml", "--out", "/data/out"]
+# The monitor: cycles on the config's [watch] schedule until stopped (SIGTERM from `docker stop`
+# lets the current cycle finish, then exits 0). One cycle instead: `docker run ... run --config ...`.
+CMD ["watch", "--config", "/config/depwatch.toml", "--out", "/data/out", "--log-format", "json"]
