@@ -343,12 +343,16 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
             max_age,
             require_fresh,
         } => {
-            let parsed = parse_manifests(&opts.paths, &parse_opts)?;
             // A scan never creates a store: a missing one was never synced.
             if !path.exists() {
                 return Err(ScanError::NeverSynced(path.clone()));
             }
-            let mut store = crate::store::Store::open(path)?;
+            // Opening the store (pragmas, schema check) and parsing are independent: overlap them.
+            let (parsed, store) = rayon::join(
+                || parse_manifests(&opts.paths, &parse_opts),
+                || crate::store::Store::open(path),
+            );
+            let (parsed, mut store) = (parsed?, store?);
             let (db, notices) = database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             report.notices = notices;
