@@ -93,6 +93,28 @@ for name, cmd, cwd in cases:
             subprocess.run(sync, stdout=subprocess.DEVNULL, check=True)
         ms, mb = measure(cmd, cwd)
     print(f"{name:78} {ms:10.1f} {mb:8.1f}")
+# The targets are ratios: measure those pairs interleaved (A, B, A, B, ...) so that drift of a
+# shared machine hits both sides alike.
+if shutil.which("cargo-audit"):
+    pairs = [
+        ("store scan vs cargo audit --no-fetch --no-yanked (target >= 4x)",
+         [dw, "scan", "Cargo.lock", "--store", store, "--format", "json"],
+         ["cargo", "audit", "--db", rustsec, "--no-fetch", "--stale", "--no-yanked", "--json"]),
+        ("store scan vs cargo audit default run (target >= 20x)",
+         [dw, "scan", "Cargo.lock", "--store", store, "--format", "json"],
+         ["cargo", "audit", "--db", rustsec, "--no-fetch", "--stale", "--json"]),
+    ]
+    for name, a, b in pairs:
+        ta, tb = [], []
+        # Timed without the /usr/bin/time wrapper, whose fork and exec would add the same
+        # milliseconds to both sides and shrink the ratio.
+        for _ in range(RUNS):
+            for cmd, t in ((a, ta), (b, tb)):
+                t0 = time.perf_counter()
+                subprocess.run(cmd, cwd=uvdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                t.append((time.perf_counter() - t0) * 1000)
+        ma, mb = statistics.median(ta), statistics.median(tb)
+        print(f"{name:78} {ma:6.1f} vs {mb:6.1f} ms = {mb / ma:.2f}x")
 size = sum(os.path.getsize(store + s) for s in ("", "-wal") if os.path.exists(store + s))
 print(f"store size on disk after the import: {size / 1e6:.1f} MB ({store})")
 shutil.rmtree(tmp)

@@ -42,8 +42,6 @@ use super::{
     read_text,
 };
 use crate::ecosystem::Ecosystem;
-use cargo_lock::{Lockfile, Package};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use toml::Spanned;
@@ -66,18 +64,12 @@ pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError
         ));
     }
     check_checksums(path, &text, table)?;
-    let raw = raw_names(&text, table);
-    let lockfile = deserialize(path, &text, doc)?;
-
+    let index = super::LineIndex::new(&text);
     // The legacy v1 `[root]` package first, then `[[package]]` in file order.
-    let packages: Vec<&Package> = lockfile
-        .root
-        .iter()
-        .chain(lockfile.packages.iter())
-        .collect();
-    let lines = package_lines(&raw, &lockfile);
-
+    let packages = read_packages(path, &index, table)?;
     let mut warnings = Vec::new();
+    let edges = resolve_edges(path, &packages, &mut warnings)?;
+
     let workspace = if opts.trusted_workspace {
         let dir = path.parent().unwrap_or(Path::new(""));
         match cargo_workspace::resolve(dir) {
@@ -94,22 +86,15 @@ pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError
         None
     };
 
-    let vias = dependency_paths(path, &packages, &lines, &mut warnings);
+    let vias = dependency_paths(&packages, &edges);
     let mut dependencies = Vec::with_capacity(packages.len());
     for (i, pkg) in packages.iter().enumerate() {
-        let line = lines.get(i).copied().unwrap_or(0);
-        let requirement = requirement(pkg, path, line, &mut warnings);
-        let mut dep = Dependency::new(
-            Ecosystem::CratesIo,
-            pkg.name.as_str(),
-            requirement,
-            path,
-            line,
-        );
+        let requirement = requirement(pkg, path, &mut warnings);
+        let mut dep = Dependency::new(Ecosystem::CratesIo, &pkg.name, requirement, path, pkg.line);
         dep.via = vias.get(i).cloned().flatten();
         if let Some(attr) = workspace
             .as_ref()
-            .and_then(|ws: &Workspace| ws.get(pkg.name.as_str(), &pkg.version.to_string()))
+            .and_then(|ws: &Workspace| ws.get(&pkg.name, &pkg.version.to_string()))
         {
             dep.scope = Some(attr.kind.as_str().to_string());
             dep.member = Some(attr.member.clone());
@@ -125,48 +110,270 @@ pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError
     })
 }
 
+/// One locked package.
+struct Pkg {
+    name: String,
+    version: semver::Version,
+    source: Option<String>,
+    dependencies: Vec<DepSpec>,
+    /// Line of its `name` key.
+    line: usize,
+}
+
+impl Pkg {
+    /// No source, or a `path+` one: a workspace member or path crate (a root of the graph).
+    fn is_path(&self) -> bool {
+        self.source
+            .as_deref()
+            .is_none_or(|s| s.starts_with("path+"))
+    }
+}
+
+/// An entry of a package's `dependencies`: `name`, `name version` or `name version (source)`.
+struct DepSpec {
+    name: String,
+    version: Option<String>,
+    source: Option<String>,
+}
+
+impl std::fmt::Display for DepSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)?;
+        if let Some(v) = &self.version {
+            write!(f, " {v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The crates.io index, in its git and sparse spellings.
+fn is_crates_io(source: &str) -> bool {
+    matches!(
+        source,
+        "registry+https://github.com/rust-lang/crates.io-index" | "sparse+https://index.crates.io/"
+    )
+}
+
+/// Read the packages straight from the parsed document.
+///
+/// Written here rather than through `cargo-lock`'s `Lockfile`: that crate resolves every
+/// versionless dependency by a linear search of all packages (quadratic on a large lockfile:
+/// most of a scan's time on uv's Cargo.lock went there), it panics on some hostile values, and
+/// depwatch needs only five fields of each package.
+fn read_packages(
+    path: &Path,
+    index: &super::LineIndex,
+    table: &DeTable<'_>,
+) -> Result<Vec<Pkg>, ManifestError> {
+    let invalid = |at: usize, message: String| {
+        ManifestError::parse(
+            path,
+            Some(index.line(at)),
+            format!(
+                "invalid Cargo.lock: {}",
+                crate::text::shorten(&message, 300)
+            ),
+        )
+    };
+    if let Some(v) = table.get("version") {
+        let ok = match v.get_ref() {
+            DeValue::Integer(i) => matches!(i.as_str(), "1" | "2" | "3" | "4"),
+            _ => false,
+        };
+        if !ok {
+            return Err(invalid(
+                v.span().start,
+                "unsupported lockfile version (depwatch reads versions 1 to 4)".into(),
+            ));
+        }
+    }
+    let mut tables: Vec<&Spanned<DeValue<'_>>> = Vec::new();
+    if let Some(root) = table.get("root") {
+        tables.push(root);
+    }
+    if let Some(arr) = table.get("package") {
+        match arr.get_ref() {
+            DeValue::Array(a) => tables.extend(a.iter()),
+            _ => {
+                return Err(invalid(
+                    arr.span().start,
+                    "`package` must be an array of tables ([[package]])".into(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(tables.len());
+    for t in tables {
+        let Some(pkg) = t.get_ref().as_table() else {
+            return Err(invalid(t.span().start, "a package must be a table".into()));
+        };
+        let string = |key: &str| -> Result<Option<(&str, usize)>, ManifestError> {
+            match pkg.get_key_value(key) {
+                None => Ok(None),
+                Some((k, v)) => match v.get_ref().as_str() {
+                    Some(s) => Ok(Some((s, k.span().start))),
+                    None => Err(invalid(v.span().start, format!("`{key}` must be a string"))),
+                },
+            }
+        };
+        let (name, name_at) = string("name")?
+            .ok_or_else(|| invalid(t.span().start, "missing field `name`".into()))?;
+        let (version_text, _) = string("version")?
+            .ok_or_else(|| invalid(t.span().start, format!("{name}: missing field `version`")))?;
+        let version_at = pkg
+            .get("version")
+            .map(|v| v.span().start)
+            .unwrap_or(name_at);
+        let version = semver::Version::parse(version_text).map_err(|e| {
+            invalid(
+                version_at,
+                format!("{name}: invalid version {version_text:?}: {e}"),
+            )
+        })?;
+        let source = string("source")?.map(|(s, _)| s.to_string());
+        let mut dependencies = Vec::new();
+        if let Some(deps) = pkg.get("dependencies") {
+            let Some(list) = deps.get_ref().as_array() else {
+                return Err(invalid(
+                    deps.span().start,
+                    format!("{name}: `dependencies` must be an array"),
+                ));
+            };
+            for d in list.iter() {
+                let Some(spec) = d.get_ref().as_str() else {
+                    return Err(invalid(
+                        d.span().start,
+                        format!("{name}: a dependency must be a string"),
+                    ));
+                };
+                dependencies.push(dep_spec(spec).ok_or_else(|| {
+                    invalid(
+                        d.span().start,
+                        format!("{name}: malformed dependency {spec:?}"),
+                    )
+                })?);
+            }
+        }
+        out.push(Pkg {
+            name: name.to_string(),
+            version,
+            source,
+            dependencies,
+            line: index.line(name_at),
+        });
+    }
+    Ok(out)
+}
+
+/// `name`, `name version` or `name version (source)`.
+fn dep_spec(s: &str) -> Option<DepSpec> {
+    let mut parts = s.splitn(3, ' ');
+    let name = parts.next().filter(|n| !n.is_empty())?.to_string();
+    let version = parts.next().map(str::to_string);
+    let source = match parts.next() {
+        None => None,
+        Some(rest) => Some(rest.strip_prefix('(')?.strip_suffix(')')?.to_string()),
+    };
+    if version.as_deref().is_some_and(str::is_empty) {
+        return None;
+    }
+    Some(DepSpec {
+        name,
+        version,
+        source,
+    })
+}
+
+/// Each package's dependencies as indices into `packages`, resolved as Cargo does: by name,
+/// then version when given, then source when given. A dependency with a version that is not
+/// locked is a warning (the rest of the graph stands); one without a version that matches no
+/// package is a malformed lockfile.
+fn resolve_edges(
+    path: &Path,
+    packages: &[Pkg],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Vec<usize>>, ManifestError> {
+    let mut by_name: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, p) in packages.iter().enumerate() {
+        by_name.entry(p.name.as_str()).or_default().push(i);
+    }
+    let mut edges = Vec::with_capacity(packages.len());
+    for p in packages {
+        let mut e = Vec::with_capacity(p.dependencies.len());
+        for d in &p.dependencies {
+            let named = by_name
+                .get(d.name.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let version_ok = |j: &usize| {
+                d.version.as_deref().is_none_or(|v| {
+                    packages
+                        .get(*j)
+                        .is_some_and(|q| semver::Version::parse(v).is_ok_and(|v| v == q.version))
+                })
+            };
+            let candidates: Vec<usize> = named.iter().copied().filter(version_ok).collect();
+            let same_source = |j: &&usize| {
+                packages
+                    .get(**j)
+                    .is_some_and(|q| d.source.is_none() || q.source == d.source)
+            };
+            match candidates.iter().find(same_source).or(candidates.first()) {
+                Some(&j) => e.push(j),
+                None if d.version.is_none() => {
+                    return Err(ManifestError::parse(
+                        path,
+                        Some(p.line),
+                        format!(
+                            "invalid Cargo.lock: {} {} depends on {}, which is not in the lockfile",
+                            p.name, p.version, d.name
+                        ),
+                    ));
+                }
+                None => warnings.push(format!(
+                    "{}:{}: {} {} depends on {d}, which is not in the lockfile",
+                    path.display(),
+                    p.line,
+                    p.name,
+                    p.version,
+                )),
+            }
+        }
+        edges.push(e);
+    }
+    Ok(edges)
+}
+
 /// What the lockfile says about one package's version.
-fn requirement(pkg: &Package, path: &Path, line: usize, warnings: &mut Vec<String>) -> Requirement {
+fn requirement(pkg: &Pkg, path: &Path, warnings: &mut Vec<String>) -> Requirement {
     let not_checked = |reason: &str| Requirement::NotChecked {
         reason: reason.to_string(),
     };
-    match &pkg.source {
-        None => not_checked(REASON_PATH),
-        Some(s) if s.is_path() => not_checked(REASON_PATH),
-        Some(s) if s.is_default_registry() => {
+    match pkg.source.as_deref() {
+        _ if pkg.is_path() => not_checked(REASON_PATH),
+        Some(s) if is_crates_io(s) => {
             let text = pkg.version.to_string();
             match Ecosystem::CratesIo.parse_version(&text) {
                 Ok(version) => Requirement::Pinned { version, text },
                 Err(e) => {
-                    warnings.push(format!("{}:{line}: {e}", path.display()));
+                    warnings.push(format!("{}:{}: {e}", path.display(), pkg.line));
                     not_checked(&format!("unreadable version: {e}"))
                 }
             }
         }
-        Some(s) if s.is_git() => not_checked(REASON_GIT),
-        Some(_) => not_checked(REASON_OTHER_REGISTRY),
+        Some(s) if s.starts_with("git+") => not_checked(REASON_GIT),
+        _ => not_checked(REASON_OTHER_REGISTRY),
     }
 }
 
 /// `via` for each package of `packages` (same indices), per the module documentation.
-fn dependency_paths(
-    path: &Path,
-    packages: &[&Package],
-    lines: &[usize],
-    warnings: &mut Vec<String>,
-) -> Vec<Option<Vec<String>>> {
-    let is_root = |p: &Package| p.source.as_ref().is_none_or(|s| s.is_path());
-    if !packages.iter().any(|p| is_root(p)) {
+fn dependency_paths(packages: &[Pkg], edges: &[Vec<usize>]) -> Vec<Option<Vec<String>>> {
+    if !packages.iter().any(Pkg::is_path) {
         return vec![None; packages.len()];
     }
     let mut name_count: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_name_version: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
-    for (i, p) in packages.iter().enumerate() {
+    for p in packages {
         *name_count.entry(p.name.as_str()).or_default() += 1;
-        by_name_version
-            .entry((p.name.as_str(), p.version.to_string()))
-            .or_default()
-            .push(i);
     }
     let display = |i: usize| {
         packages
@@ -175,7 +382,7 @@ fn dependency_paths(
                 if name_count.get(p.name.as_str()).copied().unwrap_or(0) > 1 {
                     format!("{}@{}", p.name, p.version)
                 } else {
-                    p.name.to_string()
+                    p.name.clone()
                 }
             })
             .unwrap_or_default()
@@ -183,41 +390,23 @@ fn dependency_paths(
     // Nodes are package indices; the graph is walked breadth-first over them (no string keys:
     // this runs for every package of a large lockfile). Ties are broken by (name, version,
     // index), so the path shown is deterministic.
-    let order = |i: &usize| packages.get(*i).map(|p| (p.name.as_str(), &p.version, *i));
-    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); packages.len()];
-    for (i, p) in packages.iter().enumerate() {
-        for d in &p.dependencies {
-            let candidates = by_name_version
-                .get(&(d.name.as_str(), d.version.to_string()))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let same_source = |&&j: &&usize| packages.get(j).is_some_and(|q| q.source == d.source);
-            let Some(&j) = candidates
-                .iter()
-                .find(same_source)
-                .or_else(|| candidates.first())
-            else {
-                let line = lines.get(i).copied().unwrap_or(0);
-                warnings.push(format!(
-                    "{}:{line}: {} {} depends on {} {}, which is not in the lockfile",
-                    path.display(),
-                    p.name,
-                    p.version,
-                    d.name,
-                    d.version
-                ));
-                continue;
-            };
-            if let Some(e) = edges.get_mut(i) {
-                e.push(j);
-            }
+    // Rank every package once by (name, version, index); sorting by rank then compares
+    // integers, not strings, for each of the thousands of edges.
+    let mut by_order: Vec<usize> = (0..packages.len()).collect();
+    by_order.sort_by_key(|&i| packages.get(i).map(|p| (p.name.as_str(), &p.version, i)));
+    let mut rank = vec![0usize; packages.len()];
+    for (r, &i) in by_order.iter().enumerate() {
+        if let Some(slot) = rank.get_mut(i) {
+            *slot = r;
         }
     }
+    let order = |i: &usize| rank.get(*i).copied().unwrap_or(usize::MAX);
+    let mut edges: Vec<Vec<usize>> = edges.to_vec();
     for e in &mut edges {
         e.sort_by_key(order);
     }
     let mut roots: Vec<usize> = (0..packages.len())
-        .filter(|&i| packages.get(i).is_some_and(|p| is_root(p)))
+        .filter(|&i| packages.get(i).is_some_and(Pkg::is_path))
         .collect();
     roots.sort_by_key(order);
     let mut parent: Vec<Option<usize>> = vec![None; packages.len()];
@@ -261,28 +450,6 @@ fn dependency_paths(
         .collect()
 }
 
-/// Deserialize the parsed document with `cargo-lock`. The crate is not written for hostile
-/// input, so a panic inside it is caught and reported as a parse error (the checks before this
-/// call remove the panics we know of).
-fn deserialize(
-    path: &Path,
-    text: &str,
-    doc: Spanned<DeTable<'_>>,
-) -> Result<Lockfile, ManifestError> {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Lockfile::deserialize(toml::de::Deserializer::from(doc))
-    }));
-    match result {
-        Ok(Ok(lockfile)) => Ok(lockfile),
-        Ok(Err(e)) => Err(toml_error(path, text, &e)),
-        Err(_) => Err(ManifestError::parse(
-            path,
-            None,
-            "malformed Cargo.lock (the lockfile reader failed)",
-        )),
-    }
-}
-
 /// A TOML or lockfile-structure error, at its line when the error points inside the file.
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ManifestError {
     let line = e
@@ -300,12 +467,13 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ManifestError {
     )
 }
 
-/// `cargo-lock` slices checksum strings by byte: a 64-byte checksum with multi-byte characters
-/// would panic inside it. Reject such checksums here, with their line.
+/// Checksums must be 64 hex digits (SHA-256), in packages and in v1 `[metadata]`; anything
+/// else is a malformed lockfile, reported with its line.
 fn check_checksums(path: &Path, text: &str, table: &DeTable<'_>) -> Result<(), ManifestError> {
+    // A SHA-256 in hex, as Cargo writes it.
     let bad = |v: &Spanned<DeValue<'_>>| match v.get_ref() {
-        DeValue::String(s) => !s.is_ascii(),
-        _ => false,
+        DeValue::String(s) => s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()),
+        _ => true,
     };
     let err = |v: &Spanned<DeValue<'_>>| {
         ManifestError::parse(
@@ -350,50 +518,6 @@ fn check_checksums(path: &Path, text: &str, table: &DeTable<'_>) -> Result<(), M
         }
     }
     Ok(())
-}
-
-/// The `name` and its line of the `[root]` table and of each `[[package]]` table, in file order
-/// (read from the spanned document before it is handed to `cargo-lock`).
-struct RawNames {
-    root: Option<(String, usize)>,
-    packages: Vec<Option<(String, usize)>>,
-}
-
-fn raw_names(text: &str, table: &DeTable<'_>) -> RawNames {
-    let index = super::LineIndex::new(text);
-    let name_line = |v: &Spanned<DeValue<'_>>| -> Option<(String, usize)> {
-        let (k, name) = v.get_ref().as_table()?.get_key_value("name")?;
-        Some((
-            name.get_ref().as_str()?.to_string(),
-            index.line(k.span().start),
-        ))
-    };
-    RawNames {
-        root: table.get("root").and_then(name_line),
-        packages: table
-            .get("package")
-            .and_then(|p| p.get_ref().as_array())
-            .map(|a| a.as_ref().iter().map(name_line).collect())
-            .unwrap_or_default(),
-    }
-}
-
-/// Line of each package's `name` key, in the order of `[root]` then `[[package]]` (0 when not
-/// found, which a well-formed lockfile never gives).
-fn package_lines(raw: &RawNames, lockfile: &Lockfile) -> Vec<usize> {
-    let line = |r: Option<&(String, usize)>, expect: &Package| match r {
-        Some((name, line)) if name == expect.name.as_str() => *line,
-        _ => 0,
-    };
-    let mut lines = Vec::new();
-    if let Some(root) = &lockfile.root {
-        lines.push(line(raw.root.as_ref(), root));
-    }
-    // `cargo-lock` keeps `[[package]]` order, so the i-th package is the i-th table.
-    for (i, pkg) in lockfile.packages.iter().enumerate() {
-        lines.push(line(raw.packages.get(i).and_then(Option::as_ref), pkg));
-    }
-    lines
 }
 
 #[cfg(test)]
@@ -1065,5 +1189,70 @@ dependencies = [
             "0.6.1+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7"
         );
         assert_eq!(jemalloc.line, 5298);
+    }
+
+    #[test]
+    fn dependency_specs() {
+        let d = dep_spec("serde 1.0.100 (registry+https://github.com/rust-lang/crates.io-index)")
+            .unwrap();
+        assert_eq!(d.name, "serde");
+        assert_eq!(d.version.as_deref(), Some("1.0.100"));
+        assert_eq!(
+            d.source.as_deref(),
+            Some("registry+https://github.com/rust-lang/crates.io-index")
+        );
+        let d = dep_spec("libc").unwrap();
+        assert_eq!((d.name.as_str(), d.version, d.source), ("libc", None, None));
+        assert!(dep_spec("").is_none());
+        assert!(dep_spec("a 1.0.0 no-parens").is_none());
+        assert!(dep_spec("a  1.0.0").is_none());
+    }
+
+    #[test]
+    fn same_name_and_version_from_two_sources_resolve_by_source() {
+        let text = format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"dup 1.0.0 (git+https://example.com/dup#0123)\",\n]\n\n\
+             [[package]]\nname = \"dup\"\nversion = \"1.0.0\"\nsource = \"{CRATES_IO}\"\n\n\
+             [[package]]\nname = \"dup\"\nversion = \"1.0.0\"\nsource = \"git+https://example.com/dup#0123\"\ndependencies = [\n \"leaf\",\n]\n\n\
+             [[package]]\nname = \"leaf\"\nversion = \"0.1.0\"\nsource = \"{CRATES_IO}\"\n"
+        );
+        let m = parse_text(&text);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        // leaf is reached through the git copy of dup, not the crates.io one.
+        let leaf = find(&m, "leaf", None);
+        assert_eq!(via(leaf), Some(vec!["app", "dup@1.0.0"]));
+        let from_registry = m
+            .dependencies
+            .iter()
+            .find(|d| d.name == "dup" && matches!(d.requirement, Requirement::Pinned { .. }))
+            .unwrap();
+        assert_eq!(
+            via(from_registry),
+            None,
+            "nothing depends on the crates.io copy"
+        );
+    }
+
+    #[test]
+    fn structure_errors_name_the_line() {
+        let (line, message) =
+            parse_err("version = \"3\"\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n");
+        assert_eq!(line, Some(1), "{message}");
+        assert!(
+            message.contains("unsupported lockfile version"),
+            "{message}"
+        );
+        let (line, message) = parse_err(
+            "version = 3\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n 7,\n]\n",
+        );
+        assert_eq!(line, Some(6), "{message}");
+        let (line, message) =
+            parse_err("version = 3\n[[package]]\nname = 5\nversion = \"1.0.0\"\n");
+        assert_eq!(line, Some(3), "{message}");
+        let (line, message) = parse_err(format!(
+            "version = 3\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"{CRATES_IO}\"\nchecksum = \"{}\"\n",
+            "A".repeat(63)
+        ));
+        assert_eq!(line, Some(6), "{message}");
     }
 }
