@@ -1,4 +1,5 @@
-//! `Cargo.lock` (lockfile formats v1 to v4), read with the `cargo-lock` crate.
+//! `Cargo.lock` (lockfile formats v1 to v4), read from the spanned TOML document (see
+//! [`read_packages`] for why not through the `cargo-lock` crate).
 //!
 //! Every locked package becomes one [`Dependency`]:
 //!
@@ -929,7 +930,7 @@ source = "git+https://github.com/example/vendored?branch=feat%2Fx#0123456789abcd
         // Version numbers beyond u64.
         let (line, message) = parse_err(pkg("99999999999999999999999.0.0", ""));
         assert_eq!(line, Some(5), "{message}");
-        // A 64-byte checksum whose 2-byte slices cut a character (panics inside cargo-lock),
+        // A 64-byte checksum whose 2-byte slices cut a character (it panicked inside cargo-lock, which read these files before),
         // in a package and in v1 metadata.
         let bad = format!("a{}a", "é".repeat(31));
         assert_eq!(bad.len(), 64);
