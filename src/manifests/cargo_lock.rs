@@ -1,5 +1,5 @@
 //! `Cargo.lock` (lockfile formats v1 to v4), read from the spanned TOML document (see
-//! [`read_packages`] for why not through the `cargo-lock` crate).
+//! `read_packages` for why not through the `cargo-lock` crate).
 //!
 //! Every locked package becomes one [`Dependency`]:
 //!

@@ -1,4 +1,4 @@
-//! Renderers: every output format renders the same [`Report`](crate::report::Report).
+//! Renderers: every output format renders the same [`crate::report::Report`].
 //!
 //! Renderers only read the report. Its lists are sorted by the producer, and nothing here
 //! iterates a hash map or reads the clock, so the same report always renders to the same
