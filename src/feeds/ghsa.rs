@@ -691,10 +691,10 @@ fn headers_for(def: &FeedDef) -> Result<HeaderMap, FeedError> {
     // with a scanned repository) gets it only when the operator names that URL in
     // $DEPWATCH_GHSA_TOKEN_URL (or `*`): the environment is the operator's, the config may not
     // be.
-    let trusted = def.base_url.trim_end_matches('/') == "https://api.github.com"
-        || std::env::var("DEPWATCH_GHSA_TOKEN_URL").is_ok_and(|u| {
-            u == "*" || u.trim_end_matches('/') == def.base_url.trim_end_matches('/')
-        });
+    let trusted = super::http::github_token_allowed(
+        &def.base_url,
+        std::env::var("DEPWATCH_GHSA_TOKEN_URL").ok().as_deref(),
+    );
     if let Some((name, token)) = token.filter(|_| trusted) {
         let mut v = HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
             invalid(

@@ -101,6 +101,19 @@ pub struct Http {
     settings: HttpSettings,
 }
 
+/// Whether a GitHub token may be sent to `api_base`: always to `https://api.github.com`;
+/// elsewhere only when `token_url_env` (the operator's `$DEPWATCH_GHSA_TOKEN_URL`) is `*` or
+/// names that base. A base URL comes from a config file, which may travel with a scanned
+/// repository; the environment is the operator's own.
+pub fn github_token_allowed(api_base: &str, token_url_env: Option<&str>) -> bool {
+    let base = api_base.trim().trim_end_matches('/');
+    base == "https://api.github.com"
+        || token_url_env.is_some_and(|u| {
+            let u = u.trim();
+            u == "*" || (!u.is_empty() && u.trim_end_matches('/') == base)
+        })
+}
+
 /// A URL with its query string and credentials removed, for messages.
 pub fn redact(url: &str) -> String {
     match reqwest::Url::parse(url).ok().filter(|u| u.has_host()) {

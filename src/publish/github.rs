@@ -128,14 +128,10 @@ impl GithubError {
 }
 
 /// Whether the token may go to `api_base`: always to [`GITHUB_API`]; elsewhere only when
-/// `token_url_env` (the value of `$DEPWATCH_GHSA_TOKEN_URL`) is `*` or names that base.
+/// `token_url_env` (the value of `$DEPWATCH_GHSA_TOKEN_URL`) is `*` or names that base. One
+/// rule for the advisory feed and for filing drafts: [`crate::feeds::http::github_token_allowed`].
 pub fn token_allowed(api_base: &str, token_url_env: Option<&str>) -> bool {
-    let base = api_base.trim().trim_end_matches('/');
-    base == GITHUB_API
-        || token_url_env.is_some_and(|u| {
-            let u = u.trim();
-            u == "*" || (!u.is_empty() && u.trim_end_matches('/') == base)
-        })
+    crate::feeds::http::github_token_allowed(api_base, token_url_env)
 }
 
 /// Check `owner/name`: one slash, GitHub's name characters, no `.`/`..` path tricks.
