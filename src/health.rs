@@ -10,6 +10,7 @@
 
 use crate::publish::EmailPayload;
 use crate::publish::draft::{cap_chars, fmt_datetime, one_line};
+use crate::publish::messages::{Block, SlackBody, Text, cap_mrkdwn};
 use crate::publish::templates::{TemplateError, Templates, slack_escape};
 use crate::store::{HealthRow, NewMessage};
 use jiff::Timestamp;
@@ -300,41 +301,6 @@ fn message_context(
         more,
         has_more: more > 0,
     }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Text {
-    PlainText { text: String, emoji: bool },
-    Mrkdwn { text: String },
-}
-
-#[derive(Debug, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Block {
-    Header { text: Text },
-    Section { text: Text },
-    Context { elements: Vec<Text> },
-}
-
-#[derive(Debug, Serialize)]
-struct SlackBody {
-    text: String,
-    blocks: Vec<Block>,
-}
-
-/// Cut mrkdwn to `max` characters without leaving half an entity (`&am…`) at the end.
-fn cap_mrkdwn(s: &str, max: usize) -> String {
-    let capped = cap_chars(s, max);
-    if capped.len() == s.len() {
-        return capped;
-    }
-    let body = capped.strip_suffix('…').unwrap_or(&capped);
-    let body = match body.rfind('&') {
-        Some(i) if !body[i..].contains(';') => &body[..i],
-        _ => body,
-    };
-    format!("{body}…")
 }
 
 /// The Slack incoming-webhook body for a run's health events: a header, one section per event

@@ -268,30 +268,33 @@ fn message_context(events: &ProjectEvents, ordered: &[&Event], limit: usize) -> 
 // ---------------------------------------------------------------------------------------------
 // Slack Block Kit.
 
+/// A Block Kit text object (shared with the health messages).
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Text {
+pub(crate) enum Text {
     PlainText { text: String, emoji: bool },
     Mrkdwn { text: String },
 }
 
+/// The Block Kit blocks depwatch sends.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Block {
+pub(crate) enum Block {
     Header { text: Text },
     Section { text: Text },
     Context { elements: Vec<Text> },
 }
 
+/// An incoming-webhook body.
 #[derive(Debug, Serialize)]
-struct SlackBody {
+pub(crate) struct SlackBody {
     /// Fallback for notifications and clients without blocks.
-    text: String,
-    blocks: Vec<Block>,
+    pub(crate) text: String,
+    pub(crate) blocks: Vec<Block>,
 }
 
 /// Cut mrkdwn to `max` characters without leaving half an entity (`&am…`) at the end.
-fn cap_mrkdwn(s: &str, max: usize) -> String {
+pub(crate) fn cap_mrkdwn(s: &str, max: usize) -> String {
     let capped = cap_chars(s, max);
     if capped.len() == s.len() {
         return capped;

@@ -21,30 +21,9 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// A Slack receiver that accepts only Block Kit bodies (header first, typed blocks, text).
+/// A Slack receiver that accepts only Block Kit bodies.
 fn slack_receiver() -> (Server, Arc<Mutex<Vec<Value>>>) {
-    let accepted = Arc::new(Mutex::new(Vec::new()));
-    let acc = accepted.clone();
-    let server = Server::start(move |req: &Request| {
-        if req.method != "POST" || req.path() != HOOK_PATH {
-            return Reply::status(404);
-        }
-        let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-            return Reply::status(400);
-        };
-        let blocks_ok = body["blocks"].as_array().is_some_and(|b| {
-            !b.is_empty()
-                && b.len() <= 50
-                && b.iter().all(|x| x["type"].is_string())
-                && b[0]["type"] == "header"
-        });
-        if !blocks_ok || body["text"].as_str().is_none_or(|t| t.is_empty()) {
-            return Reply::status(400);
-        }
-        acc.lock().unwrap().push(body);
-        Reply::ok("ok")
-    });
-    (server, accepted)
+    crate::loopback::slack_receiver(HOOK_PATH, 0)
 }
 
 fn config(dir: &Path, project_path: &str, smtp_port: u16) -> String {

@@ -196,3 +196,42 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) -> std
         }
     }
 }
+
+/// A Slack incoming-webhook receiver at `path` that accepts only Block Kit bodies (a header
+/// block first, at most 50 typed blocks, a non-empty fallback `text`) and keeps them; its first
+/// `fail_first` requests get a 500.
+pub fn slack_receiver(
+    path: &'static str,
+    fail_first: usize,
+) -> (Server, Arc<Mutex<Vec<serde_json::Value>>>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let failures = Arc::new(AtomicUsize::new(fail_first));
+    let acc = accepted.clone();
+    let server = Server::start(move |req: &Request| {
+        if req.method != "POST" || req.path() != path {
+            return Reply::status(404);
+        }
+        if failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Reply::status(500);
+        }
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
+            return Reply::status(400);
+        };
+        let blocks_ok = body["blocks"].as_array().is_some_and(|b| {
+            !b.is_empty()
+                && b.len() <= 50
+                && b.iter().all(|x| x["type"].is_string())
+                && b[0]["type"] == "header"
+        });
+        if !blocks_ok || body["text"].as_str().is_none_or(|t| t.is_empty()) {
+            return Reply::status(400);
+        }
+        acc.lock().unwrap().push(body);
+        Reply::ok("ok")
+    });
+    (server, accepted)
+}

@@ -8,7 +8,6 @@ use crate::util::shared;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 const HOOK_PATH: &str = "/services/T0000/B0000/SeCrEtWeBhOoK";
@@ -119,35 +118,7 @@ fn text(o: &Output) -> String {
 
 /// A Slack receiver that checks the Block Kit structure of every body it accepts.
 fn slack_receiver(fail_first: usize) -> (Server, Arc<Mutex<Vec<Value>>>) {
-    let accepted = Arc::new(Mutex::new(Vec::new()));
-    let failures = Arc::new(AtomicUsize::new(fail_first));
-    let acc = accepted.clone();
-    let server = Server::start(move |req: &Request| {
-        if req.method != "POST" || req.path() != HOOK_PATH {
-            return Reply::status(404);
-        }
-        if failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
-            return Reply::status(500);
-        }
-        let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-            return Reply::status(400);
-        };
-        let blocks_ok = body["blocks"].as_array().is_some_and(|b| {
-            !b.is_empty()
-                && b.len() <= 50
-                && b.iter().all(|x| x["type"].is_string())
-                && b[0]["type"] == "header"
-        });
-        if !blocks_ok || body["text"].as_str().is_none_or(|t| t.is_empty()) {
-            return Reply::status(400);
-        }
-        acc.lock().unwrap().push(body);
-        Reply::ok("ok")
-    });
-    (server, accepted)
+    crate::loopback::slack_receiver(HOOK_PATH, fail_first)
 }
 
 fn projects_in(bodies: &[Value]) -> Vec<String> {
