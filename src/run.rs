@@ -174,7 +174,11 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
     let run_id = store.run_started(&now_s)?;
     let sync = sync_step(&mut store, opts)?;
     if store.sources()?.iter().all(|s| s.last_success.is_none()) {
-        return Err(RunError::NeverSynced(opts.store.clone()));
+        let e = RunError::NeverSynced(opts.store.clone());
+        // Recorded as a failed run, so `status` does not show it as still running.
+        let summary = serde_json::json!({ "error": e.to_string() }).to_string();
+        store.run_finished(run_id, &Timestamp::now().to_string(), "failed", &summary)?;
+        return Err(e);
     }
     let mut projects = Vec::new();
     for p in &opts.config.projects {

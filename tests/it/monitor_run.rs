@@ -578,3 +578,37 @@ fn a_run_during_another_cycle_waits_then_exits_clearly() {
     drop(held);
     assert!(accepted.lock().unwrap().is_empty());
 }
+
+#[test]
+fn a_run_with_nothing_synced_fails_clearly_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        "sources = [\"osv-dir:missing\"]\n[[project]]\nname = \"app\"\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store.sqlite3");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            .args(args)
+            .arg("--config")
+            .arg(&cfg)
+            .env("DEPWATCH_STORE", &store)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["run", "--offline"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("never synced"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["status"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("last cycle:") && out.contains(", failed"),
+        "{out}"
+    );
+}
