@@ -13,6 +13,15 @@ pub fn shorten(s: &str, max: usize) -> String {
     format!("{}…", s.get(..end).unwrap_or(""))
 }
 
+/// `": detail"`, or nothing when `detail` is empty (for error messages with an optional tail).
+pub fn colon_suffix(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

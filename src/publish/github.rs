@@ -75,7 +75,7 @@ pub enum GithubError {
         message: String,
     },
     /// GitHub answered with an error status.
-    #[error("{method} {url}: HTTP {status}{}", suffix(.message))]
+    #[error("{method} {url}: HTTP {status}{}", crate::text::colon_suffix(.message))]
     Status {
         /// HTTP method.
         method: String,
@@ -104,14 +104,6 @@ pub enum GithubError {
         /// What is wrong with it.
         message: String,
     },
-}
-
-fn suffix(message: &str) -> String {
-    if message.is_empty() {
-        String::new()
-    } else {
-        format!(": {message}")
-    }
 }
 
 impl GithubError {

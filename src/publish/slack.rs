@@ -36,7 +36,7 @@ pub enum SlackError {
         attempts: u32,
     },
     /// Slack answered with an error status (after retries, for 5xx).
-    #[error("Slack webhook at {host}: HTTP {status}{}", detail_suffix(.detail))]
+    #[error("Slack webhook at {host}: HTTP {status}{}", crate::text::colon_suffix(.detail))]
     Status {
         /// Host (and port) of the webhook.
         host: String,
@@ -56,14 +56,6 @@ pub enum SlackError {
         /// The wait Slack asked for.
         wait: Duration,
     },
-}
-
-fn detail_suffix(detail: &str) -> String {
-    if detail.is_empty() {
-        String::new()
-    } else {
-        format!(": {detail}")
-    }
 }
 
 impl SlackError {

@@ -81,16 +81,7 @@ impl Store {
                 ])
                 .map_err(sq)?;
             }
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO outbox (project, channel, event, payload, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(sq)?;
-            for m in messages {
-                ins.execute(params![m.project, m.channel, m.event, m.payload, now])
-                    .map_err(sq)?;
-            }
+            super::monitor::queue(&tx, messages, now).map_err(sq)?;
         }
         tx.commit().map_err(sq)
     }

@@ -92,6 +92,23 @@ fn message_row(r: &rusqlite::Row) -> rusqlite::Result<Message> {
     })
 }
 
+/// Queue `messages` in the outbox inside the caller's transaction: every write that decides a
+/// notification commits together with it.
+pub(super) fn queue(
+    tx: &rusqlite::Transaction<'_>,
+    messages: &[NewMessage],
+    now: &str,
+) -> rusqlite::Result<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO outbox (project, channel, event, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for m in messages {
+        ins.execute(params![m.project, m.channel, m.event, m.payload, now])?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Everything remembered about `project`.
     pub fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
@@ -151,16 +168,7 @@ impl Store {
                 ])
                 .map_err(sq)?;
             }
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO outbox (project, channel, event, payload, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(sq)?;
-            for m in messages {
-                ins.execute(params![m.project, m.channel, m.event, m.payload, now])
-                    .map_err(sq)?;
-            }
+            queue(&tx, messages, now).map_err(sq)?;
         }
         tx.commit().map_err(sq)
     }
