@@ -499,12 +499,13 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     } else {
         args.paths.clone()
     };
+    let ignores = scan::ignores_from(&config, &args.ignores);
     let opts = ScanOptions {
         paths,
         backend,
-        ignores: scan::ignores_from(&config, &args.ignores),
+        today: scan::today_for(&ignores),
+        ignores,
         trusted_workspace: args.trusted_workspace,
-        today: jiff::Zoned::now().date(),
     };
     let report = scan::run(&opts)?;
     let format = match args.format {

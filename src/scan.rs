@@ -114,6 +114,12 @@ pub fn parse_manifests(
     }
     found.sort();
     found.dedup();
+    // One manifest (the common case) is parsed on this thread: starting the thread pool and
+    // its per-thread malloc arenas costs more than it saves.
+    if let [(path, kind)] = found.as_slice() {
+        let parsed = manifests::parse(path, *kind, opts);
+        return Ok(vec![(path.clone(), *kind, parsed)]);
+    }
     Ok(found
         .into_par_iter()
         .map(|(path, kind)| {
@@ -347,11 +353,20 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
             if !path.exists() {
                 return Err(ScanError::NeverSynced(path.clone()));
             }
-            // Opening the store (pragmas, schema check) and parsing are independent: overlap them.
-            let (parsed, store) = rayon::join(
-                || parse_manifests(&opts.paths, &parse_opts),
-                || crate::store::Store::open(path),
-            );
+            // Opening the store (pragmas, schema check) and parsing are independent: overlap
+            // them. The store opens on a helper thread; parsing, which allocates most, stays on
+            // the main thread and its malloc arena.
+            let (parsed, store) = std::thread::scope(|s| {
+                let opening = s.spawn(|| crate::store::Store::open(path));
+                let parsed = parse_manifests(&opts.paths, &parse_opts);
+                let store = opening.join().unwrap_or_else(|_| {
+                    Err(crate::store::StoreError::Io {
+                        path: path.clone(),
+                        source: std::io::Error::other("the thread opening the store panicked"),
+                    })
+                });
+                (parsed, store)
+            });
             let (parsed, mut store) = (parsed?, store?);
             let (db, notices) = database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
@@ -359,6 +374,19 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
             add_yanked(&store, &parsed, &mut report)?;
             Ok(report)
         }
+    }
+}
+
+/// Today's date for the ignores' expiry: the local date when an ignore has an `until`, and
+/// the UTC date otherwise, when nothing reads it. Finding the local zone walks the whole
+/// zoneinfo tree (about 0.7 ms, a tenth of a store scan), so it is done only when needed.
+pub fn today_for(ignores: &[Ignore]) -> jiff::civil::Date {
+    if ignores.iter().any(|i| i.until.is_some()) {
+        jiff::Zoned::now().date()
+    } else {
+        jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
     }
 }
 

@@ -48,6 +48,8 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+mod canonical;
+
 const REASON_PATH: &str = "path or workspace package (not from crates.io)";
 const REASON_GIT: &str = "git dependency (not from crates.io)";
 const REASON_OTHER_REGISTRY: &str = "package from another registry";
@@ -55,19 +57,10 @@ const REASON_OTHER_REGISTRY: &str = "package from another registry";
 /// Parse a `Cargo.lock`.
 pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;
-    let doc = DeTable::parse(&text).map_err(|e| toml_error(path, &text, &e))?;
-    let table = doc.get_ref();
-    if !table.contains_key("package") && !table.contains_key("root") {
-        return Err(ManifestError::parse(
-            path,
-            None,
-            "not a Cargo.lock: no [[package]] entries",
-        ));
-    }
-    check_checksums(path, &text, table)?;
-    let index = super::LineIndex::new(&text);
-    // The legacy v1 `[root]` package first, then `[[package]]` in file order.
-    let packages = read_packages(path, &index, table)?;
+    let packages = match canonical::read(&text) {
+        Some(raw) => build_packages(path, raw)?,
+        None => packages_from_toml(path, &text)?,
+    };
     let mut warnings = Vec::new();
     let edges = resolve_edges(path, &packages, &mut warnings)?;
 
@@ -111,7 +104,82 @@ pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError
     })
 }
 
+/// Read the packages through the TOML parser: the general path, for any lockfile that
+/// [`canonical::read`] declines (hand-edited, v1 with `[metadata]`, or malformed).
+fn packages_from_toml(path: &Path, text: &str) -> Result<Vec<Pkg>, ManifestError> {
+    let doc = DeTable::parse(text).map_err(|e| toml_error(path, text, &e))?;
+    let table = doc.get_ref();
+    if !table.contains_key("package") && !table.contains_key("root") {
+        return Err(ManifestError::parse(
+            path,
+            None,
+            "not a Cargo.lock: no [[package]] entries",
+        ));
+    }
+    check_checksums(path, text, table)?;
+    let index = super::LineIndex::new(text);
+    // The legacy v1 `[root]` package first, then `[[package]]` in file order.
+    build_packages(path, read_packages(path, &index, table)?)
+}
+
+/// A `[[package]]` entry as written, before its version and dependencies are read: what both
+/// the TOML reader and [`canonical::read`] produce.
+#[derive(Debug, PartialEq)]
+struct RawPkg<'a> {
+    name: &'a str,
+    /// Line of the `name` key.
+    name_line: usize,
+    version: &'a str,
+    /// Line of the `version` value.
+    version_line: usize,
+    source: Option<&'a str>,
+    /// Each entry of `dependencies`, with its line.
+    dependencies: Vec<(&'a str, usize)>,
+}
+
+/// A malformed-lockfile error at a line.
+fn invalid_at(path: &Path, line: usize, message: &str) -> ManifestError {
+    ManifestError::parse(
+        path,
+        Some(line),
+        format!("invalid Cargo.lock: {}", crate::text::shorten(message, 300)),
+    )
+}
+
+/// Parse each package's version and dependency entries.
+fn build_packages(path: &Path, raw: Vec<RawPkg<'_>>) -> Result<Vec<Pkg>, ManifestError> {
+    let mut out = Vec::with_capacity(raw.len());
+    for r in raw {
+        let version = semver::Version::parse(r.version).map_err(|e| {
+            invalid_at(
+                path,
+                r.version_line,
+                &format!("{}: invalid version {:?}: {e}", r.name, r.version),
+            )
+        })?;
+        let mut dependencies = Vec::with_capacity(r.dependencies.len());
+        for (spec, line) in r.dependencies {
+            dependencies.push(dep_spec(spec).ok_or_else(|| {
+                invalid_at(
+                    path,
+                    line,
+                    &format!("{}: malformed dependency {spec:?}", r.name),
+                )
+            })?);
+        }
+        out.push(Pkg {
+            name: r.name.to_string(),
+            version,
+            source: r.source.map(str::to_string),
+            dependencies,
+            line: r.name_line,
+        });
+    }
+    Ok(out)
+}
+
 /// One locked package.
+#[derive(Debug, PartialEq)]
 struct Pkg {
     name: String,
     version: semver::Version,
@@ -131,6 +199,7 @@ impl Pkg {
 }
 
 /// An entry of a package's `dependencies`: `name`, `name version` or `name version (source)`.
+#[derive(Debug, PartialEq)]
 struct DepSpec {
     name: String,
     version: Option<String>,
@@ -161,21 +230,12 @@ fn is_crates_io(source: &str) -> bool {
 /// versionless dependency by a linear search of all packages (quadratic on a large lockfile:
 /// most of a scan's time on uv's Cargo.lock went there), it panics on some hostile values, and
 /// depwatch needs only five fields of each package.
-fn read_packages(
+fn read_packages<'d>(
     path: &Path,
     index: &super::LineIndex,
-    table: &DeTable<'_>,
-) -> Result<Vec<Pkg>, ManifestError> {
-    let invalid = |at: usize, message: String| {
-        ManifestError::parse(
-            path,
-            Some(index.line(at)),
-            format!(
-                "invalid Cargo.lock: {}",
-                crate::text::shorten(&message, 300)
-            ),
-        )
-    };
+    table: &'d DeTable<'_>,
+) -> Result<Vec<RawPkg<'d>>, ManifestError> {
+    let invalid = |at: usize, message: String| invalid_at(path, index.line(at), &message);
     if let Some(v) = table.get("version") {
         let ok = match v.get_ref() {
             DeValue::Integer(i) => matches!(i.as_str(), "1" | "2" | "3" | "4"),
@@ -208,7 +268,7 @@ fn read_packages(
         let Some(pkg) = t.get_ref().as_table() else {
             return Err(invalid(t.span().start, "a package must be a table".into()));
         };
-        let string = |key: &str| -> Result<Option<(&str, usize)>, ManifestError> {
+        let string = |key: &str| -> Result<Option<(&'d str, usize)>, ManifestError> {
             match pkg.get_key_value(key) {
                 None => Ok(None),
                 Some((k, v)) => match v.get_ref().as_str() {
@@ -219,19 +279,13 @@ fn read_packages(
         };
         let (name, name_at) = string("name")?
             .ok_or_else(|| invalid(t.span().start, "missing field `name`".into()))?;
-        let (version_text, _) = string("version")?
+        let (version, _) = string("version")?
             .ok_or_else(|| invalid(t.span().start, format!("{name}: missing field `version`")))?;
         let version_at = pkg
             .get("version")
             .map(|v| v.span().start)
             .unwrap_or(name_at);
-        let version = semver::Version::parse(version_text).map_err(|e| {
-            invalid(
-                version_at,
-                format!("{name}: invalid version {version_text:?}: {e}"),
-            )
-        })?;
-        let source = string("source")?.map(|(s, _)| s.to_string());
+        let source = string("source")?.map(|(s, _)| s);
         let mut dependencies = Vec::new();
         if let Some(deps) = pkg.get("dependencies") {
             let Some(list) = deps.get_ref().as_array() else {
@@ -247,20 +301,16 @@ fn read_packages(
                         format!("{name}: a dependency must be a string"),
                     ));
                 };
-                dependencies.push(dep_spec(spec).ok_or_else(|| {
-                    invalid(
-                        d.span().start,
-                        format!("{name}: malformed dependency {spec:?}"),
-                    )
-                })?);
+                dependencies.push((spec, index.line(d.span().start)));
             }
         }
-        out.push(Pkg {
-            name: name.to_string(),
+        out.push(RawPkg {
+            name,
+            name_line: index.line(name_at),
             version,
+            version_line: index.line(version_at),
             source,
             dependencies,
-            line: index.line(name_at),
         });
     }
     Ok(out)
