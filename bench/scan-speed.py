@@ -3,12 +3,13 @@
 
 Medians of N runs (default 15) of wall time, and peak RSS from `/usr/bin/time -f %M`.
 Cases:
-  1. uv/Cargo.lock against the RustSec snapshot: depwatch vs `cargo audit --no-fetch --no-yanked`
-     (cargo-audit's yanked check reads the crates.io index, which depwatch does not do yet).
+  1. uv/Cargo.lock against the RustSec snapshot: depwatch vs `cargo audit --no-fetch --no-yanked`.
   2. home-assistant/requirements.txt (~1,000 pins) against the whole PyPA folder.
   3. The store (issue 4): a full import of the corpus into a fresh store, then scans answered
      from the synced store (uv/Cargo.lock next to cargo-audit, home-assistant), and the store's
-     size on disk.
+     size on disk. The store also holds the yanked flags of uv's crates, synced from a loopback
+     sparse index (the crates.io index is unreachable here), so the store scan does the same
+     work as cargo-audit's default run with its yanked check.
 Usage: python3 bench/scan-speed.py [RUNS]     (builds the release binary first)
 """
 import os, shutil, statistics, subprocess, sys, time
@@ -63,12 +64,76 @@ store = os.path.join(tmp, "store.sqlite3")
 sync = [dw, "sync", "--store", store, "--source", f"rustsec-dir:{rustsec}", "--source", f"osv-dir:{pypa}"]
 
 
+def serve_sparse_index(lockfile, root_dir):
+    """A loopback crates.io sparse index for the crates.io packages of `lockfile`: one file per
+    crate at its sparse path, a JSON line per locked version. Two versions are marked yanked
+    (h2 0.4.15 and the first windows-sys), so the scan has yanked warnings to report."""
+    import http.server, json, re, threading
+    text = open(lockfile).read()
+    versions = {}
+    for block in text.split("[[package]]")[1:]:
+        name = re.search(r'^name = "([^"]+)"', block, re.M)
+        vers = re.search(r'^version = "([^"]+)"', block, re.M)
+        if name and vers and 'source = "registry+' in block:
+            versions.setdefault(name.group(1), []).append(vers.group(1))
+    yanked = {("h2", "0.4.15")}
+    if "windows-sys" in versions:
+        yanked.add(("windows-sys", versions["windows-sys"][0]))
+    for name, vs in versions.items():
+        n = name.lower()
+        prefix = {1: "1", 2: "2", 3: f"3/{n[0]}"}.get(len(n), f"{n[:2]}/{n[2:4]}")
+        d = os.path.join(root_dir, prefix)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, n), "w") as f:
+            for v in vs:
+                f.write(json.dumps({"name": name, "vers": v, "deps": [], "cksum": "0" * 64,
+                                    "features": {}, "yanked": (name, v) in yanked}) + "\n")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=root_dir, **kw)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, f"http://127.0.0.1:{srv.server_address[1]}", len(versions), len(yanked)
+
+
 class FreshImport(list):
     """The import command, run on a store deleted before each run."""
 
 
 cases.append(("depwatch sync: full import of the corpus (fresh store)", FreshImport(sync), root))
-cases.append(("depwatch scan uv/Cargo.lock (from the store)",
+
+
+def sync_store():
+    """The full import, then the yanked flags of uv's locked crates from a loopback index."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(store + suffix):
+            os.remove(store + suffix)
+    subprocess.run(sync, stdout=subprocess.DEVNULL, check=True)
+    srv, url, crates, yanked = serve_sparse_index(os.path.join(uvdir, "Cargo.lock"),
+                                                  os.path.join(tmp, "index"))
+    cfg = os.path.join(tmp, "depwatch.toml")
+    with open(cfg, "w") as f:
+        f.write("".join(f"[feeds.{n}]\nenabled = false\n"
+                        for n in ("osv-pypi", "osv-crates", "ghsa", "rustsec", "osv-api")))
+        f.write(f'[feeds.crates-index]\nbase-url = "{url}"\n')
+    out = subprocess.run([dw, "sync", "--store", store, "--config", cfg, "--yanked-for",
+                          os.path.join(uvdir, "Cargo.lock")], capture_output=True, text=True)
+    srv.shutdown()
+    if out.returncode != 0:
+        sys.exit(f"yanked sync failed: {out.stdout}{out.stderr}")
+    scan = subprocess.run([dw, "scan", "Cargo.lock", "--store", store, "--format", "json"],
+                          cwd=uvdir, capture_output=True, text=True)
+    import json
+    warned = sum(1 for w in json.loads(scan.stdout)["warnings"] if w["kind"] == "yanked")
+    print(f"(store: corpus imported, yanked flags of {crates} crates cached from a loopback "
+          f"sparse index; the scan reports {warned} of {yanked} yanked versions)")
+
+cases.append(("depwatch scan uv/Cargo.lock (from the store, with yanked flags)",
               [dw, "scan", "Cargo.lock", "--store", store, "--format", "json"], uvdir))
 if shutil.which("cargo-audit"):
     cases.append(("cargo audit uv/Cargo.lock (default run, yanked check; index unreachable here)",
@@ -77,6 +142,7 @@ cases.append(("depwatch scan home-assistant/requirements.txt (from the store)",
               [dw, "scan", ha, "--store", store, "--format", "json"], root))
 
 print(f"{'case':78} {'median ms':>10} {'peak MB':>8}   ({RUNS} runs, {os.cpu_count()} cores)")
+synced = False
 for name, cmd, cwd in cases:
     if isinstance(cmd, FreshImport):
         times, peaks = [], []
@@ -88,9 +154,11 @@ for name, cmd, cwd in cases:
             times.append(ms)
             peaks.append(mb)
         ms, mb = statistics.median(times), max(peaks)
+        synced = False
     else:
-        if not os.path.exists(store):
-            subprocess.run(sync, stdout=subprocess.DEVNULL, check=True)
+        if "--store" in cmd and not synced:
+            sync_store()
+            synced = True
         ms, mb = measure(cmd, cwd)
     print(f"{name:78} {ms:10.1f} {mb:8.1f}")
 # The targets are ratios: measure those pairs interleaved (A, B, A, B, ...) so that drift of a
@@ -100,7 +168,7 @@ if shutil.which("cargo-audit"):
         ("store scan vs cargo audit --no-fetch --no-yanked (target >= 4x)",
          [dw, "scan", "Cargo.lock", "--store", store, "--format", "json"],
          ["cargo", "audit", "--db", rustsec, "--no-fetch", "--stale", "--no-yanked", "--json"]),
-        ("store scan vs cargo audit default run (target >= 20x)",
+        ("store scan (yanked flags) vs cargo audit default run (target >= 20x)",
          [dw, "scan", "Cargo.lock", "--store", store, "--format", "json"],
          ["cargo", "audit", "--db", rustsec, "--no-fetch", "--stale", "--json"]),
     ]

@@ -154,7 +154,7 @@ fn database_from_store(
     max_age: jiff::SignedDuration,
     require_fresh: bool,
     parsed: &[ParsedManifest],
-) -> Result<(Database, Vec<String>), ScanError> {
+) -> Result<(Database, crate::store::yanked::Yanked, Vec<String>), ScanError> {
     let path = store.path().to_path_buf();
     let states = store.sources()?;
     let synced: Vec<_> = states.iter().filter(|s| s.last_success.is_some()).collect();
@@ -190,21 +190,20 @@ fn database_from_store(
     {
         return Err(ScanError::Stale(notices.join("; ")));
     }
-    let db = store.database_for(&packages_of(parsed))?;
-    Ok((db, notices))
+    let (db, yanked) = store.database_for(&packages_of(parsed))?;
+    Ok((db, yanked, notices))
 }
 
 /// Warn about locked crates whose version the cached crates.io index marks yanked (cached by
 /// `depwatch sync --yanked-for`; a crate with no cached entry is not reported either way).
 fn add_yanked(
-    store: &crate::store::Store,
+    yanked_all: &crate::store::yanked::Yanked,
     parsed: &[ParsedManifest],
     report: &mut Report,
-) -> Result<(), ScanError> {
+) {
     use crate::report::{Finding, Fix, Location, PackageRef};
-    let yanked_all = store.yanked_all()?;
     if yanked_all.is_empty() {
-        return Ok(());
+        return;
     }
     for (_, kind, m) in parsed {
         let Ok(m) = m else { continue };
@@ -261,7 +260,6 @@ fn add_yanked(
         ))
     });
     report.summary.warnings = report.warnings.len();
-    Ok(())
 }
 
 /// Query the OSV API for every advisory of each scanned package (no version in the query) and
@@ -368,10 +366,11 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
                 (parsed, store)
             });
             let (parsed, mut store) = (parsed?, store?);
-            let (db, notices) = database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
+            let (db, yanked, notices) =
+                database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             report.notices = notices;
-            add_yanked(&store, &parsed, &mut report)?;
+            add_yanked(&yanked, &parsed, &mut report);
             Ok(report)
         }
     }

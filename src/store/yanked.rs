@@ -5,6 +5,21 @@
 use super::{Store, StoreError, now_rfc3339};
 use rusqlite::{OptionalExtension, params};
 
+/// Every cached crate with at least one yanked version: lowercased name -> versions.
+pub type Yanked = std::collections::HashMap<String, Vec<String>>;
+
+/// Read [`Yanked`] in one query, so a scan of a large lockfile does not ask per crate.
+pub(super) fn read_yanked(conn: &rusqlite::Connection) -> rusqlite::Result<Yanked> {
+    let mut stmt = conn.prepare("SELECT name, yanked FROM crate_index WHERE yanked != '[]'")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Yanked::new();
+    for r in rows {
+        let (name, yanked) = r?;
+        out.insert(name, decode(&yanked));
+    }
+    Ok(out)
+}
+
 /// A cached index entry: the ETag to revalidate with, and the yanked versions.
 type Cached = (Option<String>, Vec<String>);
 
@@ -17,24 +32,6 @@ impl Store {
     /// fetched. A crate that is not on crates.io has an empty list.
     pub fn yanked_versions(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
         Ok(self.crate_index_cached(name)?.map(|(_, y)| y))
-    }
-
-    /// Every cached crate with at least one yanked version: lowercased name -> versions. One
-    /// query, so a scan of a large lockfile does not ask per crate.
-    pub fn yanked_all(&self) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, yanked FROM crate_index WHERE yanked != '[]'")
-            .map_err(self.sq())?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(self.sq())?;
-        let mut out = std::collections::HashMap::new();
-        for r in rows {
-            let (name, yanked) = r.map_err(self.sq())?;
-            out.insert(name, decode(&yanked));
-        }
-        Ok(out)
     }
 
     /// The cached entry of a crate: its ETag (for a conditional request) and yanked versions.
