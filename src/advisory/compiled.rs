@@ -209,11 +209,15 @@ impl CompiledAdvisory {
                 }
             }
             let mut raw_versions = Vec::new();
+            let mut listed = Vec::with_capacity(a.versions.len());
             for v in &a.versions {
                 match eco.parse_version(v) {
-                    Ok(v) => set = set.union(&VersionSet::singleton(v)),
+                    Ok(v) => listed.push(v),
                     Err(_) => raw_versions.push(v.trim().to_string()),
                 }
+            }
+            if !listed.is_empty() {
+                set = set.union(&VersionSet::from_versions(listed));
             }
             fixed.sort();
             fixed.dedup();

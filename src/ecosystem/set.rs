@@ -30,6 +30,22 @@ impl VersionSet {
         Self(Ranges::singleton(v))
     }
 
+    /// Exactly the given versions (any order, repeats allowed). Built in one pass: a union
+    /// of singletons one at a time copies the set for each version, which was quadratic on
+    /// the PyPI records that list hundreds of affected versions.
+    pub fn from_versions(versions: impl IntoIterator<Item = Version>) -> Self {
+        let mut versions: Vec<Version> = versions.into_iter().collect();
+        // Sorted input makes each insertion in `from_iter` an append.
+        versions.sort();
+        versions.dedup();
+        Self(
+            versions
+                .into_iter()
+                .map(|v| (Bound::Included(v.clone()), Bound::Included(v)))
+                .collect(),
+        )
+    }
+
     /// The interval between two bounds.
     pub fn from_bounds(lo: Bound<Version>, hi: Bound<Version>) -> Self {
         // `Ranges::from_range_bounds` expects lo <= hi; an inverted pair is simply empty.
@@ -139,5 +155,38 @@ impl fmt::Display for VersionSet {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecosystem::Ecosystem;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass build is the union of the singletons, whatever the order and repeats.
+        #[test]
+        fn from_versions_is_the_union_of_singletons(
+            picks in prop::collection::vec((0u8..4, 0u8..4, prop::sample::select(vec!["", "-rc.1", "-alpha"])), 0..40),
+            eco_pypi in any::<bool>(),
+        ) {
+            let eco = if eco_pypi { Ecosystem::PyPI } else { Ecosystem::CratesIo };
+            let versions: Vec<Version> = picks
+                .iter()
+                .map(|(a, b, pre)| {
+                    let pre = if eco_pypi { pre.replace(['-', '.'], "") } else { pre.to_string() };
+                    eco.parse_version(&format!("{a}.{b}.0{pre}")).unwrap()
+                })
+                .collect();
+            let folded = versions
+                .iter()
+                .fold(VersionSet::empty(), |s, v| s.union(&VersionSet::singleton(v.clone())));
+            let built = VersionSet::from_versions(versions.clone());
+            prop_assert_eq!(&built, &folded);
+            for v in &versions {
+                prop_assert!(built.contains(v));
+            }
+        }
     }
 }
