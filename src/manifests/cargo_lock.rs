@@ -1,5 +1,7 @@
-//! `Cargo.lock` (lockfile formats v1 to v4), read from the spanned TOML document (see
-//! `read_packages` for why not through the `cargo-lock` crate).
+//! `Cargo.lock` (lockfile formats v1 to v4). A lockfile in the layout Cargo writes is read
+//! line by line (the `canonical` module says why); any other is read from the spanned TOML
+//! document (see `read_packages` for why not through the `cargo-lock` crate). Both give the
+//! same packages, lines and errors.
 //!
 //! Every locked package becomes one [`Dependency`]:
 //!

@@ -89,8 +89,9 @@ pub(super) fn read(text: &str) -> Option<Vec<RawPkg<'_>>> {
             "version" => p.version = Some((value, line_no)),
             "source" => p.source = Some(value),
             "checksum" if !is_sha256(value) => return None,
-            // Any other string key (`checksum`, `replace`) is valid and not read.
+            // `dependencies` must be an array; the TOML reader reports a string there.
             "dependencies" => return None,
+            // Any other string key (a valid `checksum`, `replace`) is not read.
             _ => {}
         }
     }
