@@ -12,9 +12,11 @@
 //! * from git: `NotChecked`, `"git dependency (not from crates.io)"`;
 //! * from any other registry: `NotChecked`, `"package from another registry"`.
 //!
-//! `line` is the line of the package's `name = "..."` key in its `[[package]]` block (found
-//! through the TOML parser's spans, so duplicate names with different versions each get their
-//! own line).
+//! `line` is the line of the package's `name = "..."` key in its `[[package]]` block (counted
+//! by the line reader, or found through the TOML parser's spans, so duplicate names with
+//! different versions each get their own line). On a malformed lockfile, structural errors
+//! (a missing or non-string field) are reported before version and dependency-entry errors;
+//! each names its line.
 //!
 //! # Dependency paths (`via`)
 //!

@@ -633,7 +633,9 @@ fn affected_keys(
                 conn.prepare_cached("SELECT name, source, id FROM affected WHERE ecosystem = ?1")?;
             let mut rows = all.query(params![eco])?;
             while let Some(r) = rows.next()? {
-                if names.contains(r.get_ref(0)?.as_str()?) {
+                // A name that is not text (only in a damaged store) matches nothing, as when
+                // probing by name.
+                if r.get_ref(0)?.as_str().is_ok_and(|n| names.contains(n)) {
                     keys.insert((r.get(1)?, r.get(2)?));
                 }
             }
@@ -703,6 +705,13 @@ mod tests {
         .collect();
         let mut many = few.clone();
         many.extend((0..PROBE_LIMIT).map(|i| (Ecosystem::CratesIo, format!("absent{i}"))));
+        // A damaged row whose name is not text is skipped by both, not an error.
+        s.conn
+            .execute(
+                "INSERT INTO affected VALUES ('crates.io', x'ff00', 'a', 'R-1')",
+                [],
+            )
+            .unwrap();
         let probed = affected_keys(&s.conn, &few).unwrap();
         let scanned = affected_keys(&s.conn, &many).unwrap();
         // Records 1, 41, 2, 82, 43 and 83 name pkg1 to pkg3 on crates.io; record 3 names
