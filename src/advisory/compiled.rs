@@ -216,6 +216,9 @@ impl CompiledAdvisory {
                     Err(_) => raw_versions.push(v.trim().to_string()),
                 }
             }
+            // Most listed versions lie inside the ranges already (PyPA lists every version its
+            // ranges cover): add only the others, which skips sorting and merging hundreds.
+            listed.retain(|v| !set.contains(v));
             if !listed.is_empty() {
                 set = set.union(&VersionSet::from_versions(listed));
             }
