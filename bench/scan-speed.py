@@ -132,6 +132,8 @@ def sync_store():
     warned = sum(1 for w in json.loads(scan.stdout)["warnings"] if w["kind"] == "yanked")
     print(f"(store: corpus imported, yanked flags of {crates} crates cached from a loopback "
           f"sparse index; the scan reports {warned} of {yanked} yanked versions)")
+    if warned != yanked:
+        sys.exit("the store scan does not report the yanked versions: the timing would be wrong")
 
 cases.append(("depwatch scan uv/Cargo.lock (from the store, with yanked flags)",
               [dw, "scan", "Cargo.lock", "--store", store, "--format", "json"], uvdir))
