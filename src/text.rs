@@ -1,4 +1,4 @@
-//! Small text helpers shared by the parsers.
+//! Small text helpers shared by the parsers, the feeds and the channels.
 
 /// Shorten user input before it goes into a message: a 10 MB line must never be echoed back.
 /// Cuts at a character boundary at most `max` bytes in and marks the cut with `…`.
@@ -19,6 +19,31 @@ pub fn colon_suffix(detail: &str) -> String {
         String::new()
     } else {
         format!(": {detail}")
+    }
+}
+
+/// An HTTP client error as text without its URL, which may carry a token, a webhook secret
+/// or a query string: its kind and innermost cause (reqwest's own text names the URL).
+pub fn http_error(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "body interrupted"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
     }
 }
 

@@ -277,7 +277,7 @@ impl Http {
                 Err(e) => {
                     // Connection errors and timeouts are retried; the message never holds
                     // the query string (reqwest's own Display includes the full URL).
-                    last = describe(&e);
+                    last = crate::text::http_error(&e);
                     continue;
                 }
             };
@@ -353,7 +353,7 @@ impl Http {
                 Err(ReadError::TooLarge) => return Err(HttpError::TooLarge { url: safe, limit }),
                 Err(ReadError::Body(e)) => {
                     // A connection reset mid-body is retried like a connection error.
-                    last = format!("reading the body: {}", describe(&e));
+                    last = format!("reading the body: {}", crate::text::http_error(&e));
                     continue;
                 }
             }
@@ -386,30 +386,6 @@ async fn read_limited(
         }
     }
     Ok(body)
-}
-
-/// reqwest's error text without the URL (which may carry a query string).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "body interrupted"
-    } else {
-        "request failed"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
-    }
 }
 
 #[cfg(test)]

@@ -199,29 +199,6 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// reqwest's error text without the URL: its kind and innermost cause.
-fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let e = e.without_url();
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
-    }
-}
-
 /// GitHub's error `message` and validation `errors`, as one short line.
 fn api_message(body: &[u8]) -> String {
     let text = match serde_json::from_slice::<Value>(body) {
@@ -283,7 +260,7 @@ impl Api<'_> {
                     let err = GithubError::Network {
                         method: method.to_string(),
                         url: safe.clone(),
-                        message: scrub(describe(e)),
+                        message: scrub(crate::text::http_error(&e)),
                     };
                     if !idempotent {
                         return Err(err);
@@ -312,7 +289,10 @@ impl Api<'_> {
                     let err = GithubError::Network {
                         method: method.to_string(),
                         url: safe.clone(),
-                        message: format!("reading the body: {}", scrub(describe(e))),
+                        message: format!(
+                            "reading the body: {}",
+                            scrub(crate::text::http_error(&e))
+                        ),
                     };
                     // The answer was cut short; a POST may have been filed, so only
                     // idempotent requests go again.

@@ -117,29 +117,6 @@ fn scrub(webhook: &Secret, url: Option<&reqwest::Url>, text: &str) -> String {
     out
 }
 
-/// reqwest's error text without the URL: its kind and innermost cause.
-fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let e = e.without_url();
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
-    }
-}
-
 /// Up to `BODY_LIMIT` bytes of a body, as one trimmed line of at most 200 characters.
 async fn short_body(mut resp: reqwest::Response) -> String {
     let mut body = Vec::new();
@@ -178,7 +155,7 @@ pub async fn post(
             Err(e) => {
                 last = Some(SlackError::Network {
                     host: host.clone(),
-                    message: scrub(webhook, Some(&url), &describe(e)),
+                    message: scrub(webhook, Some(&url), &crate::text::http_error(&e)),
                     attempts: attempt + 1,
                 });
                 continue;

@@ -5,7 +5,7 @@
 //! project's memory and its notifications: an alert is queued exactly once per streak, and a
 //! crash before the commit simply replays the run's health step next time.
 
-use super::{NewMessage, Store, StoreError};
+use super::{NewMessage, Store, StoreError, sqlite_err};
 use rusqlite::params;
 
 /// One component's health as stored.
@@ -55,11 +55,7 @@ impl Store {
         messages: &[NewMessage],
         now: &str,
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
         {
             let mut up = tx

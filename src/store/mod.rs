@@ -132,10 +132,7 @@ impl Store {
                 source,
             })?;
         }
-        let sq = |source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        };
+        let sq = sqlite_err(path);
         let conn = Connection::open(path).map_err(sq)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sq)?;
         // Switching a new file to WAL needs an exclusive lock and SQLite does not call the busy
@@ -167,19 +164,12 @@ impl Store {
         Ok(store)
     }
 
-    fn sq(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+    fn sq(&self) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+        sqlite_err(&self.path)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sq = sqlite_err(&self.path);
         let version: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -187,7 +177,7 @@ impl Store {
         let latest = schema::MIGRATIONS.len() as i64;
         if version > latest || version < 0 {
             return Err(StoreError::TooNew {
-                path,
+                path: self.path.clone(),
                 found: version,
                 supported: latest,
             });
@@ -299,11 +289,7 @@ impl Store {
         errors: &[LoadError],
         replace: bool,
     ) -> Result<SyncOutcome, StoreError> {
-        let path = self.path.clone();
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sq = sqlite_err(&self.path);
         let source = state.source.as_str();
         let now = now_rfc3339();
         let tx = self.conn.transaction().map_err(sq)?;
@@ -428,11 +414,7 @@ impl Store {
         &mut self,
         packages: &[(Ecosystem, String)],
     ) -> Result<(Database, yanked::Yanked), StoreError> {
-        let path = self.path.clone();
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
         let mut db = Database::default();
         let yanked;
@@ -449,7 +431,7 @@ impl Store {
                 // not compile is a load error, as from a feed.
                 let adv: Advisory =
                     serde_json::from_str(&json).map_err(|e| StoreError::BadRecord {
-                        path: path.clone(),
+                        path: self.path.clone(),
                         source_name: source.clone(),
                         id: id.clone(),
                         message: e.to_string(),
@@ -592,6 +574,15 @@ impl Store {
             }
         }
         Ok(problems)
+    }
+}
+
+/// Wrap a SQLite error with the store's path. Takes the path, not the store, so a method can
+/// hold it while it borrows the connection mutably for a transaction.
+fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
     }
 }
 

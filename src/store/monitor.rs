@@ -4,7 +4,7 @@
 //! crash either keeps both (the alerts go out on the next delivery) or neither (the next run
 //! sees the same changes again and queues them again): an alert is never lost.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, sqlite_err};
 use rusqlite::{OptionalExtension, params};
 
 /// One remembered finding of a project.
@@ -141,11 +141,7 @@ impl Store {
         messages: &[NewMessage],
         now: &str,
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
         {
             let mut up = tx

@@ -2,7 +2,7 @@
 //! sparse index by [`crate::sync::refresh_crate_index`]. Crate names are case-insensitive
 //! on crates.io, so rows are keyed by the lowercased name.
 
-use super::{Store, StoreError, now_rfc3339};
+use super::{Store, StoreError, now_rfc3339, sqlite_err};
 use rusqlite::{OptionalExtension, params};
 
 /// Every cached crate with at least one yanked version: lowercased name -> versions.
@@ -62,11 +62,7 @@ impl Store {
         &mut self,
         entries: &[(String, Option<String>, Vec<String>)],
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let sq = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sq = sqlite_err(&self.path);
         let now = now_rfc3339();
         let tx = self.conn.transaction().map_err(sq)?;
         {
