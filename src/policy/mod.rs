@@ -322,6 +322,7 @@ pub enum ChannelKind {
     /// A web address (form, private advisory page).
     Url,
     /// GitHub's private vulnerability reporting (Security tab, "Report a vulnerability").
+    #[serde(rename = "github_advisory")]
     GitHubAdvisory,
 }
 
