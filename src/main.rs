@@ -206,10 +206,22 @@ enum PolicyCommand {
         /// Read this SECURITY.md directly instead of the project's configured one.
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
-        /// Configuration file (default: ./depwatch.toml).
+        /// Configuration file (default: ./depwatch.toml; with --file, read only when given,
+        /// for its timezone).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// `text` for people; `json` for machines: the same figures, each with its origin
+        /// (SECURITY.md file and line, depwatch.toml, or default). One object for one project,
+        /// an array when no project is named.
+        #[arg(long, value_enum, default_value = "text")]
+        format: PolicyFormat,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PolicyFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -563,14 +575,32 @@ fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
             project,
             file,
             config,
+            format,
         } => {
+            let json = format == PolicyFormat::Json;
             if let Some(file) = file {
+                let zone = match &config {
+                    Some(path) => depwatch::policy::Zone::configured(
+                        load_required_config(&Some(path.clone()))?
+                            .timezone
+                            .as_deref(),
+                    ),
+                    None => depwatch::policy::Zone::default(),
+                };
                 let policy = depwatch::policy::Policy::load(&file)?;
                 let label = project.unwrap_or_else(|| file.display().to_string());
-                print!("{}", policy.show(&label));
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&policy.to_json(&label, &zone))?
+                    );
+                } else {
+                    print!("{}", policy.show(&label, &zone));
+                }
                 return Ok(0);
             }
             let config = load_required_config(&config)?;
+            let zone = depwatch::policy::Zone::configured(config.timezone.as_deref());
             let names: Vec<&str> = config.projects.iter().map(|p| p.name.as_str()).collect();
             let selected: Vec<_> = match &project {
                 Some(name) => vec![config.project(name).with_context(|| {
@@ -581,12 +611,24 @@ fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
                 })?],
                 None => config.projects.iter().collect(),
             };
+            if json {
+                let mut all = Vec::new();
+                for p in &selected {
+                    all.push(depwatch::run::project_policy(p)?.to_json(&p.name, &zone));
+                }
+                let text = match (&project, all.as_slice()) {
+                    (Some(_), [one]) => serde_json::to_string_pretty(one)?,
+                    _ => serde_json::to_string_pretty(&all)?,
+                };
+                println!("{text}");
+                return Ok(0);
+            }
             for (i, p) in selected.iter().enumerate() {
                 if i > 0 {
                     println!();
                 }
                 let policy = depwatch::run::project_policy(p)?;
-                print!("{}", policy.show(&p.name));
+                print!("{}", policy.show(&p.name, &zone));
             }
             Ok(0)
         }

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 pub enum DeadlineKind {
     /// Initial response.
     Respond,
-    /// Assessment / status update.
+    /// Status update.
     Update,
+    /// Assessment complete (only policies that promise one).
+    Assess,
     /// Fix released.
     Fix,
     /// Public disclosure.
@@ -27,6 +29,7 @@ impl DeadlineKind {
         match self {
             Self::Respond => "initial response",
             Self::Update => "status update",
+            Self::Assess => "assessment",
             Self::Fix => "fix",
             Self::Disclose => "disclosure",
         }
@@ -115,6 +118,9 @@ pub struct ProjectEvents {
     pub project: String,
     /// When the run happened.
     pub run_at: Timestamp,
+    /// The zone deadlines are shown in (the configured `timezone`).
+    #[serde(skip)]
+    pub zone: crate::policy::Zone,
     /// The events, most urgent first.
     pub events: Vec<Event>,
 }
@@ -200,6 +206,7 @@ fn deadline_of(d: &Deadlines, k: DeadlineKind) -> Option<Timestamp> {
     match k {
         DeadlineKind::Respond => d.respond_by,
         DeadlineKind::Update => d.update_by,
+        DeadlineKind::Assess => d.assess_by,
         DeadlineKind::Fix => d.fix_by,
         DeadlineKind::Disclose => d.disclose_by,
     }
@@ -501,6 +508,7 @@ mod tests {
         Deadlines {
             respond_by: Some(first + jiff::SignedDuration::from_hours(48)),
             update_by: None,
+            assess_by: None,
             fix_by: Some(first + jiff::SignedDuration::from_hours(240)),
             disclose_by: None,
         }

@@ -416,7 +416,8 @@ fn project_inner(
     // the memory is committed: rewriting them on a retry is harmless.
     let dir = opts.out_dir.join(&p.name);
     for f in &diff.open {
-        let input = draft_input(p, &policy, f, opts.now);
+        let mut input = draft_input(p, &policy, f, opts.now);
+        input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
         let md = draft::render_markdown(t, &input).map_err(|e| e.to_string())?;
         let gh = draft::github_advisory(&input, &md);
         let stem = draft::file_stem(&p.name, f);
@@ -439,6 +440,7 @@ fn project_inner(
         let pe = ProjectEvents {
             project: p.name.clone(),
             run_at: opts.now,
+            zone: crate::policy::Zone::configured(opts.config.timezone.as_deref()),
             events: diff.events.clone(),
         };
         let names = event_names(&diff.events);
@@ -486,7 +488,7 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
             .unwrap_or_else(|| "no deadline".into())
     };
     let d = &f.deadlines;
-    let timeline = vec![
+    let mut timeline = vec![
         TimelineEntry {
             label: "Initial response".into(),
             due: d.respond_by,
@@ -497,6 +499,16 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
             due: d.update_by,
             rule: rule(monitor::DeadlineKind::Update),
         },
+    ];
+    // Only a policy that promises an assessment has this deadline.
+    if policy.assessment.is_some() {
+        timeline.push(TimelineEntry {
+            label: "Assessment complete".into(),
+            due: d.assess_by,
+            rule: rule(monitor::DeadlineKind::Assess),
+        });
+    }
+    timeline.extend([
         TimelineEntry {
             label: "Fix released".into(),
             due: d.fix_by,
@@ -507,7 +519,7 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
             due: d.disclose_by,
             rule: rule(monitor::DeadlineKind::Disclose),
         },
-    ];
+    ]);
     let mut references: Vec<String> = f.finding.url.iter().cloned().collect();
     for id in &f.finding.ids {
         let link = if id.starts_with("GHSA-") {
@@ -533,6 +545,7 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
         // The feeds carry no workaround field; the upgrade is under "Patches".
         workarounds: None,
         generated_at: now,
+        zone: crate::policy::Zone::default(),
         policy_source: p
             .security_policy
             .as_ref()
@@ -843,7 +856,8 @@ pub fn publish_drafts(
             };
             let (mut created, mut updated) = (0, 0);
             for f in &open {
-                let input = draft_input(p, &policy, f, now);
+                let mut input = draft_input(p, &policy, f, now);
+                input.zone = crate::policy::Zone::configured(config.timezone.as_deref());
                 let md = draft::render_markdown(&templates, &input).map_err(|e| e.to_string())?;
                 let body = serde_json::to_value(draft::github_advisory(&input, &md))
                     .map_err(|e| e.to_string())?;

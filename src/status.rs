@@ -119,6 +119,7 @@ pub fn status(
                     let due = match k {
                         DeadlineKind::Respond => f.deadlines.respond_by,
                         DeadlineKind::Update => f.deadlines.update_by,
+                        DeadlineKind::Assess => f.deadlines.assess_by,
                         DeadlineKind::Fix => f.deadlines.fix_by,
                         DeadlineKind::Disclose => f.deadlines.disclose_by,
                     };

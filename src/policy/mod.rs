@@ -12,21 +12,39 @@
 //! | figure | default | why |
 //! |---|---|---|
 //! | initial response | 48 hours | what four of the five real policies (and GitHub's template) promise |
-//! | status update / assessment | 7 days | the same policies: "7 days" or "1 week" |
+//! | status update | 7 days | the same policies: "7 days" |
+//! | assessment | none | only a file (or `depwatch.toml`) that promises one gets this deadline |
 //! | fix, critical | 7 days | the common tiered practice (helpr's upper bounds: 7 / 30 / 90 days) |
 //! | fix, high | 30 days | " |
 //! | fix, medium | 90 days | " |
 //! | fix, low | 180 days | bounded, so that no finding waits forever |
 //! | disclosure | after the fix is released, at most 90 days after first seen | the usual 90-day coordinated-disclosure norm (Project Zero, CERT/CC) |
 //!
-//! A file that ties disclosure to the fix but names no maximum still gets the 90-day cap (it
-//! does not say otherwise); `depwatch policy show` marks it "(default)".
+//! The 90-day cap is the default only of a policy that says nothing about disclosure; even then
+//! it never falls before the finding's own fix deadline (two defaults must not contradict each
+//! other: a low finding's default fix time is 180 days). A file that ties disclosure to the fix
+//! ("once the fix is released") and names no maximum gets no maximum: disclosure then never
+//! precedes the fix. A maximum the file or `depwatch.toml` states is applied as stated.
+//!
+//! Every figure says where it came from: a figure shown as a SECURITY.md line's is written on
+//! that line. When a line states a rule without a figure ("critical: days", "after fix is
+//! released and users have time to update"), depwatch's default figure is used and labelled
+//! as a default, with the line that states the rule ([`Origin::Unstated`]).
 //!
 //! # Reading of figures
 //!
 //! A range ("1-7 days") is taken at its upper bound: that is the promise. "Best effort" and
-//! "next release" are fix times without a deadline. "Users have time to update" after a fix
-//! adds a grace of [`security_md::UPDATE_GRACE`] (7 days) before disclosure.
+//! "next release" are fix times without a deadline; "Immediate patches" for a severity is a
+//! fix due when the finding is first seen. "Users have time to update" after a fix, with no
+//! figure, waits depwatch's default of [`security_md::UPDATE_GRACE`] (7 days) before
+//! disclosure. "Current Version: v0.2.5-alpha" is the supported version of a file without a
+//! supported-versions table.
+//!
+//! # Time zone
+//!
+//! Deadlines are counted and shown in the configured `timezone` (UTC when unset):
+//! [`Zone::format`] writes `2027-01-05 09:00 +01:00 Europe/Paris` (`2027-01-05 09:00 UTC` in
+//! UTC).
 //!
 //! # Arithmetic
 //!
@@ -37,6 +55,7 @@
 //! A finding of unknown severity gets the medium rule: an unscored advisory must not be treated
 //! as least urgent, and calling every unscored record high would drown the real ones.
 
+pub mod json;
 pub mod security_md;
 
 use crate::monitor::DeadlineKind;
@@ -52,8 +71,11 @@ use std::path::{Path, PathBuf};
 pub struct Deadlines {
     /// Initial response (acknowledge the report / triage).
     pub respond_by: Option<Timestamp>,
-    /// Assessment or status update.
+    /// Status update.
     pub update_by: Option<Timestamp>,
+    /// Assessment complete; only when the policy promises one (absent in older stores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assess_by: Option<Timestamp>,
     /// Fix released.
     pub fix_by: Option<Timestamp>,
     /// Public disclosure.
@@ -70,6 +92,9 @@ pub enum Origin {
     Config,
     /// The documented defaults (module docs).
     Default,
+    /// The default figure for a rule this SECURITY.md line states without a figure
+    /// ("critical: days", "after the fix ... users have time to update").
+    Unstated(usize),
 }
 
 impl fmt::Display for Origin {
@@ -78,6 +103,7 @@ impl fmt::Display for Origin {
             Self::Line(n) => write!(f, "SECURITY.md line {n}"),
             Self::Config => f.write_str("depwatch.toml"),
             Self::Default => f.write_str("default"),
+            Self::Unstated(n) => write!(f, "default; SECURITY.md line {n} gives no figure"),
         }
     }
 }
@@ -110,7 +136,7 @@ fn sourced<T>((value, line): (T, usize)) -> Sourced<T> {
 }
 
 /// The unit of a [`Period`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// Exact elapsed hours.
@@ -209,6 +235,8 @@ impl fmt::Display for Period {
 pub enum FixTime {
     /// Within this long of first seen (for a range: its upper bound).
     Within(Period),
+    /// "Immediate patches": due when first seen.
+    Immediate,
     /// "Best effort": no deadline.
     BestEffort,
     /// "Next release": no deadline.
@@ -219,6 +247,7 @@ impl fmt::Display for FixTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Within(p) => p.fmt(f),
+            Self::Immediate => f.write_str("immediately"),
             Self::BestEffort => f.write_str("best effort"),
             Self::NextRelease => f.write_str("next release"),
         }
@@ -263,10 +292,14 @@ impl FixTimes {
 /// after first seen, whichever comes first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Disclosure {
+    /// Where disclosure is tied to the fix: a line, or the default rule.
+    pub after_fix: Origin,
     /// Disclose this long after the fix is released (zero: right away).
-    pub after_fix: Sourced<Period>,
-    /// Disclose at the latest this long after first seen, fixed or not.
-    pub at_most: Sourced<Period>,
+    pub grace: Sourced<Period>,
+    /// Disclose at the latest this long after first seen, fixed or not. `None`: the policy
+    /// ties disclosure to the fix and names no maximum. A default maximum never falls before
+    /// the fix deadline (module docs).
+    pub at_most: Option<Sourced<Period>>,
 }
 
 /// One row of the supported-versions table.
@@ -281,7 +314,7 @@ pub struct SupportedVersion {
 }
 
 /// How vulnerabilities are to be reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     /// An email address.
@@ -289,6 +322,7 @@ pub enum ChannelKind {
     /// A web address (form, private advisory page).
     Url,
     /// GitHub's private vulnerability reporting (Security tab, "Report a vulnerability").
+    #[serde(rename = "github_advisory")]
     GitHubAdvisory,
 }
 
@@ -310,8 +344,10 @@ pub struct Policy {
     pub source: Option<PathBuf>,
     /// Initial response time.
     pub response: Sourced<Period>,
-    /// Status update / assessment time.
+    /// Status update time.
     pub update: Sourced<Period>,
+    /// Assessment time; `None`: the policy promises no assessment.
+    pub assessment: Option<Sourced<Period>>,
     /// Fix time by severity.
     pub fix: FixTimes,
     /// The disclosure rule.
@@ -351,6 +387,8 @@ pub struct PolicyOverride {
     pub response: Option<String>,
     /// Status update time.
     pub update: Option<String>,
+    /// Assessment time.
+    pub assessment: Option<String>,
     /// Fix time for critical findings.
     pub fix_critical: Option<String>,
     /// Fix time for high findings.
@@ -370,7 +408,11 @@ const DURATION_HINT: &str = "write e.g. \"48 hours\", \"7 days\", \"2 weeks\" or
 impl PolicyOverride {
     /// Check every value; the error names the key and the value it could not read.
     pub fn validate(&self) -> Result<(), String> {
-        for (key, value) in [("response", &self.response), ("update", &self.update)] {
+        for (key, value) in [
+            ("response", &self.response),
+            ("update", &self.update),
+            ("assessment", &self.assessment),
+        ] {
             if let Some(v) = value
                 && Period::parse(v).is_none()
             {
@@ -448,18 +490,41 @@ impl Policy {
         if let Some(u) = found.update {
             policy.update = sourced(u);
         }
-        for (level, fix) in security_md::SEVERITIES.into_iter().zip(found.fix) {
-            if let Some(fix) = fix {
-                *policy.fix.get_mut(level) = sourced(fix);
+        policy.assessment = found.assessment.map(sourced);
+        for (i, level) in security_md::SEVERITIES.into_iter().enumerate() {
+            let rule = policy.fix.get_mut(level);
+            if let Some(fix) = found.fix[i] {
+                *rule = sourced(fix);
+            } else if let Some(line) = found.fix_unstated[i] {
+                rule.origin = Origin::Unstated(line);
             }
         }
         if let Some(a) = found.after_fix {
-            policy.disclosure.after_fix = sourced(a);
+            let d = &mut policy.disclosure;
+            d.after_fix = Origin::Line(a.line);
+            d.grace = match a.grace {
+                security_md::Grace::None => Sourced::new(Period::days(0), Origin::Line(a.line)),
+                security_md::Grace::Stated(p) => Sourced::new(p, Origin::Line(a.line)),
+                security_md::Grace::UpdateTime => {
+                    Sourced::new(security_md::UPDATE_GRACE, Origin::Unstated(a.line))
+                }
+            };
+            // Tied to the fix with no maximum stated: no default maximum either.
+            d.at_most = None;
         }
         if let Some(m) = found.at_most {
-            policy.disclosure.at_most = sourced(m);
+            policy.disclosure.at_most = Some(sourced(m));
         }
         policy.supported = found.supported;
+        if policy.supported.is_empty()
+            && let Some((version, line)) = found.current_version
+        {
+            policy.supported.push(SupportedVersion {
+                version,
+                supported: true,
+                origin: Origin::Line(line),
+            });
+        }
         policy.channels = found.channels;
         policy
     }
@@ -471,6 +536,7 @@ impl Policy {
             source: None,
             response: Sourced::default(Period::hours(48)),
             update: Sourced::default(Period::days(7)),
+            assessment: None,
             fix: FixTimes {
                 critical: within(Period::days(7)),
                 high: within(Period::days(30)),
@@ -478,8 +544,9 @@ impl Policy {
                 low: within(Period::days(180)),
             },
             disclosure: Disclosure {
-                after_fix: Sourced::default(Period::days(0)),
-                at_most: Sourced::default(Period::days(90)),
+                after_fix: Origin::Default,
+                grace: Sourced::default(Period::days(0)),
+                at_most: Some(Sourced::default(Period::days(90))),
             },
             supported: Vec::new(),
             channels: Vec::new(),
@@ -495,13 +562,16 @@ impl Policy {
         if let Some(p) = o.update.as_deref().and_then(Period::parse) {
             self.update = Sourced::config(p);
         }
+        if let Some(p) = o.assessment.as_deref().and_then(Period::parse) {
+            self.assessment = Some(Sourced::config(p));
+        }
         for (_, value, level) in o.fixes() {
             if let Some(t) = value.as_deref().and_then(security_md::exact_fix_time) {
                 *self.fix.get_mut(level) = Sourced::config(t);
             }
         }
         if let Some(p) = o.disclose_after_days.as_ref().and_then(DaysOrText::period) {
-            self.disclosure.at_most = Sourced::config(p);
+            self.disclosure.at_most = Some(Sourced::config(p));
         }
         if let Some(v) = &o.supported_versions
             && !v.trim().is_empty()
@@ -520,10 +590,19 @@ impl Policy {
     pub fn deadlines(&self, first_seen: Timestamp, severity: Level, tz: &TimeZone) -> Deadlines {
         let fix_by = match self.fix.get(severity).value {
             FixTime::Within(p) => p.after(first_seen, tz),
+            FixTime::Immediate => Some(first_seen),
             FixTime::BestEffort | FixTime::NextRelease => None,
         };
-        let by_fix = fix_by.and_then(|f| self.disclosure.after_fix.value.after(f, tz));
-        let cap = self.disclosure.at_most.value.after(first_seen, tz);
+        let d = &self.disclosure;
+        let by_fix = fix_by.and_then(|f| d.grace.value.after(f, tz));
+        let cap = d.at_most.and_then(|m| {
+            let cap = m.value.after(first_seen, tz)?;
+            // A default maximum never precedes the fix deadline (module docs).
+            Some(match (m.origin, fix_by) {
+                (Origin::Default, Some(fix)) => cap.max(fix),
+                _ => cap,
+            })
+        });
         let disclose_by = match (by_fix, cap) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -531,6 +610,7 @@ impl Policy {
         Deadlines {
             respond_by: self.response.value.after(first_seen, tz),
             update_by: self.update.value.after(first_seen, tz),
+            assess_by: self.assessment.and_then(|a| a.value.after(first_seen, tz)),
             fix_by,
             disclose_by,
         }
@@ -554,14 +634,15 @@ impl Policy {
     }
 
     /// Each deadline rule for `severity` in words with its origin, for a draft's timeline:
-    /// `(Respond, "48 hours (SECURITY.md line 37)")`.
+    /// `(Respond, "48 hours (SECURITY.md line 37)")`. An assessment rule only when the policy
+    /// promises one.
     pub fn deadline_rules(&self, severity: Level) -> Vec<(DeadlineKind, String)> {
         let fix = self.fix.get(severity);
         let fix_text = match fix.value {
-            FixTime::Within(p) => format!("{p} ({})", fix.origin),
+            FixTime::Within(_) | FixTime::Immediate => format!("{} ({})", fix.value, fix.origin),
             other => format!("{other}, no deadline ({})", fix.origin),
         };
-        vec![
+        let mut rules = vec![
             (
                 DeadlineKind::Respond,
                 format!("{} ({})", self.response.value, self.response.origin),
@@ -570,27 +651,40 @@ impl Policy {
                 DeadlineKind::Update,
                 format!("{} ({})", self.update.value, self.update.origin),
             ),
-            (DeadlineKind::Fix, fix_text),
-            (DeadlineKind::Disclose, self.disclosure_text()),
-        ]
+        ];
+        if let Some(a) = &self.assessment {
+            rules.push((DeadlineKind::Assess, format!("{} ({})", a.value, a.origin)));
+        }
+        rules.push((DeadlineKind::Fix, fix_text));
+        rules.push((DeadlineKind::Disclose, self.disclosure_text()));
+        rules
     }
 
     fn disclosure_text(&self) -> String {
         let d = &self.disclosure;
-        let after = if d.after_fix.value.amount == 0 {
-            "after the fix is released".to_string()
-        } else {
-            format!("{} after the fix is released", d.after_fix.value)
-        };
-        format!(
-            "{after} ({}), at most {} after first seen ({}), whichever comes first",
-            d.after_fix.origin, d.at_most.value, d.at_most.origin
-        )
+        let mut out = format!("after the fix is released ({})", d.after_fix);
+        if d.grace.value.amount > 0 {
+            out = format!(
+                "{} after the fix is released ({}; {}: {})",
+                d.grace.value, d.after_fix, d.grace.value, d.grace.origin
+            );
+        }
+        match &d.at_most {
+            Some(m) if m.origin == Origin::Default => format!(
+                "{out}, at most {} after first seen but not before the fix deadline ({}), whichever comes first",
+                m.value, m.origin
+            ),
+            Some(m) => format!(
+                "{out}, at most {} after first seen ({}), whichever comes first",
+                m.value, m.origin
+            ),
+            None => format!("{out}; no maximum"),
+        }
     }
 
     /// What was understood, one figure per line with where it came from (file line, config,
-    /// default).
-    pub fn show(&self, project: &str) -> String {
+    /// default); deadlines are counted in `zone`.
+    pub fn show(&self, project: &str, zone: &Zone) -> String {
         let mut out = match &self.source {
             Some(path) => format!("policy of {project} (from {})\n", path.display()),
             None => format!("policy of {project} (no SECURITY.md: defaults)\n"),
@@ -611,6 +705,10 @@ impl Policy {
             self.update.value.to_string(),
             self.update.origin.to_string(),
         );
+        match &self.assessment {
+            Some(a) => row("assessment", a.value.to_string(), a.origin.to_string()),
+            None => row("assessment", "none promised".into(), "-".into()),
+        }
         for level in security_md::SEVERITIES {
             let fix = self.fix.get(level);
             row(
@@ -620,17 +718,34 @@ impl Policy {
             );
         }
         let d = &self.disclosure;
-        let after = if d.after_fix.value.amount == 0 {
-            "when the fix is released".to_string()
-        } else {
-            format!("{} after the fix", d.after_fix.value)
-        };
-        row("disclose", after, d.after_fix.origin.to_string());
         row(
-            "disclose at most",
-            format!("{} after first seen", d.at_most.value),
-            d.at_most.origin.to_string(),
+            "disclose",
+            "after the fix is released".into(),
+            d.after_fix.to_string(),
         );
+        let wait = if d.grace.value.amount == 0 {
+            "none".to_string()
+        } else {
+            format!("{} after the fix", d.grace.value)
+        };
+        row("disclose wait", wait, d.grace.origin.to_string());
+        match &d.at_most {
+            Some(m) if m.origin == Origin::Default => row(
+                "disclose at most",
+                format!("{} after first seen, not before the fix", m.value),
+                m.origin.to_string(),
+            ),
+            Some(m) => row(
+                "disclose at most",
+                format!("{} after first seen", m.value),
+                m.origin.to_string(),
+            ),
+            None => row(
+                "disclose at most",
+                "none: never before the fix".into(),
+                "-".into(),
+            ),
+        }
         if self.supported.is_empty() {
             row("versions", "no supported-versions table".into(), "-".into());
         }
@@ -646,18 +761,93 @@ impl Policy {
             row("channel", "none found".into(), "-".into());
         }
         for c in &self.channels {
-            let kind = match c.kind {
-                ChannelKind::Email => "email",
-                ChannelKind::Url => "url",
-                ChannelKind::GitHubAdvisory => "github advisory",
-            };
             row(
                 "channel",
-                format!("{kind}: {}", c.value),
+                format!("{}: {}", channel_kind_name(c.kind), c.value),
                 Origin::Line(c.line).to_string(),
             );
         }
+        row("timezone", zone.name(), zone.origin.to_string());
         out
+    }
+
+    /// The same figures as [`Policy::show`], for machines (`policy show --format json`).
+    pub fn to_json(&self, project: &str, zone: &Zone) -> json::PolicyJson {
+        json::PolicyJson::new(self, project, zone)
+    }
+}
+
+fn channel_kind_name(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Email => "email",
+        ChannelKind::Url => "url",
+        ChannelKind::GitHubAdvisory => "github advisory",
+    }
+}
+
+/// The time zone deadlines are counted and shown in, and where it was set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    /// The zone.
+    pub tz: TimeZone,
+    /// [`Origin::Config`] when `depwatch.toml` names it, else [`Origin::Default`] (UTC).
+    pub origin: Origin,
+}
+
+impl Default for Zone {
+    fn default() -> Self {
+        Self {
+            tz: TimeZone::UTC,
+            origin: Origin::Default,
+        }
+    }
+}
+
+impl Zone {
+    /// The configured zone (`timezone` in depwatch.toml, already validated), else UTC.
+    pub fn configured(name: Option<&str>) -> Self {
+        match name.and_then(|n| TimeZone::get(n).ok()) {
+            Some(tz) => Self {
+                tz,
+                origin: Origin::Config,
+            },
+            None => Self::default(),
+        }
+    }
+
+    /// Its IANA name ("Europe/Paris"), "UTC" for UTC.
+    pub fn name(&self) -> String {
+        zone_name(&self.tz)
+    }
+
+    /// `2027-01-05 09:00 +01:00 Europe/Paris`; in UTC `2027-01-05 09:00 UTC`.
+    pub fn format(&self, ts: Timestamp) -> String {
+        format_in(ts, &self.tz)
+    }
+}
+
+fn zone_name(tz: &TimeZone) -> String {
+    match tz.iana_name() {
+        Some(name) => name.to_string(),
+        None if *tz == TimeZone::UTC => "UTC".to_string(),
+        // A zone without a name (a fixed offset or POSIX rule): its offset says it all.
+        None => String::new(),
+    }
+}
+
+/// `ts` as a wall-clock time in `tz` with its offset at that instant and the zone's name:
+/// `2027-01-05 09:00 +01:00 Europe/Paris`. UTC is written `2027-01-05 09:00 UTC`.
+pub fn format_in(ts: Timestamp, tz: &TimeZone) -> String {
+    let z = ts.to_zoned(tz.clone());
+    let name = zone_name(tz);
+    if name == "UTC" || name == "Etc/UTC" {
+        return format!("{} UTC", z.strftime("%Y-%m-%d %H:%M"));
+    }
+    let out = z.strftime("%Y-%m-%d %H:%M %:z").to_string();
+    if name.is_empty() {
+        out
+    } else {
+        format!("{out} {name}")
     }
 }
 
@@ -740,10 +930,28 @@ mod tests {
         assert_eq!(crit.update_by, Some(d(7)));
         assert_eq!(crit.fix_by, Some(d(7)));
         assert_eq!(crit.disclose_by, Some(d(7)));
-        // Low: fix at 180 days, disclosure capped at 90.
+        // Low: fix at 180 days. The default 90-day maximum never falls before the default
+        // fix deadline: the two defaults must not contradict each other.
         let low = p.deadlines(t0, Level::Low, &utc);
         assert_eq!(low.fix_by, Some(d(180)));
-        assert_eq!(low.disclose_by, Some(d(90)));
+        assert_eq!(low.disclose_by, Some(d(180)));
+        // A maximum the policy states is applied as stated.
+        let mut stated = Policy::defaults();
+        stated.disclosure.at_most = Some(Sourced::new(Period::days(90), Origin::Line(3)));
+        assert_eq!(
+            stated.deadlines(t0, Level::Low, &utc).disclose_by,
+            Some(d(90))
+        );
+        // Tied to the fix with no maximum: disclosure waits for the fix, and there is no date
+        // while the fix has none.
+        let mut tied = Policy::defaults();
+        tied.disclosure.at_most = None;
+        tied.fix.low = Sourced::new(FixTime::BestEffort, Origin::Line(4));
+        assert_eq!(tied.deadlines(t0, Level::Low, &utc).disclose_by, None);
+        assert_eq!(
+            tied.deadlines(t0, Level::High, &utc).disclose_by,
+            Some(d(30))
+        );
         // Unknown severity follows medium.
         assert_eq!(
             p.deadlines(t0, Level::Unknown, &utc),
@@ -752,7 +960,7 @@ mod tests {
 
         let mut q = Policy::defaults();
         q.fix.low = Sourced::config(FixTime::BestEffort);
-        q.disclosure.after_fix = Sourced::config(Period::days(7));
+        q.disclosure.grace = Sourced::config(Period::days(7));
         let low = q.deadlines(t0, Level::Low, &utc);
         assert_eq!(low.fix_by, None);
         assert_eq!(low.disclose_by, Some(d(90)));
@@ -778,7 +986,10 @@ mod tests {
             p.fix.high,
             Sourced::config(FixTime::Within(Period::weeks(2)))
         );
-        assert_eq!(p.disclosure.at_most, Sourced::config(Period::days(45)));
+        assert_eq!(
+            p.disclosure.at_most,
+            Some(Sourced::config(Period::days(45)))
+        );
         assert_eq!(p.affected_versions().as_deref(), Some(">= 2.0"));
         assert_eq!(p.update.origin, Origin::Default);
 
@@ -805,7 +1016,7 @@ mod tests {
             p.channel().map(|c| c.value.as_str()),
             Some("security@example.org")
         );
-        let show = p.show("demo");
+        let show = p.show("demo", &Zone::default());
         assert!(show.contains("response:         3 days"), "{show}");
         assert!(show.contains("(SECURITY.md line 9)"), "{show}");
         assert!(show.contains("fix (low):        best effort"), "{show}");
@@ -824,9 +1035,74 @@ mod tests {
         );
         assert_eq!(
             rules[3].1,
-            "after the fix is released (default), at most 90 days after first seen (default), whichever comes first"
+            "after the fix is released (default), at most 90 days after first seen but not before the fix deadline (default), whichever comes first"
         );
         assert_eq!(Policy::defaults().affected_versions(), None);
+    }
+
+    #[test]
+    fn figures_the_file_does_not_state_are_labelled_defaults() {
+        let text = "## Timeline\n- **Assessment Complete**: Within 1 week\n\
+                    - **Fix/Patch:** (critical: days, high: 2 weeks)\n\
+                    - **Public Disclosure**: After fix is released and users have time to update\n\
+                    ### Current Version: v0.2.5-alpha\n";
+        let p = Policy::parse(text, Path::new("SECURITY.md"));
+        assert_eq!(p.update, Sourced::default(Period::days(7)));
+        assert_eq!(
+            p.assessment,
+            Some(Sourced::new(Period::weeks(1), Origin::Line(2)))
+        );
+        assert_eq!(
+            p.fix.critical,
+            Sourced::new(FixTime::Within(Period::days(7)), Origin::Unstated(3))
+        );
+        assert_eq!(p.disclosure.after_fix, Origin::Line(4));
+        assert_eq!(
+            p.disclosure.grace,
+            Sourced::new(Period::days(7), Origin::Unstated(4))
+        );
+        assert_eq!(p.disclosure.at_most, None);
+        assert_eq!(p.affected_versions().as_deref(), Some("v0.2.5-alpha"));
+        let show = p.show("demo", &Zone::default());
+        assert!(
+            show.contains("fix (critical):   7 days                             (default; SECURITY.md line 3 gives no figure)"),
+            "{show}"
+        );
+        assert!(!show.contains("7 days after the fix               (SECURITY.md line 4)"));
+        let t0 = Timestamp::from_second(1_735_689_600).unwrap();
+        let d = p.deadlines(t0, Level::Critical, &TimeZone::UTC);
+        assert_eq!(d.assess_by, Period::weeks(1).after(t0, &TimeZone::UTC));
+        let immediate = Policy::parse(
+            "- **Critical Vulnerabilities**: Immediate patches\n",
+            Path::new("S"),
+        );
+        assert_eq!(
+            immediate
+                .deadlines(t0, Level::Critical, &TimeZone::UTC)
+                .fix_by,
+            Some(t0)
+        );
+    }
+
+    #[test]
+    fn times_are_shown_in_the_zone_with_its_offset() {
+        let paris = zone("Europe/Paris", "CET-1CEST,M3.5.0,M10.5.0/3");
+        let t = "2027-01-05T08:00:00Z".parse::<Timestamp>().unwrap();
+        let summer = "2027-07-05T07:00:00Z".parse::<Timestamp>().unwrap();
+        let shown = format_in(t, &paris);
+        if paris.iana_name().is_some() {
+            assert_eq!(shown, "2027-01-05 09:00 +01:00 Europe/Paris");
+            assert_eq!(
+                format_in(summer, &paris),
+                "2027-07-05 09:00 +02:00 Europe/Paris"
+            );
+        } else {
+            assert_eq!(shown, "2027-01-05 09:00 +01:00");
+        }
+        assert_eq!(format_in(t, &TimeZone::UTC), "2027-01-05 08:00 UTC");
+        let z = Zone::configured(Some("Europe/Paris"));
+        assert_eq!(z.origin, Origin::Config);
+        assert_eq!(Zone::configured(None), Zone::default());
     }
 
     #[test]
@@ -873,8 +1149,8 @@ mod tests {
             p.fix.high = Sourced::config(FixTime::Within(c));
             p.fix.medium = Sourced::config(FixTime::Within(c));
             p.fix.low = Sourced::config(FixTime::Within(c));
-            p.disclosure.after_fix = Sourced::config(grace);
-            p.disclosure.at_most = Sourced::config(cap);
+            p.disclosure.grace = Sourced::config(grace);
+            p.disclosure.at_most = Some(Sourced::config(cap));
             let severity = [Level::Unknown, Level::Low, Level::Medium, Level::High, Level::Critical][level];
             let d = p.deadlines(t, severity, tz);
             for due in [d.respond_by, d.update_by, d.fix_by, d.disclose_by] {

@@ -23,18 +23,47 @@ pub const UPDATE_GRACE: Period = Period::days(7);
 pub struct Found {
     /// Initial response time.
     pub response: Option<(Period, usize)>,
-    /// Status update / assessment time.
+    /// Status update time.
     pub update: Option<(Period, usize)>,
+    /// Assessment time ("Assessment Complete: Within 1 week"): its own deadline, not an update.
+    pub assessment: Option<(Period, usize)>,
     /// Fix time, indexed critical, high, medium, low.
     pub fix: [Option<(FixTime, usize)>; 4],
-    /// Disclosure follows the fix, after this grace.
-    pub after_fix: Option<(Period, usize)>,
+    /// Lines that name a severity's fix rule without a figure ("critical: days"), same index.
+    pub fix_unstated: [Option<usize>; 4],
+    /// Whether `fix[i]` came from a line naming no severity: a later line about that severity
+    /// ("Critical Vulnerabilities: Immediate patches") is more specific and replaces it.
+    fix_general: [bool; 4],
+    /// Disclosure follows the fix: the line that says so, and the grace after the fix.
+    pub after_fix: Option<AfterFix>,
     /// Disclosure at the latest this long after the report.
     pub at_most: Option<(Period, usize)>,
     /// Rows of the supported-versions table.
     pub supported: Vec<SupportedVersion>,
+    /// "Current Version: v0.2.5-alpha": the one supported version of a file without a table.
+    pub current_version: Option<(String, usize)>,
     /// Reporting channels, the preferred one first.
     pub channels: Vec<Channel>,
+}
+
+/// A rule that ties disclosure to the fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AfterFix {
+    /// Its line.
+    pub line: usize,
+    /// How long after the fix.
+    pub grace: Grace,
+}
+
+/// The wait between the fix and disclosure, as the line states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grace {
+    /// None: disclose when the fix is released.
+    None,
+    /// A figure on the line ("30 days after the fix").
+    Stated(Period),
+    /// "Users have time to update", with no figure: depwatch's [`UPDATE_GRACE`] applies.
+    UpdateTime,
 }
 
 /// Severity slots of [`Found::fix`], most urgent first.
@@ -53,6 +82,7 @@ fn slot(level: Level) -> usize {
 enum Class {
     Respond,
     Update,
+    Assess,
     Fix,
     Disclose,
 }
@@ -103,6 +133,10 @@ pub fn scan(text: &str) -> Found {
             headings.retain(|(l, _)| *l < level);
             headings.push((level, title.to_lowercase()));
             fix_ctx = None;
+            // "### Current Version: v0.2.5-alpha"
+            if let (Some(label), value) = split_label(title) {
+                current_version(&label, &value, n, &mut found);
+            }
             continue;
         }
         if trimmed.is_empty() {
@@ -115,9 +149,7 @@ pub fn scan(text: &str) -> Found {
         if let Some(ctx) = fix_ctx {
             if indent > ctx {
                 if let Some(level) = label.as_deref().and_then(severity_label) {
-                    if let Some(time) = fix_time(&value) {
-                        set_fix(&mut found, &[level], time, n);
-                    }
+                    severity_fix(&mut found, level, &value, n);
                     continue;
                 }
             } else {
@@ -129,6 +161,18 @@ pub fn scan(text: &str) -> Found {
             && !in_section(&headings, &["resource", "reference", "links", "support"])
         {
             channels_in(trimmed, n, &mut found.channels, &mut preferred);
+        }
+
+        if let Some(label) = &label {
+            current_version(label, &value, n, &mut found);
+            // "- **Critical Vulnerabilities**: Immediate patches": a fix rule for that severity.
+            if let Some(level) = severity_label(label)
+                && immediate(&value)
+                && mentions_fix(&value)
+            {
+                set_fix(&mut found, &[level], FixTime::Immediate, n, false);
+                continue;
+            }
         }
 
         let class = match &label {
@@ -150,12 +194,15 @@ pub fn scan(text: &str) -> Found {
             Some(Class::Update) if found.update.is_none() => {
                 found.update = first_duration(&value).map(|p| (p, n));
             }
+            Some(Class::Assess) if found.assessment.is_none() => {
+                found.assessment = first_duration(&value).map(|p| (p, n));
+            }
             Some(Class::Fix) => {
                 fix_line(&value, n, &mut found);
                 fix_ctx = Some(indent);
             }
             Some(Class::Disclose) => disclosure(&value, n, &mut found),
-            Some(Class::Respond | Class::Update) | None => {}
+            Some(Class::Respond | Class::Update | Class::Assess) | None => {}
         }
     }
 
@@ -166,12 +213,71 @@ pub fn scan(text: &str) -> Found {
     found
 }
 
-fn set_fix(found: &mut Found, levels: &[Level], time: FixTime, n: usize) {
+/// Take a fix time for `levels` unless one was taken already; a figure from a line naming the
+/// severity (`general == false`) replaces one from a line naming none.
+fn set_fix(found: &mut Found, levels: &[Level], time: FixTime, n: usize, general: bool) {
     for &level in levels {
-        let entry = &mut found.fix[slot(level)];
-        if entry.is_none() {
-            *entry = Some((time, n));
+        let i = slot(level);
+        if found.fix[i].is_none() || (found.fix_general[i] && !general) {
+            found.fix[i] = Some((time, n));
+            found.fix_general[i] = general;
         }
+    }
+}
+
+/// The fix rule of one severity (`Critical: 1-7 days`, `critical: days`, `Critical: immediate`).
+/// A rule without a figure is remembered by its line, so the default can cite it.
+fn severity_fix(found: &mut Found, level: Level, text: &str, n: usize) {
+    let time = fix_time(text).or_else(|| immediate(text).then_some(FixTime::Immediate));
+    match time {
+        Some(time) => set_fix(found, &[level], time, n, false),
+        None => {
+            let i = slot(level);
+            if found.fix[i].is_none() && found.fix_unstated[i].is_none() {
+                found.fix_unstated[i] = Some(n);
+            }
+        }
+    }
+}
+
+fn immediate(text: &str) -> bool {
+    words(text)
+        .iter()
+        .any(|w| matches!(w.as_str(), "immediate" | "immediately"))
+}
+
+fn mentions_fix(text: &str) -> bool {
+    words(text).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "patch" | "patches" | "patched" | "fix" | "fixes" | "fixed" | "release" | "releases"
+        )
+    })
+}
+
+/// `Current Version: v0.2.5-alpha` (as a heading or a bullet): the version a file without a
+/// supported-versions table supports. "Version: 1.0" alone is the document's own version.
+fn current_version(label: &str, value: &str, n: usize, found: &mut Found) {
+    let l = label.to_lowercase();
+    if found.current_version.is_some()
+        || !matches!(
+            l.trim(),
+            "current version" | "latest version" | "current release"
+        )
+    {
+        return;
+    }
+    let Some(first) = value
+        .replace('`', "")
+        .split_whitespace()
+        .next()
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let digits = first.strip_prefix(['v', 'V']).unwrap_or(&first);
+    if digits.starts_with(|c: char| c.is_ascii_digit()) {
+        found.current_version = Some((first, n));
     }
 }
 
@@ -181,9 +287,7 @@ fn fix_line(value: &str, n: usize, found: &mut Found) {
     let pairs = severity_pairs(value);
     if !pairs.is_empty() {
         for (level, text) in pairs {
-            if let Some(time) = fix_time(&text) {
-                set_fix(found, &[level], time, n);
-            }
+            severity_fix(found, level, &text, n);
         }
         return;
     }
@@ -195,9 +299,9 @@ fn fix_line(value: &str, n: usize, found: &mut Found) {
         .filter_map(|w| severity_word(w))
         .collect();
     if named.is_empty() {
-        set_fix(found, &SEVERITIES, time, n);
+        set_fix(found, &SEVERITIES, time, n, true);
     } else {
-        set_fix(found, &named, time, n);
+        set_fix(found, &named, time, n, false);
     }
 }
 
@@ -289,10 +393,8 @@ const UPDATE_TIME: &[&str] = &[
 fn disclosure(value: &str, n: usize, found: &mut Found) {
     let lower = value.to_lowercase();
     let tied = AFTER_FIX.iter().any(|p| lower.contains(p));
-    let mut grace = UPDATE_TIME
-        .iter()
-        .any(|p| lower.contains(p))
-        .then_some(UPDATE_GRACE);
+    let update_time = UPDATE_TIME.iter().any(|p| lower.contains(p));
+    let mut grace = None;
     let mut at_most = None;
     let tokens = tokenize(&lower);
     let mut i = 0;
@@ -323,8 +425,14 @@ fn disclosure(value: &str, n: usize, found: &mut Found) {
     if lower.contains("whichever") && lower.contains("later") {
         at_most = None;
     }
-    if (tied || grace.is_some()) && found.after_fix.is_none() {
-        found.after_fix = Some((grace.unwrap_or(Period::days(0)), n));
+    if (tied || update_time || grace.is_some()) && found.after_fix.is_none() {
+        let grace = match grace {
+            Some(p) => Grace::Stated(p),
+            // "Users have time to update" names no figure: the policy supplies the default.
+            None if update_time => Grace::UpdateTime,
+            None => Grace::None,
+        };
+        found.after_fix = Some(AfterFix { line: n, grace });
     }
     if let Some(period) = at_most
         && found.at_most.is_none()
@@ -339,11 +447,9 @@ fn classify_label(label: &str) -> Option<Class> {
         None
     } else if l.contains("disclos") {
         Some(Class::Disclose)
-    } else if l.contains("status update")
-        || l.contains("progress update")
-        || l.contains("assessment")
-        || l.trim() == "update"
-    {
+    } else if l.contains("assessment") {
+        Some(Class::Assess)
+    } else if l.contains("status update") || l.contains("progress update") || l.trim() == "update" {
         Some(Class::Update)
     } else if l.contains("response") || l.contains("acknowledg") {
         Some(Class::Respond)
@@ -367,8 +473,11 @@ fn classify_prose(text: &str) -> Option<Class> {
     if has(&["respond", "response", "acknowledge", "acknowledgement"]) {
         classes.push(Class::Respond);
     }
-    if lower.contains("status update") || has(&["assessment", "assess"]) {
+    if lower.contains("status update") {
         classes.push(Class::Update);
+    }
+    if has(&["assessment", "assess"]) {
+        classes.push(Class::Assess);
     }
     if has(&["fix", "fixed", "patch", "resolve", "resolved", "resolution"]) {
         classes.push(Class::Fix);
@@ -910,6 +1019,58 @@ mod tests {
     }
 
     #[test]
+    fn assessment_is_its_own_figure_not_a_status_update() {
+        let f = scan(
+            "## Timeline\n- **Assessment Complete**: Within 1 week\n- **Status Update**: 3 days\n\
+             We will assess the report within 5 days.\n",
+        );
+        assert_eq!(f.assessment, Some((Period::weeks(1), 2)));
+        assert_eq!(f.update, Some((Period::days(3), 3)));
+    }
+
+    #[test]
+    fn a_severity_rule_without_a_figure_is_cited_not_invented() {
+        let f = scan("- **Fix/Patch:** by severity (critical: days, high: 1-2 weeks)\n");
+        assert_eq!(fix(&f, Level::Critical), None);
+        assert_eq!(f.fix_unstated[slot(Level::Critical)], Some(1));
+        assert_eq!(f.fix_unstated[slot(Level::High)], None);
+    }
+
+    #[test]
+    fn immediate_patches_for_a_severity_replace_a_general_figure() {
+        let f = scan(
+            "### Response timeline\n- **Resolution**: Within 30 days\n\
+             ### Emergency Updates\n- **Critical Vulnerabilities**: Immediate patches\n\
+             - **High Severity**: Immediate patches\n- **Zero-Day Exploits**: Emergency response\n",
+        );
+        assert_eq!(fix(&f, Level::Critical), Some((FixTime::Immediate, 4)));
+        assert_eq!(fix(&f, Level::High), Some((FixTime::Immediate, 5)));
+        assert_eq!(
+            fix(&f, Level::Low),
+            Some((FixTime::Within(Period::days(30)), 2))
+        );
+        // A figure for a named severity is not replaced by a later one.
+        let f = scan("- Fix: critical: 3 days\n- **Critical**: Immediate patches\n");
+        assert_eq!(
+            fix(&f, Level::Critical),
+            Some((FixTime::Within(Period::days(3)), 1))
+        );
+        // "Immediate" without a fix word is no fix rule.
+        let f = scan("- **Critical**: Immediate attention\n");
+        assert_eq!(fix(&f, Level::Critical), None);
+    }
+
+    #[test]
+    fn current_version_heading_or_bullet() {
+        let f = scan("## Security\n### Current Version: v0.2.5-alpha\n**Version:** 1.0\n");
+        assert_eq!(f.current_version, Some(("v0.2.5-alpha".into(), 2)));
+        let f = scan("- **Current Version**: `2.1.0` (stable)\n");
+        assert_eq!(f.current_version, Some(("2.1.0".into(), 1)));
+        let f = scan("**Version:** 1.0\n### Current Version: unreleased\n");
+        assert_eq!(f.current_version, None);
+    }
+
+    #[test]
     fn a_response_time_is_never_a_fix_time_and_first_wins() {
         let f = scan(
             "## Response\n- **Initial Response**: Within 48 hours\n## Contact\n\
@@ -924,21 +1085,23 @@ mod tests {
         let f = scan(
             "- **Public Disclosure:** After fix is released or 90 days from report, whichever comes first\n",
         );
-        assert_eq!(f.after_fix, Some((Period::days(0), 1)));
+        let tied = |line, grace| Some(AfterFix { line, grace });
+        assert_eq!(f.after_fix, tied(1, Grace::None));
         assert_eq!(f.at_most, Some((Period::days(90), 1)));
 
         let f =
             scan("- **Public Disclosure**: After fix is released and users have time to update\n");
-        assert_eq!(f.after_fix, Some((UPDATE_GRACE, 1)));
+        // No figure on the line: the grace is depwatch's default, never a figure of the line.
+        assert_eq!(f.after_fix, tied(1, Grace::UpdateTime));
         assert_eq!(f.at_most, None);
 
         let f = scan(
             "### Disclosure Policy\n\n- We will publish a security advisory once the fix is released\n",
         );
-        assert_eq!(f.after_fix, Some((Period::days(0), 3)));
+        assert_eq!(f.after_fix, tied(3, Grace::None));
 
         let f = scan("- Disclosure: 30 days after the fix is released\n");
-        assert_eq!(f.after_fix, Some((Period::days(30), 1)));
+        assert_eq!(f.after_fix, tied(1, Grace::Stated(Period::days(30))));
         assert_eq!(f.at_most, None);
 
         let f = scan("- Disclosure: after the fix or 60 days, whichever is later\n");

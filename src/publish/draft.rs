@@ -35,6 +35,9 @@ pub struct DraftInput {
     pub generated_at: Timestamp,
     /// Where the policy came from (`SECURITY.md`); `None`: depwatch's default policy.
     pub policy_source: Option<String>,
+    /// The zone dates are shown in (the configured `timezone`).
+    #[serde(skip)]
+    pub zone: crate::policy::Zone,
 }
 
 /// One line of the policy timeline.
@@ -125,6 +128,7 @@ pub(crate) fn deadline_rows(t: &TrackedFinding) -> Vec<(&'static str, Timestamp)
     [
         ("Initial response", d.respond_by),
         ("Status update", d.update_by),
+        ("Assessment complete", d.assess_by),
         ("Fix released", d.fix_by),
         ("Public disclosure", d.disclose_by),
     ]
@@ -249,7 +253,7 @@ fn draft_context(input: &DraftInput) -> DraftContext {
             .into_iter()
             .map(|(label, due)| TimelineRow {
                 label: label.to_string(),
-                due: fmt_datetime(due),
+                due: input.zone.format(due),
                 rule: "policy deadline".to_string(),
             })
             .collect()
@@ -259,7 +263,9 @@ fn draft_context(input: &DraftInput) -> DraftContext {
             .iter()
             .map(|e| TimelineRow {
                 label: cell(&e.label),
-                due: e.due.map_or_else(|| "not set".to_string(), fmt_datetime),
+                due: e
+                    .due
+                    .map_or_else(|| "not set".to_string(), |d| input.zone.format(d)),
                 rule: cell(&e.rule),
             })
             .collect()
@@ -324,7 +330,7 @@ fn draft_context(input: &DraftInput) -> DraftContext {
         fix_line,
         has_workarounds: !workarounds.is_empty(),
         workarounds,
-        first_seen: fmt_datetime(t.first_seen),
+        first_seen: input.zone.format(t.first_seen),
         has_timeline: !timeline.is_empty(),
         timeline,
         policy: match input.policy_source.as_deref().map(one_line) {
@@ -335,7 +341,7 @@ fn draft_context(input: &DraftInput) -> DraftContext {
         references,
         has_credits: !credits.is_empty(),
         credits,
-        generated_at: fmt_datetime(input.generated_at),
+        generated_at: input.zone.format(input.generated_at),
         fingerprint: t.fingerprint.clone(),
     }
 }
@@ -743,6 +749,7 @@ pub(crate) mod test_support {
             deadlines: Deadlines {
                 respond_by: after(2),
                 update_by: after(7),
+                assess_by: None,
                 fix_by: after(28),
                 disclose_by: after(90),
             },
@@ -904,6 +911,7 @@ mod tests {
             ),
             generated_at: ts("2026-11-12T09:00:00Z"),
             policy_source: Some("SECURITY.md".into()),
+            zone: Default::default(),
         }
     }
 
@@ -918,6 +926,7 @@ mod tests {
             workarounds: None,
             generated_at: ts("2026-11-21T07:45:00Z"),
             policy_source: None,
+            zone: Default::default(),
         }
     }
 
@@ -932,6 +941,7 @@ mod tests {
             workarounds: None,
             generated_at: ts("2026-11-03T10:00:00Z"),
             policy_source: None,
+            zone: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 //! first), severity changed, fix available, resolved.
 
 use crate::monitor::{Event, EventKind, ProjectEvents};
+use crate::policy::Zone;
 use crate::publish::EmailPayload;
 use crate::publish::draft::{
     cap_chars, deadline_rows, fmt_date, fmt_datetime, one_line, severity_text, summary_of, web_url,
@@ -73,7 +74,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// The event's headline in the words people read first.
-fn headline(e: &Event) -> String {
+fn headline(e: &Event, zone: &Zone) -> String {
     let f = &e.finding.finding;
     match &e.kind {
         EventKind::New => format!("New: {}", cap_chars(&summary_of(f), SUMMARY_MAX)),
@@ -84,10 +85,14 @@ fn headline(e: &Event) -> String {
         EventKind::DeadlineNear { deadline, due } => format!(
             "{} deadline near: due {}",
             capitalise(deadline.as_str()),
-            fmt_date(*due)
+            due_text(*due, zone)
         ),
         EventKind::Overdue { deadline, due } => {
-            format!("OVERDUE: {} was due {}", deadline.as_str(), fmt_date(*due))
+            format!(
+                "OVERDUE: {} was due {}",
+                deadline.as_str(),
+                due_text(*due, zone)
+            )
         }
         EventKind::Resolved { reason } => {
             format!("Resolved: {}", cap_chars(&one_line(reason), SUMMARY_MAX))
@@ -125,7 +130,18 @@ struct EventContext {
     has_deadlines: bool,
 }
 
-fn event_context(number: usize, e: &Event, run_at: Timestamp) -> EventContext {
+/// A deadline as messages show it: its date in UTC (`2026-12-02`); in any other configured
+/// zone the wall-clock time with its offset (`2027-01-05 09:00 +01:00 Europe/Paris`), since a
+/// bare date would be read as the reader's own day.
+fn due_text(due: Timestamp, zone: &Zone) -> String {
+    if zone.name() == "UTC" {
+        fmt_date(due)
+    } else {
+        zone.format(due)
+    }
+}
+
+fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> EventContext {
     let t = &e.finding;
     let f = &t.finding;
     // A `|` would end the URL part of a Slack `<url|text>` link early.
@@ -140,7 +156,7 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp) -> EventContext {
     let deadlines = deadline_rows(t)
         .into_iter()
         .filter(|(_, due)| !resolved && *due >= run_at)
-        .map(|(label, due)| format!("{} by {}", label.to_lowercase(), fmt_date(due)))
+        .map(|(label, due)| format!("{} by {}", label.to_lowercase(), due_text(due, zone)))
         .collect::<Vec<_>>()
         .join(", ");
     let mut declared_in = if f.location.line > 0 {
@@ -154,7 +170,7 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp) -> EventContext {
     EventContext {
         number,
         kind: e.kind.name().to_string(),
-        headline: headline(e),
+        headline: headline(e, zone),
         id: f.id.clone(),
         has_url: !url.is_empty(),
         url,
@@ -244,7 +260,7 @@ fn message_context(events: &ProjectEvents, ordered: &[&Event], limit: usize) -> 
         .iter()
         .take(limit)
         .enumerate()
-        .map(|(i, e)| event_context(i + 1, e, events.run_at))
+        .map(|(i, e)| event_context(i + 1, e, events.run_at, &events.zone))
         .collect();
     let more = ordered.len() - listed.len();
     let tally = tally(ordered);
@@ -343,7 +359,10 @@ pub fn slack_message(
         room - 1
     };
     for (i, e) in ordered.iter().take(shown).enumerate() {
-        let section = t.render("slack.mrkdwn", &event_context(i + 1, e, events.run_at))?;
+        let section = t.render(
+            "slack.mrkdwn",
+            &event_context(i + 1, e, events.run_at, &events.zone),
+        )?;
         blocks.push(Block::Section {
             text: Text::Mrkdwn {
                 text: cap_mrkdwn(section.trim_end(), SECTION_MAX),
@@ -528,6 +547,7 @@ mod tests {
         ProjectEvents {
             project: "emby-watchparty".into(),
             run_at: ts("2026-11-30T07:00:00Z"),
+            zone: Zone::default(),
             events: vec![
                 Event {
                     kind: EventKind::Resolved {
@@ -604,9 +624,36 @@ mod tests {
     }
 
     #[test]
+    fn deadlines_are_shown_in_the_configured_zone_with_its_offset() {
+        let mut r = run();
+        r.zone = Zone::configured(Some("Europe/Paris"));
+        if r.zone.tz.iana_name().is_none() {
+            return; // no tz database on this machine
+        }
+        let lines: Vec<String> = ordered(&r.events)
+            .iter()
+            .map(|e| headline(e, &r.zone))
+            .collect();
+        // The fix deadline 2026-11-17 20:14 UTC is 21:14 in Paris (UTC+1 in November).
+        assert!(
+            lines[0].starts_with("OVERDUE: fix was due 2026-11-"),
+            "{lines:?}"
+        );
+        assert!(lines[0].ends_with(" +01:00 Europe/Paris"), "{lines:?}");
+        let t = Templates::load(None).unwrap();
+        let body = slack_message(&t, &r).unwrap().to_string();
+        assert!(body.contains("+01:00 Europe/Paris"), "{body}");
+        let mail = email(&t, &r).unwrap();
+        assert!(mail.text.contains("+01:00 Europe/Paris"), "{}", mail.text);
+    }
+
+    #[test]
     fn headlines_use_the_agreed_words() {
         let r = run();
-        let lines: Vec<String> = ordered(&r.events).iter().map(|e| headline(e)).collect();
+        let lines: Vec<String> = ordered(&r.events)
+            .iter()
+            .map(|e| headline(e, &Zone::default()))
+            .collect();
         assert_eq!(
             lines,
             [

@@ -17,6 +17,7 @@ mod scan_rust;
 mod sources;
 mod store;
 mod sync_remote;
+mod trust_policy;
 mod util;
 mod watch;
 mod workflows;

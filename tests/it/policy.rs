@@ -51,11 +51,11 @@ fn emby_watchparty() {
     // No disclosure rule anywhere (L190 only names where disclosures appear).
     assert_eq!(
         row(&out, "disclose"),
-        ("when the fix is released", "default")
+        ("after the fix is released", "default")
     );
     assert_eq!(
         row(&out, "disclose at most"),
-        ("90 days after first seen", "default")
+        ("90 days after first seen, not before the fix", "default")
     );
     // L7 "| 1.4.x   | :white_check_mark: |", L8 "| < 1.4   | :x:                |"
     assert_eq!(row(&out, "supported"), ("1.4.x", "SECURITY.md line 7"));
@@ -104,12 +104,12 @@ fn helpr() {
     // Policy"); L44 "reasonable time ... before public disclosure" has no figure.
     assert_eq!(
         row(&out, "disclose"),
-        ("when the fix is released", "SECURITY.md line 46")
+        ("after the fix is released", "SECURITY.md line 46")
     );
-    // No maximum in the file: the default cap.
+    // No maximum in the file, and the file ties disclosure to the fix: no maximum at all.
     assert_eq!(
         row(&out, "disclose at most"),
-        ("90 days after first seen", "default")
+        ("none: never before the fix", "-")
     );
     // L9 "| 1.x     | :white_check_mark: |", L10 "| < 1.0   | :x:                |"
     assert_eq!(row(&out, "supported"), ("1.x", "SECURITY.md line 9"));
@@ -131,11 +131,15 @@ fn jellyfin_ai_recommender() {
     let out = show("jellyfin-ai-recommender");
     // L29 "- **Initial Response:** Within 48 hours"
     assert_eq!(row(&out, "response"), ("48 hours", "SECURITY.md line 29"));
-    // L30 "- **Assessment:** Within 1 week"
-    assert_eq!(row(&out, "update"), ("1 week", "SECURITY.md line 30"));
+    // L30 "- **Assessment:** Within 1 week": an assessment, not a status update.
+    assert_eq!(row(&out, "assessment"), ("1 week", "SECURITY.md line 30"));
+    assert_eq!(row(&out, "update"), ("7 days", "default"));
     // L31 "- **Fix/Patch:** Depends on severity (critical: days, high: 1-2 weeks, medium: 1 month,
-    // low: next release)". "critical: days" has no number: NOT taken, the default applies.
-    assert_eq!(row(&out, "fix (critical)"), ("7 days", "default"));
+    // low: next release)". "critical: days" has no number: the default figure, citing the line.
+    assert_eq!(
+        row(&out, "fix (critical)"),
+        ("7 days", "default; SECURITY.md line 31 gives no figure")
+    );
     assert_eq!(row(&out, "fix (high)"), ("2 weeks", "SECURITY.md line 31"));
     assert_eq!(
         row(&out, "fix (medium)"),
@@ -149,14 +153,17 @@ fn jellyfin_ai_recommender() {
     // first". (L97 "Once a vulnerability is fixed:" repeats the after-fix rule; the first wins.)
     assert_eq!(
         row(&out, "disclose"),
-        ("when the fix is released", "SECURITY.md line 32")
+        ("after the fix is released", "SECURITY.md line 32")
     );
     assert_eq!(
         row(&out, "disclose at most"),
         ("90 days after first seen", "SECURITY.md line 32")
     );
-    // No supported-versions table (L36 "Current Version: v0.2.5-alpha" is a heading, not one).
-    assert_eq!(row(&out, "versions"), ("no supported-versions table", "-"));
+    // No supported-versions table: L36 "### Current Version: v0.2.5-alpha" is the supported one.
+    assert_eq!(
+        row(&out, "supported"),
+        ("v0.2.5-alpha", "SECURITY.md line 36")
+    );
     // L10 "- ðŸ“§ [Create a private security advisory on GitHub](https://github.com/jessepesse/
     // jellyfin-ai-recommender/security/advisories)". L108's repository link is under "Security
     // Updates", not a reporting section, and L13/L14 name no address.
@@ -179,8 +186,13 @@ fn moviemind_api() {
     // L30 "- **Status update**: Within 72 hours"
     assert_eq!(row(&out, "update"), ("72 hours", "SECURITY.md line 30"));
     // L31 "- **Resolution**: Within 30 days (depending on complexity)": names no severity, so it
-    // is the fix time of all of them. L122/L125 "Immediate ... patches" carry no figure.
-    for severity in ["critical", "high", "medium", "low"] {
+    // is the fix time of all of them but critical: L125 "- **Critical Vulnerabilities**:
+    // Immediate patches" is the critical rule.
+    assert_eq!(
+        row(&out, "fix (critical)"),
+        ("immediately", "SECURITY.md line 125")
+    );
+    for severity in ["high", "medium", "low"] {
         assert_eq!(
             row(&out, &format!("fix ({severity})")),
             ("30 days", "SECURITY.md line 31")
@@ -189,11 +201,11 @@ fn moviemind_api() {
     // No disclosure rule in the file (L155 only mentions "responsible disclosure").
     assert_eq!(
         row(&out, "disclose"),
-        ("when the fix is released", "default")
+        ("after the fix is released", "default")
     );
     assert_eq!(
         row(&out, "disclose at most"),
-        ("90 days after first seen", "default")
+        ("90 days after first seen, not before the fix", "default")
     );
     // L9 "| 1.x.x  | :white_check_mark: |", L10 "| < 1.0   | :x:                |"
     assert_eq!(row(&out, "supported"), ("1.x.x", "SECURITY.md line 9"));
@@ -212,8 +224,10 @@ fn plexcollect() {
     // L41 "- **Initial Response**: Within 48 hours" (heading L39 "### â±ï¸ Response Timeline" has
     // a mis-decoded emoji whose bytes were lost; still read).
     assert_eq!(row(&out, "response"), ("48 hours", "SECURITY.md line 41"));
-    // L42 "- **Assessment Complete**: Within 1 week"
-    assert_eq!(row(&out, "update"), ("1 week", "SECURITY.md line 42"));
+    // L42 "- **Assessment Complete**: Within 1 week": an assessment deadline; no status update
+    // is promised, so that one is the default.
+    assert_eq!(row(&out, "assessment"), ("1 week", "SECURITY.md line 42"));
+    assert_eq!(row(&out, "update"), ("7 days", "default"));
     // L43 "- **Fix Available**: Within 2 weeks (critical issues)": critical only.
     assert_eq!(
         row(&out, "fix (critical)"),
@@ -226,14 +240,21 @@ fn plexcollect() {
     assert_eq!(row(&out, "fix (low)"), ("180 days", "default"));
     assert!(!out.contains("line 208"), "{out}");
     // L44 "- **Public Disclosure**: After fix is released and users have time to update": after
-    // the fix plus the documented 7-day grace.
+    // the fix (the line's) plus depwatch's default 7-day wait (not the line's), no maximum.
     assert_eq!(
         row(&out, "disclose"),
-        ("7 days after the fix", "SECURITY.md line 44")
+        ("after the fix is released", "SECURITY.md line 44")
+    );
+    assert_eq!(
+        row(&out, "disclose wait"),
+        (
+            "7 days after the fix",
+            "default; SECURITY.md line 44 gives no figure"
+        )
     );
     assert_eq!(
         row(&out, "disclose at most"),
-        ("90 days after first seen", "default")
+        ("none: never before the fix", "-")
     );
     // L9 "| 1.0.x   | :white_check_mark: |", L10 "| < 1.0   | :x:                |"; the risk table
     // at L135-141 is not a versions table.
