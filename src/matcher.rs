@@ -3,9 +3,12 @@
 //! - A pinned or locked version is affected when it is in an advisory's compiled version set
 //!   (OSV evaluation by total order; see `advisory::compiled`).
 //! - Records that are aliases of each other (GHSA / CVE / PYSEC / RUSTSEC) are grouped into one
-//!   finding listing every id and source. Where an alias record on the same package says the
-//!   version is *not* affected, the finding still stands (the conservative answer) and the
-//!   disagreement is shown.
+//!   finding listing every id and source. Each record gives one verdict for the package: the
+//!   union of its `affected` entries for it. Where an alias record says the version is *not*
+//!   affected, the finding still stands (the conservative answer) and the disagreement is shown.
+//! - The finding's severity and title come from every record of the vulnerability on the
+//!   package, including alias records that do not list the version: the most severe record's
+//!   level and score, and a record's `summary` before any record's shortened `details`.
 //! - An unpinned requirement is a *risk* when its allowed versions intersect an advisory's
 //!   affected versions; the suggested bound is the lowest one that excludes every known
 //!   affected version.
@@ -149,23 +152,97 @@ fn url_for_id(id: &str) -> Option<String> {
     }
 }
 
-fn summary_of(a: &CompiledAdvisory) -> Option<String> {
-    let s = a
-        .advisory
+/// The record's own one-line `summary`, when it has one.
+fn summary_field(a: &CompiledAdvisory) -> Option<String> {
+    a.advisory
         .summary
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(String::from);
-    s.or_else(|| {
-        let d = a.advisory.details.as_deref()?.trim();
-        let first = d.lines().find(|l| !l.trim().is_empty())?.trim();
-        let mut out: String = first.chars().take(160).collect();
-        if first.chars().count() > 160 {
-            out.push('…');
+        .map(String::from)
+}
+
+/// The first line of the record's `details`, cut to 160 characters: a stand-in title for
+/// records without a `summary` (PyPA's).
+fn details_excerpt(a: &CompiledAdvisory) -> Option<String> {
+    let d = a.advisory.details.as_deref()?.trim();
+    let first = d.lines().find(|l| !l.trim().is_empty())?.trim();
+    let mut out: String = first.chars().take(160).collect();
+    if first.chars().count() > 160 {
+        out.push('…');
+    }
+    Some(out)
+}
+
+/// The title of a group of records: a record's `summary` wins over any record's shortened
+/// `details` (PyPA records have only `details`; their GHSA aliases have a written summary).
+/// Among records, the display id's record first, then by id rank as for the display id.
+fn title_of(eco: Ecosystem, id: &str, records: &[Hit<'_>]) -> Option<String> {
+    let mut ordered: Vec<&CompiledAdvisory> = records.iter().map(|h| h.advisory).collect();
+    ordered.sort_by(|a, b| {
+        let (a, b) = (&a.advisory.id, &b.advisory.id);
+        (a != id, id_rank(eco, a), a).cmp(&(b != id, id_rank(eco, b), b))
+    });
+    ordered
+        .iter()
+        .find_map(|a| summary_field(a))
+        .or_else(|| ordered.iter().find_map(|a| details_excerpt(a)))
+}
+
+/// Every hit on the package whose record shares an id with `ids`: all records of one
+/// vulnerability, whether or not they list the version.
+fn records_of<'a>(hits: &[Hit<'a>], ids: &BTreeSet<String>) -> Vec<Hit<'a>> {
+    hits.iter()
+        .copied()
+        .filter(|h| ids_of(h.advisory).any(|i| ids.contains(i)))
+        .collect()
+}
+
+/// The severity of a vulnerability from its records: the most severe record's level and, among
+/// the records at that level, the highest score. Level and score shown together thus always
+/// come from one record ("high (7.5)"), never a label from one and a score from another.
+fn group_severity(records: &[Hit<'_>]) -> (Level, Option<f64>) {
+    records
+        .iter()
+        .map(|h| (h.advisory.severity, h.advisory.score))
+        .max_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.unwrap_or(-1.0).total_cmp(&b.1.unwrap_or(-1.0)))
+        })
+        .unwrap_or((Level::Unknown, None))
+}
+
+/// One verdict per record: "does not list" lines for the records (from any source) that name
+/// the package but whose entries for it, taken together, do not contain the version. Two
+/// entries of one record (GHSA writes one per fixed branch) never disagree with each other.
+fn disagreements_of(records: &[Hit<'_>], version: &Version, text: &str) -> Vec<String> {
+    let mut verdicts: Vec<(&CompiledAdvisory, bool, VersionSet)> = Vec::new();
+    for h in records {
+        let affects = h.affected.affects(version, text);
+        match verdicts
+            .iter_mut()
+            .find(|(a, _, _)| std::ptr::eq(*a, h.advisory))
+        {
+            Some((_, any, set)) => {
+                *any |= affects;
+                *set = set.union(&h.affected.affected);
+            }
+            None => verdicts.push((h.advisory, affects, h.affected.affected.clone())),
         }
-        Some(out)
-    })
+    }
+    let mut out: Vec<String> = verdicts
+        .into_iter()
+        .filter(|(_, affects, _)| !affects)
+        .map(|(a, _, set)| {
+            format!(
+                "{} ({}) does not list {} as affected (its affected versions: {})",
+                a.advisory.id, a.source, text, set
+            )
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn location(dep: &Dependency) -> Location {
@@ -248,12 +325,18 @@ impl<'a> Matcher<'a> {
         for group in group_by_alias(&matched) {
             let mut ids = BTreeSet::new();
             let mut sources = BTreeSet::new();
-            let mut vectors = BTreeSet::new();
-            let mut cwes = BTreeSet::new();
             let mut fixed: BTreeSet<&Version> = BTreeSet::new();
             for h in &group {
                 ids.extend(ids_of(h.advisory).cloned());
                 sources.insert(h.advisory.source.clone());
+                fixed.extend(h.affected.fixed.iter());
+            }
+            // The vulnerability's records on this package, those that do not list the version
+            // included: severity, vectors and CWEs describe the vulnerability, not the version.
+            let records = records_of(&hits, &ids);
+            let mut vectors = BTreeSet::new();
+            let mut cwes = BTreeSet::new();
+            for h in &records {
                 vectors.extend(
                     h.advisory
                         .advisory
@@ -263,7 +346,6 @@ impl<'a> Matcher<'a> {
                         .map(|s| s.score.clone()),
                 );
                 cwes.extend(h.advisory.advisory.cwe_ids());
-                fixed.extend(h.affected.fixed.iter());
             }
             let id = best_id(dep.ecosystem, &ids);
             let primary = group
@@ -284,28 +366,8 @@ impl<'a> Matcher<'a> {
             } else {
                 primary.map_or(AdvisoryKind::Other, |p| p.kind)
             };
-            let severity = group
-                .iter()
-                .map(|h| h.advisory.severity)
-                .max()
-                .unwrap_or(Level::Unknown);
-            let score = group
-                .iter()
-                .filter_map(|h| h.advisory.score)
-                .fold(None, |b: Option<f64>, s| Some(b.map_or(s, |b| b.max(s))));
-            // Alias records on this package that do not call the version affected.
-            let mut disagreements = Vec::new();
-            for h in &hits {
-                let same_vuln = ids_of(h.advisory).any(|i| ids.contains(i));
-                if same_vuln && !h.affected.affects(version, text) {
-                    disagreements.push(format!(
-                        "{} ({}) does not list {} as affected (its affected versions: {})",
-                        h.advisory.advisory.id, h.advisory.source, text, h.affected.affected
-                    ));
-                }
-            }
-            disagreements.sort();
-            disagreements.dedup();
+            let (severity, score) = group_severity(&records);
+            let disagreements = disagreements_of(&records, version, text);
             let fix = if kind.is_informational() {
                 smallest_fix(version, &group)
             } else {
@@ -313,9 +375,7 @@ impl<'a> Matcher<'a> {
             };
             let mut finding = Finding {
                 url: primary.and_then(advisory_url).or_else(|| url_for_id(&id)),
-                summary: primary
-                    .and_then(summary_of)
-                    .or_else(|| group.iter().find_map(|h| summary_of(h.advisory))),
+                summary: title_of(dep.ecosystem, &id, &records),
                 id,
                 ids: ids.into_iter().collect(),
                 sources: sources.into_iter().collect(),
@@ -380,17 +440,10 @@ impl<'a> Matcher<'a> {
             let allowed = group.iter().fold(VersionSet::empty(), |acc, h| {
                 acc.union(&set.intersection(&h.affected.affected))
             });
+            let records = records_of(&hits, &ids.iter().cloned().collect());
             advisories.push(RiskAdvisory {
-                summary: group
-                    .iter()
-                    .find(|h| h.advisory.advisory.id == id)
-                    .and_then(|h| summary_of(h.advisory))
-                    .or_else(|| group.iter().find_map(|h| summary_of(h.advisory))),
-                severity: group
-                    .iter()
-                    .map(|h| h.advisory.severity)
-                    .max()
-                    .unwrap_or(Level::Unknown),
+                summary: title_of(dep.ecosystem, &id, &records),
+                severity: group_severity(&records).0,
                 allowed_affected: allowed.to_string(),
                 id,
                 ids,
@@ -877,5 +930,178 @@ mod tests {
         let r = run(&d, vec![range("p", ">=1.0")], &settings(vec![]));
         assert!(r.risks[0].suggested.is_none());
         assert!(r.risks[0].note.is_some());
+    }
+
+    /// A record with one `affected` entry per events list, all for PyPI package `name`.
+    fn advisory(id: &str, aliases: &[&str], name: &str, entries: &[&[(&str, &str)]]) -> Advisory {
+        let base = record(id, aliases, "PyPI", name, &[("i", "0")]);
+        let mut a = (*base.advisory).clone();
+        a.affected = entries
+            .iter()
+            .map(|events| {
+                let r = record(id, aliases, "PyPI", name, events);
+                r.advisory.affected[0].clone()
+            })
+            .collect();
+        a
+    }
+
+    fn compiled(a: Advisory, source: &str) -> CompiledAdvisory {
+        CompiledAdvisory::compile(a, source).unwrap()
+    }
+
+    fn cvss(kind: &str, vector: &str) -> crate::advisory::Severity {
+        crate::advisory::Severity {
+            kind: kind.into(),
+            score: vector.into(),
+        }
+    }
+
+    #[test]
+    fn one_record_with_several_entries_is_one_verdict() {
+        // GHSA-m2qf-hxjv-5gpq's shape: one entry per fixed branch of flask.
+        let ghsa = advisory(
+            "GHSA-m2qf",
+            &["CVE-2023-30861"],
+            "flask",
+            &[
+                &[("i", "2.3.0"), ("f", "2.3.2")],
+                &[("i", "0"), ("f", "2.2.5")],
+            ],
+        );
+        let d = db(vec![compiled(ghsa.clone(), "ghsa")]);
+        let r = run(&d, vec![pin("flask", "2.2.2")], &settings(vec![]));
+        assert_eq!(r.findings.len(), 1);
+        assert!(
+            r.findings[0].disagreements.is_empty(),
+            "a record does not disagree with itself: {:?}",
+            r.findings[0].disagreements
+        );
+        // A different record that does not list the version is still shown, once, with what
+        // it says as a whole; the GHSA record (which lists 2.2.2 in one entry) is not.
+        let other = advisory(
+            "PYSEC-X",
+            &["CVE-2023-30861"],
+            "flask",
+            &[
+                &[("i", "0"), ("f", "2.2.0")],
+                &[("i", "2.3.0"), ("f", "2.3.1")],
+            ],
+        );
+        let d = db(vec![compiled(ghsa, "ghsa"), compiled(other, "pypa")]);
+        let r = run(&d, vec![pin("flask", "2.2.2")], &settings(vec![]));
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(
+            r.findings[0].disagreements,
+            [
+                "PYSEC-X (pypa) does not list 2.2.2 as affected (its affected versions: <2.2.0 || >=2.3.0, <2.3.1)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_summary_wins_over_details_for_the_title() {
+        // PyPA records have only `details`; their GHSA alias has a written `summary`.
+        let mut pysec = advisory(
+            "PYSEC-2023-62",
+            &["GHSA-m2qf"],
+            "flask",
+            &[&[("i", "0"), ("f", "2.2.5")]],
+        );
+        pysec.summary = None;
+        pysec.details = Some("Flask is a lightweight WSGI web application framework. When all of the following conditions are met, a response containing data intended for one client may be cached.".into());
+        let mut ghsa = advisory(
+            "GHSA-m2qf",
+            &["CVE-2023-30861"],
+            "flask",
+            &[&[("i", "0"), ("f", "2.2.5")]],
+        );
+        ghsa.summary =
+            Some("Flask vulnerable to possible disclosure of permanent session cookie".into());
+        let d = db(vec![
+            compiled(pysec.clone(), "pypa"),
+            compiled(ghsa.clone(), "ghsa"),
+        ]);
+        let r = run(&d, vec![pin("flask", "2.2.2")], &settings(vec![]));
+        assert_eq!(
+            r.findings[0].id, "PYSEC-2023-62",
+            "the display id is unchanged"
+        );
+        assert_eq!(
+            r.findings[0].summary.as_deref(),
+            ghsa.summary.as_deref(),
+            "GHSA's summary, not PYSEC's shortened details"
+        );
+        let r = run(&d, vec![range("flask", ">=2.0")], &settings(vec![]));
+        assert_eq!(
+            r.risks[0].advisories[0].summary.as_deref(),
+            ghsa.summary.as_deref()
+        );
+        // With no summary anywhere, the display id's details stand in.
+        ghsa.summary = None;
+        ghsa.details = Some("GHSA details".into());
+        let d = db(vec![compiled(pysec, "pypa"), compiled(ghsa, "ghsa")]);
+        let r = run(&d, vec![pin("flask", "2.2.2")], &settings(vec![]));
+        assert!(
+            r.findings[0]
+                .summary
+                .as_deref()
+                .unwrap()
+                .starts_with("Flask is a lightweight WSGI web application framework. When all of the following conditions are met, a response containing data intended for one client"),
+            "{:?}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn merged_severity_is_the_highest_of_every_alias_record() {
+        // The PyPA record has no score; its GHSA alias has one but, by its own ranges, does not
+        // list the version: the finding still shows the vulnerability's score.
+        let pysec = advisory("PYSEC-1", &["GHSA-a"], "x", &[&[("i", "0"), ("f", "1.5")]]);
+        let mut ghsa = advisory("GHSA-a", &["CVE-1"], "x", &[&[("i", "0"), ("f", "1.2")]]);
+        ghsa.severity = vec![cvss(
+            "CVSS_V3",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+        )];
+        let d = db(vec![
+            compiled(pysec.clone(), "pypa"),
+            compiled(ghsa, "ghsa"),
+        ]);
+        let r = run(&d, vec![pin("x", "1.3")], &settings(vec![]));
+        let f = &r.findings[0];
+        assert_eq!(f.id, "PYSEC-1");
+        assert_eq!((f.severity, f.cvss_score), (Level::High, Some(7.5)));
+        assert_eq!(
+            f.cvss_vectors,
+            ["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"]
+        );
+        assert_eq!(f.disagreements.len(), 1);
+        let r = run(&d, vec![range("x", ">=1.3")], &settings(vec![]));
+        assert_eq!(r.risks[0].advisories[0].severity, Level::High);
+
+        // A CVSS v2 vector gives a level by NVD's v2 bands (9.3: high, not critical).
+        let mut v2 = advisory("PYSEC-2", &[], "y", &[&[("i", "0"), ("f", "2.0")]]);
+        v2.severity = vec![cvss("CVSS_V2", "AV:N/AC:M/Au:N/C:C/I:C/A:C")];
+        let d = db(vec![compiled(v2, "pypa")]);
+        let r = run(&d, vec![pin("y", "1.0")], &settings(vec![]));
+        assert_eq!(
+            (r.findings[0].severity, r.findings[0].cvss_score),
+            (Level::High, Some(9.3))
+        );
+
+        // A label from one record is never shown with another record's score.
+        let mut labelled = advisory("GHSA-b", &["PYSEC-3"], "z", &[&[("i", "0"), ("f", "2.0")]]);
+        labelled.database_specific = Some(serde_json::json!({"severity": "HIGH"}));
+        let mut scored = advisory("PYSEC-3", &[], "z", &[&[("i", "0"), ("f", "2.0")]]);
+        scored.severity = vec![cvss(
+            "CVSS_V3",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N",
+        )];
+        let d = db(vec![compiled(labelled, "ghsa"), compiled(scored, "pypa")]);
+        let r = run(&d, vec![pin("z", "1.0")], &settings(vec![]));
+        assert_eq!(
+            (r.findings[0].severity, r.findings[0].cvss_score),
+            (Level::High, None)
+        );
     }
 }

@@ -137,9 +137,9 @@ pub struct Finding {
     pub kind: AdvisoryKind,
     /// The package.
     pub package: PackageRef,
-    /// Highest severity among the grouped records.
+    /// Highest severity among the records of the vulnerability on the package.
     pub severity: Level,
-    /// Highest CVSS base score, when one was computed.
+    /// The CVSS base score of the record giving `severity`, when that level came from a score.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cvss_score: Option<f64>,
     /// CVSS vectors of the grouped records.

@@ -7,6 +7,7 @@ mod health;
 mod http;
 mod loopback;
 mod malformed;
+mod matching;
 mod monitor_run;
 mod notes;
 mod online;
