@@ -16,7 +16,9 @@
 
 mod monitor;
 
-pub use monitor::{EmailConfig, GithubRepo, Notify, Project, SecretSource, SlackConfig};
+pub use monitor::{
+    EmailConfig, GithubRepo, Notify, Project, ProjectAdvisory, SecretSource, SlackConfig,
+};
 
 use crate::matcher::Ignore;
 use crate::severity::Level;

@@ -15,6 +15,7 @@ use crate::health::{self, HealthEvent, Outcome};
 use crate::monitor::{self, Event, EventKind, ProjectEvents, TrackedFinding};
 use crate::notes::{NoteEntry, ReleaseNotes};
 use crate::policy::Policy;
+use crate::publish::affected::{self, Basis};
 use crate::publish::draft::{self, DraftInput, TimelineEntry};
 use crate::publish::templates::{TemplateError, Templates};
 use crate::publish::{Payload, email, messages, slack};
@@ -535,9 +536,32 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
             references.push(link);
         }
     }
+    // The project's own advisory: its versions (config, else the supported rows of its
+    // SECURITY.md table), the release that fixes it and its CVE come from the project only.
+    let own = p.advisory_for(&f.finding.ids);
+    let basis = if !p.versions.is_empty() {
+        Basis::Config(p.versions.clone())
+    } else {
+        let rows: Vec<(String, String)> = policy
+            .supported
+            .iter()
+            .filter(|r| r.supported)
+            .map(|r| (r.version.clone(), r.origin.to_string()))
+            .collect();
+        if rows.is_empty() {
+            Basis::None
+        } else {
+            Basis::Supported(rows)
+        }
+    };
+    let fixed_in = match own {
+        Some(a) if !a.fixed_in.is_empty() => &a.fixed_in,
+        _ => &p.fixed_in,
+    };
     DraftInput {
         project: p.name.clone(),
-        project_versions: p.versions.clone().or_else(|| policy.affected_versions()),
+        project_versions: affected::project_versions(&basis, fixed_in),
+        cve_id: own.and_then(|a| a.cve_id.clone()),
         finding: f.clone(),
         timeline,
         references,

@@ -9,13 +9,17 @@
 //! name = "emby-watchparty"
 //! path = ["app/requirements.txt"]       # files or directories, relative to this file
 //! security-policy = "SECURITY.md"
-//! versions = ">= 1.0.0"                 # optional: its released versions, when SECURITY.md has no table
+//! versions = ">= 1.0.0"                 # optional: its versions for advisory drafts (see below)
+//! fixed-in = "1.4.3"                    # optional: its release that fixes its open findings
 //! notify = ["slack", "email"]           # default: every configured channel
 //! [project.policy]                      # optional overrides of what SECURITY.md says
 //! fix-high = "14 days"
 //! [project.github]                      # optional: `depwatch publish` files drafts here
 //! repo = "owner/name"
 //! token-env = "GITHUB_TOKEN"
+//! [project.advisory.GHSA-9wx4-h78v-vm56]  # optional, per finding (any of its ids)
+//! cve-id = "CVE-2026-0001"              # the CVE assigned to the project's own advisory
+//! fixed-in = "1.4.3"                    # replaces the project's `fixed-in` for this finding
 //!
 //! [notify.slack]
 //! webhook-env = "DEPWATCH_SLACK_WEBHOOK"   # or webhook = "https://hooks.slack.com/..." in a 0600 file
@@ -64,13 +68,26 @@ pub(super) struct RawProject {
     #[serde(default)]
     security_policy: Option<Spanned<String>>,
     #[serde(default)]
-    versions: Option<String>,
+    versions: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    fixed_in: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     notify: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     policy: Option<Spanned<PolicyOverride>>,
     #[serde(default)]
     github: Option<RawGithub>,
+    #[serde(default)]
+    advisory: std::collections::BTreeMap<String, RawAdvisory>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAdvisory {
+    #[serde(default)]
+    cve_id: Option<Spanned<String>>,
+    #[serde(default)]
+    fixed_in: Option<Spanned<OneOrMany>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +146,26 @@ pub struct GithubRepo {
     pub api_url: String,
 }
 
+/// Settings of the project's own advisory for one finding (`[project.advisory.ID]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectAdvisory {
+    /// The finding it applies to: any of the finding's ids (`GHSA-...`, `CVE-...`).
+    pub id: String,
+    /// The CVE id assigned to the project's own advisory (never the dependency's).
+    pub cve_id: Option<String>,
+    /// The project's release(s) that fix this finding; empty: the project's `fixed-in`.
+    pub fixed_in: Vec<String>,
+}
+
+impl Project {
+    /// The `[project.advisory.ID]` settings for a finding with these ids, if any.
+    pub fn advisory_for(&self, ids: &[String]) -> Option<&ProjectAdvisory> {
+        self.advisories
+            .iter()
+            .find(|a| ids.iter().any(|i| i.trim().eq_ignore_ascii_case(&a.id)))
+    }
+}
+
 /// A project the monitor watches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Project {
@@ -139,8 +176,13 @@ pub struct Project {
     pub paths: Vec<PathBuf>,
     /// Its SECURITY.md.
     pub security_policy: Option<PathBuf>,
-    /// Its released versions, when the policy has no supported-versions table.
-    pub versions: Option<String>,
+    /// Its versions for advisory drafts (ranges, series such as `1.4.x`, or released
+    /// versions); empty: the SECURITY.md supported-versions table is used.
+    pub versions: Vec<String>,
+    /// Its release(s) that fix its open findings (`fixed-in`): the patched versions of drafts.
+    pub fixed_in: Vec<String>,
+    /// Per-finding settings of its own advisories (`[project.advisory.ID]`).
+    pub advisories: Vec<ProjectAdvisory>,
     /// Channels it notifies (`slack`, `email`).
     pub notify: Vec<String>,
     /// Overrides of the parsed policy.
@@ -377,17 +419,81 @@ pub(super) fn projects(
             }
             None => None,
         };
+        // Checked here so a draft never silently loses its range to a typo.
+        let versions = match p.versions {
+            Some(v) => {
+                let at = Some(v.span().start);
+                let v = v.into_inner().into_vec();
+                for s in &v {
+                    crate::publish::affected::check_statement(s)
+                        .map_err(|m| ctx.err(at, format!("project {name}: versions: {m}")))?;
+                }
+                v
+            }
+            None => Vec::new(),
+        };
+        let fixed_in = release_list(ctx, &name, "fixed-in", p.fixed_in)?;
+        let mut advisories = Vec::new();
+        for (id, a) in p.advisory {
+            let key = format!("advisory.{id}");
+            let cve_id = match a.cve_id {
+                Some(c) => {
+                    let v = c.get_ref().trim().to_string();
+                    if !crate::publish::draft::is_cve(&v) {
+                        return Err(ctx.err(
+                            Some(c.span().start),
+                            format!(
+                                "project {name}: {key}.cve-id {v:?} is not a CVE id (CVE-YYYY-NNNN)"
+                            ),
+                        ));
+                    }
+                    Some(v)
+                }
+                None => None,
+            };
+            advisories.push(ProjectAdvisory {
+                id: id.trim().to_string(),
+                cve_id,
+                fixed_in: release_list(ctx, &name, &format!("{key}.fixed-in"), a.fixed_in)?,
+            });
+        }
         out.push(Project {
             name,
             paths,
             security_policy,
-            versions: p.versions,
+            versions,
+            fixed_in,
+            advisories,
             notify: notify_list,
             policy,
             github,
         });
     }
     Ok(out)
+}
+
+/// A list of the project's release versions (`fixed-in`), each checked.
+fn release_list(
+    ctx: &Ctx,
+    name: &str,
+    key: &str,
+    raw: Option<Spanned<OneOrMany>>,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let at = Some(raw.span().start);
+    let v: Vec<String> = raw
+        .into_inner()
+        .into_vec()
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    for s in &v {
+        crate::publish::affected::check_version(s)
+            .map_err(|m| ctx.err(at, format!("project {name}: {key}: {m}")))?;
+    }
+    Ok(v)
 }
 
 pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
@@ -494,6 +600,56 @@ fn normalize(p: &Path) -> PathBuf {
 mod tests {
     use super::normalize;
     use std::path::Path;
+
+    #[test]
+    fn advisory_settings_are_read_and_checked() {
+        use crate::config::Config;
+        let cfg = Path::new("/nonexistent/depwatch.toml");
+        let c = Config::parse(
+            "[[project]]\nname = \"app\"\nversions = [\"1.0.0\", \"1.0.7\"]\nfixed-in = \"1.0.8\"\n\
+             [project.advisory.GHSA-9wx4-h78v-vm56]\ncve-id = \"CVE-2026-10001\"\nfixed-in = [\"1.0.9\"]\n\
+             [[project]]\nname = \"b\"\nversions = \">= 2.0, < 3\"\n",
+            cfg,
+        )
+        .unwrap();
+        let p = &c.projects[0];
+        assert_eq!(p.versions, vec!["1.0.0", "1.0.7"]);
+        assert_eq!(p.fixed_in, vec!["1.0.8"]);
+        let ids = vec![
+            "CVE-2024-35195".to_string(),
+            "GHSA-9wx4-h78v-vm56".to_string(),
+        ];
+        let a = p.advisory_for(&ids).unwrap();
+        assert_eq!(a.cve_id.as_deref(), Some("CVE-2026-10001"));
+        assert_eq!(a.fixed_in, vec!["1.0.9"]);
+        assert!(p.advisory_for(&["GHSA-other".to_string()]).is_none());
+        assert_eq!(c.projects[1].versions, vec![">= 2.0, < 3"]);
+        for (text, line, want) in [
+            (
+                "[[project]]\nname = \"a\"\nversions = \"latest\"\n",
+                ":3:",
+                "versions: \"latest\" is not a version",
+            ),
+            (
+                "[[project]]\nname = \"a\"\nfixed-in = \"next\"\n",
+                ":3:",
+                "fixed-in: \"next\" is not a version",
+            ),
+            (
+                "[[project]]\nname = \"a\"\n[project.advisory.X]\ncve-id = \"GHSA-1\"\n",
+                ":4:",
+                "advisory.X.cve-id \"GHSA-1\" is not a CVE id",
+            ),
+            (
+                "[[project]]\nname = \"a\"\n[project.advisory.X]\ncve = \"CVE-2026-1000\"\n",
+                "",
+                "unknown field",
+            ),
+        ] {
+            let e = Config::parse(text, cfg).unwrap_err().to_string();
+            assert!(e.contains(line) && e.contains(want), "{text}: {e}");
+        }
+    }
 
     #[test]
     fn normalizes_lexically() {

@@ -5,6 +5,7 @@
 //! with ecosystem `other`. The vulnerable dependency and its patched version go into the prose.
 
 use crate::monitor::TrackedFinding;
+use crate::publish::affected::ProjectVersions;
 use crate::publish::templates::{TemplateError, Templates};
 use crate::report::{Finding, Fix};
 use crate::severity::Level;
@@ -17,9 +18,11 @@ use serde::{Deserialize, Serialize};
 pub struct DraftInput {
     /// The affected project (the product the advisory is about).
     pub project: String,
-    /// The project's affected versions, from its supported-versions table or config
-    /// (`"< 3.2.0"`, `"3.x, 2.9.x"`); `None` means every released version.
-    pub project_versions: Option<String>,
+    /// The project's affected versions and the release that fixes them, as GitHub ranges,
+    /// or why none could be built.
+    pub project_versions: ProjectVersions,
+    /// The CVE id of the project's own advisory, from the config; never the dependency's.
+    pub cve_id: Option<String>,
     /// The finding, with its fingerprint, first sighting and deadlines.
     pub finding: TrackedFinding,
     /// The policy timeline; when empty, the finding's own deadlines are listed.
@@ -151,6 +154,13 @@ struct DraftContext {
     summary: String,
     affected_versions: String,
     versions_known: bool,
+    versions_from: String,
+    versions_note: String,
+    patched_versions: String,
+    has_patched_versions: bool,
+    patched_from: String,
+    cve_id: String,
+    has_cve_id: bool,
     severity: String,
     severity_known: bool,
     cvss_score: String,
@@ -283,6 +293,13 @@ fn draft_context(input: &DraftInput) -> DraftContext {
         .map(|c| one_line(c))
         .filter(|c| !c.is_empty())
         .collect();
+    let versions = &input.project_versions;
+    let mut patched: Vec<String> = Vec::new();
+    for p in versions.entries.iter().filter_map(|e| e.patched.as_deref()) {
+        if !patched.iter().any(|q| q == p) {
+            patched.push(p.to_string());
+        }
+    }
     let workarounds = input
         .workarounds
         .as_deref()
@@ -296,16 +313,25 @@ fn draft_context(input: &DraftInput) -> DraftContext {
         has_aliases: !aliases.is_empty(),
         kind: f.kind.as_str().to_string(),
         summary: summary_of(f),
-        affected_versions: input
-            .project_versions
-            .as_deref()
-            .map(one_line)
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "all released versions".to_string()),
-        versions_known: input
-            .project_versions
-            .as_deref()
-            .is_some_and(|v| !v.trim().is_empty()),
+        affected_versions: if versions.known() {
+            versions
+                .entries
+                .iter()
+                .filter_map(|e| e.range.as_deref())
+                .map(|r| format!("`{}`", one_line(r)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            "not known".to_string()
+        },
+        versions_known: versions.known(),
+        versions_from: cell(&versions.from.join("; ")),
+        versions_note: cell(versions.note.as_deref().unwrap_or_default()),
+        has_patched_versions: !patched.is_empty(),
+        patched_versions: cell(&patched.join(", ")),
+        patched_from: cell(versions.patched_from.as_deref().unwrap_or_default()),
+        has_cve_id: input.cve_id.is_some(),
+        cve_id: one_line(input.cve_id.as_deref().unwrap_or_default()),
         severity: severity_word(f.severity),
         severity_known: f.severity != Level::Unknown,
         cvss_score: f.cvss_score.map(|s| format!("{s:.1}")).unwrap_or_default(),
@@ -469,7 +495,9 @@ pub struct GithubAdvisoryDraft {
     pub summary: String,
     /// Markdown description, at most 65535 characters, ending with [`marker`] (required).
     pub description: String,
-    /// A CVE id among the finding's ids.
+    /// The CVE id of the project's own advisory, when the config assigns one. Left out
+    /// otherwise: a new draft then has none (the dependency's CVE would link this advisory to
+    /// the dependency's), and an update leaves a CVE set on GitHub alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cve_id: Option<String>,
     /// Affected products (required).
@@ -552,7 +580,8 @@ fn v3_vector(f: &Finding) -> Option<String> {
         .map(|(v, _)| v.to_string())
 }
 
-fn is_cve(id: &str) -> bool {
+/// `CVE-YYYY-NNNN` (four or more digits).
+pub(crate) fn is_cve(id: &str) -> bool {
     let Some(rest) = id.strip_prefix("CVE-") else {
         return false;
     };
@@ -608,21 +637,28 @@ pub fn github_advisory(input: &DraftInput, description: &str) -> GithubAdvisoryD
     GithubAdvisoryDraft {
         summary,
         description,
-        cve_id: f.ids.iter().find(|i| is_cve(i)).cloned(),
-        vulnerabilities: vec![GithubVulnerability {
-            package: GithubPackage {
-                ecosystem: GithubEcosystem::Other,
-                name: Some(input.project.clone()),
-            },
-            vulnerable_version_range: input
-                .project_versions
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string),
-            patched_versions: None,
-            vulnerable_functions: None,
-        }],
+        cve_id: input
+            .cve_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| is_cve(c))
+            .map(str::to_string),
+        // One entry per disjoint range of the project's versions; GitHub has no "unknown"
+        // range, so an unknown one is left out (the description says why).
+        vulnerabilities: input
+            .project_versions
+            .entries
+            .iter()
+            .map(|e| GithubVulnerability {
+                package: GithubPackage {
+                    ecosystem: GithubEcosystem::Other,
+                    name: Some(input.project.clone()),
+                },
+                vulnerable_version_range: e.range.clone(),
+                patched_versions: e.patched.clone(),
+                vulnerable_functions: None,
+            })
+            .collect(),
         cwe_ids: (!cwe_ids.is_empty()).then_some(cwe_ids),
         credits: (!credits.is_empty()).then_some(credits),
         severity,
@@ -867,14 +903,24 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::*;
     use super::*;
+    use crate::publish::affected::{Basis, project_versions};
     use std::path::Path;
+
+    /// emby-watchparty's SECURITY.md table: `1.4.x` supported (line 7).
+    fn emby_versions(fixed_in: &[&str]) -> ProjectVersions {
+        project_versions(
+            &Basis::Supported(vec![("1.4.x".into(), "SECURITY.md line 7".into())]),
+            &fixed_in.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    }
 
     fn requests_input() -> DraftInput {
         let finding = requests();
         let d = finding.deadlines.clone();
         DraftInput {
             project: "emby-watchparty".into(),
-            project_versions: Some("<= 1.4.2".into()),
+            project_versions: emby_versions(&["1.4.3"]),
+            cve_id: None,
             timeline: vec![
                 TimelineEntry {
                     label: "Initial response".into(),
@@ -918,7 +964,8 @@ mod tests {
     fn h2_input() -> DraftInput {
         DraftInput {
             project: "watchparty-relay".into(),
-            project_versions: None,
+            project_versions: project_versions(&Basis::None, &[]),
+            cve_id: None,
             finding: h2(),
             timeline: vec![],
             references: vec![],
@@ -933,7 +980,12 @@ mod tests {
     fn rustls_input() -> DraftInput {
         DraftInput {
             project: "watchparty-relay".into(),
-            project_versions: Some(">= 0.3.0, < 0.5.1".into()),
+            project_versions: project_versions(
+                &Basis::Config(vec![">= 0.3.0, < 0.5.1".into()]),
+                &[],
+            ),
+            // A CVE the operator assigned to the relay's own advisory.
+            cve_id: Some("CVE-2026-10001".into()),
             finding: rustls(),
             timeline: vec![],
             references: vec![],
@@ -1010,7 +1062,11 @@ mod tests {
         let md = render_markdown(&t, &requests_input()).unwrap();
         for needle in [
             "emby-watchparty",
-            "<= 1.4.2",
+            "| Affected versions | `>= 1.4.0, < 1.4.3` (from SECURITY.md line 7: 1.4.x) |",
+            "| Patched versions | 1.4.3 (depwatch.toml `fixed-in`) |",
+            "| CVE of this advisory | none assigned (",
+            "| Dependency's advisory | GHSA-9wx4-h78v-vm56, CVE-2024-35195 |",
+            "https://nvd.nist.gov/vuln/detail/CVE-2024-35195",
             "Medium, CVSS 5.6",
             "`CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N`",
             "CWE-670",
@@ -1031,7 +1087,23 @@ mod tests {
             "{md}"
         );
         let md = render_markdown(&t, &h2_input()).unwrap();
-        assert!(md.contains("all released versions"), "{md}");
+        // No table and no `versions`: the draft says the range is not known, invents none.
+        assert!(!md.contains("all released versions"), "{md}");
+        assert!(
+            md.contains(
+                "| Affected versions | Not known: the SECURITY.md has no supported-versions table"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("The GitHub draft leaves the range empty"),
+            "{md}"
+        );
+        let own = render_markdown(&t, &rustls_input()).unwrap();
+        assert!(
+            own.contains("| CVE of this advisory | CVE-2026-10001 (depwatch.toml) |"),
+            "{own}"
+        );
         assert!(
             md.contains("Unknown (the sources give no score or label)"),
             "{md}"
@@ -1057,15 +1129,36 @@ mod tests {
             "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N"
         );
         assert!(json.get("severity").is_none(), "{json}");
-        assert_eq!(json["cve_id"], "CVE-2024-35195");
+        // The app's advisory is not requests' CVE: no cve_id unless the config assigns one;
+        // the dependency's CVE stays in the description and references.
+        assert!(json.get("cve_id").is_none(), "{json}");
+        assert!(
+            json["description"]
+                .as_str()
+                .unwrap()
+                .contains("CVE-2024-35195")
+        );
+        assert!(
+            json["description"]
+                .as_str()
+                .unwrap()
+                .contains("- https://nvd.nist.gov/vuln/detail/CVE-2024-35195")
+        );
         assert_eq!(json["cwe_ids"], serde_json::json!(["CWE-670"]));
+        // The range is the project's (SECURITY.md `1.4.x`, ended by `fixed-in` 1.4.3).
         assert_eq!(
             json["vulnerabilities"],
             serde_json::json!([{
                 "package": {"ecosystem": "other", "name": "emby-watchparty"},
-                "vulnerable_version_range": "<= 1.4.2"
+                "vulnerable_version_range": ">= 1.4.0, < 1.4.3",
+                "patched_versions": "1.4.3"
             }])
         );
+        // A CVE assigned in the config is the one sent.
+        let mut own = input.clone();
+        own.cve_id = Some("CVE-2026-10001".into());
+        let j = serde_json::to_value(github_advisory(&own, "d")).unwrap();
+        assert_eq!(j["cve_id"], "CVE-2026-10001");
         // Only the login is a GitHub credit; "Jane Doe" stays in the prose.
         assert_eq!(
             json["credits"],
@@ -1095,6 +1188,45 @@ mod tests {
         // Feeding the body back in does not add a second marker.
         let again = github_advisory(&input, &body.description);
         assert_eq!(again.description, body.description);
+    }
+
+    #[test]
+    fn github_ranges_are_the_projects_own() {
+        // Two supported series, each ended by its own fix: two entries.
+        let mut input = requests_input();
+        input.project_versions = project_versions(
+            &Basis::Supported(vec![
+                ("2.0.x".into(), "SECURITY.md line 7".into()),
+                ("1.4.x".into(), "SECURITY.md line 8".into()),
+            ]),
+            &["1.4.3".into(), "2.0.1".into()],
+        );
+        let json = serde_json::to_value(github_advisory(&input, "d")).unwrap();
+        let v = &json["vulnerabilities"];
+        assert_eq!(v.as_array().unwrap().len(), 2, "{json}");
+        assert_eq!(v[0]["vulnerable_version_range"], ">= 1.4.0, < 1.4.3");
+        assert_eq!(v[0]["patched_versions"], "1.4.3");
+        assert_eq!(v[1]["vulnerable_version_range"], ">= 2.0.0, < 2.0.1");
+        assert_eq!(v[1]["patched_versions"], "2.0.1");
+        // Table text that is not a version: no range is invented, the fix is still sent.
+        input.project_versions = project_versions(
+            &Basis::Supported(vec![("latest".into(), "SECURITY.md line 7".into())]),
+            &["1.4.3".into()],
+        );
+        let t = Templates::load(None).unwrap();
+        let md = render_markdown(&t, &input).unwrap();
+        assert!(
+            md.contains("Not known: cannot read \"latest\" (SECURITY.md line 7)"),
+            "{md}"
+        );
+        let json = serde_json::to_value(github_advisory(&input, &md)).unwrap();
+        assert_eq!(
+            json["vulnerabilities"],
+            serde_json::json!([{
+                "package": {"ecosystem": "other", "name": "emby-watchparty"},
+                "patched_versions": "1.4.3"
+            }])
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Prose comes from Handlebars templates ([`templates`]); structured outputs (Block Kit, the
 //! GitHub advisory JSON) are serde types.
 
+pub mod affected;
 pub mod draft;
 pub mod email;
 pub mod github;
