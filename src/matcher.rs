@@ -272,14 +272,19 @@ impl<'a> Matcher<'a> {
         };
         match rule.until {
             Some(until) if self.settings.today > until => {
-                finding.note = Some(format!(
+                let expired = format!(
                     "ignore of {} expired on {until}{}",
                     rule.id,
                     rule.reason
                         .as_ref()
                         .map(|r| format!(" (reason was: {r})"))
                         .unwrap_or_default()
-                ));
+                );
+                // Kept after any note on how the ranges were read.
+                finding.note = Some(match finding.note.take() {
+                    Some(n) => format!("{expired}; {n}"),
+                    None => expired,
+                });
                 false
             }
             _ => {
@@ -326,7 +331,15 @@ impl<'a> Matcher<'a> {
             let mut ids = BTreeSet::new();
             let mut sources = BTreeSet::new();
             let mut fixed: BTreeSet<&Version> = BTreeSet::new();
+            // How depwatch read the matching ranges where the records are not plain.
+            let mut range_notes: BTreeSet<String> = BTreeSet::new();
             for h in &group {
+                range_notes.extend(
+                    h.affected
+                        .notes
+                        .iter()
+                        .map(|n| format!("{}: {n}", h.advisory.advisory.id)),
+                );
                 ids.extend(ids_of(h.advisory).cloned());
                 sources.insert(h.advisory.source.clone());
                 fixed.extend(h.affected.fixed.iter());
@@ -396,7 +409,8 @@ impl<'a> Matcher<'a> {
                 scope: dep.scope.clone(),
                 member: dep.member.clone(),
                 markers: dep.markers.clone(),
-                note: None,
+                note: (!range_notes.is_empty())
+                    .then(|| range_notes.into_iter().collect::<Vec<_>>().join("; ")),
                 disagreements,
             };
             if self.apply_ignores(&mut finding) {

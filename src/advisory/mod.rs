@@ -7,7 +7,7 @@
 
 mod compiled;
 
-pub use compiled::{CompileError, CompiledAdvisory, CompiledAffected};
+pub use compiled::{CompileError, CompiledAdvisory, CompiledAffected, RangeNote};
 
 use serde::{Deserialize, Serialize};
 

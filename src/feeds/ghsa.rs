@@ -20,7 +20,9 @@
 //! Version ranges: GitHub gives one `vulnerable_version_range` string per package (`">= 1.0,
 //! < 1.2.3"`, `"<= 0.4.1"`, `"= 1.0.0"`) plus `first_patched_version`. They become OSV
 //! `ECOSYSTEM` events, the way GitHub's own OSV export writes them: no lower bound is
-//! `introduced: "0"`; `< x` is `fixed: x`; `<= x` is `last_affected: x`, unless a first patched
+//! `introduced: "0"`; `< x` is `fixed: x` when a first patched version is known, else (no fix
+//! exists) no end event and `database_specific.last_known_affected_version_range: "< x"`, which
+//! compiling uses as the range's end; `<= x` is `last_affected: x`, unless a first patched
 //! version above `x` is known, which then becomes `fixed` (the range is kept in
 //! `database_specific.last_known_affected_version_range`); a range with no upper bound takes
 //! the first patched version as `fixed`; `= x` is a `versions` entry. When the range and the
@@ -372,6 +374,15 @@ pub fn convert_range(
         }
     };
     match upper {
+        Some((Op::Lt, x)) if patched.is_none() => {
+            // No patch: `< x` is where GitHub last knew the range to end, not a release that
+            // fixes it (time 0.1: "< 0.2"). Written as GitHub's OSV export writes it; compiling
+            // ends the range there and says where the end came from.
+            out.notes.insert(
+                "last_known_affected_version_range".into(),
+                json!(format!("< {x}")),
+            );
+        }
         Some((Op::Lt, x)) => {
             out.events.push(event("fixed", x));
             if let Some(p) = patched
@@ -960,6 +971,48 @@ mod tests {
         assert_eq!(ev(&c), pairs(&[("introduced", "0")]));
     }
 
+    /// `< x` with no first patched version is GitHub's last known end, not a fix: the same
+    /// affected versions as GitHub's OSV export (time, GHSA-wcg3-cvx6-7396: `introduced: 0.1`,
+    /// `last_known_affected_version_range: "< 0.2"`), and no `fixed` to advise upgrading to.
+    #[test]
+    fn lt_without_a_patch_is_the_last_known_end_not_a_fix() {
+        let c = conv(CratesIo, ">= 0.1, < 0.2", None);
+        assert_eq!(ev(&c), pairs(&[("introduced", "0.1")]));
+        assert_eq!(c.notes["last_known_affected_version_range"], "< 0.2");
+        let rec = json!({
+            "ghsa_id": "GHSA-wcg3-cvx6-7396", "type": "reviewed", "severity": "medium",
+            "published_at": "2021-08-25T20:56:46Z", "updated_at": "2022-12-06T00:16:25Z",
+            "vulnerabilities": [
+                {"package": {"ecosystem": "rust", "name": "time"},
+                 "vulnerable_version_range": ">= 0.1, < 0.2", "first_patched_version": null},
+                {"package": {"ecosystem": "rust", "name": "time"},
+                 "vulnerable_version_range": ">= 0.2.7, < 0.2.23", "first_patched_version": "0.2.23"}
+            ]
+        });
+        let c = CompiledAdvisory::compile(to_osv(&rec).unwrap(), "ghsa").unwrap();
+        let hit = |s: &str| {
+            let v = CratesIo.parse_version(s).unwrap();
+            c.affected.iter().any(|a| a.affects(&v, s))
+        };
+        assert!(hit("0.1.0") && hit("0.1.43") && hit("0.2.22"));
+        assert!(!hit("0.2.0") && !hit("0.2.23") && !hit("0.3.47"));
+        assert!(
+            c.affected[0].fixed.is_empty(),
+            "0.2 is not a patched release"
+        );
+        assert!(!c.affected[0].unbounded);
+        assert_eq!(
+            c.affected[0].notes,
+            vec![crate::advisory::RangeNote::EndFromLastKnown {
+                bound: "< 0.2".into()
+            }]
+        );
+        assert_eq!(
+            c.affected[1].fixed,
+            vec![CratesIo.parse_version("0.2.23").unwrap()]
+        );
+    }
+
     #[test]
     fn odd_spacing_and_order() {
         for r in [
@@ -968,7 +1021,7 @@ mod tests {
             "<1.2.3, >=1.0",
             ">= 1.0,< 1.2.3",
         ] {
-            let c = conv(CratesIo, r, None);
+            let c = conv(CratesIo, r, Some("1.2.3"));
             assert_eq!(
                 ev(&c),
                 pairs(&[("introduced", "1.0"), ("fixed", "1.2.3")]),
@@ -986,7 +1039,11 @@ mod tests {
 
     #[test]
     fn prerelease_bounds() {
-        let c = conv(CratesIo, ">= 1.0.0-alpha.1, < 1.0.0-rc.2", None);
+        let c = conv(
+            CratesIo,
+            ">= 1.0.0-alpha.1, < 1.0.0-rc.2",
+            Some("1.0.0-rc.2"),
+        );
         assert_eq!(
             ev(&c),
             pairs(&[("introduced", "1.0.0-alpha.1"), ("fixed", "1.0.0-rc.2")])
@@ -1045,7 +1102,7 @@ mod tests {
         assert_eq!(ev(&c), pairs(&[("introduced", "2.0.0")]));
         assert!(c.notes.contains_key("conflict"));
         // `> x` cannot be said in OSV events: widened and noted.
-        let c = conv(CratesIo, "> 1.0.0, < 1.1.0", None);
+        let c = conv(CratesIo, "> 1.0.0, < 1.1.0", Some("1.1.0"));
         assert_eq!(
             ev(&c),
             pairs(&[("introduced", "1.0.0"), ("fixed", "1.1.0")])
@@ -1334,6 +1391,20 @@ mod tests {
                 ],
             ),
             (
+                // No patch for 0.1: GitHub's OSV export leaves the range open with
+                // last_known_affected_version_range "< 0.2"; both end it there.
+                "crates.io/GHSA-wcg3-cvx6-7396",
+                "rust",
+                json!([
+                    ["time", ">= 0.1, < 0.2", null],
+                    ["time", ">= 0.2.7, < 0.2.23", "0.2.23"]
+                ]),
+                vec![
+                    "0.0.9", "0.1.0", "0.1.43", "0.2.0", "0.2.6", "0.2.7", "0.2.22", "0.2.23",
+                    "0.3.47",
+                ],
+            ),
+            (
                 "PyPI/GHSA-753j-mpmx-qq6g",
                 "pip",
                 json!([["tornado", "<= 6.4.0", "6.4.1"]]),
@@ -1374,10 +1445,9 @@ mod tests {
             }
         }
 
-        // Known, deliberate differences: where GitHub's range and first patched version
+        // A known, deliberate difference: where GitHub's range and first patched version
         // disagree, GitHub's OSV export uses the patched version and this conversion the range
-        // (requests: "< 2.32.0", first patched 2.32.2); and GitHub leaves a range open when no
-        // patch exists while `< x` is read as fixed at x here (time: ">= 0.1, < 0.2").
+        // (requests: "< 2.32.0", first patched 2.32.2).
         let text = std::fs::read_to_string(format!("{dir}/PyPI/GHSA-9wx4-h78v-vm56.json")).unwrap();
         let osv = CompiledAdvisory::compile(serde_json::from_str(&text).unwrap(), "o").unwrap();
         let rec = rest(

@@ -3,7 +3,11 @@
 //! Each `crates/<name>/RUSTSEC-*.md` file is parsed on its own (in parallel) instead of through
 //! `rustsec::Database::open`, which fails the whole load on one bad file. `patched` and
 //! `unaffected` requirements become OSV `SEMVER` ranges through `rustsec::osv::ranges_for_advisory`
-//! (the same conversion cargo-audit matches with), informational kinds are kept in
+//! (the same conversion cargo-audit matches with). Only `patched` versions are fixes: a range end
+//! that is the start of an `unaffected` requirement is listed in the range's
+//! `database_specific.unaffected_bounds`, so it is never upgrade advice (time 0.1: `>= 0.2.23`,
+//! not the never-vulnerable 0.2.0); the requirements themselves are kept in the affected entry's
+//! `database_specific` (`patched`, `unaffected`). Informational kinds are kept in
 //! `database_specific.informational`, affected functions / os / arch in `ecosystem_specific`.
 //! The `rust/` collection (std, cargo, rustdoc) is about toolchains, not crates, and is skipped,
 //! as cargo-audit does for lockfiles.
@@ -59,7 +63,22 @@ pub fn parse_advisory(text: &str) -> Result<Advisory, String> {
 pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
     let m = &adv.metadata;
     let ranges = rustsec::osv::ranges_for_advisory(&adv.versions);
+    let patched = adv.versions.patched();
+    // An interval can end where an `unaffected` requirement starts (time: `=0.2.0`): that
+    // version was never vulnerable, it is not a patched release to upgrade to. The ends that
+    // `patched` alone gives are the fixes (the same conversion, so `> 0.22.0` -> `0.22.1-0`
+    // compares equal, which `VersionReq::matches` would not say of a pre-release).
+    let patch_ends: Vec<rustsec::Version> =
+        rustsec::advisory::Versions::new(patched.to_vec(), Vec::new())
+            .map(|v| {
+                rustsec::osv::ranges_for_advisory(&v)
+                    .into_iter()
+                    .filter_map(|r| r.fixed)
+                    .collect()
+            })
+            .unwrap_or_default();
     let mut events = Vec::new();
+    let mut unaffected_bounds = Vec::new();
     for r in &ranges {
         events.push(Event {
             introduced: Some(
@@ -70,6 +89,9 @@ pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
             ..Default::default()
         });
         if let Some(f) = &r.fixed {
+            if !patch_ends.contains(f) {
+                unaffected_bounds.push(f.to_string());
+            }
             events.push(Event {
                 fixed: Some(f.to_string()),
                 ..Default::default()
@@ -94,6 +116,12 @@ pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
     if let Some(c) = &m.cvss {
         database_specific.insert("cvss".into(), json!(c.to_string()));
     }
+    let mut entry_specific = database_specific.clone();
+    // RustSec's own words, so advice can be traced to them.
+    let reqs =
+        |r: &[rustsec::VersionReq]| -> Vec<String> { r.iter().map(|q| q.to_string()).collect() };
+    entry_specific.insert("patched".into(), json!(reqs(patched)));
+    entry_specific.insert("unaffected".into(), json!(reqs(adv.versions.unaffected())));
     let ecosystem_specific = adv
         .affected
         .as_ref()
@@ -147,11 +175,12 @@ pub fn to_osv(adv: &rustsec::Advisory) -> Advisory {
                 kind: "SEMVER".into(),
                 repo: None,
                 events,
-                database_specific: None,
+                database_specific: (!unaffected_bounds.is_empty())
+                    .then(|| json!({ "unaffected_bounds": unaffected_bounds })),
             }],
             versions: Vec::new(),
             ecosystem_specific,
-            database_specific: Some(serde_json::Value::Object(database_specific.clone())),
+            database_specific: Some(serde_json::Value::Object(entry_specific)),
         }],
         references,
         credits: Vec::new(),
@@ -212,5 +241,46 @@ mod tests {
         let ok = text.replace("> 1.0.18446744073709551615", ">= 1.0.2");
         let a = super::parse_advisory(&ok).unwrap();
         assert_eq!(a.id, "RUSTSEC-2099-0001");
+    }
+
+    /// RUSTSEC-2020-0071: `patched = [">= 0.2.23"]`, `unaffected = ["=0.2.0", ... "=0.2.6"]`.
+    /// Only the patched version is a fixed version (cargo-audit: "Upgrade to >=0.2.23").
+    #[test]
+    fn only_patched_versions_are_fixed_versions() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/advisories/rustsec/crates/time/RUSTSEC-2020-0071.md"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let a = super::parse_advisory(&text).unwrap();
+        let entry = &a.affected[0];
+        let ds = entry.database_specific.as_ref().unwrap();
+        assert_eq!(ds["patched"], serde_json::json!([">=0.2.23"]));
+        assert_eq!(ds["unaffected"].as_array().unwrap().len(), 7);
+        let bounds = &entry.ranges[0].database_specific.as_ref().unwrap()["unaffected_bounds"];
+        assert_eq!(bounds.as_array().unwrap()[0], "0.2.0");
+        let c = crate::advisory::CompiledAdvisory::compile(a, "rustsec").unwrap();
+        let fixed: Vec<String> = c.affected[0].fixed.iter().map(|v| v.to_string()).collect();
+        assert_eq!(fixed, vec!["0.2.23"]);
+        let v = |s: &str| {
+            crate::ecosystem::Ecosystem::CratesIo
+                .parse_version(s)
+                .unwrap()
+        };
+        assert!(c.affected[0].affects(&v("0.1.43"), "0.1.43"));
+        assert!(!c.affected[0].affects(&v("0.2.0"), "0.2.0"));
+        assert!(c.affected[0].affects(&v("0.2.22"), "0.2.22"));
+
+        // `> x` patched: the end is `x+1-0`, still the patched one.
+        let gt = text.replace(
+            "patched = [\">= 0.2.23\"]\nunaffected = [\"=0.2.0\", \"=0.2.1\", \"=0.2.2\", \"=0.2.3\", \"=0.2.4\", \"=0.2.5\", \"=0.2.6\"]",
+            "patched = [\"> 0.2.22\"]",
+        );
+        assert_ne!(gt, text);
+        let c =
+            crate::advisory::CompiledAdvisory::compile(super::parse_advisory(&gt).unwrap(), "r")
+                .unwrap();
+        let fixed: Vec<String> = c.affected[0].fixed.iter().map(|v| v.to_string()).collect();
+        assert_eq!(fixed, vec!["0.2.23-0"]);
     }
 }

@@ -14,6 +14,7 @@ mod notes;
 mod online;
 mod policy;
 mod props;
+mod range_ends;
 mod scan_python;
 mod scan_rust;
 mod sources;

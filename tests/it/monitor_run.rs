@@ -153,7 +153,7 @@ fn run_publishes_once_per_affected_project_and_then_nothing() {
         "{out}"
     );
     assert!(out.contains("project plexcollect: 0 open"), "{out}");
-    assert!(out.contains("project uv-workspace: 4 open"), "{out}");
+    assert!(out.contains("project uv-workspace: 3 open"), "{out}");
     assert!(out.contains("delivery: 4 sent, 0 failed"), "{out}");
 
     // Drafts: markdown and GitHub JSON for the affected projects only.

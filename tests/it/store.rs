@@ -83,12 +83,12 @@ fn import_then_noop_sync_then_scan_from_store() {
     let first = sync_all(&store);
     assert!(first.contains("1205 written"), "{first}");
     assert!(
-        first.contains("2659 written, 0 removed, 2 broken records skipped"),
+        first.contains("2661 written, 0 removed, 0 broken records skipped"),
         "{first}"
     );
     let s = stats(&store);
-    assert_eq!(s["records"], 3864);
-    assert_eq!(s["by_ecosystem"]["PyPI"], 2659);
+    assert_eq!(s["records"], 3866);
+    assert_eq!(s["by_ecosystem"]["PyPI"], 2661);
     assert_eq!(s["by_ecosystem"]["crates.io"], 1205);
     check_ok(&store);
 
@@ -96,7 +96,7 @@ fn import_then_noop_sync_then_scan_from_store() {
     let before = std::fs::read(&store).unwrap();
     let second = sync_all(&store);
     assert_eq!(second.matches(": unchanged").count(), 2, "{second}");
-    assert_eq!(stats(&store)["records"], 3864);
+    assert_eq!(stats(&store)["records"], 3866);
     let after = std::fs::read(&store).unwrap();
     assert_eq!(before.len(), after.len());
 
@@ -278,7 +278,7 @@ fn sigkill_mid_sync_never_corrupts_or_loses_data() {
         );
         let pypa = count("pypa").unwrap_or(0);
         assert!(
-            pypa == 0 || pypa == 2659,
+            pypa == 0 || pypa == 2661,
             "kill {i} after {delay} ms left a partial import: {pypa}"
         );
     }
