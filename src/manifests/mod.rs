@@ -216,6 +216,12 @@ pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Read a manifest as UTF-8 text, with a clear error for binary or oversized files.
 pub fn read_text(path: &Path) -> Result<String, ManifestError> {
+    let bytes = read_bytes(path)?;
+    utf8_text(path, bytes)
+}
+
+/// Read a manifest's bytes, refusing files over [`MAX_MANIFEST_BYTES`].
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, ManifestError> {
     let io = |source| ManifestError::Io {
         path: path.to_path_buf(),
         source,
@@ -231,7 +237,11 @@ pub fn read_text(path: &Path) -> Result<String, ManifestError> {
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    std::fs::read(path).map_err(io)
+}
+
+/// Bytes as UTF-8 text, or an error naming the line of the first invalid byte.
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, ManifestError> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..offset]
