@@ -1049,6 +1049,7 @@ source = "git+https://github.com/example/vendored?branch=feat%2Fx#0123456789abcd
             &path,
             &ParseOptions {
                 trusted_workspace: true,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -1172,6 +1173,7 @@ dependencies = [
             &lock,
             &ParseOptions {
                 trusted_workspace: true,
+                ..Default::default()
             },
         )
         .unwrap();

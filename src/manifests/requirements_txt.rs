@@ -103,6 +103,34 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     })
 }
 
+/// True when `text` reads as a requirements file: at least one statement, and every one a
+/// requirement (with known per-requirement options) or a known pip option. Used to recognise
+/// a file named explicitly whose name is not `requirements*.txt`.
+pub(super) fn looks_like_requirements(text: &str) -> bool {
+    let mut statements = 0;
+    for (_, logical) in logical_lines(text) {
+        let statement = strip_comment(&logical).trim();
+        if statement.is_empty() {
+            continue;
+        }
+        statements += 1;
+        let ok = if statement.starts_with('-') {
+            let (name, _) = split_option(statement);
+            matches!(
+                name,
+                "-r" | "--requirement" | "-c" | "--constraint" | "-e" | "--editable"
+            ) || IGNORED_OPTIONS.contains(&name)
+        } else {
+            let (req, opts) = split_entry_options(statement);
+            unknown_entry_options(opts).is_empty() && parse_entry(req).is_ok()
+        };
+        if !ok {
+            return false;
+        }
+    }
+    statements > 0
+}
+
 /// One requirement string parsed: what [`Dependency`] needs from it.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Parsed {

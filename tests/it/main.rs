@@ -5,6 +5,7 @@ mod feeds_ghsa;
 mod feeds_osv;
 mod health;
 mod http;
+mod inputs;
 mod loopback;
 mod malformed;
 mod monitor_run;
