@@ -417,7 +417,7 @@ pub(super) fn read_requirements_text(path: &Path) -> Result<String, ManifestErro
 
 /// UTF-16 code units to text; `None` on an odd length or an unpaired surrogate.
 fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
@@ -428,7 +428,7 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
 
 /// UTF-32 code units to text; `None` on a length not a multiple of 4 or an invalid scalar.
 fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<String> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     bytes
