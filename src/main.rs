@@ -326,6 +326,15 @@ struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Read the files named in PATHS as this format, whatever their names (cargo-lock,
+    /// cargo-toml, requirements-txt, pyproject, poetry-lock, uv-lock, pipfile-lock, pylock).
+    /// Without it, a file with another name is recognised by its content.
+    #[arg(long = "type", value_name = "FORMAT", value_parser = parse_kind)]
+    kind: Option<depwatch::manifests::ManifestKind>,
+}
+
+fn parse_kind(s: &str) -> Result<depwatch::manifests::ManifestKind, String> {
+    s.parse()
 }
 
 fn load_config(path: &Option<PathBuf>) -> anyhow::Result<Config> {
@@ -518,6 +527,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         today: scan::today_for(&ignores),
         ignores,
         trusted_workspace: args.trusted_workspace,
+        kind: args.kind,
+        require_manifest: true,
     };
     let report = scan::run(&opts)?;
     let format = match args.format {

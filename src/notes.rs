@@ -884,6 +884,9 @@ fn scan_revision(opts: &NotesOptions, rev: &str, dir: &Path) -> Result<Scanned, 
         ignores: Vec::new(),
         trusted_workspace: false,
         today: opts.today,
+        kind: None,
+        // A revision from before the project had manifests is compared as empty.
+        require_manifest: false,
     })?;
     for f in report.findings.iter_mut().chain(report.warnings.iter_mut()) {
         f.location.file = relative(&f.location.file, dir);

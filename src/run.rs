@@ -378,6 +378,8 @@ fn project_inner(
         ignores: opts.config.ignores.clone(),
         trusted_workspace: false,
         today,
+        kind: None,
+        require_manifest: true,
     })
     .map_err(|e| e.to_string())?;
     out.notices.extend(report.notices.iter().cloned());

@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::database::Database;
 use crate::feeds::{self, FeedError, SourceSpec};
-use crate::manifests::{self, ManifestError, ParseOptions};
+use crate::manifests::{self, ManifestError, ManifestKind, ParseOptions};
 use crate::matcher::{self, Ignore, MatchSettings, ParsedManifest};
 use crate::report::Report;
 use crate::severity::Level;
@@ -44,6 +44,11 @@ pub struct ScanOptions {
     pub trusted_workspace: bool,
     /// Today's date, for ignore expiry.
     pub today: jiff::civil::Date,
+    /// The format of the files named in `paths`, whatever their names (`--type`).
+    pub kind: Option<ManifestKind>,
+    /// Fail when a path holds no manifest ([`ScanError::NoManifest`]): a scan of nothing must
+    /// not pass as clean. Off only where an empty revision is expected (release notes).
+    pub require_manifest: bool,
 }
 
 /// Errors that stop a scan before it can report anything.
@@ -69,6 +74,15 @@ pub enum ScanError {
     /// The store is older than allowed and `--require-fresh` was given.
     #[error("{0} (--require-fresh)")]
     Stale(String),
+    /// A path to scan holds no manifest depwatch reads.
+    #[error(
+        "no manifest found under {}: depwatch reads Cargo.lock, Cargo.toml, requirements*.txt, \
+         requirements/*.txt, pyproject.toml, poetry.lock, uv.lock, Pipfile.lock and pylock.toml \
+         (name a file with another name to scan it, with --type FORMAT if its content does not \
+         tell)",
+        .0.display()
+    )]
+    NoManifest(PathBuf),
 }
 
 /// The exit status a report calls for: 0 clean, 1 findings at or above `fail_on`, 2 input
@@ -93,10 +107,20 @@ pub fn load_database(sources: &[SourceSpec]) -> Result<Database, ScanError> {
 }
 
 /// Find and parse every manifest under the given paths (in parallel). A manifest that fails
-/// to parse is kept with its error; the others are still scanned.
+/// to parse is kept with its error; the others are still scanned. A path without any
+/// manifest adds nothing (see [`ScanOptions::require_manifest`] for scans that refuse it).
 pub fn parse_manifests(
     paths: &[PathBuf],
     opts: &ParseOptions,
+) -> Result<Vec<ParsedManifest>, ScanError> {
+    parse_manifests_checked(paths, opts, false)
+}
+
+/// [`parse_manifests`]; with `require_manifest`, a path holding no manifest is an error.
+fn parse_manifests_checked(
+    paths: &[PathBuf],
+    opts: &ParseOptions,
+    require_manifest: bool,
 ) -> Result<Vec<ParsedManifest>, ScanError> {
     let mut found = Vec::new();
     for p in paths {
@@ -110,7 +134,11 @@ pub fn parse_manifests(
             }
             .into());
         }
-        found.extend(manifests::discover(p)?);
+        let here = manifests::discover_as(p, opts.kind)?;
+        if here.is_empty() && require_manifest {
+            return Err(ScanError::NoManifest(p.clone()));
+        }
+        found.extend(here);
     }
     found.sort();
     found.dedup();
@@ -322,6 +350,10 @@ fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, Sca
 pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
     let parse_opts = ParseOptions {
         trusted_workspace: opts.trusted_workspace,
+        kind: opts.kind,
+    };
+    let parse_manifests = |paths: &[PathBuf], o: &ParseOptions| {
+        parse_manifests_checked(paths, o, opts.require_manifest)
     };
     let settings = MatchSettings {
         ignores: opts.ignores.clone(),

@@ -66,7 +66,7 @@ pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError
         None => packages_from_toml(path, &text)?,
     };
     let mut warnings = Vec::new();
-    let edges = resolve_edges(path, &packages, &mut warnings)?;
+    let edges = resolve_edges(path, &packages, &mut warnings);
 
     let workspace = if opts.trusted_workspace {
         let dir = path.parent().unwrap_or(Path::new(""));
@@ -340,14 +340,10 @@ fn dep_spec(s: &str) -> Option<DepSpec> {
 }
 
 /// Each package's dependencies as indices into `packages`, resolved as Cargo does: by name,
-/// then version when given, then source when given. A dependency with a version that is not
-/// locked is a warning (the rest of the graph stands); one without a version that matches no
-/// package is a malformed lockfile.
-fn resolve_edges(
-    path: &Path,
-    packages: &[Pkg],
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Vec<usize>>, ManifestError> {
+/// then version when given, then source when given. An entry that matches no locked package
+/// (with or without a version) is skipped with a warning, as Cargo skips it when it loads
+/// the lockfile; every package of the file is still checked and the rest of the graph stands.
+fn resolve_edges(path: &Path, packages: &[Pkg], warnings: &mut Vec<String>) -> Vec<Vec<usize>> {
     let mut by_name: std::collections::HashMap<&str, Vec<usize>> = Default::default();
     for (i, p) in packages.iter().enumerate() {
         by_name.entry(p.name.as_str()).or_default().push(i);
@@ -375,16 +371,6 @@ fn resolve_edges(
             };
             match candidates.iter().find(same_source).or(candidates.first()) {
                 Some(&j) => e.push(j),
-                None if d.version.is_none() => {
-                    return Err(ManifestError::parse(
-                        path,
-                        Some(p.line),
-                        format!(
-                            "invalid Cargo.lock: {} {} depends on {}, which is not in the lockfile",
-                            p.name, p.version, d.name
-                        ),
-                    ));
-                }
                 None => warnings.push(format!(
                     "{}:{}: {} {} depends on {d}, which is not in the lockfile",
                     path.display(),
@@ -396,7 +382,7 @@ fn resolve_edges(
         }
         edges.push(e);
     }
-    Ok(edges)
+    edges
 }
 
 /// What the lockfile says about one package's version.
@@ -1015,9 +1001,36 @@ source = "git+https://github.com/example/vendored?branch=feat%2Fx#0123456789abcd
             "{:?}",
             m.warnings
         );
-        // v3 dependency without a version that matches nothing fails to resolve.
-        let (_, message) = parse_err(pkg("1.0.0", "dependencies = [\n \"ghost\",\n]\n"));
-        assert!(message.contains("ghost"), "{message}");
+    }
+
+    /// A dependency entry naming a package absent from the file: Cargo skips it when loading
+    /// the lockfile, so depwatch warns and checks every package (before, the whole lockfile
+    /// was refused and no crate in it was checked). Both readers agree.
+    #[test]
+    fn dependency_on_an_absent_package_is_skipped_with_a_warning() {
+        let canonical = format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"ghost\",\n \"smallvec\",\n]\n\n[[package]]\nname = \"smallvec\"\nversion = \"0.6.9\"\nsource = \"{CRATES_IO}\"\n"
+        );
+        assert!(
+            canonical::read(&canonical).is_some(),
+            "the line reader takes it"
+        );
+        // The same lockfile with CRLF line ends goes through the TOML reader.
+        let crlf = canonical.replace('\n', "\r\n");
+        assert!(canonical::read(&crlf).is_none(), "the TOML reader takes it");
+        for text in [canonical, crlf] {
+            let m = parse_text(&text);
+            assert_eq!(m.dependencies.len(), 2, "{m:?}");
+            assert_eq!(pinned(find(&m, "smallvec", None)), "0.6.9");
+            assert_eq!(via(find(&m, "smallvec", None)), Some(vec!["app"]));
+            assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+            assert!(
+                m.warnings[0]
+                    .contains(":4: app 0.1.0 depends on ghost, which is not in the lockfile"),
+                "{:?}",
+                m.warnings
+            );
+        }
     }
 
     #[test]
@@ -1036,6 +1049,7 @@ source = "git+https://github.com/example/vendored?branch=feat%2Fx#0123456789abcd
             &path,
             &ParseOptions {
                 trusted_workspace: true,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -1159,6 +1173,7 @@ dependencies = [
             &lock,
             &ParseOptions {
                 trusted_workspace: true,
+                ..Default::default()
             },
         )
         .unwrap();

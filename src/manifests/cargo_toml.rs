@@ -14,6 +14,8 @@
 //!
 //! * `git = ...`: `NotChecked`, `"git dependency (not from crates.io)"`, even with a
 //!   `version`;
+//! * an exact `=1.2.3` (one `=` comparator with all three numbers): [`Requirement::Pinned`]
+//!   at that version (text `1.2.3`), as `==` is in Python, so an affected pin is a finding;
 //! * `registry = "<name other than crates-io>"` or `registry-index = ...`: `NotChecked`,
 //!   `"package from another registry"`;
 //! * a `version` (a plain string is a version): [`Requirement::Range`], text as written
@@ -323,10 +325,10 @@ impl<'a> Parser<'a> {
         } else {
             match &spec.version {
                 Some(Ok(text)) => match VersionReq::parse(text) {
-                    Ok(req) => Requirement::Range {
+                    Ok(req) => exact_pin(&req).unwrap_or_else(|| Requirement::Range {
                         text: text.clone(),
                         set: cargo_req_to_set(&req),
-                    },
+                    }),
                     Err(e) => {
                         self.warn(
                             offset,
@@ -390,6 +392,28 @@ impl<'a> Parser<'a> {
             None => Err("no workspace root was found".to_string()),
         }
     }
+}
+
+/// `=1.2.3` (a single exact comparator naming major, minor and patch) admits one version:
+/// a pin, matched as a finding like Python's `==`, not a range risk. `=1.2` is a range.
+fn exact_pin(req: &VersionReq) -> Option<Requirement> {
+    let [c] = req.comparators.as_slice() else {
+        return None;
+    };
+    if c.op != semver::Op::Exact {
+        return None;
+    }
+    let version = semver::Version {
+        major: c.major,
+        minor: c.minor?,
+        patch: c.patch?,
+        pre: c.pre.clone(),
+        build: semver::BuildMetadata::EMPTY,
+    };
+    Some(Requirement::Pinned {
+        text: version.to_string(),
+        version: crate::ecosystem::Version::Semver(version),
+    })
 }
 
 fn not_checked(reason: &str) -> Requirement {
@@ -596,8 +620,15 @@ pkg-config = "0.3.27"
             range(find(&m, "explicit-crates-io"), "2.5.0", "2.0.0"),
             "2.0.1"
         );
+        // An exact requirement is a pin.
         let headered = find(&m, "headered");
-        assert_eq!(range(headered, "0.5.2", "0.5.3"), "=0.5.2");
+        assert_eq!(
+            headered.requirement,
+            Requirement::Pinned {
+                version: v("0.5.2"),
+                text: "0.5.2".into()
+            }
+        );
         assert_eq!(headered.line, 19);
 
         // Problems with one declaration are warnings with file:line.
@@ -649,6 +680,37 @@ pkg-config = "0.3.27"
         );
         // Sorted by line.
         assert!(m.dependencies.windows(2).all(|w| w[0].line <= w[1].line));
+    }
+
+    #[test]
+    fn exact_requirements_are_pins() {
+        let m = parse_text(
+            r#"[package]
+name = "p"
+version = "0.1.0"
+
+[dependencies]
+smallvec = "=0.6.9"
+pre = { version = "= 1.0.0-alpha.1" }
+two-parts = "=0.6"
+bounded = "=1.0.0, <2"
+plain = "0.6.9"
+"#,
+        );
+        let pinned = |name: &str| match &find(&m, name).requirement {
+            Requirement::Pinned { version, text } => (version.clone(), text.clone()),
+            other => panic!("{name} is not pinned: {other:?}"),
+        };
+        assert_eq!(pinned("smallvec"), (v("0.6.9"), "0.6.9".to_string()));
+        assert_eq!(find(&m, "smallvec").line, 6);
+        assert_eq!(
+            pinned("pre"),
+            (v("1.0.0-alpha.1"), "1.0.0-alpha.1".to_string())
+        );
+        // `=0.6` admits every 0.6.x; two comparators stay a range; `0.6.9` means `^0.6.9`.
+        assert_eq!(range(find(&m, "two-parts"), "0.6.3", "0.7.0"), "=0.6");
+        assert_eq!(range(find(&m, "bounded"), "1.0.0", "1.0.1"), "=1.0.0, <2");
+        assert_eq!(range(find(&m, "plain"), "0.6.10", "0.7.0"), "0.6.9");
     }
 
     #[test]

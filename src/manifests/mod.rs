@@ -1,9 +1,11 @@
 //! Manifests and lockfiles: one module file per format, each turning a file into a list of
 //! [`Dependency`] values. A parser knows versions and names, never advisories.
 //!
-//! Formats: `Cargo.lock` (v1-v4), `Cargo.toml`, `requirements*.txt` / constraints files,
-//! `pyproject.toml` (PEP 621, PEP 735, Poetry), `poetry.lock`, `uv.lock`, `Pipfile.lock`,
-//! `pylock.toml` (PEP 751).
+//! Formats: `Cargo.lock` (v1-v4), `Cargo.toml`, `requirements*.txt` / constraints files (and
+//! any `*.txt` in a `requirements/` directory, Django style), `pyproject.toml` (PEP 621,
+//! PEP 735, Poetry, uv), `poetry.lock`, `uv.lock`, `Pipfile.lock`, `pylock.toml` (PEP 751).
+//! A file named explicitly is read whatever its name: its format is forced (`--type`) or
+//! recognised by its content.
 
 pub mod cargo_lock;
 pub mod cargo_toml;
@@ -44,6 +46,43 @@ pub enum ManifestKind {
     Pylock,
 }
 
+/// The format names `--type` takes, with the file name each stands for.
+pub const KIND_NAMES: [(&str, ManifestKind, &str); 8] = [
+    ("cargo-lock", ManifestKind::CargoLock, "Cargo.lock"),
+    ("cargo-toml", ManifestKind::CargoToml, "Cargo.toml"),
+    (
+        "requirements-txt",
+        ManifestKind::RequirementsTxt,
+        "requirements.txt",
+    ),
+    ("pyproject", ManifestKind::Pyproject, "pyproject.toml"),
+    ("poetry-lock", ManifestKind::PoetryLock, "poetry.lock"),
+    ("uv-lock", ManifestKind::UvLock, "uv.lock"),
+    ("pipfile-lock", ManifestKind::PipfileLock, "Pipfile.lock"),
+    ("pylock", ManifestKind::Pylock, "pylock.toml"),
+];
+
+impl std::str::FromStr for ManifestKind {
+    type Err = String;
+
+    /// A format name as in reports (`requirements-txt`) or its standard file name
+    /// (`requirements.txt`), case-insensitive.
+    fn from_str(s: &str) -> Result<Self, String> {
+        KIND_NAMES
+            .iter()
+            .find(|(name, _, file)| s.eq_ignore_ascii_case(name) || s.eq_ignore_ascii_case(file))
+            .map(|(_, kind, _)| *kind)
+            .ok_or_else(|| {
+                let names: Vec<&str> = KIND_NAMES.iter().map(|(n, _, _)| *n).collect();
+                format!(
+                    "unknown manifest format `{}` (one of: {})",
+                    clip(s),
+                    names.join(", ")
+                )
+            })
+    }
+}
+
 impl ManifestKind {
     /// True for lockfiles (their versions are resolved).
     pub fn is_lockfile(self) -> bool {
@@ -61,10 +100,16 @@ impl ManifestKind {
         }
     }
 
-    /// Recognise a manifest by file name.
+    /// Recognise a manifest by file name (and, for Django-style `requirements/base.txt`,
+    /// by the name of its directory).
     pub fn detect(path: &Path) -> Option<Self> {
         let name = path.file_name()?.to_str()?;
         let lower = name.to_ascii_lowercase();
+        let in_requirements_dir = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|d| d.to_str())
+            .is_some_and(|d| d.eq_ignore_ascii_case("requirements"));
         Some(match name {
             "Cargo.lock" => Self::CargoLock,
             "Cargo.toml" => Self::CargoToml,
@@ -83,6 +128,9 @@ impl ManifestKind {
                 Self::RequirementsTxt
             }
             _ if lower.ends_with(".in") && lower.starts_with("requirements") => {
+                Self::RequirementsTxt
+            }
+            _ if in_requirements_dir && (lower.ends_with(".txt") || lower.ends_with(".in")) => {
                 Self::RequirementsTxt
             }
             _ => return None,
@@ -216,6 +264,12 @@ pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Read a manifest as UTF-8 text, with a clear error for binary or oversized files.
 pub fn read_text(path: &Path) -> Result<String, ManifestError> {
+    let bytes = read_bytes(path)?;
+    utf8_text(path, bytes)
+}
+
+/// Read a manifest's bytes, refusing files over [`MAX_MANIFEST_BYTES`].
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, ManifestError> {
     let io = |source| ManifestError::Io {
         path: path.to_path_buf(),
         source,
@@ -231,7 +285,11 @@ pub fn read_text(path: &Path) -> Result<String, ManifestError> {
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    std::fs::read(path).map_err(io)
+}
+
+/// Bytes as UTF-8 text, or an error naming the line of the first invalid byte.
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, ManifestError> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..offset]
@@ -292,6 +350,8 @@ pub struct ParseOptions {
     /// Resolve Cargo workspaces through `cargo metadata` (runs the repository's cargo
     /// configuration: only for trusted checkouts).
     pub trusted_workspace: bool,
+    /// The format of the files named explicitly (`--type`), whatever their names.
+    pub kind: Option<ManifestKind>,
 }
 
 /// Parse one manifest of a known kind.
@@ -343,17 +403,38 @@ fn is_virtualenv(dir: &Path) -> bool {
 /// returned: its resolved versions are the findings and the manifest's ranges would report the
 /// same packages twice.
 pub fn discover(root: &Path) -> Result<Vec<(PathBuf, ManifestKind)>, ManifestError> {
+    discover_as(root, None)
+}
+
+/// [`discover`], with the format of `root` forced when it is a file (`--type`). A file named
+/// explicitly is read whatever its name: by `kind`, else by its name, else by its content
+/// ([`detect_content`]); a directory with `kind` is an error (the walk finds files by name).
+pub fn discover_as(
+    root: &Path,
+    kind: Option<ManifestKind>,
+) -> Result<Vec<(PathBuf, ManifestKind)>, ManifestError> {
     let mut found = Vec::new();
     if root.is_file() {
-        return match ManifestKind::detect(root) {
+        return match kind
+            .or_else(|| ManifestKind::detect(root))
+            .or_else(|| detect_content(root))
+        {
             Some(k) => Ok(vec![(root.to_path_buf(), k)]),
             None => Err(ManifestError::parse(
                 root,
                 None,
                 "not a recognised manifest (Cargo.lock, Cargo.toml, requirements*.txt, \
-                 pyproject.toml, poetry.lock, uv.lock, Pipfile.lock, pylock.toml)",
+                 pyproject.toml, poetry.lock, uv.lock, Pipfile.lock, pylock.toml), by name \
+                 or content: pass --type FORMAT to read it as one",
             )),
         };
+    }
+    if kind.is_some() {
+        return Err(ManifestError::parse(
+            root,
+            None,
+            "--type applies to files named explicitly, not to a directory",
+        ));
     }
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -392,9 +473,139 @@ pub fn discover(root: &Path) -> Result<Vec<(PathBuf, ManifestKind)>, ManifestErr
     Ok(found)
 }
 
+/// The format of a file with a non-standard name, from its content: TOML and JSON lockfiles
+/// and manifests by their distinctive tables and keys, a requirements file when every
+/// statement in it is a requirement or a pip option and there is at least one. `None` when
+/// unsure (the caller then asks for `--type`).
+pub fn detect_content(path: &Path) -> Option<ManifestKind> {
+    let text = requirements_txt::read_requirements_text(path).ok()?;
+    if let Ok(serde_json::Value::Object(doc)) = serde_json::from_str(&text) {
+        return (doc.contains_key("_meta")
+            && (doc.contains_key("default") || doc.contains_key("develop")))
+        .then_some(ManifestKind::PipfileLock);
+    }
+    if let Ok(doc) = toml::de::DeTable::parse(&text) {
+        return toml_kind(doc.get_ref());
+    }
+    requirements_txt::looks_like_requirements(&text).then_some(ManifestKind::RequirementsTxt)
+}
+
+/// The format of a TOML document, from the keys each format alone has.
+fn toml_kind(doc: &toml::de::DeTable<'_>) -> Option<ManifestKind> {
+    use pyproject::{get, get_table};
+    let is_array = |k: &str| get(doc, k).is_some_and(|v| v.get_ref().as_array().is_some());
+    let is_table = |k: &str| get_table(doc, k).is_some();
+    if is_array("packages") && get(doc, "lock-version").is_some() {
+        return Some(ManifestKind::Pylock);
+    }
+    if is_array("package") {
+        let metadata = get_table(doc, "metadata");
+        if metadata.is_some_and(|m| get(m, "content-hash").is_some()) {
+            return Some(ManifestKind::PoetryLock);
+        }
+        if get(doc, "requires-python").is_some() {
+            return Some(ManifestKind::UvLock);
+        }
+        return Some(ManifestKind::CargoLock);
+    }
+    if is_table("root") {
+        return Some(ManifestKind::CargoLock); // v1's legacy `[root]`
+    }
+    if is_table("package") || is_table("workspace") {
+        return Some(ManifestKind::CargoToml);
+    }
+    let poetry = get_table(doc, "tool").is_some_and(|t| get_table(t, "poetry").is_some());
+    if is_table("project") || is_table("dependency-groups") || is_table("build-system") || poetry {
+        return Some(ManifestKind::Pyproject);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_by_name_and_format_names() {
+        for (name, kind, file) in KIND_NAMES {
+            assert_eq!(name.parse::<ManifestKind>(), Ok(kind));
+            assert_eq!(file.parse::<ManifestKind>(), Ok(kind));
+            assert_eq!(ManifestKind::detect(Path::new(file)), Some(kind));
+            // The names are the ones reports use.
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+        }
+        assert!("REQUIREMENTS-TXT".parse::<ManifestKind>().is_ok());
+        let e = "setup.py".parse::<ManifestKind>().unwrap_err();
+        assert!(e.contains("requirements-txt, pyproject"), "{e}");
+        // Django style: any `*.txt` / `*.in` in a `requirements/` directory.
+        for p in ["requirements/production.txt", "app/Requirements/base.in"] {
+            assert_eq!(
+                ManifestKind::detect(Path::new(p)),
+                Some(ManifestKind::RequirementsTxt),
+                "{p}"
+            );
+        }
+        for p in [
+            "docs/production.txt",
+            "requirements/notes.md",
+            "production.txt",
+        ] {
+            assert_eq!(ManifestKind::detect(Path::new(p)), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn content_tells_the_format_of_an_oddly_named_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: &[(&str, Option<ManifestKind>)] = &[
+            (
+                "# prod\n-r base.txt\nDjango==4.2.1 \\\n  --hash=sha256:00\ngunicorn>=21 ; os_name == 'posix'\n",
+                Some(ManifestKind::RequirementsTxt),
+            ),
+            (
+                "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n",
+                Some(ManifestKind::CargoLock),
+            ),
+            (
+                "[package]\nname = \"a\"\n[dependencies]\nserde = \"1\"\n",
+                Some(ManifestKind::CargoToml),
+            ),
+            (
+                "[project]\nname = \"a\"\ndependencies = []\n",
+                Some(ManifestKind::Pyproject),
+            ),
+            (
+                "[[package]]\nname = \"a\"\nversion = \"1\"\n[metadata]\nlock-version = \"2.1\"\ncontent-hash = \"x\"\n",
+                Some(ManifestKind::PoetryLock),
+            ),
+            (
+                "version = 1\nrequires-python = \">=3.8\"\n[[package]]\nname = \"a\"\n",
+                Some(ManifestKind::UvLock),
+            ),
+            (
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\n",
+                Some(ManifestKind::Pylock),
+            ),
+            (
+                "{\"_meta\": {}, \"default\": {}}",
+                Some(ManifestKind::PipfileLock),
+            ),
+            // Prose, an empty file, other TOML and JSON are not guessed at.
+            ("not a manifest\n", None),
+            ("# Title\n\nSome notes about the project.\n", None),
+            ("", None),
+            ("# only comments\n", None),
+            ("[tool.black]\nline-length = 100\n", None),
+            ("{\"name\": \"x\"}", None),
+            ("ok==1.0\nthis line is not a requirement\n", None),
+            ("--frobnicate\nok==1.0\n", None),
+        ];
+        for (i, (text, kind)) in cases.iter().enumerate() {
+            let p = dir.path().join(format!("file{i}.cfg"));
+            std::fs::write(&p, text).unwrap();
+            assert_eq!(detect_content(&p), *kind, "{text:?}");
+        }
+    }
 
     #[test]
     fn line_index_agrees_with_a_scan() {

@@ -4,10 +4,14 @@
 //! pinned. `vcs`, `directory` and `archive` entries (not from an index) and entries without a
 //! `version` are not checked. The `marker` is kept as written. The line is the entry's
 //! `name = ` line. No graph (`via` is `None`): PEP 751's optional `dependencies` are not read.
+//!
+//! `lock-version` is checked as PEP 751 asks of a tool: a major version other than 1 is an
+//! error (the file may mean something else than depwatch would read), a newer minor version
+//! a warning. PEP 751 requires the key; a file without it is read as 1.0, with a warning.
 
 use super::clip;
 use super::pyproject::{NamedTable, named_tables};
-use super::pyproject::{get_str, get_table, parse_toml};
+use super::pyproject::{get, get_str, get_table, parse_toml, type_name, value_line};
 use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text};
 use crate::ecosystem::Ecosystem;
 use std::path::Path;
@@ -17,6 +21,7 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;
     let doc = parse_toml(path, &text)?;
     let mut warnings = Vec::new();
+    check_lock_version(path, &text, &doc, &mut warnings)?;
     let packages = named_tables(path, &text, &doc, &["packages"], &mut warnings)?;
     let mut dependencies = Vec::new();
     for NamedTable {
@@ -76,6 +81,67 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     })
 }
 
+/// PEP 751: "If a tool does not support a major version, it MUST raise an error; if it does
+/// not support a minor version, it SHOULD warn."
+fn check_lock_version(
+    path: &Path,
+    text: &str,
+    doc: &toml::de::DeTable<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(), ManifestError> {
+    let Some(v) = get(doc, "lock-version") else {
+        warnings.push(format!(
+            "{}: no `lock-version` (PEP 751 requires it): read as version 1.0",
+            path.display()
+        ));
+        return Ok(());
+    };
+    let line = value_line(text, v);
+    let Some(version) = v.get_ref().as_str() else {
+        return Err(ManifestError::parse(
+            path,
+            Some(line),
+            format!(
+                "`lock-version` must be a string, found {}",
+                type_name(v.get_ref())
+            ),
+        ));
+    };
+    let (major, minor) = version.split_once('.').unwrap_or((version, "0"));
+    let number = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.trim_start_matches('0').parse::<u64>().unwrap_or(0))
+    };
+    match (number(major), number(minor)) {
+        (Some(1), Some(0)) => Ok(()),
+        (Some(1), Some(_)) => {
+            warnings.push(format!(
+                "{}:{line}: lock-version `{}` is newer than 1.0, the version depwatch reads; \
+                 read as 1.0",
+                path.display(),
+                clip(version)
+            ));
+            Ok(())
+        }
+        (Some(_), Some(_)) => Err(ManifestError::parse(
+            path,
+            Some(line),
+            format!(
+                "unsupported lock-version `{}`: depwatch reads major version 1 (PEP 751)",
+                clip(version)
+            ),
+        )),
+        _ => Err(ManifestError::parse(
+            path,
+            Some(line),
+            format!(
+                "invalid lock-version `{}`: expected MAJOR.MINOR",
+                clip(version)
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +166,49 @@ mod tests {
             Requirement::NotChecked { reason } => reason,
             other => panic!("{}: {other:?}", d.name),
         }
+    }
+
+    #[test]
+    fn lock_version_major_is_checked() {
+        let pkg = "\n[[packages]]\nname = \"attrs\"\nversion = \"25.1.0\"\n";
+        for bad in ["2.0", "0.9", "10.0"] {
+            let e = parse_str(&format!("lock-version = \"{bad}\"\n{pkg}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("pylock.toml:1: unsupported lock-version `{bad}`")),
+                "{e}"
+            );
+        }
+        for bad in ["", "one", "1.x", "1.0.0"] {
+            let e = parse_str(&format!(
+                "created-by = \"x\"\nlock-version = \"{bad}\"\n{pkg}"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(":2: invalid lock-version"), "{e}");
+        }
+        let e = parse_str(&format!("lock-version = 1\n{pkg}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":1: `lock-version` must be a string"), "{e}");
+        // A newer minor version is read, with a warning; so is a file without the key.
+        let m = parse_str(&format!("lock-version = \"1.3\"\n{pkg}")).unwrap();
+        assert_eq!(m.dependencies.len(), 1);
+        assert!(
+            m.warnings[0].contains(":1: lock-version `1.3` is newer"),
+            "{:?}",
+            m.warnings
+        );
+        let m = parse_str(pkg).unwrap();
+        assert_eq!(m.dependencies.len(), 1);
+        assert!(
+            m.warnings[0].contains("no `lock-version`"),
+            "{:?}",
+            m.warnings
+        );
+        let m = parse_str(&format!("lock-version = \"1.0\"\n{pkg}")).unwrap();
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
     }
 
     #[test]
@@ -226,7 +335,7 @@ version = "one.two"
             Err(ManifestError::Parse { line: Some(1), .. })
         ));
         assert!(parse_str("[[packages]\n").is_err());
-        let m = parse_str("[[packages]]\nversion = \"1\"\n").unwrap();
+        let m = parse_str("lock-version = \"1.0\"\n[[packages]]\nversion = \"1\"\n").unwrap();
         assert!(m.dependencies.is_empty());
         assert_eq!(m.warnings.len(), 1);
     }

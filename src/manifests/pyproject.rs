@@ -1,5 +1,6 @@
 //! `pyproject.toml`: PEP 621 `[project] dependencies` and `[project.optional-dependencies]`
-//! (scope = the extra), PEP 735 `[dependency-groups]` (scope = the group), and Poetry's
+//! (scope = the extra), PEP 735 `[dependency-groups]` (scope = the group), uv's
+//! `[tool.uv] dev-dependencies` (scope `dev`), and Poetry's
 //! `[tool.poetry.dependencies]`, `[tool.poetry.dev-dependencies]` (scope `dev`) and
 //! `[tool.poetry.group.<g>.dependencies]` (scope = the group).
 //!
@@ -33,6 +34,7 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let mut cx = Cx::new(path, &text);
     cx.project(&doc);
     cx.dependency_groups(&doc);
+    cx.tool_uv(&doc);
     cx.poetry(&doc);
     Ok(Manifest {
         path: path.to_path_buf(),
@@ -430,6 +432,17 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// uv's `[tool.uv] dev-dependencies` (its spelling before PEP 735, still read by uv as
+    /// part of the `dev` group).
+    fn tool_uv(&mut self, doc: &DeTable<'_>) {
+        let Some(uv) = get_table(doc, "tool").and_then(|t| get_table(t, "uv")) else {
+            return;
+        };
+        if let Some(v) = get(uv, "dev-dependencies") {
+            self.pep508_array(v, Some("dev"), "tool.uv.dev-dependencies");
+        }
+    }
+
     fn poetry(&mut self, doc: &DeTable<'_>) {
         let Some(poetry) = get_table(doc, "tool").and_then(|t| get_table(t, "poetry")) else {
             return;
@@ -620,6 +633,28 @@ socks = ["PySocks==1.7.1"]
         assert!(m.warnings[1].contains(
             ":10: project.dependencies: expected a requirement string, found an integer"
         ));
+    }
+
+    #[test]
+    fn tool_uv_dev_dependencies_are_read_as_dev() {
+        let m = parse_str(
+            "[project]\nname = \"x\"\ndependencies = [\"idna==3.7\"]\n\n[tool.uv]\ndev-dependencies = [\n  \"pytest==7.1.1\",\n  \"ruff>=0.5\",\n]\n",
+        );
+        assert_eq!(m.dependencies.len(), 3, "{:?}", m.dependencies);
+        let p = find(&m, "pytest");
+        assert_eq!(
+            (pinned(p), p.line, p.scope.as_deref()),
+            ("7.1.1", 7, Some("dev"))
+        );
+        assert_eq!(find(&m, "ruff").scope.as_deref(), Some("dev"));
+        assert_eq!(find(&m, "idna").scope, None);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        let m = parse_str("[tool.uv]\ndev-dependencies = \"pytest\"\n");
+        assert!(
+            m.warnings[0].contains(":2: tool.uv.dev-dependencies: expected an array"),
+            "{:?}",
+            m.warnings
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `requirements*.txt` and constraints files (pip's requirements file format).
 //!
 //! The grammar mirrors uv's `requirements-txt` crate: a file is a list of *statements*, one
-//! per logical line (physical lines joined at a trailing `\`, full-line and ` #` comments
-//! removed):
+//! per logical line (physical lines joined at a trailing `\` by pip's own rule, see
+//! `logical_lines`; full-line and ` #` comments removed). The file is decoded as pip decodes it:
+//! UTF-8, or UTF-16 / UTF-32 when it starts with a byte order mark.
 //!
 //! ```text
 //! file         = (statement? comment? '\n')*
@@ -26,7 +27,8 @@
 //!   the specifier as written (`*` and the full set when there is none). A `===` pin of a
 //!   version that is not PEP 440 is [`Requirement::NotChecked`]. Environment markers are kept as
 //!   written and the dependency is still reported (the target interpreter is unknown).
-//! * `name @ url`, bare URLs, VCS URLs (`git+https://…`) and local paths are
+//! * `name @ url`, bare URLs, VCS URLs (`git+https://…`) and local paths (also a local
+//!   archive with extras, `foo-1.0-py3-none-any.whl[bar]`, as pip reads it) are
 //!   [`Requirement::NotChecked`]; the name comes from `name @` or `#egg=`, else it is the raw
 //!   text.
 //! * *editables* (`-e`) are [`Requirement::NotChecked`].
@@ -34,14 +36,16 @@
 //!   each: a visited set makes cycles harmless); their dependencies carry the included file's
 //!   path and line. Everything read through a `-c` include has scope `constraint` (as in uv,
 //!   files nested inside a constraints file are constraints too). A missing or unreadable
-//!   include is a warning, never fatal.
+//!   include is an error of the including manifest, at the `-r` / `-c` line (pip refuses the
+//!   file too); a remote (`https://`) include is not fetched (a warning).
 //! * *options* are ignored; an unknown option is a warning.
 //!
 //! A line that does not parse is a warning `file:line: message`; the rest of the file is still
-//! read. Only an unreadable top-level file (I/O error, not UTF-8, too large, binary) is an error.
+//! read. Only an unreadable file (I/O error, not UTF-8 / BOM-marked UTF-16 / UTF-32, too large,
+//! binary), top-level or included, is an error.
 
 use super::clip;
-use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_text};
+use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_bytes};
 use crate::ecosystem::{Ecosystem, Version, VersionSet, pep440_specifiers_to_set};
 use pep508_rs::pep440_rs::{Operator, VersionSpecifiers};
 use std::collections::HashSet;
@@ -83,17 +87,13 @@ const ENTRY_OPTIONS: &[&str] = &[
 
 /// Parse the file.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
-    let text = read_text(path)?;
-    if let Some(line) = nul_line(&text) {
-        return Err(ManifestError::parse(
-            path,
-            Some(line),
-            "file contains NUL bytes (binary file?)",
-        ));
-    }
+    let text = read_requirements_text(path)?;
     let mut state = State::default();
     state.visited.insert(visit_key(path));
     state.parse_text(path, &text, false, 0);
+    if let Some(e) = state.error {
+        return Err(e);
+    }
     state.finish_warnings();
     Ok(Manifest {
         path: path.to_path_buf(),
@@ -101,6 +101,34 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
         dependencies: state.deps,
         warnings: state.warnings,
     })
+}
+
+/// True when `text` reads as a requirements file: at least one statement, and every one a
+/// requirement (with known per-requirement options) or a known pip option. Used to recognise
+/// a file named explicitly whose name is not `requirements*.txt`.
+pub(super) fn looks_like_requirements(text: &str) -> bool {
+    let mut statements = 0;
+    for (_, logical) in logical_lines(text) {
+        let statement = strip_comment(&logical).trim();
+        if statement.is_empty() {
+            continue;
+        }
+        statements += 1;
+        let ok = if statement.starts_with('-') {
+            let (name, _) = split_option(statement);
+            matches!(
+                name,
+                "-r" | "--requirement" | "-c" | "--constraint" | "-e" | "--editable"
+            ) || IGNORED_OPTIONS.contains(&name)
+        } else {
+            let (req, opts) = split_entry_options(statement);
+            unknown_entry_options(opts).is_empty() && parse_entry(req).is_ok()
+        };
+        if !ok {
+            return false;
+        }
+    }
+    statements > 0
 }
 
 /// One requirement string parsed: what [`Dependency`] needs from it.
@@ -326,13 +354,19 @@ fn is_unnamed(text: &str) -> bool {
         .next()
         .unwrap_or(text);
     let lower = first.to_ascii_lowercase();
+    // pip strips a trailing `[extras]` before deciding whether the text names a file
+    // (`foo-1.0-py3-none-any.whl[bar]` is a local wheel with extra `bar`).
+    let file = match lower.strip_suffix(']').and_then(|s| s.rsplit_once('[')) {
+        Some((file, _extras)) => file,
+        None => lower.as_str(),
+    };
     lower.contains("://")
         || lower.starts_with("file:")
         || VCS_PREFIXES.iter().any(|p| lower.starts_with(p))
         || lower.contains(['/', '\\'])
         || [".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz"]
             .iter()
-            .any(|ext| lower.ends_with(ext))
+            .any(|ext| file.ends_with(ext))
 }
 
 /// A requirements-file entry: PEP 508, `name @ url`, or an unnamed URL / path.
@@ -350,15 +384,70 @@ fn parse_entry(text: &str) -> Result<Parsed, String> {
     parse_pep508(text)
 }
 
+/// Read a requirements file as pip's `auto_decode` does: a byte order mark selects UTF-8,
+/// UTF-16 or UTF-32 (Windows tools write UTF-16 with a BOM: `pip freeze > requirements.txt` in
+/// PowerShell); without one the file must be UTF-8. pip tries the UTF-16 marks before the
+/// UTF-32 ones, which reads a UTF-32LE file (`FF FE 00 00`) as UTF-16 garbage; here the longer
+/// mark is tried first. The text has no BOM and no NUL byte (a binary file is an error).
+pub(super) fn read_requirements_text(path: &Path) -> Result<String, ManifestError> {
+    let bytes = read_bytes(path)?;
+    let bad =
+        |encoding: &str| ManifestError::parse(path, None, format!("file is not valid {encoding}"));
+    let text = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE, 0, 0]) {
+        decode_utf32(rest, u32::from_le_bytes).ok_or_else(|| bad("UTF-32LE"))?
+    } else if let Some(rest) = bytes.strip_prefix(&[0, 0, 0xFE, 0xFF]) {
+        decode_utf32(rest, u32::from_be_bytes).ok_or_else(|| bad("UTF-32BE"))?
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        decode_utf16(rest, u16::from_le_bytes).ok_or_else(|| bad("UTF-16LE"))?
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        decode_utf16(rest, u16::from_be_bytes).ok_or_else(|| bad("UTF-16BE"))?
+    } else {
+        let rest = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+        super::utf8_text(path, rest.to_vec())?
+    };
+    if let Some(line) = nul_line(&text) {
+        return Err(ManifestError::parse(
+            path,
+            Some(line),
+            "file contains NUL bytes (binary file?)",
+        ));
+    }
+    Ok(text)
+}
+
+/// UTF-16 code units to text; `None` on an odd length or an unpaired surrogate.
+fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+}
+
+/// UTF-32 code units to text; `None` on a length not a multiple of 4 or an invalid scalar.
+fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<String> {
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    bytes
+        .chunks_exact(4)
+        .map(|c| char::from_u32(unit([c[0], c[1], c[2], c[3]])))
+        .collect()
+}
+
 /// The 1-based line of the first NUL byte, if any.
 fn nul_line(text: &str) -> Option<usize> {
     let offset = text.find('\0')?;
     Some(super::line_of_offset(text, offset))
 }
 
-/// Physical lines joined into logical lines (pip's `join_lines`): a line ending in `\`
-/// continues on the next; a full-line comment ends a continuation. Each logical line carries
-/// the number of its first physical line.
+/// Physical lines joined into logical lines exactly as pip's `join_lines` does: a line whose
+/// last character is `\` (no trailing whitespace allowed, as in pip) continues on the next,
+/// with *every* `\` at either end of it removed (`str.strip("\\")`: `pkg==1.0 \\` continues
+/// as `pkg==1.0 `); a full-line comment is never a continuation and ends one (its text is then
+/// removed with the comment). Each logical line carries the number of its first physical line.
 fn logical_lines(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut pending: Option<(usize, String)> = None;
@@ -371,21 +460,22 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
             raw
         };
         let is_comment = raw.trim_start().starts_with('#');
-        let trimmed = raw.trim_end();
-        match trimmed.strip_suffix('\\').filter(|_| !is_comment) {
-            Some(body) => match &mut pending {
+        if raw.ends_with('\\') && !is_comment {
+            let body = raw.trim_matches('\\');
+            match &mut pending {
                 Some((_, acc)) => acc.push_str(body),
                 None => pending = Some((number, body.to_string())),
-            },
-            None => match pending.take() {
-                Some((start, mut acc)) => {
-                    if !is_comment {
-                        acc.push_str(raw);
-                    }
-                    out.push((start, acc));
+            }
+            continue;
+        }
+        match pending.take() {
+            Some((start, mut acc)) => {
+                if !is_comment {
+                    acc.push_str(raw);
                 }
-                None => out.push((number, raw.to_string())),
-            },
+                out.push((start, acc));
+            }
+            None => out.push((number, raw.to_string())),
         }
     }
     if let Some(p) = pending {
@@ -473,6 +563,10 @@ struct State {
     warnings: Vec<String>,
     suppressed: usize,
     visited: HashSet<PathBuf>,
+    /// The first `-r` / `-c` include that could not be read: pip refuses the whole file
+    /// ("Could not open requirements file"), and reporting the rest as the manifest's
+    /// dependencies would hide that the included packages were never checked.
+    error: Option<ManifestError>,
 }
 
 impl State {
@@ -606,29 +700,18 @@ impl State {
         if !self.visited.insert(visit_key(&included)) {
             return; // already read (or being read: a cycle)
         }
-        let text = match read_text(&included) {
-            Ok(t) => t,
+        match read_requirements_text(&included) {
+            Ok(text) => self.parse_text(&included, &text, constraint, depth + 1),
             Err(e) => {
-                self.warn(
-                    file,
-                    line,
-                    format!("included file not read: {}", clip(&e.to_string())),
-                );
-                return;
+                self.error.get_or_insert_with(|| {
+                    ManifestError::parse(
+                        file,
+                        Some(line),
+                        format!("included file not read: {}", clip(&e.to_string())),
+                    )
+                });
             }
-        };
-        if let Some(bad) = nul_line(&text) {
-            self.warn(
-                file,
-                line,
-                format!(
-                    "included file {}:{bad} contains NUL bytes (binary file?)",
-                    included.display()
-                ),
-            );
-            return;
         }
-        self.parse_text(&included, &text, constraint, depth + 1);
     }
 }
 
@@ -866,7 +949,7 @@ ok==1.0
         let top = write(
             dir.path(),
             "requirements.txt",
-            "top==1.0\n-r sub/base.txt\n--constraint=sub/constraints.txt\n-r missing.txt\n",
+            "top==1.0\n-r sub/base.txt\n--constraint=sub/constraints.txt\n",
         );
         // base includes the top file back (a cycle) and itself.
         let base = write(
@@ -888,13 +971,140 @@ ok==1.0
         let u = find(&m, "urllib3");
         assert_eq!((u.file.as_path(), u.line), (cons.as_path(), 2));
         assert_eq!(u.scope.as_deref(), Some("constraint"));
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    }
+
+    #[test]
+    fn missing_include_is_an_error_of_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "base.txt", "-r ../gone/missing.txt\n");
+        for (text, line) in [
+            ("top==1.0\n\n-r missing.txt\n", 3),
+            ("top==1.0\n-c missing.txt\n", 2),
+            // Missing two levels down: the error is at the line of the include that failed.
+            ("top==1.0\n-r base.txt\n", 1),
+        ] {
+            let top = write(dir.path(), "requirements.txt", text);
+            let e = parse(&top).unwrap_err().to_string();
+            let at = if line == 1 {
+                "base.txt:1"
+            } else {
+                "requirements.txt"
+            };
+            assert!(e.contains(at), "{e}");
+            assert!(
+                e.contains(&format!(":{line}: included file not read")),
+                "{e}"
+            );
+            assert!(e.contains("missing.txt"), "{e}");
+        }
+        // A binary include is as unreadable.
+        write(dir.path(), "bin.txt", "a\0b\n");
+        let top = write(dir.path(), "requirements.txt", "-r bin.txt\n");
+        let e = parse(&top).unwrap_err().to_string();
+        assert!(
+            e.contains("requirements.txt:1: included file not read"),
+            "{e}"
+        );
+        assert!(e.contains("NUL"), "{e}");
+    }
+
+    #[test]
+    fn lines_join_by_pips_rule() {
+        // pip: a line ending in `\` continues, with every `\` at its ends stripped. Two
+        // backslashes are no escape: `requests==2.19.0 \\` continues as `requests==2.19.0 `.
+        let m = parse_str(
+            "requests==2.19.0 \\\\\n    --hash=sha256:aaaa\nidna==2.7 \\\\\n\nlast==1.0 \\\\",
+        );
+        let names: Vec<&str> = m.dependencies.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["requests", "idna", "last"], "{:?}", m.warnings);
+        assert_eq!(pinned(find(&m, "requests")).1, "2.19.0");
+        assert_eq!(find(&m, "idna").line, 3);
+        assert_eq!(find(&m, "last").line, 5);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        // Leading backslashes of a continued line go too; a backslash followed by a space
+        // is no continuation in pip (the line stays as it is and does not parse).
+        let m = parse_str("\\pkg==1.0\\\nok==2.0 \\ \nnext==3\n");
+        assert_eq!(
+            m.dependencies
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>(),
+            ["next"]
+        );
         assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
         assert!(
-            m.warnings[0].contains("requirements.txt:4: included file not read"),
+            m.warnings[0].contains(":1: invalid requirement"),
             "{:?}",
             m.warnings
         );
-        assert!(m.warnings[0].contains("missing.txt"), "{:?}", m.warnings);
+        // A comment line ending in `\` continues nothing and ends a continuation.
+        let m = parse_str("a==1 \\\n# note \\\nb==2\n");
+        assert_eq!(pinned(find(&m, "a")).1, "1");
+        assert_eq!(find(&m, "b").line, 3);
+    }
+
+    #[test]
+    fn byte_order_marks_select_the_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "# comment\r\nrequests==2.19.0\r\nidna==2.7\r\n";
+        let utf16le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let utf16be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        let utf32le: Vec<u8> = [0xFF, 0xFE, 0, 0]
+            .into_iter()
+            .chain(text.chars().flat_map(|c| (c as u32).to_le_bytes()))
+            .collect();
+        let utf8: Vec<u8> = [0xEF, 0xBB, 0xBF].into_iter().chain(text.bytes()).collect();
+        for bytes in [utf16le, utf16be, utf32le, utf8] {
+            let p = dir.path().join("requirements.txt");
+            fs::write(&p, &bytes).unwrap();
+            let m = parse(&p).unwrap();
+            assert_eq!(pinned(find(&m, "requests")).1, "2.19.0");
+            assert_eq!(find(&m, "idna").line, 3);
+            assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        }
+        // An included file is decoded the same way.
+        let inc: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("six==1.0\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        fs::write(dir.path().join("base.txt"), inc).unwrap();
+        let top = write(dir.path(), "requirements.txt", "-r base.txt\n");
+        assert_eq!(find(&parse(&top).unwrap(), "six").line, 1);
+        // Broken UTF-16 (odd length, unpaired surrogate) is an error, not garbage.
+        let p = dir.path().join("requirements.txt");
+        fs::write(&p, [0xFF, 0xFE, b'a', 0, b'b']).unwrap();
+        let e = parse(&p).unwrap_err().to_string();
+        assert!(e.contains("not valid UTF-16LE"), "{e}");
+        fs::write(&p, [0xFF, 0xFE, 0x00, 0xD8, b'a', 0]).unwrap();
+        assert!(parse(&p).is_err());
+    }
+
+    #[test]
+    fn local_archive_with_extras_is_a_local_file() {
+        let m = parse_str(
+            "foo-1.0-py3-none-any.whl[bar]\n./dist/foo-1.0-py3-none-any.whl[bar,baz]\npkg-2.0.tar.gz[x] ; python_version > '3'\nreal[extra]==1.0\n",
+        );
+        assert_eq!(m.dependencies.len(), 4, "{:?}", m.warnings);
+        let w = find(&m, "foo-1.0-py3-none-any.whl[bar]");
+        assert!(
+            reason(w).starts_with("local path requirement"),
+            "{}",
+            reason(w)
+        );
+        assert!(
+            reason(find(&m, "./dist/foo-1.0-py3-none-any.whl[bar,baz]")).starts_with("local path")
+        );
+        let t = find(&m, "pkg-2.0.tar.gz[x]");
+        assert!(reason(t).starts_with("local path requirement"));
+        assert_eq!(t.markers.as_deref(), Some("python_version > '3'"));
+        assert_eq!(pinned(find(&m, "real")).1, "1.0");
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod feeds_ghsa;
 mod feeds_osv;
 mod health;
 mod http;
+mod inputs;
 mod loopback;
 mod malformed;
 mod matching;

@@ -222,7 +222,7 @@ fn removed_package_and_unchanged_revisions() {
     repo.commit("a");
     repo.write(
         "requirements.txt",
-        "# nothing pinned any more\n-r missing.txt\n",
+        "# nothing pinned any more\n--frobnicate\n",
     );
     repo.commit("b");
     let (notes, md) = release_notes(&options(&repo, "a", "b", python_backend())).unwrap();
@@ -231,12 +231,12 @@ fn removed_package_and_unchanged_revisions() {
         vec![("requests".into(), "GHSA-9wx4-h78v-vm56".into())]
     );
     assert_eq!(notes.fixed[0].now, Some(vec![]));
-    // The missing include is reported, naming the revision and the repository path.
+    // The manifest's warning is reported, naming the revision and the repository path.
     assert!(
         notes
             .warnings
             .iter()
-            .any(|w| w.starts_with("revision b: requirements.txt:2:") && w.contains("missing.txt")),
+            .any(|w| w.starts_with("revision b: requirements.txt:2:") && w.contains("--frobnicate")),
         "{:?}",
         notes.warnings
     );
@@ -364,6 +364,27 @@ fn malformed_manifest_is_an_error_not_an_empty_section() {
     }
     assert!(
         msg.contains("sub/pyproject.toml") && !msg.contains("depwatch-notes-"),
+        "{msg}"
+    );
+
+    // A missing `-r` include is an error of the manifest that names it.
+    repo.write("sub/pyproject.toml", "[project]\nname = \"x\"\n");
+    repo.write("requirements.txt", "requests==2.31.0\n-r missing.txt\n");
+    repo.commit("missing-include");
+    let err =
+        release_notes(&options(&repo, "good", "missing-include", python_backend())).unwrap_err();
+    let msg = err.to_string();
+    match &err {
+        NotesError::Manifest { rev, path, .. } => {
+            assert_eq!(rev, "missing-include");
+            assert_eq!(path, Path::new("requirements.txt"));
+        }
+        other => panic!("want a manifest error, got {other:?}"),
+    }
+    assert!(
+        msg.contains("requirements.txt:2: included file not read")
+            && msg.contains("missing.txt")
+            && !msg.contains("depwatch-notes-"),
         "{msg}"
     );
 }
