@@ -298,10 +298,10 @@ fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, Sca
         })?;
     let deadline = http.settings().feed_deadline;
     let (advisories, errors) = runtime
-        .block_on(tokio::time::timeout(
-            deadline,
-            crate::feeds::osv_api::query(&http, url, &queries),
-        ))
+        // The timer is created inside the runtime (it needs its clock).
+        .block_on(async {
+            tokio::time::timeout(deadline, crate::feeds::osv_api::query(&http, url, &queries)).await
+        })
         .map_err(|_| {
             ScanError::Feed(FeedError::Invalid {
                 path: crate::feeds::http::redact(url).into(),
