@@ -9,6 +9,7 @@ pub mod config;
 pub mod database;
 pub mod ecosystem;
 pub mod feeds;
+pub mod fsread;
 pub mod health;
 pub mod manifests;
 pub mod matcher;

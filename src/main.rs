@@ -898,7 +898,11 @@ fn status(args: StatusArgs) -> anyhow::Result<u8> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    // The operator's limits are read where clients are built; a typo must not fall back silently.
+    let limits = depwatch::feeds::http::env_limits()
+        .and_then(|_| depwatch::run::project_timeout())
+        .map_err(anyhow::Error::msg);
+    let result = limits.and_then(|_| match cli.command {
         Command::Scan(args) => scan(args),
         Command::Sync(args) => sync(args),
         Command::Db { command } => db(command),
@@ -908,7 +912,7 @@ fn main() -> ExitCode {
         Command::Notes(args) => notes(args),
         Command::Watch(args) => watch(args),
         Command::Status(args) => status(args),
-    };
+    });
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

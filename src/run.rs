@@ -365,10 +365,9 @@ fn project_inner(
     p: &Project,
     out: &mut ProjectOutcome,
 ) -> Result<(), String> {
-    let policy = project_policy(p).map_err(|e| e.to_string())?;
     let tz = opts.config.tz();
     let today = opts.now.to_zoned(tz.clone()).date();
-    let report: Report = scan::run(&ScanOptions {
+    let scan_opts = ScanOptions {
         paths: p.paths.clone(),
         backend: Backend::Store {
             path: opts.store.clone(),
@@ -380,8 +379,15 @@ fn project_inner(
         today,
         kind: None,
         require_manifest: true,
-    })
-    .map_err(|e| e.to_string())?;
+    };
+    let project = p.clone();
+    // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
+    // can make slow; it gets its own time budget so the other projects still run.
+    let (policy, report): (Policy, Report) = within_time_budget(move || {
+        let policy = project_policy(&project).map_err(|e| e.to_string())?;
+        let report = scan::run(&scan_opts).map_err(|e| e.to_string())?;
+        Ok((policy, report))
+    })?;
     out.notices.extend(report.notices.iter().cloned());
     for m in report.manifests.iter().filter(|m| m.error.is_some()) {
         out.notices.push(format!(
@@ -467,6 +473,50 @@ fn project_inner(
     store
         .record_run(&p.name, &diff.rows, &queued, &opts.now.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// Default time budget of one project's scan in `run` / `watch` (`$DEPWATCH_PROJECT_TIMEOUT`).
+pub const DEFAULT_PROJECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The time budget of one project's scan: `$DEPWATCH_PROJECT_TIMEOUT` (whole seconds), else
+/// [`DEFAULT_PROJECT_TIMEOUT`]; an unreadable value is an error naming the variable.
+pub fn project_timeout() -> Result<std::time::Duration, String> {
+    match std::env::var("DEPWATCH_PROJECT_TIMEOUT") {
+        Err(_) => Ok(DEFAULT_PROJECT_TIMEOUT),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(std::time::Duration::from_secs(n)),
+            _ => Err(format!(
+                "DEPWATCH_PROJECT_TIMEOUT={v:?} is not a positive whole number"
+            )),
+        },
+    }
+}
+
+/// Run `work` on a thread of its own and wait at most the project time budget. Past it, the
+/// project fails with an error saying so and the thread is left behind (a thread cannot be
+/// killed; it holds no lock and ends with the process).
+fn within_time_budget<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let budget = project_timeout().unwrap_or(DEFAULT_PROJECT_TIMEOUT);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("project-scan".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .map_err(|e| format!("cannot start the project's scan: {e}"))?;
+    match rx.recv_timeout(budget) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "the scan did not finish within the project time budget of {}s \
+             (DEPWATCH_PROJECT_TIMEOUT)",
+            budget.as_secs()
+        )),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err("the project's scan stopped without an answer".into())
+        }
+    }
 }
 
 fn store_withdrawn(store: &Store, ids: &[String]) -> bool {

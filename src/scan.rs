@@ -324,8 +324,22 @@ fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, Sca
                 message: format!("tokio runtime: {e}"),
             })
         })?;
-    let (advisories, errors) =
-        runtime.block_on(crate::feeds::osv_api::query(&http, url, &queries))?;
+    let deadline = http.settings().feed_deadline;
+    let (advisories, errors) = runtime
+        // The timer is created inside the runtime (it needs its clock).
+        .block_on(async {
+            tokio::time::timeout(deadline, crate::feeds::osv_api::query(&http, url, &queries)).await
+        })
+        .map_err(|_| {
+            ScanError::Feed(FeedError::Invalid {
+                path: crate::feeds::http::redact(url).into(),
+                message: format!(
+                    "the OSV API query did not finish within the feed deadline of {}s \
+                     (DEPWATCH_FEED_DEADLINE)",
+                    deadline.as_secs()
+                ),
+            })
+        })??;
     let source = format!("osv-api:{}", crate::feeds::http::redact(url));
     let mut loaded = crate::feeds::Loaded {
         source: source.clone(),

@@ -176,23 +176,39 @@ pub fn sync_feeds(
         let mut set = tokio::task::JoinSet::new();
         for (i, (name, def, eco, prev)) in jobs.into_iter().enumerate() {
             let http = http.clone();
+            let deadline = http.settings().feed_deadline;
             set.spawn(async move {
-                let r = match def.kind {
-                    FeedKind::OsvExport => {
-                        osv_export::pull(
-                            &http,
-                            &def,
-                            eco.as_deref().unwrap_or_default(),
-                            prev.as_ref(),
-                        )
-                        .await
+                let pull = async {
+                    match def.kind {
+                        FeedKind::OsvExport => {
+                            osv_export::pull(
+                                &http,
+                                &def,
+                                eco.as_deref().unwrap_or_default(),
+                                prev.as_ref(),
+                            )
+                            .await
+                        }
+                        FeedKind::Ghsa => ghsa::pull(&http, &def, prev.as_ref()).await,
+                        FeedKind::RustsecArchive => {
+                            rustsec_archive::pull(&http, &def, prev.as_ref()).await
+                        }
+                        FeedKind::OsvApi | FeedKind::CratesIndex => Ok(FeedUpdate::NotModified),
                     }
-                    FeedKind::Ghsa => ghsa::pull(&http, &def, prev.as_ref()).await,
-                    FeedKind::RustsecArchive => {
-                        rustsec_archive::pull(&http, &def, prev.as_ref()).await
-                    }
-                    FeedKind::OsvApi | FeedKind::CratesIndex => Ok(FeedUpdate::NotModified),
                 };
+                // A feed past its deadline fails alone; the others' tasks go on.
+                let r = tokio::time::timeout(deadline, pull)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(FeedError::Invalid {
+                            path: name.clone().into(),
+                            message: format!(
+                                "sync did not finish within the feed deadline of {}s \
+                                 (DEPWATCH_FEED_DEADLINE)",
+                                deadline.as_secs()
+                            ),
+                        })
+                    });
                 (i, name, r)
             });
         }

@@ -743,16 +743,18 @@ fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
-/// Every advisory object of one ecosystem's query, following `Link` pagination.
+/// Every page of one ecosystem's query, following `Link` pagination: (label, body), each body
+/// checked to be a JSON array and charged to `budget`. Pages are kept as bytes and parsed one
+/// at a time later; parsed JSON values would take several times their size.
 async fn fetch_all(
     http: &Http,
     headers: &HeaderMap,
     first: String,
-) -> Result<Vec<(String, Value)>, FeedError> {
+    budget: &super::budget::Budget,
+) -> Result<Vec<(String, Vec<u8>)>, FeedError> {
     let origin = reqwest::Url::parse(&first).map_err(|e| invalid(&first, e.to_string()))?;
     let mut records = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut previous_body: Option<Vec<u8>> = None;
     let mut url = first;
     for page in 0.. {
         if page >= MAX_PAGES {
@@ -772,17 +774,23 @@ async fn fetch_all(
             // No validators are sent; a 304 anyway means nothing to read.
             Conditional::NotModified => break,
         };
-        if previous_body.as_deref() == Some(fetched.body.as_slice()) {
+        if records
+            .last()
+            .map(|(_, b): &(String, Vec<u8>)| b.as_slice())
+            == Some(fetched.body.as_slice())
+        {
             return Err(invalid(
                 &url,
                 format!("page {} repeats the previous page; stopping", page + 1),
             ));
         }
-        let items: Vec<Value> = serde_json::from_slice(&fetched.body)
+        budget.charge(fetched.body.len() as u64, &redact(&url))?;
+        serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&fetched.body)
             .map_err(|e| invalid(&url, format!("not a JSON array of advisories: {e}")))?;
         let label = format!("{} (page {})", redact(&url), page + 1);
-        records.extend(items.into_iter().map(|v| (label.clone(), v)));
-        let Some(next) = next_link(&fetched.headers) else {
+        let next = next_link(&fetched.headers);
+        records.push((label, fetched.body));
+        let Some(next) = next else {
             break;
         };
         let next = reqwest::Url::parse(&url)
@@ -797,7 +805,6 @@ async fn fetch_all(
                 ),
             ));
         }
-        previous_body = Some(fetched.body);
         url = next.to_string();
     }
     Ok(records)
@@ -832,19 +839,29 @@ pub async fn pull(
     }
     ecosystems.dedup();
 
-    let mut raw = Vec::new();
+    let budget = super::budget::Budget::new(http.settings().max_feed_bytes);
+    let mut pages = Vec::new();
     for eco in ecosystems {
         let url = first_url(def, eco, cursor)?;
-        raw.extend(fetch_all(http, &headers, url).await?);
+        pages.extend(fetch_all(http, &headers, url, &budget).await?);
     }
-    if raw.is_empty() {
+    // Each page is parsed when its turn comes and dropped after (checked in fetch_all).
+    let mut raw = pages
+        .into_iter()
+        .flat_map(|(label, body)| {
+            let items: Vec<Value> = serde_json::from_slice(&body).unwrap_or_default();
+            items.into_iter().map(move |v| (label.clone(), v))
+        })
+        .peekable();
+    if raw.peek().is_none() {
         return Ok(FeedUpdate::NotModified);
     }
 
     let mut newest: Option<String> = cursor.map(String::from);
     let mut by_id: BTreeMap<String, Advisory> = BTreeMap::new();
     let mut errors: BTreeMap<String, LoadError> = BTreeMap::new();
-    for (file, value) in &raw {
+    for (file, value) in raw {
+        let (file, value) = (&file, &value);
         // Only a real timestamp may become the cursor (it goes back into the query).
         if let Some(u) = value.get("updated_at").and_then(Value::as_str)
             && u.parse::<jiff::Timestamp>().is_ok()

@@ -57,11 +57,61 @@ pub struct HttpSettings {
     pub max_wait: Duration,
     /// Show progress bars for large downloads (only ever on a terminal).
     pub progress: bool,
+    /// Whole-request deadline, retries and waits included: a server trickling one byte per
+    /// read timeout never trips `read_timeout` alone.
+    pub request_deadline: Duration,
+    /// Deadline of one feed's whole sync (all its requests and parsing).
+    pub feed_deadline: Duration,
+    /// Budget of one archive or pull: downloaded plus decompressed bytes. Parsed records are
+    /// held until the store is written, so this bounds a feed's memory.
+    pub max_feed_bytes: u64,
+}
+
+/// Default [`HttpSettings::request_deadline`] (`$DEPWATCH_REQUEST_DEADLINE`, seconds).
+pub const DEFAULT_REQUEST_DEADLINE: Duration = Duration::from_secs(600);
+/// Default [`HttpSettings::feed_deadline`] (`$DEPWATCH_FEED_DEADLINE`, seconds).
+pub const DEFAULT_FEED_DEADLINE: Duration = Duration::from_secs(1800);
+/// Default [`HttpSettings::max_feed_bytes`] (`$DEPWATCH_FEED_MAX_BYTES`): the OSV PyPI export,
+/// the largest real pull, is well under a quarter of it decompressed.
+pub const DEFAULT_MAX_FEED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The limits set in the operator's environment (`DEPWATCH_REQUEST_DEADLINE`,
+/// `DEPWATCH_FEED_DEADLINE` in seconds, `DEPWATCH_FEED_MAX_BYTES` in bytes), or the defaults.
+/// An unreadable value is an error naming the variable.
+pub fn env_limits() -> Result<(Duration, Duration, u64), String> {
+    fn var(name: &str) -> Result<Option<u64>, String> {
+        match std::env::var(name) {
+            Err(_) => Ok(None),
+            Ok(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(format!("{name}={v:?} is not a positive whole number")),
+            },
+        }
+    }
+    Ok((
+        var("DEPWATCH_REQUEST_DEADLINE")?
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_REQUEST_DEADLINE),
+        var("DEPWATCH_FEED_DEADLINE")?
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_FEED_DEADLINE),
+        var("DEPWATCH_FEED_MAX_BYTES")?.unwrap_or(DEFAULT_MAX_FEED_BYTES),
+    ))
 }
 
 impl Default for HttpSettings {
+    /// The built-in values, with the limits of [`env_limits`] (an invalid variable, which the
+    /// CLI refuses up front, leaves the built-in limit).
     fn default() -> Self {
+        let (request_deadline, feed_deadline, max_feed_bytes) = env_limits().unwrap_or((
+            DEFAULT_REQUEST_DEADLINE,
+            DEFAULT_FEED_DEADLINE,
+            DEFAULT_MAX_FEED_BYTES,
+        ));
         Self {
+            request_deadline,
+            feed_deadline,
+            max_feed_bytes,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             attempts: 4,
@@ -260,7 +310,32 @@ impl Http {
         }
     }
 
+    /// The settings the client was built with.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
     async fn send(
+        &self,
+        make: impl Fn() -> reqwest::RequestBuilder,
+        url: &str,
+        limit: usize,
+    ) -> Result<Conditional, HttpError> {
+        let deadline = self.settings.request_deadline;
+        match tokio::time::timeout(deadline, self.send_attempts(make, url, limit)).await {
+            Ok(r) => r,
+            Err(_) => Err(HttpError::Failed {
+                url: redact(url),
+                message: format!(
+                    "no complete answer within the request deadline of {}s \
+                     (DEPWATCH_REQUEST_DEADLINE)",
+                    deadline.as_secs()
+                ),
+            }),
+        }
+    }
+
+    async fn send_attempts(
         &self,
         make: impl Fn() -> reqwest::RequestBuilder,
         url: &str,
@@ -375,7 +450,10 @@ async fn read_limited(
     limit: usize,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Result<Vec<u8>, ReadError> {
-    let mut body = Vec::new();
+    // Sized from Content-Length (already checked against the limit) so that growing the
+    // buffer does not hold twice the body for a moment.
+    let expected = resp.content_length().unwrap_or(0).min(limit as u64);
+    let mut body = Vec::with_capacity(expected as usize);
     while let Some(chunk) = resp.chunk().await.map_err(ReadError::Body)? {
         if body.len() + chunk.len() > limit {
             return Err(ReadError::TooLarge);

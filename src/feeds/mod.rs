@@ -6,6 +6,7 @@
 //! advisory-db checkout (`rustsec-dir:PATH`). A broken record is reported with its file and id,
 //! counted and skipped; it never aborts the load.
 
+pub mod budget;
 pub mod crates_index;
 pub mod defs;
 pub mod ghsa;

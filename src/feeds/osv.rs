@@ -137,20 +137,28 @@ pub fn load_dir(dir: &Path, source: &str) -> Result<Loaded, FeedError> {
     Ok(collect(source, results))
 }
 
-/// Load every `.json` record of a zip archive, in memory.
+/// Load every `.json` record of a zip archive, in memory, within the pull budget of
+/// `$DEPWATCH_FEED_MAX_BYTES`.
 pub fn load_zip(path: &Path, source: &str) -> Result<Loaded, FeedError> {
     let file = std::fs::File::open(path).map_err(|source| FeedError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    load_zip_reader(std::io::BufReader::new(file), path, source)
+    let budget = super::budget::Budget::from_env();
+    load_zip_reader(std::io::BufReader::new(file), path, source, &budget)
 }
 
+/// Raw entry bytes gathered before a batch is parsed: entries are parsed as they are read, a
+/// batch at a time, so only one batch of raw bytes is held besides the parsed records.
+const BATCH_BYTES: usize = 32 * 1024 * 1024;
+
 /// Load the records of a zip from any seekable reader (a file, or bytes downloaded in memory).
+/// Every decompressed byte is charged to `budget`; past it the whole load fails.
 pub fn load_zip_reader<R: Read + std::io::Seek>(
     reader: R,
     path: &Path,
     source: &str,
+    budget: &super::budget::Budget,
 ) -> Result<Loaded, FeedError> {
     let invalid = |message: String| FeedError::Invalid {
         path: path.to_path_buf(),
@@ -164,8 +172,38 @@ pub fn load_zip_reader<R: Read + std::io::Seek>(
             archive.len()
         )));
     }
-    // Reading entries is sequential (one decompressor over one file); parsing is parallel.
-    let mut raw: Vec<(String, Result<Vec<u8>, String>)> = Vec::with_capacity(archive.len());
+    let zip_name = path.display().to_string();
+    let mut loaded = Loaded {
+        source: source.to_string(),
+        ..Default::default()
+    };
+    // Reading entries is sequential (one decompressor over one file); parsing is parallel,
+    // one batch at a time.
+    let mut raw: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+    let mut raw_bytes = 0usize;
+    let parse_batch = |raw: Vec<(String, Result<Vec<u8>, String>)>, loaded: &mut Loaded| {
+        let results: Vec<_> = raw
+            .into_par_iter()
+            .map(|(name, bytes)| {
+                let file = format!("{zip_name}!{name}");
+                match bytes {
+                    Ok(b) => parse_record(&b, &name, &file, source),
+                    Err(message) => Err(LoadError {
+                        source: source.to_string(),
+                        file,
+                        id: None,
+                        message,
+                    }),
+                }
+            })
+            .collect();
+        for r in results {
+            match r {
+                Ok(a) => loaded.advisories.push(a),
+                Err(e) => loaded.errors.push(e),
+            }
+        }
+    };
     for i in 0..archive.len() {
         let mut entry = match archive.by_index(i) {
             Ok(e) => e,
@@ -194,31 +232,25 @@ pub fn load_zip_reader<R: Read + std::io::Seek>(
             ));
             continue;
         }
-        let mut buf = Vec::with_capacity(entry.size() as usize);
+        // The declared size may lie; the read is capped and charged by what it produced.
+        let mut buf = Vec::with_capacity(entry.size().min(MAX_RECORD_BYTES) as usize);
         let res = (&mut entry)
             .take(MAX_RECORD_BYTES + 1)
             .read_to_end(&mut buf)
             .map(|_| buf)
             .map_err(|e| format!("cannot decompress entry: {e}"));
+        if let Ok(b) = &res {
+            budget.charge(b.len() as u64, &zip_name)?;
+            raw_bytes += b.len();
+        }
         raw.push((name, res));
+        if raw_bytes >= BATCH_BYTES {
+            parse_batch(std::mem::take(&mut raw), &mut loaded);
+            raw_bytes = 0;
+        }
     }
-    let zip_name = path.display().to_string();
-    let results = raw
-        .into_par_iter()
-        .map(|(name, bytes)| {
-            let file = format!("{zip_name}!{name}");
-            match bytes {
-                Ok(b) => parse_record(&b, &name, &file, source),
-                Err(message) => Err(LoadError {
-                    source: source.to_string(),
-                    file,
-                    id: None,
-                    message,
-                }),
-            }
-        })
-        .collect();
-    Ok(collect(source, results))
+    parse_batch(raw, &mut loaded);
+    Ok(loaded)
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ pub async fn query<N: AsRef<str>, V: AsRef<str>>(
         .collect();
     let mut errors = Vec::new();
     let mut ids = BTreeSet::new();
+    let budget = super::budget::Budget::new(http.settings().max_feed_bytes);
     // (index in `queries`, page token): the queries still to send.
     let mut pending: Vec<(usize, Option<String>)> = (0..queries.len()).map(|i| (i, None)).collect();
     let mut rounds = 0;
@@ -90,6 +91,7 @@ pub async fn query<N: AsRef<str>, V: AsRef<str>>(
         for chunk in pending.chunks(MAX_QUERIES_PER_BATCH) {
             let body = batch_body(&queries, chunk);
             let fetched = http.post_json(&batch_url, &body, MAX_BATCH_BYTES).await?;
+            budget.charge(fetched.body.len() as u64, &safe)?;
             let answer: BatchResponse = serde_json::from_slice(&fetched.body)
                 .map_err(|e| invalid(format!("not a querybatch answer: {e}")))?;
             let results = answer.results.unwrap_or_default();
@@ -132,19 +134,34 @@ pub async fn query<N: AsRef<str>, V: AsRef<str>>(
         .iter()
         .map(|id| join_url(base_url, &["v1", "vulns", id]))
         .collect::<Result<Vec<_>, _>>()?;
-    let bodies = get_many(http, &urls, MAX_RECORD_BYTES, CONCURRENCY).await?;
-    let mut advisories = Vec::with_capacity(bodies.len());
-    for ((body, url), id) in bodies.iter().zip(&urls).zip(&ids) {
-        match parse_record(body, &format!("{id}.json"), &redact(url), SOURCE) {
-            Ok(c) => advisories.push((*c.advisory).clone()),
-            Err(mut e) => {
-                // The id asked for names the record better than one sniffed from a broken body.
-                e.id = Some(id.clone());
-                errors.push(e);
+    let ids: Vec<String> = ids.into_iter().collect();
+    let mut advisories = Vec::with_capacity(urls.len());
+    let mut record_errors = Vec::new();
+    // Each record is parsed as it arrives and its body dropped: only parsed records are held.
+    get_many(
+        http,
+        &urls,
+        MAX_RECORD_BYTES,
+        CONCURRENCY,
+        &budget,
+        |i, body| {
+            let (url, id) = (&urls[i], &ids[i]);
+            match parse_record(&body, &format!("{id}.json"), &redact(url), SOURCE) {
+                Ok(c) => advisories.push((i, std::sync::Arc::unwrap_or_clone(c.advisory))),
+                Err(mut e) => {
+                    // The id asked for names the record better than one sniffed from a broken
+                    // body.
+                    e.id = Some(id.clone());
+                    record_errors.push((i, e));
+                }
             }
-        }
-    }
-    Ok((advisories, errors))
+        },
+    )
+    .await?;
+    advisories.sort_by_key(|(i, _)| *i);
+    record_errors.sort_by_key(|(i, _)| *i);
+    errors.extend(record_errors.into_iter().map(|(_, e)| e));
+    Ok((advisories.into_iter().map(|(_, a)| a).collect(), errors))
 }
 
 /// `{"queries": [{"package": {"name", "ecosystem"}, "version"?, "page_token"?}]}`. An empty

@@ -14,6 +14,7 @@
 //! that time is still the one already fetched, so an unchanged CSV costs exactly one request.
 //! The mark only moves when every listed record was fetched.
 
+use super::budget::Budget;
 use super::defs::FeedDef;
 use super::http::{Conditional, Http, HttpError, redact};
 use super::osv::{load_zip_reader, parse_record};
@@ -238,15 +239,18 @@ pub(crate) fn join_url(base: &str, segments: &[&str]) -> Result<String, FeedErro
     Ok(url.to_string())
 }
 
-/// GET every URL (plain GETs, at most `concurrency` at a time); bodies in the order of `urls`.
-/// The first failure (after the client's retries) fails the whole call.
+/// GET every URL (plain GETs, at most `concurrency` at a time) and hand each body to `each`
+/// with its index in `urls` as it arrives, so bodies are parsed and dropped one by one instead
+/// of all held at once. Every body is charged to `budget`. The first failure (after the
+/// client's retries, or past the budget) fails the whole call.
 pub(crate) async fn get_many(
     http: &Http,
     urls: &[String],
     limit: usize,
     concurrency: usize,
-) -> Result<Vec<Vec<u8>>, FeedError> {
-    let mut bodies: Vec<Vec<u8>> = vec![Vec::new(); urls.len()];
+    budget: &Budget,
+    mut each: impl FnMut(usize, Vec<u8>),
+) -> Result<(), FeedError> {
     let mut tasks = tokio::task::JoinSet::new();
     let mut next = 0;
     loop {
@@ -270,9 +274,8 @@ pub(crate) async fn get_many(
         })?;
         match res? {
             Conditional::Fetched(f) => {
-                if let Some(slot) = bodies.get_mut(i) {
-                    *slot = f.body;
-                }
+                budget.charge(f.body.len() as u64, &redact(&url))?;
+                each(i, f.body);
             }
             Conditional::NotModified => {
                 return Err(HttpError::Status {
@@ -283,7 +286,7 @@ pub(crate) async fn get_many(
             }
         }
     }
-    Ok(bodies)
+    Ok(())
 }
 
 /// Sync one ecosystem of an OSV export. `prev` is the state the store holds for the source
@@ -299,9 +302,10 @@ pub async fn pull(
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| def.name.clone());
     let mark = prev.and_then(|p| p.cursor.as_deref()).and_then(Mark::parse);
+    let budget = Budget::new(http.settings().max_feed_bytes);
     match mark {
-        None => full(http, def, ecosystem, prev, &source, true).await,
-        Some(mark) => incremental(http, def, ecosystem, prev, &source, &mark).await,
+        None => full(http, def, ecosystem, prev, &source, true, &budget).await,
+        Some(mark) => incremental(http, def, ecosystem, prev, &source, &mark, &budget).await,
     }
 }
 
@@ -313,28 +317,35 @@ async fn full(
     prev: Option<&SourceState>,
     source: &str,
     conditional: bool,
+    budget: &Budget,
 ) -> Result<FeedUpdate, FeedError> {
     let url = join_url(&def.base_url, &[ecosystem, "all.zip"])?;
     let (etag, last_modified) = match prev {
         Some(p) if conditional => (p.etag.as_deref(), p.last_modified.as_deref()),
         _ => (None, None),
     };
+    // The archive itself counts: it is held while its entries are read.
+    let limit = usize::try_from(budget.remaining())
+        .unwrap_or(usize::MAX)
+        .min(MAX_ZIP_BYTES);
     let fetched = match http
-        .get(&url, &HeaderMap::new(), etag, last_modified, MAX_ZIP_BYTES)
+        .get(&url, &HeaderMap::new(), etag, last_modified, limit)
         .await?
     {
         Conditional::NotModified => return Ok(FeedUpdate::NotModified),
         Conditional::Fetched(f) => f,
     };
     let safe = redact(&url);
+    budget.charge(fetched.body.len() as u64, &safe)?;
     let (body, etag, last_modified) = (fetched.body, fetched.etag, fetched.last_modified);
-    let (name, src) = (safe.clone(), source.to_string());
+    let (name, src, budget) = (safe.clone(), source.to_string(), budget.clone());
     // Decompressing and parsing is CPU work: keep it off the async worker threads.
     let loaded = tokio::task::spawn_blocking(move || {
         load_zip_reader(
             std::io::Cursor::new(body),
             std::path::Path::new(&name),
             &src,
+            &budget,
         )
     })
     .await
@@ -352,10 +363,11 @@ async fn full(
             ),
         });
     }
+    // Unwrapped, not cloned: a second copy of every record would double the pull's memory.
     let advisories: Vec<Advisory> = loaded
         .advisories
-        .iter()
-        .map(|c| (*c.advisory).clone())
+        .into_iter()
+        .map(|c| std::sync::Arc::unwrap_or_clone(c.advisory))
         .collect();
     let newest = advisories
         .iter()
@@ -390,6 +402,7 @@ async fn incremental(
     prev: Option<&SourceState>,
     source: &str,
     mark: &Mark,
+    budget: &Budget,
 ) -> Result<FeedUpdate, FeedError> {
     let url = join_url(&def.base_url, &[ecosystem, "modified_id.csv"])?;
     let body = match http
@@ -400,11 +413,12 @@ async fn incremental(
         Conditional::NotModified => return Ok(FeedUpdate::NotModified),
     };
     let safe = redact(&url);
+    budget.charge(body.len() as u64, &safe)?;
     let text = String::from_utf8_lossy(&body);
     let scan = scan_csv(&text, ecosystem, mark, MAX_IDS_PER_PULL);
     if scan.overflow {
         // Too much changed to fetch record by record: the archive is cheaper.
-        return full(http, def, ecosystem, prev, source, false).await;
+        return full(http, def, ecosystem, prev, source, false, budget).await;
     }
     let mut errors: Vec<LoadError> = scan
         .errors
@@ -442,19 +456,33 @@ async fn incremental(
         .iter()
         .map(|f| join_url(&def.base_url, &[ecosystem, f]))
         .collect::<Result<Vec<_>, _>>()?;
-    let bodies = get_many(http, &urls, MAX_RECORD_BYTES, CONCURRENCY).await?;
-    let mut advisories = Vec::with_capacity(bodies.len());
-    for (((body, url), file), id) in bodies.iter().zip(&urls).zip(&files).zip(&scan.new_ids) {
-        match parse_record(body, file, &redact(url), source) {
-            Ok(c) => advisories.push((*c.advisory).clone()),
-            Err(mut e) => {
-                // The id the CSV listed names the record better than one sniffed from a
-                // broken body.
-                e.id = Some(id.clone());
-                errors.push(e);
+    let mut advisories = Vec::with_capacity(urls.len());
+    let mut record_errors = Vec::new();
+    get_many(
+        http,
+        &urls,
+        MAX_RECORD_BYTES,
+        CONCURRENCY,
+        budget,
+        |i, body| {
+            let (url, file, id) = (&urls[i], &files[i], &scan.new_ids[i]);
+            match parse_record(&body, file, &redact(url), source) {
+                Ok(c) => advisories.push((i, std::sync::Arc::unwrap_or_clone(c.advisory))),
+                Err(mut e) => {
+                    // The id the CSV listed names the record better than one sniffed from a
+                    // broken body.
+                    e.id = Some(id.clone());
+                    record_errors.push((i, e));
+                }
             }
-        }
-    }
+        },
+    )
+    .await?;
+    // In the CSV's order, as when bodies were collected first.
+    advisories.sort_by_key(|(i, _)| *i);
+    record_errors.sort_by_key(|(i, _)| *i);
+    errors.extend(record_errors.into_iter().map(|(_, e)| e));
+    let advisories = advisories.into_iter().map(|(_, a)| a).collect();
     Ok(FeedUpdate::Upsert {
         advisories,
         errors,

@@ -79,12 +79,17 @@ fn parse_entry(
     }
 }
 
+/// Raw entry bytes gathered before a batch is parsed (entries are parsed as they are read).
+const BATCH_BYTES: usize = 32 * 1024 * 1024;
+
 /// Read every advisory of an advisory-db zip held in memory. `label` names the archive in
-/// errors (a redacted URL), `source` is the feed name.
+/// errors (a redacted URL), `source` is the feed name. Every decompressed byte is charged to
+/// `budget`; past it the whole read fails.
 pub fn read_archive(
     bytes: &[u8],
     label: &str,
     source: &str,
+    budget: &super::budget::Budget,
 ) -> Result<(Vec<Advisory>, Vec<LoadError>), FeedError> {
     let invalid = |message: String| FeedError::Invalid {
         path: PathBuf::from(label),
@@ -98,13 +103,29 @@ pub fn read_archive(
             archive.len()
         )));
     }
-    // Reading entries is sequential (one decompressor); parsing is parallel.
+    // Reading entries is sequential (one decompressor); parsing is parallel, a batch at a time.
     let mut raw: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+    let (mut raw_bytes, mut seen) = (0usize, 0usize);
+    let mut advisories = Vec::new();
+    let mut errors = Vec::new();
+    let mut parse_batch = |raw: Vec<(String, Result<Vec<u8>, String>)>| {
+        let results: Vec<Result<Advisory, LoadError>> = raw
+            .into_par_iter()
+            .map(|(name, bytes)| parse_entry(label, &name, bytes, source))
+            .collect();
+        for r in results {
+            match r {
+                Ok(a) => advisories.push(a),
+                Err(e) => errors.push(e),
+            }
+        }
+    };
     for i in 0..archive.len() {
         let mut entry = match archive.by_index(i) {
             Ok(e) => e,
             Err(e) => {
                 raw.push((format!("#{i}"), Err(format!("unreadable zip entry: {e}"))));
+                seen += 1;
                 continue;
             }
         };
@@ -123,6 +144,7 @@ pub fn read_archive(
                 name,
                 Err(format!("entry larger than {MAX_ENTRY_BYTES} bytes")),
             ));
+            seen += 1;
             continue;
         }
         let mut buf = Vec::with_capacity(entry.size() as usize);
@@ -137,25 +159,23 @@ pub fn read_archive(
                     Ok(buf)
                 }
             });
+        if let Ok(b) = &res {
+            budget.charge(b.len() as u64, label)?;
+            raw_bytes += b.len();
+        }
         raw.push((name, res));
+        seen += 1;
+        if raw_bytes >= BATCH_BYTES {
+            parse_batch(std::mem::take(&mut raw));
+            raw_bytes = 0;
+        }
     }
-    if raw.is_empty() {
+    if seen == 0 {
         return Err(invalid(
             "no crates/<name>/RUSTSEC-*.md entries: not an advisory-db archive".into(),
         ));
     }
-    let results: Vec<Result<Advisory, LoadError>> = raw
-        .into_par_iter()
-        .map(|(name, bytes)| parse_entry(label, &name, bytes, source))
-        .collect();
-    let mut advisories = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(a) => advisories.push(a),
-            Err(e) => errors.push(e),
-        }
-    }
+    parse_batch(raw);
     advisories.sort_by(|a, b| a.id.cmp(&b.id));
     Ok((advisories, errors))
 }
@@ -171,24 +191,24 @@ pub async fn pull(
     let prev = prev.filter(|p| p.records > 0);
     let etag = prev.and_then(|p| p.etag.as_deref());
     let last_modified = prev.and_then(|p| p.last_modified.as_deref());
+    // The archive itself counts: it is held while its entries are read.
+    let budget = super::budget::Budget::new(http.settings().max_feed_bytes);
+    let limit = usize::try_from(budget.remaining())
+        .unwrap_or(usize::MAX)
+        .min(MAX_ARCHIVE_BYTES);
     let fetched = match http
-        .get(
-            &def.base_url,
-            &HeaderMap::new(),
-            etag,
-            last_modified,
-            MAX_ARCHIVE_BYTES,
-        )
+        .get(&def.base_url, &HeaderMap::new(), etag, last_modified, limit)
         .await?
     {
         Conditional::NotModified => return Ok(FeedUpdate::NotModified),
         Conditional::Fetched(f) => f,
     };
     let label = redact(&def.base_url);
+    budget.charge(fetched.body.len() as u64, &label)?;
     let source = def.name.clone();
     let body = fetched.body;
     let (advisories, errors) =
-        tokio::task::spawn_blocking(move || read_archive(&body, &label, &source))
+        tokio::task::spawn_blocking(move || read_archive(&body, &label, &source, &budget))
             .await
             .map_err(|e| FeedError::Invalid {
                 path: PathBuf::from(redact(&def.base_url)),
@@ -224,6 +244,7 @@ mod tests {
 
     #[test]
     fn hostile_and_broken_entries() {
+        let budget = crate::feeds::budget::Budget::new(1 << 30);
         let sample = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../shared/corpus/advisories/rustsec/EXAMPLE_ADVISORY.md"
@@ -250,13 +271,13 @@ mod tests {
             }
             z.finish().unwrap();
         }
-        let (adv, errors) = read_archive(&buf, "test.zip", "rustsec").unwrap();
+        let (adv, errors) = read_archive(&buf, "test.zip", "rustsec", &budget).unwrap();
         let ids: Vec<_> = errors.iter().filter_map(|e| e.id.clone()).collect();
         assert_eq!(ids, vec!["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
         assert!(errors[0].file.starts_with("test.zip!db/crates/x/"));
         assert_eq!(adv.len(), usize::from(sample.is_some()));
 
-        assert!(read_archive(b"not a zip", "t", "rustsec").is_err());
+        assert!(read_archive(b"not a zip", "t", "rustsec", &budget).is_err());
         let mut empty = Vec::new();
         {
             let mut z = zip::ZipWriter::new(Cursor::new(&mut empty));
@@ -264,6 +285,6 @@ mod tests {
                 .unwrap();
             z.finish().unwrap();
         }
-        assert!(read_archive(&empty, "t", "rustsec").is_err());
+        assert!(read_archive(&empty, "t", "rustsec", &budget).is_err());
     }
 }

@@ -262,30 +262,24 @@ impl ManifestError {
 /// Largest manifest depwatch reads (real lockfiles are a few MB).
 pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Read a manifest as UTF-8 text, with a clear error for binary or oversized files.
+/// Read a manifest as UTF-8 text, with a clear error for binary or oversized files. Only a
+/// regular file is read, and never past the limit ([`crate::fsread::read_regular`]): a FIFO
+/// or a device in a scanned checkout is an error naming the file, not a hang.
 pub fn read_text(path: &Path) -> Result<String, ManifestError> {
     let bytes = read_bytes(path)?;
     utf8_text(path, bytes)
 }
 
-/// Read a manifest's bytes, refusing files over [`MAX_MANIFEST_BYTES`].
+/// Read a manifest's bytes: a regular file only, never past [`MAX_MANIFEST_BYTES`].
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, ManifestError> {
-    let io = |source| ManifestError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_MANIFEST_BYTES {
-        return Err(ManifestError::parse(
-            path,
-            None,
-            format!(
-                "file is {} bytes, larger than the {MAX_MANIFEST_BYTES}-byte limit",
-                meta.len()
-            ),
-        ));
-    }
-    std::fs::read(path).map_err(io)
+    use crate::fsread::ReadError;
+    crate::fsread::read_regular(path, MAX_MANIFEST_BYTES).map_err(|e| match e {
+        ReadError::Io(source) => ManifestError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => ManifestError::parse(path, None, format!("file is {other}")),
+    })
 }
 
 /// Bytes as UTF-8 text, or an error naming the line of the first invalid byte.

@@ -468,12 +468,22 @@ pub enum PolicyError {
     },
 }
 
+/// Largest SECURITY.md read (real ones are a few KB).
+pub const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+
 impl Policy {
-    /// Read a SECURITY.md (bytes that are not UTF-8 are replaced, never fatal).
+    /// Read a SECURITY.md (bytes that are not UTF-8 are replaced, never fatal). Only a regular
+    /// file of at most [`MAX_POLICY_BYTES`] is read: it comes from a checkout.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let bytes = std::fs::read(path).map_err(|source| PolicyError::Io {
-            path: path.to_path_buf(),
-            source,
+        let bytes = crate::fsread::read_regular(path, MAX_POLICY_BYTES).map_err(|e| {
+            let source = match e {
+                crate::fsread::ReadError::Io(e) => e,
+                other => std::io::Error::new(std::io::ErrorKind::InvalidData, other),
+            };
+            PolicyError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         Ok(Self::parse(&String::from_utf8_lossy(&bytes), path))
     }
