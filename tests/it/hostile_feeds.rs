@@ -413,30 +413,40 @@ fn fifo_and_device_includes_are_refused_at_once() {
             .success(),
         "mkfifo"
     );
-    std::fs::write(
-        dir.join("requirements.txt"),
-        "-r pipe.txt\n-c /dev/zero\njinja2==2.4.1\n",
-    )
-    .unwrap();
     let pypa = format!("osv-dir:{}", pypa_dir().display());
-    let out = run_bounded(
-        &[
-            "scan",
-            dir.to_str().unwrap(),
-            "--source",
-            &pypa,
-            "--format",
-            "json",
-        ],
-        &[],
-        Duration::from_secs(60),
-    );
-    assert!(out.code.is_some(), "scan blocked: {}", out.stderr);
-    assert!(out.peak_mib < 200, "peak {} MiB", out.peak_mib);
-    let all = format!("{}{}", out.stdout, out.stderr);
-    assert!(all.contains("not a regular file (a FIFO)"), "{all}");
-    // The rest of the file is still read.
-    assert!(all.contains("jinja2"), "{all}");
+    for (include, says) in [
+        ("-r pipe.txt", "not a regular file (a FIFO)"),
+        ("-c /dev/zero", "not a regular file"),
+    ] {
+        std::fs::write(
+            dir.join("requirements.txt"),
+            format!("{include}\njinja2==2.4.1\n"),
+        )
+        .unwrap();
+        let out = run_bounded(
+            &[
+                "scan",
+                dir.to_str().unwrap(),
+                "--source",
+                &pypa,
+                "--format",
+                "json",
+            ],
+            &[],
+            Duration::from_secs(60),
+        );
+        assert!(out.code.is_some(), "scan blocked: {}", out.stderr);
+        assert!(out.peak_mib < 200, "peak {} MiB", out.peak_mib);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(all.contains(says), "{all}");
+        // An include that cannot be read is an error of the including manifest, at its line
+        // (issue 11 item 14): the scan fails loudly instead of reporting a partial file.
+        assert!(
+            all.contains("requirements.txt:1: included file not read"),
+            "{all}"
+        );
+        assert_eq!(out.code, Some(2), "{all}");
+    }
 }
 
 #[test]
