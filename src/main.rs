@@ -258,7 +258,9 @@ enum DbCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Integrity check (SQLite's and the store's own invariants); exit 1 on problems.
+    /// Integrity check: SQLite's, the store's own invariants, and the index tables against the
+    /// stored records. Exit 0 sound, 1 problems found (each listed), 2 the store could not be
+    /// read (missing or not a store).
     Check {
         #[command(flatten)]
         store: StoreArg,
@@ -445,6 +447,13 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
         }
         DbCommand::Check { store } => {
             let path = store.path();
+            // Checking must not create the store it checks: a missing one is an error.
+            if !path.exists() {
+                anyhow::bail!(
+                    "{}: no store at this path (nothing to check)",
+                    path.display()
+                );
+            }
             let problems = Store::open(&path)?.check()?;
             if problems.is_empty() {
                 println!("{}: ok", path.display());
@@ -453,6 +462,10 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
                 for p in &problems {
                     println!("{}: {p}", path.display());
                 }
+                // A sync of an unchanged source writes nothing, so it would not repair them.
+                println!(
+                    "to repair: move the store aside and run `depwatch sync` again (it rebuilds every table from the sources)"
+                );
                 Ok(1)
             }
         }

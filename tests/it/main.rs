@@ -1,6 +1,7 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
 mod channels;
+mod db_check;
 mod feeds_ghsa;
 mod feeds_osv;
 mod health;
