@@ -506,6 +506,8 @@ pub fn build_report(
                                 name: dep.name.clone(),
                                 location: location(dep),
                                 reason: reason.clone(),
+                                count: None,
+                                names: Vec::new(),
                             })
                         }
                     }

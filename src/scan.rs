@@ -117,16 +117,100 @@ pub fn parse_manifests(
     // One manifest (the common case) is parsed on this thread: starting the thread pool and
     // its per-thread malloc arenas costs more than it saves.
     if let [(path, kind)] = found.as_slice() {
-        let parsed = manifests::parse(path, *kind, opts);
+        let parsed = manifests::parse(path, *kind, opts).map(|m| same_via_rule(*kind, m));
         return Ok(vec![(path.clone(), *kind, parsed)]);
     }
     Ok(found
         .into_par_iter()
         .map(|(path, kind)| {
-            let parsed = manifests::parse(&path, kind, opts);
+            let parsed = manifests::parse(&path, kind, opts).map(|m| same_via_rule(kind, m));
             (path, kind, parsed)
         })
         .collect())
+}
+
+/// One `via` rule for every format (README, report `via`): the path starts below the
+/// project's own packages, so a direct dependency has `[]`; `None` only where the format
+/// cannot tell (requirements files, which may list transitive pins, Pipfile.lock, pylock.toml).
+///
+/// * `Cargo.lock`: the parser's paths start at the root path crate (a workspace member), as
+///   its module documents; that root is dropped here and, in a workspace of several roots,
+///   becomes `member` (unless `--trusted-workspace` named the member already), as `uv.lock`
+///   does with its project packages.
+/// * `Cargo.toml`, `pyproject.toml`: every declaration is a direct dependency.
+fn same_via_rule(kind: manifests::ManifestKind, mut m: manifests::Manifest) -> manifests::Manifest {
+    use manifests::ManifestKind as K;
+    match kind {
+        K::CargoLock => {
+            // Only roots have an empty path in the parser's output.
+            let roots = m
+                .dependencies
+                .iter()
+                .filter(|d| d.via.as_ref().is_some_and(Vec::is_empty))
+                .count();
+            for d in &mut m.dependencies {
+                let Some(via) = d.via.as_mut().filter(|v| !v.is_empty()) else {
+                    continue;
+                };
+                let root = via.remove(0);
+                if roots > 1 && d.member.is_none() {
+                    d.member = Some(root);
+                }
+            }
+        }
+        K::CargoToml | K::Pyproject => {
+            for d in &mut m.dependencies {
+                d.via.get_or_insert_with(Vec::new);
+            }
+        }
+        _ => {}
+    }
+    m
+}
+
+/// Fold a `Cargo.lock`'s own path crates (workspace members and path dependencies: the
+/// project itself, not third-party code) into one not-checked entry per lockfile, with their
+/// count and names, instead of one entry each. A single path crate stays a plain entry.
+/// `summary.not_checked` still counts every dependency not checked.
+fn summarise_workspace_crates(parsed: &[ParsedManifest], report: &mut Report) {
+    use crate::report::{Location, NotChecked};
+    let reason = crate::manifests::cargo_lock::REASON_PATH;
+    for (path, kind, m) in parsed {
+        if *kind != manifests::ManifestKind::CargoLock || m.is_err() {
+            continue;
+        }
+        let own =
+            |n: &NotChecked| n.reason == reason && n.count.is_none() && n.location.file == *path;
+        let count = report.not_checked.iter().filter(|n| own(n)).count();
+        if count < 2 {
+            continue;
+        }
+        let mut names: Vec<String> = Vec::with_capacity(count);
+        let mut ecosystem = crate::ecosystem::Ecosystem::CratesIo;
+        report.not_checked.retain(|n| {
+            if own(n) {
+                names.push(n.name.clone());
+                ecosystem = n.ecosystem;
+                false
+            } else {
+                true
+            }
+        });
+        names.sort();
+        names.dedup();
+        report.not_checked.push(NotChecked {
+            ecosystem,
+            name: "workspace crates".into(),
+            location: Location {
+                file: path.clone(),
+                line: 0,
+            },
+            reason: "path dependencies, not checked".into(),
+            count: Some(count),
+            names,
+        });
+    }
+    report.not_checked.sort();
 }
 
 /// The packages a scan will look up: (ecosystem, normalised name).
@@ -331,7 +415,9 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
         Backend::Online { url } => {
             let parsed = parse_manifests(&opts.paths, &parse_opts)?;
             let db = database_online(url, &parsed)?;
-            Ok(matcher::build_report(&db, &parsed, &settings))
+            let mut report = matcher::build_report(&db, &parsed, &settings);
+            summarise_workspace_crates(&parsed, &mut report);
+            Ok(report)
         }
         Backend::Sources(sources) => {
             // Sources and manifests are independent: load them side by side.
@@ -340,7 +426,9 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
                 || parse_manifests(&opts.paths, &parse_opts),
             );
             let (db, parsed) = (db?, parsed?);
-            Ok(matcher::build_report(&db, &parsed, &settings))
+            let mut report = matcher::build_report(&db, &parsed, &settings);
+            summarise_workspace_crates(&parsed, &mut report);
+            Ok(report)
         }
         Backend::Store {
             path,
@@ -371,6 +459,7 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
             let mut report = matcher::build_report(&db, &parsed, &settings);
             report.notices = notices;
             add_yanked(&yanked, &parsed, &mut report);
+            summarise_workspace_crates(&parsed, &mut report);
             Ok(report)
         }
     }

@@ -366,6 +366,8 @@ pub(crate) mod test_support {
                 name: "mylib".into(),
                 location: loc("rust/Cargo.toml", 12),
                 reason: "git dependency (https://github.com/example/mylib)".into(),
+                count: None,
+                names: Vec::new(),
             }],
             ignored: vec![IgnoredFinding {
                 id: "PYSEC-2022-42969".into(),

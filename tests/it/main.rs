@@ -13,6 +13,7 @@ mod notes;
 mod online;
 mod policy;
 mod props;
+mod scan_consistency;
 mod scan_python;
 mod scan_rust;
 mod sources;
