@@ -255,6 +255,10 @@ pub struct IgnoredFinding {
     /// Until when (YYYY-MM-DD).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    /// Where the ignore was written: a file (`depwatch.toml`, `.cargo/audit.toml`,
+    /// `osv-scanner.toml`) or `--ignore`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// A record that could not be loaded.

@@ -69,6 +69,9 @@ pub enum ScanError {
     /// The store is older than allowed and `--require-fresh` was given.
     #[error("{0} (--require-fresh)")]
     Stale(String),
+    /// A peer tool's ignore file next to the manifests cannot be used.
+    #[error(transparent)]
+    PeerIgnore(#[from] crate::peer_ignores::PeerIgnoreError),
 }
 
 /// The exit status a report calls for: 0 clean, 1 findings at or above `fail_on`, 2 input
@@ -81,6 +84,39 @@ pub fn exit_code(report: &Report, fail_on: Level) -> u8 {
         return 1;
     }
     0
+}
+
+/// A kind of warning that `--deny` makes fail the scan (exit 1), as cargo-audit's `--deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deny {
+    /// Every warning, whatever its kind.
+    Warnings,
+    /// Unmaintained crates.
+    Unmaintained,
+    /// Unsound crates.
+    Unsound,
+    /// Yanked versions.
+    Yanked,
+    /// Notices.
+    Notice,
+}
+
+/// The warnings that `deny` turns into failures.
+pub fn denied<'a>(report: &'a Report, deny: &[Deny]) -> Vec<&'a crate::report::Finding> {
+    use crate::advisory::AdvisoryKind as K;
+    report
+        .warnings
+        .iter()
+        .filter(|w| {
+            deny.iter().any(|d| match d {
+                Deny::Warnings => true,
+                Deny::Unmaintained => w.kind == K::Unmaintained,
+                Deny::Unsound => w.kind == K::Unsound,
+                Deny::Yanked => w.kind == K::Yanked,
+                Deny::Notice => w.kind == K::Notice,
+            })
+        })
+        .collect()
 }
 
 /// Load every source (in parallel) into one database.
@@ -407,13 +443,21 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
     let parse_opts = ParseOptions {
         trusted_workspace: opts.trusted_workspace,
     };
-    let settings = MatchSettings {
-        ignores: opts.ignores.clone(),
-        today: opts.today,
+    // The peer tools' ignore files sit next to the manifests: read once they are found.
+    let settings = |parsed: &[ParsedManifest]| -> Result<MatchSettings, ScanError> {
+        let mut ignores = opts.ignores.clone();
+        ignores.extend(crate::peer_ignores::discover(
+            parsed.iter().map(|(p, _, _)| p.as_path()),
+        )?);
+        Ok(MatchSettings {
+            ignores,
+            today: opts.today,
+        })
     };
     match &opts.backend {
         Backend::Online { url } => {
             let parsed = parse_manifests(&opts.paths, &parse_opts)?;
+            let settings = settings(&parsed)?;
             let db = database_online(url, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             summarise_workspace_crates(&parsed, &mut report);
@@ -426,6 +470,7 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
                 || parse_manifests(&opts.paths, &parse_opts),
             );
             let (db, parsed) = (db?, parsed?);
+            let settings = settings(&parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             summarise_workspace_crates(&parsed, &mut report);
             Ok(report)
@@ -454,6 +499,7 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
                 (parsed, store)
             });
             let (parsed, mut store) = (parsed?, store?);
+            let settings = settings(&parsed)?;
             let (db, yanked, notices) =
                 database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
@@ -484,7 +530,8 @@ pub fn ignores_from(config: &Config, cli: &[String]) -> Vec<Ignore> {
     v.extend(cli.iter().map(|id| Ignore {
         id: id.clone(),
         reason: Some("--ignore on the command line".into()),
-        until: None,
+        origin: Some("--ignore".into()),
+        ..Default::default()
     }));
     v
 }

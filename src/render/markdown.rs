@@ -244,8 +244,9 @@ pub(super) fn render(r: &Report) -> String {
                 "Ignored as",
                 "Until",
                 "Reason",
+                "From",
             ],
-            &[false; 6],
+            &[false; 7],
         );
         for i in &r.ignored {
             row(
@@ -257,6 +258,7 @@ pub(super) fn render(r: &Report) -> String {
                     escape(&i.ignored_as),
                     i.until.as_deref().map(escape).unwrap_or_default(),
                     i.reason.as_deref().map(escape).unwrap_or_default(),
+                    i.origin.as_deref().map(code).unwrap_or_default(),
                 ],
             );
         }

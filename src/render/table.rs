@@ -243,6 +243,9 @@ impl Table {
                 if let Some(u) = &i.until {
                     let _ = write!(how, " until {}", clean(u));
                 }
+                if let Some(o) = &i.origin {
+                    let _ = write!(how, " (from {})", clean(o));
+                }
                 if let Some(reason) = &i.reason {
                     let _ = write!(how, ": {}", clean(reason));
                 }

@@ -14,6 +14,7 @@ mod online;
 mod policy;
 mod props;
 mod scan_consistency;
+mod scan_peers;
 mod scan_python;
 mod scan_rust;
 mod sources;
