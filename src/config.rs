@@ -285,6 +285,8 @@ impl Config {
                 id: ig.id.trim().to_string(),
                 reason: ig.reason,
                 until,
+                origin: Some(path.display().to_string()),
+                ..Default::default()
             });
         }
         let known = crate::feeds::defs::builtin().map_err(|e| invalid(None, e))?;

@@ -15,6 +15,7 @@ pub mod manifests;
 pub mod matcher;
 pub mod monitor;
 pub mod notes;
+pub mod peer_ignores;
 pub mod policy;
 pub mod publish;
 pub mod render;

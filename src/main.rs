@@ -26,6 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan manifests and lockfiles against the synced store or advisory sources.
+    #[command(after_help = SCAN_EXIT_CODES)]
     Scan(ScanArgs),
     /// Bring the local advisory store up to date from each source.
     Sync(SyncArgs),
@@ -36,6 +37,7 @@ enum Command {
     },
     /// The monitor's job: sync, scan every configured project, write advisory drafts and
     /// release notes, and notify each project's channels of what is new.
+    #[command(after_help = RUN_EXIT_CODES)]
     Run(RunArgs),
     /// File the open findings' advisory drafts on GitHub (repository security advisories, draft
     /// state; re-runs update the same drafts) for projects with [project.github].
@@ -51,6 +53,35 @@ enum Command {
     Watch(WatchArgs),
     /// The last cycle, next fire times, source freshness, and open findings, overdue first.
     Status(StatusArgs),
+}
+
+const SCAN_EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing at or above --fail-on, and no warning of a --deny kind
+  1  a finding at or above --fail-on (default: any vulnerability), or a warning of a --deny kind
+  2  usage or input error: a bad flag, an unreadable source or store, a broken ignore file, a
+     path with no manifest; or a manifest that does not parse (the other manifests are still
+     scanned and reported)";
+
+const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0  the cycle completed (with --ci: and no open finding at or above --fail-on)
+  1  with --ci only: an open finding at or above --fail-on
+  2  a source, project or delivery failed, the config is invalid, or another cycle held the
+     store longer than --lock-wait";
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DenyArg {
+    /// Every warning.
+    Warnings,
+    /// Unmaintained crates.
+    Unmaintained,
+    /// Unsound crates.
+    Unsound,
+    /// Yanked versions.
+    Yanked,
+    /// Notices.
+    Notice,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -270,7 +301,9 @@ enum DbCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Integrity check (SQLite's and the store's own invariants); exit 1 on problems.
+    /// Integrity check: SQLite's, the store's own invariants, and the index tables against the
+    /// stored records. Exit 0 sound, 1 problems found (each listed), 2 the store could not be
+    /// read (missing or not a store).
     Check {
         #[command(flatten)]
         store: StoreArg,
@@ -313,9 +346,13 @@ struct ScanArgs {
     /// Exit 1 when a finding is at or above this level (critical, high, medium, low, unknown = any).
     #[arg(long, value_name = "LEVEL")]
     fail_on: Option<String>,
-    /// Ignore a vulnerability by any of its ids; repeatable.
+    /// Ignore a vulnerability by any of its ids; repeatable. Ignores in `.cargo/audit.toml`
+    /// and `osv-scanner.toml` next to the manifests are honoured too.
     #[arg(long = "ignore", value_name = "ID")]
     ignores: Vec<String>,
+    /// Exit 1 on warnings of this kind too, as cargo-audit's --deny; repeatable.
+    #[arg(long = "deny", value_enum, value_name = "KIND")]
+    deny: Vec<DenyArg>,
     /// Configuration file (default: ./depwatch.toml when it exists).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -466,6 +503,13 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
         }
         DbCommand::Check { store } => {
             let path = store.path();
+            // Checking must not create the store it checks: a missing one is an error.
+            if !path.exists() {
+                anyhow::bail!(
+                    "{}: no store at this path (nothing to check)",
+                    path.display()
+                );
+            }
             let problems = Store::open(&path)?.check()?;
             if problems.is_empty() {
                 println!("{}: ok", path.display());
@@ -474,6 +518,10 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
                 for p in &problems {
                     println!("{}: {p}", path.display());
                 }
+                // A sync of an unchanged source writes nothing, so it would not repair them.
+                println!(
+                    "to repair: move the store aside and run `depwatch sync` again (it rebuilds every table from the sources)"
+                );
                 Ok(1)
             }
         }
@@ -561,7 +609,28 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             eprintln!("error: {e}");
         }
     }
-    Ok(scan::exit_code(&report, fail_on))
+    let mut code = scan::exit_code(&report, fail_on);
+    let deny: Vec<scan::Deny> = args
+        .deny
+        .iter()
+        .map(|d| match d {
+            DenyArg::Warnings => scan::Deny::Warnings,
+            DenyArg::Unmaintained => scan::Deny::Unmaintained,
+            DenyArg::Unsound => scan::Deny::Unsound,
+            DenyArg::Yanked => scan::Deny::Yanked,
+            DenyArg::Notice => scan::Deny::Notice,
+        })
+        .collect();
+    let denied = scan::denied(&report, &deny);
+    if !denied.is_empty() {
+        let ids: Vec<String> = denied
+            .iter()
+            .map(|w| format!("{} {} ({})", w.package.name, w.id, w.kind.as_str()))
+            .collect();
+        eprintln!("denied warnings (--deny): {}", ids.join(", "));
+        code = code.max(1);
+    }
+    Ok(code)
 }
 
 /// The error and its causes, each said once: library errors already include their cause's

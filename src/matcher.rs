@@ -26,8 +26,9 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::path::PathBuf;
 
-/// An ignore rule from `depwatch.toml` or `--ignore`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An ignore rule from `depwatch.toml`, `--ignore`, or a peer tool's file next to the scanned
+/// manifests (`.cargo/audit.toml`, `osv-scanner.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ignore {
     /// Any id of the vulnerability (aliases work).
     pub id: String,
@@ -35,6 +36,21 @@ pub struct Ignore {
     pub reason: Option<String>,
     /// Last day the ignore is in force; `None` for no expiry.
     pub until: Option<jiff::civil::Date>,
+    /// Where the rule was written (a file, or `--ignore`), shown with what it hides.
+    pub origin: Option<String>,
+    /// Only for the manifests in this directory (a peer tool's file applies where that tool
+    /// applies it); `None`: every manifest.
+    pub dir: Option<PathBuf>,
+    /// Only for dependencies of this ecosystem (cargo-audit's file: crates only).
+    pub ecosystem: Option<Ecosystem>,
+}
+
+impl Ignore {
+    /// Whether the rule covers a dependency of `ecosystem` declared in a manifest in `dir`.
+    fn covers(&self, dir: &std::path::Path, ecosystem: Ecosystem) -> bool {
+        self.dir.as_deref().is_none_or(|d| d == dir)
+            && self.ecosystem.is_none_or(|e| e == ecosystem)
+    }
 }
 
 /// Settings of a match run.
@@ -256,24 +272,38 @@ struct Matcher<'a> {
     db: &'a Database,
     settings: &'a MatchSettings,
     report: Report,
+    /// The directory of the manifest being matched, for ignores that apply to one directory.
+    manifest_dir: PathBuf,
 }
 
 impl<'a> Matcher<'a> {
     /// Check ignores: `Some(ignored)` when an ignore in force hides the finding; an expired
     /// ignore adds a note and lets it through.
     fn apply_ignores(&mut self, finding: &mut Finding) -> bool {
-        let Some(rule) = self
+        let eco = finding.package.ecosystem;
+        let matching: Vec<&Ignore> = self
             .settings
             .ignores
             .iter()
-            .find(|i| finding.ids.iter().any(|id| id.eq_ignore_ascii_case(&i.id)))
-        else {
+            .filter(|i| i.covers(&self.manifest_dir, eco))
+            .filter(|i| finding.ids.iter().any(|id| id.eq_ignore_ascii_case(&i.id)))
+            .collect();
+        // A rule in force wins over an expired one for the same vulnerability.
+        let in_force = matching
+            .iter()
+            .find(|r| r.until.is_none_or(|u| self.settings.today <= u));
+        let Some(rule) = in_force.or(matching.first()).copied() else {
             return false;
         };
+        let origin = rule
+            .origin
+            .as_ref()
+            .map(|o| format!(" (from {o})"))
+            .unwrap_or_default();
         match rule.until {
             Some(until) if self.settings.today > until => {
                 let expired = format!(
-                    "ignore of {} expired on {until}{}",
+                    "ignore of {} expired on {until}{origin}{}",
                     rule.id,
                     rule.reason
                         .as_ref()
@@ -294,15 +324,17 @@ impl<'a> Matcher<'a> {
                     ignored_as: rule.id.clone(),
                     reason: rule.reason.clone(),
                     until: rule.until.map(|d| d.to_string()),
+                    origin: rule.origin.clone(),
                 });
                 true
             }
         }
     }
 
-    fn is_ignored_id(&self, ids: &[String]) -> bool {
+    fn is_ignored_id(&self, ids: &[String], ecosystem: Ecosystem) -> bool {
         self.settings.ignores.iter().any(|i| {
-            ids.iter().any(|id| id.eq_ignore_ascii_case(&i.id))
+            i.covers(&self.manifest_dir, ecosystem)
+                && ids.iter().any(|id| id.eq_ignore_ascii_case(&i.id))
                 && i.until.is_none_or(|u| self.settings.today <= u)
         })
     }
@@ -447,7 +479,7 @@ impl<'a> Matcher<'a> {
                 .flat_map(|h| ids_of(h.advisory).cloned())
                 .collect();
             let ids: Vec<String> = ids.into_iter().collect();
-            if self.is_ignored_id(&ids) {
+            if self.is_ignored_id(&ids, dep.ecosystem) {
                 continue;
             }
             let id = best_id(dep.ecosystem, &ids.iter().cloned().collect());
@@ -543,9 +575,11 @@ pub fn build_report(
         db,
         settings,
         report,
+        manifest_dir: PathBuf::new(),
     };
     let mut dependencies = 0;
     for (path, kind, parsed) in manifests {
+        m.manifest_dir = path.parent().map(PathBuf::from).unwrap_or_default();
         match parsed {
             Err(e) => m.report.manifests.push(ManifestSummary {
                 path: path.clone(),
@@ -573,6 +607,8 @@ pub fn build_report(
                                 name: dep.name.clone(),
                                 location: location(dep),
                                 reason: reason.clone(),
+                                count: None,
+                                names: Vec::new(),
                             })
                         }
                     }
@@ -871,6 +907,7 @@ mod tests {
             id: "cve-1".into(),
             reason: Some("not reachable".into()),
             until: Some(jiff::civil::date(2026, 11, 23)),
+            ..Default::default()
         };
         let r = run(&d, vec![pin("x", "1")], &settings(vec![active.clone()]));
         assert!(r.findings.is_empty());

@@ -669,6 +669,7 @@ mod tests {
             ignored_as: "CVE-2024-35195".into(),
             reason: Some("not reachable".into()),
             until: Some("2027-01-01".into()),
+            origin: None,
         };
         let d2 = run(
             &d1.rows,

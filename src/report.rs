@@ -160,7 +160,8 @@ pub struct Finding {
     pub url: Option<String>,
     /// Where the dependency is declared.
     pub location: Location,
-    /// Dependency path from a root (`[]`: direct), when the file has a graph.
+    /// Dependency path below the project's own packages (`[]`: direct), the same rule in
+    /// every format; `None` where the format cannot tell (see `scan::same_via_rule`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<Vec<String>>,
     /// Dependency kind or group (`dev`, `build`, extras, groups).
@@ -226,10 +227,17 @@ pub struct NotChecked {
     pub ecosystem: Ecosystem,
     /// Name as written.
     pub name: String,
-    /// Where it is declared.
+    /// Where it is declared (for a summary entry, the lockfile, line 0).
     pub location: Location,
     /// Why.
     pub reason: String,
+    /// For one entry standing for several dependencies (a `Cargo.lock`'s workspace crates):
+    /// how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    /// For a summary entry: the names it stands for, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 /// A finding hidden by an ignore in force.
@@ -247,6 +255,10 @@ pub struct IgnoredFinding {
     /// Until when (YYYY-MM-DD).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+    /// Where the ignore was written: a file (`depwatch.toml`, `.cargo/audit.toml`,
+    /// `osv-scanner.toml`) or `--ignore`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// A record that could not be loaded.
@@ -276,7 +288,7 @@ pub struct Summary {
     pub warnings: usize,
     /// Range risks.
     pub risks: usize,
-    /// Dependencies not checked.
+    /// Dependencies not checked (a summary entry counts as its `count`).
     pub not_checked: usize,
     /// Manifests that failed to parse.
     pub manifest_errors: usize,

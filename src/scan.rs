@@ -83,6 +83,9 @@ pub enum ScanError {
         .0.display()
     )]
     NoManifest(PathBuf),
+    /// A peer tool's ignore file next to the manifests cannot be used.
+    #[error(transparent)]
+    PeerIgnore(#[from] crate::peer_ignores::PeerIgnoreError),
 }
 
 /// The exit status a report calls for: 0 clean, 1 findings at or above `fail_on`, 2 input
@@ -95,6 +98,39 @@ pub fn exit_code(report: &Report, fail_on: Level) -> u8 {
         return 1;
     }
     0
+}
+
+/// A kind of warning that `--deny` makes fail the scan (exit 1), as cargo-audit's `--deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deny {
+    /// Every warning, whatever its kind.
+    Warnings,
+    /// Unmaintained crates.
+    Unmaintained,
+    /// Unsound crates.
+    Unsound,
+    /// Yanked versions.
+    Yanked,
+    /// Notices.
+    Notice,
+}
+
+/// The warnings that `deny` turns into failures.
+pub fn denied<'a>(report: &'a Report, deny: &[Deny]) -> Vec<&'a crate::report::Finding> {
+    use crate::advisory::AdvisoryKind as K;
+    report
+        .warnings
+        .iter()
+        .filter(|w| {
+            deny.iter().any(|d| match d {
+                Deny::Warnings => true,
+                Deny::Unmaintained => w.kind == K::Unmaintained,
+                Deny::Unsound => w.kind == K::Unsound,
+                Deny::Yanked => w.kind == K::Yanked,
+                Deny::Notice => w.kind == K::Notice,
+            })
+        })
+        .collect()
 }
 
 /// Load every source (in parallel) into one database.
@@ -145,16 +181,100 @@ fn parse_manifests_checked(
     // One manifest (the common case) is parsed on this thread: starting the thread pool and
     // its per-thread malloc arenas costs more than it saves.
     if let [(path, kind)] = found.as_slice() {
-        let parsed = manifests::parse(path, *kind, opts);
+        let parsed = manifests::parse(path, *kind, opts).map(|m| same_via_rule(*kind, m));
         return Ok(vec![(path.clone(), *kind, parsed)]);
     }
     Ok(found
         .into_par_iter()
         .map(|(path, kind)| {
-            let parsed = manifests::parse(&path, kind, opts);
+            let parsed = manifests::parse(&path, kind, opts).map(|m| same_via_rule(kind, m));
             (path, kind, parsed)
         })
         .collect())
+}
+
+/// One `via` rule for every format (README, report `via`): the path starts below the
+/// project's own packages, so a direct dependency has `[]`; `None` only where the format
+/// cannot tell (requirements files, which may list transitive pins, Pipfile.lock, pylock.toml).
+///
+/// * `Cargo.lock`: the parser's paths start at the root path crate (a workspace member), as
+///   its module documents; that root is dropped here and, in a workspace of several roots,
+///   becomes `member` (unless `--trusted-workspace` named the member already), as `uv.lock`
+///   does with its project packages.
+/// * `Cargo.toml`, `pyproject.toml`: every declaration is a direct dependency.
+fn same_via_rule(kind: manifests::ManifestKind, mut m: manifests::Manifest) -> manifests::Manifest {
+    use manifests::ManifestKind as K;
+    match kind {
+        K::CargoLock => {
+            // Only roots have an empty path in the parser's output.
+            let roots = m
+                .dependencies
+                .iter()
+                .filter(|d| d.via.as_ref().is_some_and(Vec::is_empty))
+                .count();
+            for d in &mut m.dependencies {
+                let Some(via) = d.via.as_mut().filter(|v| !v.is_empty()) else {
+                    continue;
+                };
+                let root = via.remove(0);
+                if roots > 1 && d.member.is_none() {
+                    d.member = Some(root);
+                }
+            }
+        }
+        K::CargoToml | K::Pyproject => {
+            for d in &mut m.dependencies {
+                d.via.get_or_insert_with(Vec::new);
+            }
+        }
+        _ => {}
+    }
+    m
+}
+
+/// Fold a `Cargo.lock`'s own path crates (workspace members and path dependencies: the
+/// project itself, not third-party code) into one not-checked entry per lockfile, with their
+/// count and names, instead of one entry each. A single path crate stays a plain entry.
+/// `summary.not_checked` still counts every dependency not checked.
+fn summarise_workspace_crates(parsed: &[ParsedManifest], report: &mut Report) {
+    use crate::report::{Location, NotChecked};
+    let reason = crate::manifests::cargo_lock::REASON_PATH;
+    for (path, kind, m) in parsed {
+        if *kind != manifests::ManifestKind::CargoLock || m.is_err() {
+            continue;
+        }
+        let own =
+            |n: &NotChecked| n.reason == reason && n.count.is_none() && n.location.file == *path;
+        let count = report.not_checked.iter().filter(|n| own(n)).count();
+        if count < 2 {
+            continue;
+        }
+        let mut names: Vec<String> = Vec::with_capacity(count);
+        let mut ecosystem = crate::ecosystem::Ecosystem::CratesIo;
+        report.not_checked.retain(|n| {
+            if own(n) {
+                names.push(n.name.clone());
+                ecosystem = n.ecosystem;
+                false
+            } else {
+                true
+            }
+        });
+        names.sort();
+        names.dedup();
+        report.not_checked.push(NotChecked {
+            ecosystem,
+            name: "workspace crates".into(),
+            location: Location {
+                file: path.clone(),
+                line: 0,
+            },
+            reason: "path dependencies, not checked".into(),
+            count: Some(count),
+            names,
+        });
+    }
+    report.not_checked.sort();
 }
 
 /// The packages a scan will look up: (ecosystem, normalised name).
@@ -369,15 +489,25 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
     let parse_manifests = |paths: &[PathBuf], o: &ParseOptions| {
         parse_manifests_checked(paths, o, opts.require_manifest)
     };
-    let settings = MatchSettings {
-        ignores: opts.ignores.clone(),
-        today: opts.today,
+    // The peer tools' ignore files sit next to the manifests: read once they are found.
+    let settings = |parsed: &[ParsedManifest]| -> Result<MatchSettings, ScanError> {
+        let mut ignores = opts.ignores.clone();
+        ignores.extend(crate::peer_ignores::discover(
+            parsed.iter().map(|(p, _, _)| p.as_path()),
+        )?);
+        Ok(MatchSettings {
+            ignores,
+            today: opts.today,
+        })
     };
     match &opts.backend {
         Backend::Online { url } => {
             let parsed = parse_manifests(&opts.paths, &parse_opts)?;
+            let settings = settings(&parsed)?;
             let db = database_online(url, &parsed)?;
-            Ok(matcher::build_report(&db, &parsed, &settings))
+            let mut report = matcher::build_report(&db, &parsed, &settings);
+            summarise_workspace_crates(&parsed, &mut report);
+            Ok(report)
         }
         Backend::Sources(sources) => {
             // Sources and manifests are independent: load them side by side.
@@ -386,7 +516,10 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
                 || parse_manifests(&opts.paths, &parse_opts),
             );
             let (db, parsed) = (db?, parsed?);
-            Ok(matcher::build_report(&db, &parsed, &settings))
+            let settings = settings(&parsed)?;
+            let mut report = matcher::build_report(&db, &parsed, &settings);
+            summarise_workspace_crates(&parsed, &mut report);
+            Ok(report)
         }
         Backend::Store {
             path,
@@ -412,11 +545,13 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
                 (parsed, store)
             });
             let (parsed, mut store) = (parsed?, store?);
+            let settings = settings(&parsed)?;
             let (db, yanked, notices) =
                 database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             report.notices = notices;
             add_yanked(&yanked, &parsed, &mut report);
+            summarise_workspace_crates(&parsed, &mut report);
             Ok(report)
         }
     }
@@ -441,7 +576,8 @@ pub fn ignores_from(config: &Config, cli: &[String]) -> Vec<Ignore> {
     v.extend(cli.iter().map(|id| Ignore {
         id: id.clone(),
         reason: Some("--ignore on the command line".into()),
-        until: None,
+        origin: Some("--ignore".into()),
+        ..Default::default()
     }));
     v
 }

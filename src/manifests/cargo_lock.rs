@@ -54,7 +54,7 @@ use toml::de::{DeTable, DeValue};
 
 mod canonical;
 
-const REASON_PATH: &str = "path or workspace package (not from crates.io)";
+pub(crate) const REASON_PATH: &str = "path or workspace package (not from crates.io)";
 const REASON_GIT: &str = "git dependency (not from crates.io)";
 const REASON_OTHER_REGISTRY: &str = "package from another registry";
 

@@ -209,17 +209,22 @@ pub(super) fn render(r: &Report) -> String {
     }
 
     if !r.not_checked.is_empty() {
-        let _ = write!(out, "\n## Not checked ({})\n\n", r.not_checked.len());
+        // The dependencies, not the entries: a summary entry stands for several.
+        let _ = write!(out, "\n## Not checked ({})\n\n", r.summary.not_checked);
         table_head(
             &mut out,
             &["Package", "Ecosystem", "Location", "Reason"],
             &[false; 4],
         );
         for n in &r.not_checked {
+            let name = match n.count {
+                Some(count) => format!("{count} {}", n.name),
+                None => n.name.clone(),
+            };
             row(
                 &mut out,
                 &[
-                    escape(&n.name),
+                    escape(&name),
                     escape(n.ecosystem.as_osv()),
                     code(&location_text(&n.location)),
                     escape(&n.reason),
@@ -239,8 +244,9 @@ pub(super) fn render(r: &Report) -> String {
                 "Ignored as",
                 "Until",
                 "Reason",
+                "From",
             ],
-            &[false; 6],
+            &[false; 7],
         );
         for i in &r.ignored {
             row(
@@ -252,6 +258,7 @@ pub(super) fn render(r: &Report) -> String {
                     escape(&i.ignored_as),
                     i.until.as_deref().map(escape).unwrap_or_default(),
                     i.reason.as_deref().map(escape).unwrap_or_default(),
+                    i.origin.as_deref().map(code).unwrap_or_default(),
                 ],
             );
         }

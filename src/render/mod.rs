@@ -366,6 +366,8 @@ pub(crate) mod test_support {
                 name: "mylib".into(),
                 location: loc("rust/Cargo.toml", 12),
                 reason: "git dependency (https://github.com/example/mylib)".into(),
+                count: None,
+                names: Vec::new(),
             }],
             ignored: vec![IgnoredFinding {
                 id: "PYSEC-2022-42969".into(),
@@ -377,6 +379,7 @@ pub(crate) mod test_support {
                 ignored_as: "CVE-2022-42969".into(),
                 reason: Some("disputed | not reachable".into()),
                 until: Some("2030-01-01".into()),
+                origin: Some("depwatch.toml".into()),
             }],
             load_errors: vec![LoadError {
                 source: "osv-dir:advisories/pypi".into(),

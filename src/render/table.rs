@@ -200,9 +200,21 @@ impl Table {
         if r.not_checked.is_empty() {
             return;
         }
-        self.title(&format!("Not checked ({})", r.not_checked.len()));
-        let rows: Vec<Vec<Cell>> = r
-            .not_checked
+        // The dependencies, not the entries: a summary entry stands for several.
+        self.title(&format!("Not checked ({})", r.summary.not_checked));
+        let (summaries, single): (Vec<_>, Vec<_>) =
+            r.not_checked.iter().partition(|n| n.count.is_some());
+        // One line per summary: `70 workspace crates: path dependencies, not checked  FILE`.
+        for n in summaries {
+            self.line(&format!(
+                "  {} {}: {}  {}",
+                n.count.unwrap_or_default(),
+                clean(&n.name),
+                clean(&n.reason),
+                location_text(&n.location)
+            ));
+        }
+        let rows: Vec<Vec<Cell>> = single
             .iter()
             .take(MAX_LISTED)
             .map(|n| {
@@ -214,7 +226,7 @@ impl Table {
             })
             .collect();
         self.rows(&rows);
-        self.more(r.not_checked.len());
+        self.more(single.len());
     }
 
     fn ignored(&mut self, r: &Report) {
@@ -230,6 +242,9 @@ impl Table {
                 let mut how = format!("ignored as {}", clean(&i.ignored_as));
                 if let Some(u) = &i.until {
                     let _ = write!(how, " until {}", clean(u));
+                }
+                if let Some(o) = &i.origin {
+                    let _ = write!(how, " (from {})", clean(o));
                 }
                 if let Some(reason) = &i.reason {
                     let _ = write!(how, ": {}", clean(reason));

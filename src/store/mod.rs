@@ -20,6 +20,7 @@ use crate::database::Database;
 use crate::ecosystem::Ecosystem;
 use crate::report::{LoadError, SourceSummary};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -348,19 +349,13 @@ impl Store {
                         json
                     ])
                     .map_err(sq)?;
-                for a in &adv.affected {
-                    if let Some(eco) = Ecosystem::from_osv(&a.package.ecosystem) {
-                        ins_aff
-                            .execute(params![
-                                eco.as_osv(),
-                                eco.normalize_name(&a.package.name),
-                                source,
-                                adv.id
-                            ])
-                            .map_err(sq)?;
-                    }
+                let (affected, aliases) = index_rows(adv);
+                for (eco, name) in affected {
+                    ins_aff
+                        .execute(params![eco, name, source, adv.id])
+                        .map_err(sq)?;
                 }
-                for alias in std::iter::once(&adv.id).chain(adv.aliases.iter()) {
+                for alias in aliases {
                     ins_alias
                         .execute(params![alias, source, adv.id])
                         .map_err(sq)?;
@@ -573,8 +568,139 @@ impl Store {
                 problems.push(format!("{n} {what}"));
             }
         }
+        problems.extend(self.check_index()?);
         Ok(problems)
     }
+
+    /// The index tables against the raw records: every row a sync would write for a record
+    /// must be there, and no other. A missing `affected` row makes scans miss the record's
+    /// findings while everything else looks sound.
+    fn check_index(&self) -> Result<Vec<String>, StoreError> {
+        type Key = (String, String, String, String);
+        let sq = self.sq();
+        let read_keys = |sql: &str, n: usize| -> Result<BTreeSet<Key>, StoreError> {
+            let mut stmt = self.conn.prepare(sql).map_err(&sq)?;
+            let mut rows = stmt.query([]).map_err(&sq)?;
+            let mut keys = BTreeSet::new();
+            while let Some(r) = rows.next().map_err(&sq)? {
+                // A value that is not text (a damaged store) is shown lossily, never matched.
+                let text = |i: usize| -> Result<String, StoreError> {
+                    if i >= n {
+                        return Ok(String::new());
+                    }
+                    let v = r.get_ref(i).map_err(&sq)?;
+                    Ok(match v.as_str() {
+                        Ok(t) => t.to_string(),
+                        Err(_) => format!("{v:?}"),
+                    })
+                };
+                keys.insert((text(0)?, text(1)?, text(2)?, text(3)?));
+            }
+            Ok(keys)
+        };
+        let stored_affected = read_keys("SELECT source, id, ecosystem, name FROM affected", 4)?;
+        let stored_aliases = read_keys("SELECT source, id, alias FROM aliases", 3)?;
+        let mut want_affected = BTreeSet::new();
+        let mut want_aliases = BTreeSet::new();
+        let mut records = BTreeSet::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT source, id, record FROM advisories")
+                .map_err(&sq)?;
+            let mut rows = stmt.query([]).map_err(&sq)?;
+            while let Some(r) = rows.next().map_err(&sq)? {
+                let (Ok(source), Ok(id), Ok(json)) = (
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, String>(2),
+                ) else {
+                    continue; // not text: counted by the invariants above
+                };
+                records.insert((source.clone(), id.clone()));
+                // A record that does not decode is reported by the JSON invariants (or, when
+                // valid JSON but not OSV, by a scan); its index cannot be recomputed.
+                let Ok(adv) = serde_json::from_str::<Advisory>(&json) else {
+                    continue;
+                };
+                let (affected, aliases) = index_rows(&adv);
+                for (eco, name) in affected {
+                    want_affected.insert((source.clone(), id.clone(), eco.to_string(), name));
+                }
+                for alias in aliases {
+                    want_aliases.insert((
+                        source.clone(),
+                        id.clone(),
+                        alias.to_string(),
+                        String::new(),
+                    ));
+                }
+            }
+        }
+        let mut problems = Vec::new();
+        let mut report = |what: &str, diff: Vec<&Key>, show: &dyn Fn(&Key) -> String| {
+            if diff.is_empty() {
+                return;
+            }
+            let shown: Vec<String> = diff.iter().take(5).map(|k| show(k)).collect();
+            let more = if diff.len() > 5 {
+                format!(", and {} more", diff.len() - 5)
+            } else {
+                String::new()
+            };
+            problems.push(format!("{} {what}: {}{more}", diff.len(), shown.join("; ")));
+        };
+        // Rows pointing at no record are counted by the invariants above already.
+        let has_record = |k: &&Key| records.contains(&(k.0.clone(), k.1.clone()));
+        let package = |k: &Key| format!("{} {} {} in {}", k.1, k.2, k.3, k.0);
+        let alias = |k: &Key| format!("{} as {} in {}", k.1, k.2, k.0);
+        report(
+            "package index rows missing (scans of these packages miss the record)",
+            want_affected.difference(&stored_affected).collect(),
+            &package,
+        );
+        report(
+            "package index rows that their record does not name",
+            stored_affected
+                .difference(&want_affected)
+                .filter(has_record)
+                .collect(),
+            &package,
+        );
+        report(
+            "alias index rows missing",
+            want_aliases.difference(&stored_aliases).collect(),
+            &alias,
+        );
+        report(
+            "alias index rows that their record does not name",
+            stored_aliases
+                .difference(&want_aliases)
+                .filter(has_record)
+                .collect(),
+            &alias,
+        );
+        Ok(problems)
+    }
+}
+
+/// The index rows a record gets: its (ecosystem, normalised name) pairs for `affected` and its
+/// ids for `aliases`. One function for the sync and for `db check`, so the check verifies
+/// exactly what a sync writes.
+fn index_rows(adv: &Advisory) -> (BTreeSet<(&'static str, String)>, BTreeSet<&str>) {
+    let affected = adv
+        .affected
+        .iter()
+        .filter_map(|a| {
+            let eco = Ecosystem::from_osv(&a.package.ecosystem)?;
+            Some((eco.as_osv(), eco.normalize_name(&a.package.name)))
+        })
+        .collect();
+    let aliases = std::iter::once(&adv.id)
+        .chain(adv.aliases.iter())
+        .map(String::as_str)
+        .collect();
+    (affected, aliases)
 }
 
 /// Wrap a SQLite error with the store's path. Takes the path, not the store, so a method can

@@ -2,6 +2,7 @@
 
 mod advisory_drafts;
 mod channels;
+mod db_check;
 mod feeds_ghsa;
 mod feeds_osv;
 mod health;
@@ -17,6 +18,8 @@ mod online;
 mod policy;
 mod props;
 mod range_ends;
+mod scan_consistency;
+mod scan_peers;
 mod scan_python;
 mod scan_rust;
 mod sources;
