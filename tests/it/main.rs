@@ -4,6 +4,7 @@ mod channels;
 mod feeds_ghsa;
 mod feeds_osv;
 mod health;
+mod hostile;
 mod http;
 mod loopback;
 mod malformed;

@@ -1,0 +1,114 @@
+//! Issue 12: attacks from hostile input (a scanned checkout's `.git/config`, servers that echo
+//! secrets, a closed stdout, a store that may not be written), each run against the real binary
+//! with real peers on 127.0.0.1.
+
+use crate::util::shared;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn git(dir: &Path, home: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("LC_ALL", "C")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A repository that says it is a partial clone whose promisor remote is reached over ssh with
+/// a `core.sshCommand` that touches `marker`, and whose newer revision's requirements.txt blob is
+/// missing. Any lazy fetch of that blob runs the command.
+fn hostile_partial_clone(tmp: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (dir, home) = (tmp.join("repo"), tmp.join("home"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    let marker = tmp.join("pwned");
+    git(&dir, &home, &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.join("requirements.txt"), "requests==2.31.0\n").unwrap();
+    git(&dir, &home, &["add", "-A"]);
+    git(&dir, &home, &["commit", "-q", "-m", "v1"]);
+    git(&dir, &home, &["tag", "v1"]);
+    std::fs::write(
+        dir.join("requirements.txt"),
+        "requests==2.31.0\nidna==3.7\n",
+    )
+    .unwrap();
+    git(&dir, &home, &["add", "-A"]);
+    git(&dir, &home, &["commit", "-q", "-m", "v2"]);
+    git(&dir, &home, &["tag", "v2"]);
+    let blob = git(&dir, &home, &["rev-parse", "v2:requirements.txt"]);
+    let blob = blob.trim();
+    // Loose objects only (nothing was packed), so removing the file removes the blob.
+    std::fs::remove_file(dir.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+    std::fs::remove_file(dir.join("requirements.txt")).unwrap();
+    for (k, v) in [
+        ("core.repositoryformatversion", "1"),
+        ("extensions.partialClone", "origin"),
+        ("remote.origin.url", "ssh://attacker.invalid/repo"),
+        ("remote.origin.promisor", "true"),
+        (
+            "core.sshCommand",
+            &format!("touch {}; false", marker.display()),
+        ),
+    ] {
+        git(&dir, &home, &["config", k, v]);
+    }
+    (dir, home, marker)
+}
+
+/// Item 1. Old code: `git ls-tree -l` fetched the missing blob lazily, running the repository's
+/// sshCommand, and the manifest whose blob could not be read vanished from v2, so its
+/// vulnerability was reported as fixed with exit 0.
+#[test]
+fn notes_never_runs_a_partial_clones_ssh_command_and_a_missing_blob_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, home, marker) = hostile_partial_clone(tmp.path());
+
+    // The set-up is a real attack: plain git runs the command when asked for the blob's size.
+    git(&dir, &home, &["ls-tree", "-r", "-l", "v2"]);
+    assert!(marker.exists(), "the test repository does not trigger a lazy fetch");
+    std::fs::remove_file(&marker).unwrap();
+
+    let ghsa = shared().join("feeds-reference/ghsa-osv/PyPI");
+    let out = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["notes", "--repo"])
+        .arg(&dir)
+        .args(["--from", "v1", "--to", "v2", "--source"])
+        .arg(format!("osv-dir:{}", ghsa.display()))
+        .env("HOME", &home)
+        .env("NO_COLOR", "1")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!marker.exists(), "depwatch notes ran core.sshCommand");
+    assert_eq!(out.status.code(), Some(2), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        !stdout.contains("GHSA-9wx4-h78v-vm56"),
+        "no notes on a partial read: {stdout}"
+    );
+    assert!(
+        stderr.contains("requirements.txt") && stderr.contains("missing or unreadable"),
+        "{stderr}"
+    );
+}
