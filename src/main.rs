@@ -12,6 +12,27 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Write to standard output. A closed pipe (`depwatch ... | head`, a CI log reader gone) is not
+/// an error: the reader has what it wanted, and the command's work and exit code stand.
+fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+/// `print!` through [`emit`] (`print!` panics on a closed pipe); other write errors return.
+macro_rules! out {
+    ($($t:tt)*) => { emit(&format!($($t)*))? };
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    () => { emit("\n")? };
+    ($($t:tt)*) => { emit(&format!("{}\n", format_args!($($t)*)))? };
+}
+
 #[derive(Parser)]
 #[command(
     name = "depwatch",
@@ -337,19 +358,22 @@ fn parse_sources(texts: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-fn print_sync(r: &depwatch::sync::SourceSync) -> bool {
+fn print_sync(r: &depwatch::sync::SourceSync) -> anyhow::Result<bool> {
     match &r.result {
-        Ok(o) if o.unchanged => println!("{}: unchanged", r.source),
-        Ok(o) => println!(
+        Ok(o) if o.unchanged => outln!("{}: unchanged", r.source),
+        Ok(o) => outln!(
             "{}: {} written, {} removed, {} broken records skipped",
-            r.source, o.written, o.removed, r.skipped
+            r.source,
+            o.written,
+            o.removed,
+            r.skipped
         ),
         Err(e) => {
             eprintln!("error: {}: {e} (previous data kept)", r.source);
-            return false;
+            return Ok(false);
         }
     }
-    true
+    Ok(true)
 }
 
 fn sync(args: SyncArgs) -> anyhow::Result<u8> {
@@ -364,7 +388,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
         &config.sources
     })?;
     for spec in &local {
-        ok &= print_sync(&depwatch::sync::sync_local(&mut store, spec)?);
+        ok &= print_sync(&depwatch::sync::sync_local(&mut store, spec)?)?;
     }
     if !only_local {
         let mut defs = config.feed_defs().map_err(anyhow::Error::msg)?;
@@ -384,7 +408,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
             ..Default::default()
         };
         for r in depwatch::sync::sync_feeds(&mut store, &defs, settings.clone())? {
-            ok &= print_sync(&r);
+            ok &= print_sync(&r)?;
         }
         if !args.yanked_for.is_empty() {
             let index = defs
@@ -394,7 +418,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
                 .map(|d| d.base_url.clone())
                 .unwrap_or_default();
             let r = depwatch::sync::refresh_yanked(&mut store, &index, &args.yanked_for, settings)?;
-            println!(
+            outln!(
                 "crates-index: {} fetched, {} not modified, {} not on crates.io, {} failed",
                 r.fetched,
                 r.not_modified,
@@ -415,20 +439,20 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
         DbCommand::Stats { store, json } => {
             let s = Store::open(&store.path())?.stats()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                outln!("{}", serde_json::to_string_pretty(&s)?);
             } else {
-                println!(
+                outln!(
                     "store: {} ({} bytes, schema {})",
                     s.path.display(),
                     s.bytes,
                     s.schema_version
                 );
-                println!("records: {}", s.records);
+                outln!("records: {}", s.records);
                 for (eco, n) in &s.by_ecosystem {
-                    println!("  {eco}: {n}");
+                    outln!("  {eco}: {n}");
                 }
                 for src in &s.sources {
-                    println!(
+                    outln!(
                         "source {}: {} records, last success {}, last attempt {}{}",
                         src.source,
                         src.records,
@@ -447,11 +471,11 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
             let path = store.path();
             let problems = Store::open(&path)?.check()?;
             if problems.is_empty() {
-                println!("{}: ok", path.display());
+                outln!("{}: ok", path.display());
                 Ok(0)
             } else {
                 for p in &problems {
-                    println!("{}: {p}", path.display());
+                    outln!("{}: {p}", path.display());
                 }
                 Ok(1)
             }
@@ -567,7 +591,7 @@ fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
             if let Some(file) = file {
                 let policy = depwatch::policy::Policy::load(&file)?;
                 let label = project.unwrap_or_else(|| file.display().to_string());
-                print!("{}", policy.show(&label));
+                out!("{}", policy.show(&label));
                 return Ok(0);
             }
             let config = load_required_config(&config)?;
@@ -583,10 +607,10 @@ fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
             };
             for (i, p) in selected.iter().enumerate() {
                 if i > 0 {
-                    println!();
+                    outln!();
                 }
                 let policy = depwatch::run::project_policy(p)?;
-                print!("{}", policy.show(&p.name));
+                out!("{}", policy.show(&p.name));
             }
             Ok(0)
         }
@@ -649,9 +673,9 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     )?;
     let report = depwatch::run::run(&opts)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", depwatch::run::summary_text(&report, &out_dir));
+        out!("{}", depwatch::run::summary_text(&report, &out_dir));
     }
     for p in &report.projects {
         if let Some(e) = &p.error {
@@ -695,7 +719,7 @@ fn publish(args: PublishArgs) -> anyhow::Result<u8> {
     let mut ok = true;
     for r in &results {
         match &r.result {
-            Ok(line) => println!("{}: {line}", r.project),
+            Ok(line) => outln!("{}: {line}", r.project),
             Err(e) => {
                 ok = false;
                 eprintln!("error: {}: {e}", r.project);
@@ -703,7 +727,7 @@ fn publish(args: PublishArgs) -> anyhow::Result<u8> {
         }
     }
     if results.is_empty() {
-        println!("nothing to publish: no project has [project.github]");
+        outln!("nothing to publish: no project has [project.github]");
     }
     Ok(if ok { 0 } else { 2 })
 }
@@ -733,7 +757,7 @@ fn notes(args: NotesArgs) -> anyhow::Result<u8> {
     }
     match &args.output {
         Some(p) => std::fs::write(p, md.as_bytes()).with_context(|| format!("{}", p.display()))?,
-        None => print!("{md}"),
+        None => out!("{md}"),
     }
     Ok(0)
 }
@@ -836,9 +860,9 @@ fn status(args: StatusArgs) -> anyhow::Result<u8> {
         schedules.iter().map(|(j, s)| (*j, s)).collect();
     let st = depwatch::status::status(&args.store.path(), &config, &refs, now()?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
+        outln!("{}", serde_json::to_string_pretty(&st)?);
     } else {
-        print!("{}", depwatch::status::status_text(&st));
+        out!("{}", depwatch::status::status_text(&st));
     }
     Ok(0)
 }

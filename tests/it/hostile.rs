@@ -86,7 +86,10 @@ fn notes_never_runs_a_partial_clones_ssh_command_and_a_missing_blob_is_an_error(
 
     // The set-up is a real attack: plain git runs the command when asked for the blob's size.
     git(&dir, &home, &["ls-tree", "-r", "-l", "v2"]);
-    assert!(marker.exists(), "the test repository does not trigger a lazy fetch");
+    assert!(
+        marker.exists(),
+        "the test repository does not trigger a lazy fetch"
+    );
     std::fs::remove_file(&marker).unwrap();
 
     let ghsa = shared().join("feeds-reference/ghsa-osv/PyPI");
@@ -102,7 +105,11 @@ fn notes_never_runs_a_partial_clones_ssh_command_and_a_missing_blob_is_an_error(
         .unwrap();
     let (stdout, stderr) = text(&out);
     assert!(!marker.exists(), "depwatch notes ran core.sshCommand");
-    assert_eq!(out.status.code(), Some(2), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
     assert!(
         !stdout.contains("GHSA-9wx4-h78v-vm56"),
         "no notes on a partial read: {stdout}"
@@ -111,4 +118,94 @@ fn notes_never_runs_a_partial_clones_ssh_command_and_a_missing_blob_is_an_error(
         stderr.contains("requirements.txt") && stderr.contains("missing or unreadable"),
         "{stderr}"
     );
+}
+
+/// A config watching one corpus app, with the store's sources local.
+fn monitor_config(dir: &Path) -> PathBuf {
+    let cfg = dir.join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"osv-dir:{pypa}\"]\noutput = \"{out}\"\n\
+             [[project]]\nname = \"emby-watchparty\"\npath = \"{manifest}\"\n\
+             security-policy = \"{policy}\"\nnotify = []\n",
+            pypa = crate::util::pypa_dir().display(),
+            out = dir.join("out").display(),
+            manifest = crate::util::manifest("emby-watchparty/requirements.txt").display(),
+            policy = shared()
+                .join("policies/emby-watchparty.SECURITY.md")
+                .display(),
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+/// Run depwatch with a standard output whose reader is already gone (`depwatch ... | head -c0`):
+/// every write to it fails with EPIPE.
+fn closed_stdout(store: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", store)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+/// Item 12. Old code: each of these panicked in `println!` ("failed printing to stdout") and
+/// exited 101; a closed pipe now ends nothing but the output, and the exit code is the
+/// command's own.
+#[test]
+fn a_closed_stdout_ends_no_subcommand_with_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store.sqlite3");
+    let cfg = monitor_config(tmp.path());
+    let cfg = cfg.to_str().unwrap();
+    let source = format!("osv-dir:{}", crate::util::pypa_dir().display());
+    let policy = shared().join("policies/emby-watchparty.SECURITY.md");
+    let (repo, home) = (tmp.path().join("repo"), tmp.path().join("home"));
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    git(&repo, &home, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("requirements.txt"), "requests==2.31.0\n").unwrap();
+    git(&repo, &home, &["add", "-A"]);
+    git(&repo, &home, &["commit", "-q", "-m", "v1"]);
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["sync", "--config", cfg, "--source", &source],
+        vec!["db", "stats"],
+        vec!["db", "stats", "--json"],
+        vec!["db", "check"],
+        vec!["policy", "show", "--file", policy.to_str().unwrap()],
+        vec!["policy", "show", "--config", cfg],
+        vec!["run", "--config", cfg, "--no-sync", "--no-deliver"],
+        vec![
+            "run",
+            "--config",
+            cfg,
+            "--no-sync",
+            "--no-deliver",
+            "--json",
+        ],
+        vec!["status", "--config", cfg],
+        vec!["status", "--config", cfg, "--json"],
+        vec![
+            "notes",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--from",
+            "HEAD",
+            "--source",
+            &source,
+        ],
+    ];
+    for args in &runs {
+        let out = closed_stdout(&store, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
 }
