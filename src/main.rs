@@ -437,7 +437,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
 fn db(command: DbCommand) -> anyhow::Result<u8> {
     match command {
         DbCommand::Stats { store, json } => {
-            let s = Store::open(&store.path())?.stats()?;
+            let s = Store::open_read_only(&store.path())?.stats()?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&s)?);
             } else {
@@ -469,7 +469,7 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
         }
         DbCommand::Check { store } => {
             let path = store.path();
-            let problems = Store::open(&path)?.check()?;
+            let problems = Store::open_read_only(&path)?.check()?;
             if problems.is_empty() {
                 outln!("{}: ok", path.display());
                 Ok(0)

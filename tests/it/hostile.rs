@@ -209,3 +209,130 @@ fn a_closed_stdout_ends_no_subcommand_with_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// Run depwatch as a user who may read the store but not write it. As root (the test
+/// machines), permissions stop nothing, so the command runs as `nobody` through `setpriv`:
+/// then the kernel really refuses every write. Without root, the caller is such a user already
+/// (the store was made read-only with chmod). Returns `None` when running as root without
+/// `setpriv`; the caller then checks only that nothing was written.
+fn as_reader(dir: &Path, args: &[&str]) -> Option<Output> {
+    use std::os::unix::fs::MetadataExt;
+    let probe = dir.join("whoami");
+    std::fs::write(&probe, "").unwrap();
+    let root = std::fs::metadata(&probe).unwrap().uid() == 0;
+    std::fs::remove_file(&probe).unwrap();
+    let bin = env!("CARGO_BIN_EXE_depwatch");
+    let mut cmd = if root {
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())?;
+        let mut c = Command::new(setpriv);
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            bin,
+        ]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    Some(
+        cmd.args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("DEPWATCH_STORE")
+            .output()
+            .unwrap(),
+    )
+}
+
+/// Item 13. Old code opened the store read-write and set WAL mode (and migrated) before
+/// reading: a store in a directory the user may not write failed every read command with
+/// "attempt to write a readonly database". Each read command now works, and neither the store
+/// nor its directory changes (no `-wal` / `-shm` left behind, same bytes, same mtime).
+#[test]
+fn read_commands_work_on_a_store_they_may_not_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let ro = base.join("ro");
+    let store = ro.join("store.sqlite3");
+    let store_s = store.to_str().unwrap();
+    let cfg = monitor_config(base);
+    let cfg = cfg.to_str().unwrap();
+    let source = format!("osv-dir:{}", crate::util::pypa_dir().display());
+    let sync = crate::util::depwatch_store(&store, &["sync", "--config", cfg, "--source", &source]);
+    assert!(sync.status.success(), "{}", text(&sync).1);
+    let run = crate::util::depwatch_store(
+        &store,
+        &["run", "--config", cfg, "--no-sync", "--no-deliver"],
+    );
+    assert!(run.status.success(), "{}", text(&run).1);
+    // A new store's file is 0600 and its directory 0700 (item 7).
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store), 0o600);
+    assert_eq!(mode(&ro), 0o700);
+
+    let set = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    set(base, 0o755).unwrap();
+    set(&store, 0o444).unwrap();
+    set(&ro, 0o555).unwrap();
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(&ro)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = (
+        std::fs::read(&store).unwrap(),
+        std::fs::metadata(&store).unwrap().modified().unwrap(),
+        listing(),
+    );
+    assert!(
+        !before
+            .2
+            .iter()
+            .any(|n| n.ends_with("-wal") || n.ends_with("-shm")),
+        "the writer left a WAL behind: {:?}",
+        before.2
+    );
+
+    let manifest = crate::util::manifest("emby-watchparty/requirements.txt");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["db", "stats", "--store", store_s],
+        vec!["db", "check", "--store", store_s],
+        vec!["status", "--config", cfg, "--store", store_s],
+        vec!["scan", "--store", store_s, manifest.to_str().unwrap()],
+    ];
+    for args in &commands {
+        let Some(out) = as_reader(base, args) else {
+            eprintln!("root without setpriv: only checking that nothing is written");
+            break;
+        };
+        let (stdout, stderr) = text(&out);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {stdout}\n{stderr}"
+        );
+        assert!(!stderr.contains("readonly"), "{args:?}: {stderr}");
+        let expect = match args[0] {
+            "db" if args[1] == "stats" => "records: ",
+            "db" => ": ok",
+            "status" => "last cycle: started",
+            _ => "Summary:",
+        };
+        assert!(stdout.contains(expect), "{args:?}: {stdout}");
+    }
+    let after = (
+        std::fs::read(&store).unwrap(),
+        std::fs::metadata(&store).unwrap().modified().unwrap(),
+        listing(),
+    );
+    assert!(before.0 == after.0, "the store's bytes changed");
+    assert_eq!(before.1, after.1, "the store's mtime changed");
+    assert_eq!(before.2, after.2, "files appeared next to the store");
+    set(&ro, 0o755).unwrap();
+}
