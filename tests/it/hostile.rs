@@ -336,3 +336,284 @@ fn read_commands_work_on_a_store_they_may_not_write() {
     assert_eq!(before.2, after.2, "files appeared next to the store");
     set(&ro, 0o755).unwrap();
 }
+
+/// A hostile SMTP server on 127.0.0.1: offers AUTH PLAIN and LOGIN, and answers every login
+/// with `535` echoing the AUTH argument it received. Keeps every line it was sent.
+struct EchoSmtp {
+    port: u16,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl EchoSmtp {
+    fn start() -> Self {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = lines.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || -> std::io::Result<()> {
+                    let mut w = stream.try_clone()?;
+                    let mut r = BufReader::new(stream);
+                    w.write_all(b"220 hostile ESMTP\r\n")?;
+                    let mut line = String::new();
+                    while r.read_line(&mut line)? > 0 {
+                        let l = line.trim_end().to_string();
+                        line.clear();
+                        log.lock().unwrap().push(l.clone());
+                        let upper = l.to_ascii_uppercase();
+                        let reply = if upper.starts_with("EHLO") {
+                            "250-hostile\r\n250 AUTH PLAIN LOGIN\r\n".to_string()
+                        } else if let Some(arg) = l.strip_prefix("AUTH PLAIN ") {
+                            format!("535 5.7.8 Authentication failed: {arg}\r\n")
+                        } else if upper.starts_with("AUTH") {
+                            // LOGIN, or PLAIN without an initial response: ask, then echo.
+                            w.write_all(b"334 \r\n")?;
+                            r.read_line(&mut line)?;
+                            let arg = line.trim_end().to_string();
+                            line.clear();
+                            log.lock().unwrap().push(arg.clone());
+                            format!("535 5.7.8 Authentication failed: {arg}\r\n")
+                        } else if upper.starts_with("QUIT") {
+                            w.write_all(b"221 bye\r\n")?;
+                            return Ok(());
+                        } else {
+                            "250 OK\r\n".to_string()
+                        };
+                        w.write_all(reply.as_bytes())?;
+                    }
+                    Ok(())
+                });
+            }
+        });
+        Self { port, lines }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+/// A config whose one project has open findings (requests 2.31.0 against the GitHub advisory
+/// snapshot), notifying `channels`.
+fn channel_config(dir: &Path, channels: &str) -> PathBuf {
+    let cfg = dir.join("depwatch.toml");
+    std::fs::write(dir.join("requirements.txt"), "requests==2.31.0\n").unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"osv-dir:{ghsa}\"]\noutput = \"{out}\"\n\
+             [[project]]\nname = \"app\"\npath = \"requirements.txt\"\n{channels}",
+            ghsa = shared().join("feeds-reference/ghsa-osv/PyPI").display(),
+            out = dir.join("out").display(),
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+fn email_channel(port: u16, password_env: &str) -> String {
+    format!(
+        "[notify.email]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nuser = \"depwatch\"\n\
+         password-env = \"{password_env}\"\nfrom = \"depwatch <d@example.com>\"\n\
+         to = [\"ops@example.com\"]\n"
+    )
+}
+
+fn run_monitor(dir: &Path, cfg: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_depwatch"));
+    cmd.arg("run")
+        .arg("--config")
+        .arg(cfg)
+        .arg("--offline")
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", dir.join("store/store.sqlite3"))
+        .env_remove("DEPWATCH_ALLOW_SECRET_ENV");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Item 6. Old code: `password-env = "GITHUB_TOKEN"` with a host the config names sent the
+/// operator's GitHub token to that host in the SMTP login. Now the config is refused, naming
+/// the line, before anything is sent; the operator can allow the name in the environment.
+#[test]
+fn a_config_cannot_send_the_operators_github_token_to_its_smtp_host() {
+    let token = "ghp_operatorsOwnToken1234567890";
+    let smtp = EchoSmtp::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = channel_config(tmp.path(), &email_channel(smtp.port, "GITHUB_TOKEN"));
+    let out = run_monitor(tmp.path(), &cfg, &[("GITHUB_TOKEN", token)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("depwatch.toml:")
+            && stderr.contains("password-env")
+            && stderr.contains("DEPWATCH_ALLOW_SECRET_ENV=GITHUB_TOKEN"),
+        "{stderr}"
+    );
+    assert!(
+        smtp.lines().is_empty(),
+        "the SMTP host was contacted: {:?}",
+        smtp.lines()
+    );
+
+    // The operator's word (in the environment, not the config) allows the name: the login is
+    // then attempted (and this server refuses it), which shows the refusal above was the rule.
+    let out = run_monitor(
+        tmp.path(),
+        &cfg,
+        &[
+            ("GITHUB_TOKEN", token),
+            ("DEPWATCH_ALLOW_SECRET_ENV", "SOMETHING_ELSE,GITHUB_TOKEN"),
+        ],
+    );
+    assert!(
+        smtp.lines().iter().any(|l| l.starts_with("AUTH")),
+        "{:?}\n{}",
+        smtp.lines(),
+        text(&out).1
+    );
+}
+
+/// Every file of the store (database and WAL), as one lossy string.
+fn store_bytes(dir: &Path) -> String {
+    let mut all = String::new();
+    for e in std::fs::read_dir(dir.join("store")).unwrap().flatten() {
+        all.push_str(&String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()));
+    }
+    all
+}
+
+fn status_json(dir: &Path, cfg: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["status", "--json", "--config"])
+        .arg(cfg)
+        .env("DEPWATCH_STORE", dir.join("store/store.sqlite3"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    text(&out).0
+}
+
+/// Item 7, SMTP. Old code scrubbed only the password as is: a server answering `535` with the
+/// AUTH PLAIN argument put base64("\0user\0password") into stderr, `status --json` and the
+/// store, and anyone can decode it.
+#[test]
+fn an_smtp_reply_echoing_the_login_leaks_no_form_of_the_password() {
+    use base64::Engine as _;
+    let password = "s3cret-Pa55word!";
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0depwatch\0{password}"));
+    let smtp = EchoSmtp::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = channel_config(
+        tmp.path(),
+        &email_channel(smtp.port, "DEPWATCH_TEST_SMTP_PASSWORD"),
+    );
+    let out = run_monitor(
+        tmp.path(),
+        &cfg,
+        &[("DEPWATCH_TEST_SMTP_PASSWORD", password)],
+    );
+    let (stdout, stderr) = text(&out);
+    // The attack happened: the server got the login and answered 535 with it.
+    assert!(
+        smtp.lines().iter().any(|l| l.contains(&plain)),
+        "{:?}",
+        smtp.lines()
+    );
+    assert!(stderr.contains("535"), "{stdout}\n{stderr}");
+    let status = status_json(tmp.path(), &cfg);
+    assert!(status.contains("535"), "{status}");
+    let store = store_bytes(tmp.path());
+    // The base64 of the password at each alignment, less the characters shared with
+    // neighbours: any of them would let a reader decode most of it.
+    let cores: Vec<String> = (0..3)
+        .map(|k| {
+            let mut b = vec![0u8; k];
+            b.extend_from_slice(password.as_bytes());
+            let e = base64::engine::general_purpose::STANDARD.encode(&b);
+            e[(8 * k).div_ceil(6)..8 * b.len() / 6].to_string()
+        })
+        .collect();
+    for (place, hay) in [
+        ("stderr", &stderr),
+        ("stdout", &stdout),
+        ("status", &status),
+        ("store", &store),
+    ] {
+        assert!(!hay.contains(password), "{place} has the password");
+        assert!(
+            !hay.contains(plain.trim_end_matches('=')),
+            "{place} has the AUTH PLAIN argument"
+        );
+        for c in &cores {
+            assert!(
+                !hay.contains(c.as_str()),
+                "{place} has base64 {c} of the password"
+            );
+        }
+    }
+}
+
+/// Item 7, Slack. Old code scrubbed the URL, its path and its last segment only: a webhook
+/// whose secret is a middle segment leaked when the server's error body echoed the URL's parts.
+/// The body is also kept only cleaned and bounded (no control characters, no 10 KB line).
+#[test]
+fn a_webhook_error_body_leaks_no_segment_of_the_webhook() {
+    use crate::loopback::{Reply, Server};
+    // The secret segment as the URL carries it, and decoded as a server may echo it.
+    let secret = "Zq7Kx9Middle%2BSecret";
+    let decoded = "Zq7Kx9Middle+Secret";
+    let server = Server::start(move |req| {
+        let seg: Vec<&str> = req.path().split('/').collect();
+        let body = format!(
+            "no such hook \x1b]0;owned\x07 token={} decoded={} {}",
+            seg.get(2).unwrap_or(&""),
+            "Zq7Kx9Middle+Secret",
+            "x".repeat(10_000)
+        );
+        Reply::Ok {
+            status: 404,
+            headers: vec![],
+            body: body.into_bytes(),
+        }
+    });
+    let hook = format!("{}/hook/{secret}/slack", server.url);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = channel_config(
+        tmp.path(),
+        "[notify.slack]\nwebhook-env = \"DEPWATCH_TEST_HOOK\"\n",
+    );
+    let out = run_monitor(tmp.path(), &cfg, &[("DEPWATCH_TEST_HOOK", &hook)]);
+    let (stdout, stderr) = text(&out);
+    assert!(!server.requests().is_empty(), "the webhook was not called");
+    assert!(stderr.contains("404"), "{stdout}\n{stderr}");
+    let status = status_json(tmp.path(), &cfg);
+    assert!(status.contains("404"), "{status}");
+    let store = store_bytes(tmp.path());
+    for (place, hay) in [
+        ("stderr", &stderr),
+        ("stdout", &stdout),
+        ("status", &status),
+        ("store", &store),
+    ] {
+        assert!(
+            !hay.contains(secret),
+            "{place} has the webhook's secret segment"
+        );
+        assert!(!hay.contains(decoded), "{place} has it percent-decoded");
+        // (The store's pages are binary: an ESC byte there proves nothing.)
+        assert!(
+            place == "store" || (!hay.contains('\x1b') && !hay.contains("\\u001b")),
+            "{place} has the control sequence"
+        );
+        assert!(
+            !hay.contains(&"x".repeat(1000)),
+            "{place} has the body unbounded"
+        );
+    }
+}
