@@ -3,7 +3,11 @@
 # registry there); see docs/container.md.
 
 # --- build -------------------------------------------------------------------------------------
-FROM rust:1.95-trixie AS build
+# Base images are pinned by digest (the multi-arch index), so a re-pushed tag cannot change the
+# build; the tag is kept for readers. Refresh both together:
+#   docker buildx imagetools inspect rust:1.95-trixie
+# rust:1.95-trixie
+FROM rust:1.95-trixie@sha256:f49565f188ee00bc2a18dd418183f2c5f23ef7d6e691890517ed341a598f67c3 AS build
 WORKDIR /src
 # The whole context minus .dockerignore: the crate embeds feeds/*.toml and templates/*.hbs.
 COPY . .
@@ -11,7 +15,8 @@ RUN cargo build --release --locked --bin depwatch \
  && install -D -m 0755 target/release/depwatch /out/depwatch
 
 # --- runtime -----------------------------------------------------------------------------------
-FROM debian:trixie-slim AS runtime
+# debian:trixie-slim
+FROM debian:trixie-slim@sha256:a29215f6a35e51e22adffa17f89e9d2ef06214e64a2bad10d765c46aea49f11f AS runtime
 # ca-certificates: the feeds, Slack, SMTP and GitHub are TLS and verified against the system store.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \

@@ -487,7 +487,7 @@ mod tests {
         std::fs::write(dir.path().join("requirements.txt"), "requests==2.31.0\n").unwrap();
         let good = "timezone = \"Europe/Berlin\"\ndeadline-warning = \"2 days\"\n\
             [[project]]\nname = \"app\"\npath = \"requirements.txt\"\nsecurity-policy = \"SECURITY.md\"\n\
-            [notify.slack]\nwebhook-env = \"HOOK\"\n";
+            [notify.slack]\nwebhook-env = \"DEPWATCH_HOOK\"\n";
         let c = Config::parse(good, &cfg).unwrap();
         assert_eq!(
             c.projects[0].paths,

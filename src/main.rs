@@ -12,6 +12,27 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Write to standard output. A closed pipe (`depwatch ... | head`, a CI log reader gone) is not
+/// an error: the reader has what it wanted, and the command's work and exit code stand.
+fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+/// `print!` through [`emit`] (`print!` panics on a closed pipe); other write errors return.
+macro_rules! out {
+    ($($t:tt)*) => { emit(&format!($($t)*))? };
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    () => { emit("\n")? };
+    ($($t:tt)*) => { emit(&format!("{}\n", format_args!($($t)*)))? };
+}
+
 #[derive(Parser)]
 #[command(
     name = "depwatch",
@@ -395,19 +416,22 @@ fn parse_sources(texts: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-fn print_sync(r: &depwatch::sync::SourceSync) -> bool {
+fn print_sync(r: &depwatch::sync::SourceSync) -> anyhow::Result<bool> {
     match &r.result {
-        Ok(o) if o.unchanged => println!("{}: unchanged", r.source),
-        Ok(o) => println!(
+        Ok(o) if o.unchanged => outln!("{}: unchanged", r.source),
+        Ok(o) => outln!(
             "{}: {} written, {} removed, {} broken records skipped",
-            r.source, o.written, o.removed, r.skipped
+            r.source,
+            o.written,
+            o.removed,
+            r.skipped
         ),
         Err(e) => {
             eprintln!("error: {}: {e} (previous data kept)", r.source);
-            return false;
+            return Ok(false);
         }
     }
-    true
+    Ok(true)
 }
 
 fn sync(args: SyncArgs) -> anyhow::Result<u8> {
@@ -422,7 +446,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
         &config.sources
     })?;
     for spec in &local {
-        ok &= print_sync(&depwatch::sync::sync_local(&mut store, spec)?);
+        ok &= print_sync(&depwatch::sync::sync_local(&mut store, spec)?)?;
     }
     if !only_local {
         let mut defs = config.feed_defs().map_err(anyhow::Error::msg)?;
@@ -442,7 +466,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
             ..Default::default()
         };
         for r in depwatch::sync::sync_feeds(&mut store, &defs, settings.clone())? {
-            ok &= print_sync(&r);
+            ok &= print_sync(&r)?;
         }
         if !args.yanked_for.is_empty() {
             let index = defs
@@ -452,7 +476,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
                 .map(|d| d.base_url.clone())
                 .unwrap_or_default();
             let r = depwatch::sync::refresh_yanked(&mut store, &index, &args.yanked_for, settings)?;
-            println!(
+            outln!(
                 "crates-index: {} fetched, {} not modified, {} not on crates.io, {} failed",
                 r.fetched,
                 r.not_modified,
@@ -471,22 +495,22 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
 fn db(command: DbCommand) -> anyhow::Result<u8> {
     match command {
         DbCommand::Stats { store, json } => {
-            let s = Store::open(&store.path())?.stats()?;
+            let s = Store::open_read_only(&store.path())?.stats()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                outln!("{}", serde_json::to_string_pretty(&s)?);
             } else {
-                println!(
+                outln!(
                     "store: {} ({} bytes, schema {})",
                     s.path.display(),
                     s.bytes,
                     s.schema_version
                 );
-                println!("records: {}", s.records);
+                outln!("records: {}", s.records);
                 for (eco, n) in &s.by_ecosystem {
-                    println!("  {eco}: {n}");
+                    outln!("  {eco}: {n}");
                 }
                 for src in &s.sources {
-                    println!(
+                    outln!(
                         "source {}: {} records, last success {}, last attempt {}{}",
                         src.source,
                         src.records,
@@ -510,16 +534,16 @@ fn db(command: DbCommand) -> anyhow::Result<u8> {
                     path.display()
                 );
             }
-            let problems = Store::open(&path)?.check()?;
+            let problems = Store::open_read_only(&path)?.check()?;
             if problems.is_empty() {
-                println!("{}: ok", path.display());
+                outln!("{}: ok", path.display());
                 Ok(0)
             } else {
                 for p in &problems {
-                    println!("{}: {p}", path.display());
+                    outln!("{}: {p}", path.display());
                 }
                 // A sync of an unchanged source writes nothing, so it would not repair them.
-                println!(
+                outln!(
                     "to repair: move the store aside and run `depwatch sync` again (it rebuilds every table from the sources)"
                 );
                 Ok(1)
@@ -670,12 +694,12 @@ fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
                 let policy = depwatch::policy::Policy::load(&file)?;
                 let label = project.unwrap_or_else(|| file.display().to_string());
                 if json {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string_pretty(&policy.to_json(&label, &zone))?
                     );
                 } else {
-                    print!("{}", policy.show(&label, &zone));
+                    out!("{}", policy.show(&label, &zone));
                 }
                 return Ok(0);
             }
@@ -700,15 +724,15 @@ fn policy(command: PolicyCommand) -> anyhow::Result<u8> {
                     (Some(_), [one]) => serde_json::to_string_pretty(one)?,
                     _ => serde_json::to_string_pretty(&all)?,
                 };
-                println!("{text}");
+                outln!("{text}");
                 return Ok(0);
             }
             for (i, p) in selected.iter().enumerate() {
                 if i > 0 {
-                    println!();
+                    outln!();
                 }
                 let policy = depwatch::run::project_policy(p)?;
-                print!("{}", policy.show(&p.name, &zone));
+                out!("{}", policy.show(&p.name, &zone));
             }
             Ok(0)
         }
@@ -771,9 +795,9 @@ fn run(args: RunArgs) -> anyhow::Result<u8> {
     )?;
     let report = depwatch::run::run(&opts)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", depwatch::run::summary_text(&report, &out_dir));
+        out!("{}", depwatch::run::summary_text(&report, &out_dir));
     }
     for p in &report.projects {
         if let Some(e) = &p.error {
@@ -817,7 +841,7 @@ fn publish(args: PublishArgs) -> anyhow::Result<u8> {
     let mut ok = true;
     for r in &results {
         match &r.result {
-            Ok(line) => println!("{}: {line}", r.project),
+            Ok(line) => outln!("{}: {line}", r.project),
             Err(e) => {
                 ok = false;
                 eprintln!("error: {}: {e}", r.project);
@@ -825,7 +849,7 @@ fn publish(args: PublishArgs) -> anyhow::Result<u8> {
         }
     }
     if results.is_empty() {
-        println!("nothing to publish: no project has [project.github]");
+        outln!("nothing to publish: no project has [project.github]");
     }
     Ok(if ok { 0 } else { 2 })
 }
@@ -855,7 +879,7 @@ fn notes(args: NotesArgs) -> anyhow::Result<u8> {
     }
     match &args.output {
         Some(p) => std::fs::write(p, md.as_bytes()).with_context(|| format!("{}", p.display()))?,
-        None => print!("{md}"),
+        None => out!("{md}"),
     }
     Ok(0)
 }
@@ -958,9 +982,9 @@ fn status(args: StatusArgs) -> anyhow::Result<u8> {
         schedules.iter().map(|(j, s)| (*j, s)).collect();
     let st = depwatch::status::status(&args.store.path(), &config, &refs, now()?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
+        outln!("{}", serde_json::to_string_pretty(&st)?);
     } else {
-        print!("{}", depwatch::status::status_text(&st));
+        out!("{}", depwatch::status::status_text(&st));
     }
     Ok(0)
 }

@@ -173,8 +173,37 @@ pub fn package_versions(parsed: &[ParsedManifest]) -> PackageVersions {
 // git
 // ---------------------------------------------------------------------------------------
 
+/// The operator's `safe.directory` entries (system and global config), read once. Git runs on
+/// the scanned repository without those files (see [`git`]), but their `safe.directory` list is
+/// the operator's word on which checkouts owned by another user may be read (actions/checkout
+/// writes one in container jobs), so it is passed on the command line, where git honours it.
+fn operator_safe_directories() -> &'static [String] {
+    static DIRS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    DIRS.get_or_init(|| {
+        let mut dirs = Vec::new();
+        for scope in ["--system", "--global"] {
+            let out = Command::new("git")
+                .args(["config", scope, "--get-all", "safe.directory"])
+                .current_dir(std::env::temp_dir())
+                .env_remove("GIT_DIR")
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output();
+            if let Some(out) = out.ok().filter(|o| o.status.success()) {
+                let text = String::from_utf8_lossy(&out.stdout);
+                dirs.extend(text.lines().filter(|l| !l.is_empty()).map(String::from));
+            }
+        }
+        dirs
+    })
+}
+
 /// Run git in `repo` with a fixed, inert configuration: no pager, C locale, unquoted paths,
 /// no fsmonitor or hooks, and no `GIT_*` variables that would point it at another repository.
+/// The repository's own `.git/config` is not trusted: lazy fetch of a partial clone would run
+/// its `core.sshCommand` (or any transport), so lazy fetch is off and every protocol is
+/// refused; a missing object is then an error, never a fetch. System and global config are
+/// left out too, so the operator's own settings cannot turn any of that back on.
 fn git(
     repo: &Path,
     rev: &str,
@@ -188,6 +217,8 @@ fn git(
     };
     let mut cmd = Command::new("git");
     cmd.arg("--no-pager")
+        // Git 2.45 and later; an older git fails here with "unknown option", which is safe.
+        .arg("--no-lazy-fetch")
         .arg("-C")
         .arg(repo)
         .args([
@@ -197,11 +228,20 @@ fn git(
             "core.fsmonitor=false",
             "-c",
             "core.hooksPath=/dev/null",
-        ])
-        .args(args)
+            "-c",
+            "protocol.allow=never",
+        ]);
+    for dir in operator_safe_directories() {
+        cmd.arg("-c").arg(format!("safe.directory={dir}"));
+    }
+    cmd.args(args)
         .env("LC_ALL", "C")
         .env("GIT_PAGER", "cat")
         .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_NO_LAZY_FETCH", "1")
+        .env("GIT_PROTOCOL_FROM_USER", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {
@@ -220,6 +260,9 @@ fn git(
         "GIT_CONFIG_PARAMETERS",
         "GIT_CONFIG_COUNT",
         "GIT_EXTERNAL_DIFF",
+        "GIT_CONFIG",
+        "GIT_CONFIG_SYSTEM",
+        "GIT_ALLOW_PROTOCOL",
     ] {
         cmd.env_remove(var);
     }
@@ -297,7 +340,8 @@ fn resolve(repo: &Path, rev: &str) -> Result<String, NotesError> {
 /// A blob of the tree to export.
 struct Entry {
     object: String,
-    size: u64,
+    /// `None` when git could not read the object (missing from a partial clone, corrupt).
+    size: Option<u64>,
     path: String,
 }
 
@@ -340,10 +384,9 @@ fn parse_ls_tree(out: &[u8]) -> Vec<Entry> {
         if !matches!(*mode, "100644" | "100755") {
             continue;
         }
-        let Ok(size) = size.parse() else { continue };
         entries.push(Entry {
             object: object.to_string(),
-            size,
+            size: size.parse().ok(),
             path: path.to_string(),
         });
     }
@@ -351,19 +394,38 @@ fn parse_ls_tree(out: &[u8]) -> Vec<Entry> {
 }
 
 /// Split `git cat-file --batch` output into the contents of each object, in request order.
-fn parse_batch(out: &[u8], count: usize) -> Option<Vec<&[u8]>> {
+/// On failure (a `missing` object, truncated output), the index of the first object not read.
+fn parse_batch(out: &[u8], count: usize) -> Result<Vec<&[u8]>, usize> {
     let mut rest = out;
     let mut blobs = Vec::with_capacity(count);
-    for _ in 0..count {
-        let nl = rest.iter().position(|&b| b == b'\n')?;
-        let header = std::str::from_utf8(&rest[..nl]).ok()?;
-        let size: usize = header.rsplit(' ').next()?.parse().ok()?;
-        let start = nl + 1;
-        let end = start.checked_add(size)?;
-        blobs.push(rest.get(start..end)?);
-        rest = rest.get(end + 1..)?;
+    for i in 0..count {
+        let one = || -> Option<(&[u8], &[u8])> {
+            let nl = rest.iter().position(|&b| b == b'\n')?;
+            let header = std::str::from_utf8(&rest[..nl]).ok()?;
+            let size: usize = header.rsplit(' ').next()?.parse().ok()?;
+            let start = nl + 1;
+            let end = start.checked_add(size)?;
+            Some((rest.get(start..end)?, rest.get(end + 1..)?))
+        };
+        let (blob, tail) = one().ok_or(i)?;
+        blobs.push(blob);
+        rest = tail;
     }
-    Some(blobs)
+    Ok(blobs)
+}
+
+/// The error for a file of the revision whose object git could not read.
+fn unreadable(repo: &Path, rev: &str, e: &Entry) -> NotesError {
+    NotesError::Manifest {
+        repo: repo.to_path_buf(),
+        rev: rev.to_string(),
+        path: PathBuf::from(&e.path),
+        message: format!(
+            "git object {} is missing or unreadable (a partial clone's objects are never \
+             fetched); fetch the revision completely and run again",
+            e.object
+        ),
+    }
 }
 
 /// Write the manifests of `rev` (and any `.txt` / `.in` file, for includes) under `dest` at
@@ -386,7 +448,12 @@ pub fn export_revision(repo: &Path, rev: &str, dest: &Path) -> Result<Vec<PathBu
         if !manifest && !may_be_included(&e.path) {
             continue;
         }
-        if e.size > crate::manifests::MAX_MANIFEST_BYTES {
+        // An object git cannot read must not make its manifest vanish: notes would then
+        // report that manifest's vulnerabilities as fixed.
+        let Some(size) = e.size else {
+            return Err(unreadable(repo, rev, &e));
+        };
+        if size > crate::manifests::MAX_MANIFEST_BYTES {
             if manifest {
                 return Err(NotesError::Manifest {
                     repo: repo.to_path_buf(),
@@ -394,7 +461,7 @@ pub fn export_revision(repo: &Path, rev: &str, dest: &Path) -> Result<Vec<PathBu
                     path: PathBuf::from(&e.path),
                     message: format!(
                         "file is {} bytes, larger than the {}-byte limit",
-                        e.size,
+                        size,
                         crate::manifests::MAX_MANIFEST_BYTES
                     ),
                 });
@@ -413,10 +480,13 @@ pub fn export_revision(repo: &Path, rev: &str, dest: &Path) -> Result<Vec<PathBu
         &["cat-file", "--batch"],
         Some(input.into_bytes()),
     )?;
-    let blobs = parse_batch(&out, wanted.len()).ok_or_else(|| NotesError::Git {
-        repo: repo.to_path_buf(),
-        rev: rev.to_string(),
-        message: "unexpected `git cat-file --batch` output".into(),
+    let blobs = parse_batch(&out, wanted.len()).map_err(|i| match wanted.get(i) {
+        Some(e) => unreadable(repo, rev, e),
+        None => NotesError::Git {
+            repo: repo.to_path_buf(),
+            rev: rev.to_string(),
+            message: "unexpected `git cat-file --batch` output".into(),
+        },
     })?;
     let mut written = Vec::with_capacity(wanted.len());
     for (e, blob) in wanted.iter().zip(blobs) {
@@ -1123,8 +1193,8 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("aaaa", 12, "requirements.txt"),
-                ("bbbb", 3, "dir/with\ttab.txt")
+                ("aaaa", Some(12), "requirements.txt"),
+                ("bbbb", Some(3), "dir/with\ttab.txt")
             ]
         );
     }
@@ -1132,10 +1202,10 @@ mod tests {
     #[test]
     fn batch_output_splits_by_size_and_rejects_truncation() {
         let out = b"aaaa blob 4\na\nb\n\nbbbb blob 0\n\n";
-        let blobs = parse_batch(out, 2).unwrap();
+        let blobs = parse_batch(out, 2).expect("two blobs");
         assert_eq!(blobs, vec![&b"a\nb\n"[..], &b""[..]]);
-        assert!(parse_batch(b"aaaa blob 10\nshort\n", 1).is_none());
-        assert!(parse_batch(b"aaaa missing\n", 1).is_none());
+        assert_eq!(parse_batch(b"aaaa blob 10\nshort\n", 1), Err(0));
+        assert_eq!(parse_batch(b"aaaa blob 0\n\nbbbb missing\n", 2), Err(1));
     }
 
     #[test]

@@ -534,7 +534,7 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
             // them. The store opens on a helper thread; parsing, which allocates most, stays on
             // the main thread and its malloc arena.
             let (parsed, store) = std::thread::scope(|s| {
-                let opening = s.spawn(|| crate::store::Store::open(path));
+                let opening = s.spawn(|| crate::store::Store::open_read_only(path));
                 let parsed = parse_manifests(&opts.paths, &parse_opts);
                 let store = opening.join().unwrap_or_else(|_| {
                     Err(crate::store::StoreError::Io {

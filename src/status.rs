@@ -93,7 +93,7 @@ pub fn status(
     schedules: &[(&str, &Schedule)],
     now: Timestamp,
 ) -> Result<Status, StatusError> {
-    let s = Store::open(store)?;
+    let s = Store::open_read_only(store)?;
     let last_run = s.last_run()?.map(|r| LastRun {
         started_at: r.started_at,
         finished_at: r.finished_at,

@@ -13,6 +13,20 @@ pub fn shorten(s: &str, max: usize) -> String {
     format!("{}…", s.get(..end).unwrap_or(""))
 }
 
+/// Text a server sent (an error body, an SMTP reply) made fit to print and store: control
+/// characters and line breaks become spaces, runs of whitespace one space, at most `max` bytes.
+/// Scrub secrets first: a cut must not leave a secret's prefix behind.
+pub fn server_text(s: &str, max: usize) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    shorten(
+        &cleaned.split_whitespace().collect::<Vec<_>>().join(" "),
+        max,
+    )
+}
+
 /// `": detail"`, or nothing when `detail` is empty (for error messages with an optional tail).
 pub fn colon_suffix(detail: &str) -> String {
     if detail.is_empty() {

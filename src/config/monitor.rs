@@ -16,7 +16,7 @@
 //! fix-high = "14 days"
 //! [project.github]                      # optional: `depwatch publish` files drafts here
 //! repo = "owner/name"
-//! token-env = "GITHUB_TOKEN"
+//! token-env = "GITHUB_TOKEN"            # the default; any other name must start with DEPWATCH_
 //! [project.advisory.GHSA-9wx4-h78v-vm56]  # optional, per finding (any of its ids)
 //! cve-id = "CVE-2026-0001"              # the CVE assigned to the project's own advisory
 //! fixed-in = "1.4.3"                    # replaces the project's `fixed-in` for this finding
@@ -41,6 +41,21 @@ use crate::secret::Secret;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+
+/// The GitHub token's variable when `[project.github]` names none.
+const DEFAULT_TOKEN_ENV: &str = "GITHUB_TOKEN";
+
+/// The operator's list of other variables a config may name for a secret.
+pub const ALLOW_SECRET_ENV: &str = "DEPWATCH_ALLOW_SECRET_ENV";
+
+/// Whether a config may read the secret in variable `name`: `DEPWATCH_*`, or listed in
+/// `allowed` (the comma-separated value of `$DEPWATCH_ALLOW_SECRET_ENV`).
+fn secret_env_allowed(name: &str, allowed: &str) -> bool {
+    (name.starts_with("DEPWATCH_") && name.len() > "DEPWATCH_".len())
+        || allowed
+            .split(',')
+            .any(|a| !a.trim().is_empty() && a.trim() == name)
+}
 
 /// A string or a list of strings.
 #[derive(Debug, Clone, Deserialize)]
@@ -95,7 +110,7 @@ struct RawAdvisory {
 struct RawGithub {
     repo: Spanned<String>,
     #[serde(default)]
-    token_env: Option<String>,
+    token_env: Option<Spanned<String>>,
     #[serde(default)]
     api_url: Option<String>,
 }
@@ -273,6 +288,29 @@ impl Ctx<'_> {
         normalize(&joined)
     }
 
+    /// The environment variable a config names for a secret. The config chooses both the
+    /// secret and where it goes (an SMTP host, a webhook URL), so it may name only
+    /// `DEPWATCH_*` variables: `password-env = "GITHUB_TOKEN"` would otherwise mail the
+    /// operator's token to any host. The operator allows other names in the environment,
+    /// `DEPWATCH_ALLOW_SECRET_ENV=NAME,NAME` (the environment is the operator's; the config,
+    /// which may come with a scanned repository, may not be).
+    fn secret_env(&self, key: &str, v: &Spanned<String>) -> Result<String, ConfigError> {
+        let name = v.get_ref().trim();
+        let allowed = std::env::var(ALLOW_SECRET_ENV).unwrap_or_default();
+        if secret_env_allowed(name, &allowed) {
+            return Ok(name.to_string());
+        }
+        Err(self.err(
+            Some(v.span().start),
+            format!(
+                "{key} names {name:?}: a config may name only DEPWATCH_* variables for its \
+                 secrets, since it also chooses where they are sent; rename the variable \
+                 (e.g. DEPWATCH_{name}), or allow it in the environment with \
+                 {ALLOW_SECRET_ENV}={name}"
+            ),
+        ))
+    }
+
     fn inline_secret(&self, key: &str, v: &Spanned<String>) -> Result<SecretSource, ConfigError> {
         if self.readable_by_others {
             return Err(self.err(
@@ -407,9 +445,16 @@ pub(super) fn projects(
                         format!("project {name}: github.repo {repo:?} is not owner/name"),
                     ));
                 }
+                let token_env = match g.token_env {
+                    // The token goes only to api.github.com unless $DEPWATCH_GHSA_TOKEN_URL
+                    // says otherwise, so depwatch's default name needs no allowing.
+                    Some(v) if v.get_ref() == DEFAULT_TOKEN_ENV => DEFAULT_TOKEN_ENV.to_string(),
+                    Some(v) => ctx.secret_env("project.github.token-env", &v)?,
+                    None => DEFAULT_TOKEN_ENV.to_string(),
+                };
                 Some(GithubRepo {
                     repo,
-                    token_env: g.token_env.unwrap_or_else(|| "GITHUB_TOKEN".into()),
+                    token_env,
                     api_url: g
                         .api_url
                         .unwrap_or_else(|| "https://api.github.com".into())
@@ -501,7 +546,9 @@ pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
         None => None,
         Some(s) => {
             let webhook = match (s.webhook_env, s.webhook) {
-                (Some(e), None) => SecretSource::Env(e.into_inner()),
+                (Some(e), None) => {
+                    SecretSource::Env(ctx.secret_env("notify.slack.webhook-env", &e)?)
+                }
                 (None, Some(w)) => ctx.inline_secret("notify.slack.webhook", &w)?,
                 (Some(e), Some(_)) => {
                     return Err(ctx.err(
@@ -539,7 +586,9 @@ pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
                 TlsMode::None => 25,
             });
             let password = match (e.password_env, e.password) {
-                (Some(v), None) => Some(SecretSource::Env(v.into_inner())),
+                (Some(v), None) => Some(SecretSource::Env(
+                    ctx.secret_env("notify.email.password-env", &v)?,
+                )),
                 (None, Some(p)) => Some(ctx.inline_secret("notify.email.password", &p)?),
                 (Some(v), Some(_)) => {
                     return Err(ctx.err(
@@ -598,7 +647,7 @@ fn normalize(p: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{normalize, secret_env_allowed};
     use std::path::Path;
 
     #[test]
@@ -649,6 +698,15 @@ mod tests {
             let e = Config::parse(text, cfg).unwrap_err().to_string();
             assert!(e.contains(line) && e.contains(want), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn secret_variables_need_the_prefix_or_the_operators_word() {
+        assert!(secret_env_allowed("DEPWATCH_SMTP_PASSWORD", ""));
+        assert!(!secret_env_allowed("DEPWATCH_", ""));
+        assert!(!secret_env_allowed("GITHUB_TOKEN", ""));
+        assert!(!secret_env_allowed("GITHUB_TOKEN", "GITHUB_TOKENS, ,AWS"));
+        assert!(secret_env_allowed("GITHUB_TOKEN", "AWS, GITHUB_TOKEN"));
     }
 
     #[test]

@@ -200,9 +200,24 @@ pub fn send(settings: &EmailSettings, mail: &EmailPayload) -> Result<(), EmailEr
     let message = build(settings, mail)?;
     let host = settings.host.trim().to_string();
     let server = format!("{host}:{}", settings.port);
-    let scrub = |text: String| match &settings.password {
-        Some(p) => p.scrub(&text),
-        None => text,
+    // A server may echo what it was sent: the password as is, base64 inside the AUTH PLAIN
+    // argument (`\0user\0password`, whole, for passwords too short to match alone) or the
+    // AUTH LOGIN one. Its reply is then cleaned and bounded, never kept verbatim.
+    let scrub = |text: String| {
+        let text = match (&settings.password, login) {
+            (Some(p), Some((user, _))) => {
+                use base64::Engine as _;
+                let plain = base64::engine::general_purpose::STANDARD
+                    .encode(format!("\0{user}\0{}", p.expose()));
+                let login = base64::engine::general_purpose::STANDARD.encode(p.expose());
+                let text = Secret::new(plain.trim_end_matches('=')).scrub(&text);
+                let text = Secret::new(login.trim_end_matches('=')).scrub(&text);
+                p.scrub(&text)
+            }
+            (Some(p), None) => p.scrub(&text),
+            (None, _) => text,
+        };
+        crate::text::server_text(&text, 500)
     };
     let tls = match settings.tls {
         TlsMode::None => Tls::None,

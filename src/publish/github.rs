@@ -215,8 +215,9 @@ fn api_message(body: &[u8]) -> String {
         }
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     };
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    line.chars().take(300).collect()
+    // Not cut here: the caller scrubs the token first, then bounds (a cut could leave half a
+    // token behind).
+    text
 }
 
 /// Request context: client, headers with the token, and the token for scrubbing.
@@ -306,7 +307,7 @@ impl Api<'_> {
             if status.is_success() {
                 return Ok((headers, bytes));
             }
-            let message = scrub(api_message(&bytes));
+            let message = crate::text::server_text(&scrub(api_message(&bytes)), 300);
             let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
                 || (status == StatusCode::FORBIDDEN
                     && (wait_hint(&headers).is_some()

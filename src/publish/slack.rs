@@ -100,24 +100,39 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Remove every form of the webhook secret from `text`: the URL, its path, its last segment.
+/// Remove every form of the webhook secret from `text`: the URL, its path and query, and
+/// every path segment (the secret need not be the last one: `/hook/SECRET/slack`), each as is,
+/// percent-decoded or encoded, or in base64. Then clean and bound it: the text may be a body
+/// the server chose.
 fn scrub(webhook: &Secret, url: Option<&reqwest::Url>, text: &str) -> String {
     let mut out = webhook.scrub(text);
     if let Some(u) = url {
-        let path = u.path();
-        if path.len() > 1 {
-            out = Secret::new(path).scrub(&out);
+        let mut parts: Vec<String> = vec![u.path().to_string()];
+        parts.extend(u.query().map(String::from));
+        for seg in u.path_segments().into_iter().flatten() {
+            parts.push(seg.to_string());
+            parts.push(
+                percent_encoding::percent_decode_str(seg)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            );
         }
-        if let Some(last) = u.path_segments().and_then(|mut s| s.next_back())
-            && last.len() >= 8
-        {
-            out = Secret::new(last).scrub(&out);
+        for (k, v) in u.query_pairs() {
+            parts.push(k.into_owned());
+            parts.push(v.into_owned());
+        }
+        // Longest first, so a segment inside the path does not cut the path's redaction.
+        parts.retain(|p| p.len() >= 4 && p != "/");
+        parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for p in parts {
+            out = Secret::new(p).scrub(&out);
         }
     }
-    out
+    crate::text::server_text(&out, 300)
 }
 
-/// Up to `BODY_LIMIT` bytes of a body, as one trimmed line of at most 200 characters.
+/// Up to `BODY_LIMIT` bytes of a body, as text. Not shortened here: it is scrubbed first
+/// (a cut could leave half a secret), then [`scrub`] cleans and bounds it.
 async fn short_body(mut resp: reqwest::Response) -> String {
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = resp.chunk().await {
@@ -126,9 +141,7 @@ async fn short_body(mut resp: reqwest::Response) -> String {
             break;
         }
     }
-    let text = String::from_utf8_lossy(&body);
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    line.chars().take(200).collect()
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// POST `body` (Block Kit `blocks` plus fallback `text`) to the webhook: one message.
@@ -164,7 +177,7 @@ pub async fn post(
         let status = resp.status();
         if status.is_success() {
             let answer = short_body(resp).await;
-            if answer != "ok" {
+            if answer.trim() != "ok" {
                 tracing::debug!(host = %host, "Slack webhook answered {status} without \"ok\"");
             }
             return Ok(());

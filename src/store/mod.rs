@@ -43,6 +43,19 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A store opened read-only needs a schema upgrade, which only a writer may apply.
+    #[error(
+        "store {path} has schema version {found}, older than this depwatch's ({supported}); \
+         run `depwatch sync` once as a user who may write it"
+    )]
+    NeedsUpgrade {
+        /// The store file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
     /// The store was written by a newer depwatch.
     #[error(
         "store {path} has schema version {found}, newer than this depwatch understands ({supported}); upgrade depwatch"
@@ -125,13 +138,31 @@ impl Store {
         }
     }
 
-    /// Open (creating and migrating as needed) the store at `path`.
+    /// Open (creating and migrating as needed) the store at `path`. A new store's directory is
+    /// created 0700 and its file 0600: it holds the outbox (messages not yet sent) and channel
+    /// errors, and SQLite gives its `-wal` / `-shm` files the main file's mode.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io)?;
+        }
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
         }
         let sq = sqlite_err(path);
         let conn = Connection::open(path).map_err(sq)?;
@@ -163,6 +194,75 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Open the store at `path` for reading only (`scan`, `status`, `db stats`, `db check`):
+    /// nothing is created, migrated or written, so these work on a store the user may read but
+    /// not write (SQLITE_OPEN_READ_ONLY). A missing store reads as an empty one.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let sq = sqlite_err(path);
+        if !path.exists() {
+            let mut store = Self {
+                conn: Connection::open_in_memory().map_err(sq)?,
+                path: path.to_path_buf(),
+            };
+            store.migrate()?;
+            return Ok(store);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |flags: OpenFlags, target: &Path| -> Result<(Connection, i64), StoreError> {
+            let conn = Connection::open_with_flags(target, flags).map_err(sq)?;
+            conn.busy_timeout(Duration::from_secs(30)).map_err(sq)?;
+            let version = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(sq)?;
+            Ok((conn, version))
+        };
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let (conn, version) = match open(flags, path) {
+            Ok(c) => c,
+            // A WAL store needs its `-shm` index, which a reader creates when no writer is
+            // connected; in a directory it may not write, it cannot. With no `-wal` file the
+            // main file holds every committed transaction, so it is read as immutable (a writer
+            // that starts meanwhile appends to a new `-wal`, not to the file read here).
+            Err(StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            }) if matches!(
+                e.code,
+                rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen
+            ) && !Path::new(&wal).exists() =>
+            {
+                let uri = format!("file:{}?immutable=1", uri_path(&path.to_string_lossy()));
+                open(flags | OpenFlags::SQLITE_OPEN_URI, Path::new(&uri))?
+            }
+            Err(e) => return Err(e),
+        };
+        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)
+            .map_err(sq)?;
+        let latest = schema::MIGRATIONS.len() as i64;
+        if version > latest || version < 0 {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+                supported: latest,
+            });
+        }
+        if version < latest {
+            // An older store is upgraded where it may be written (as `open` always did).
+            drop(conn);
+            return Self::open(path).map_err(|_| StoreError::NeedsUpgrade {
+                path: path.to_path_buf(),
+                found: version,
+                supported: latest,
+            });
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
     }
 
     fn sq(&self) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
@@ -701,6 +801,20 @@ fn index_rows(adv: &Advisory) -> (BTreeSet<(&'static str, String)>, BTreeSet<&st
         .map(String::as_str)
         .collect();
     (affected, aliases)
+}
+
+/// A file path as the path part of an SQLite URI: `%`, `?` and `#` percent-encoded.
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Wrap a SQLite error with the store's path. Takes the path, not the store, so a method can

@@ -40,7 +40,7 @@ name = "steady"
 path = "{steady}"
 
 [notify.slack]
-webhook-env = "TEST_SLACK_WEBHOOK"
+webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
 
 [notify.email]
 host = "127.0.0.1"
@@ -85,7 +85,7 @@ fn repeated_failures_alert_once_per_channel_and_recovery_once() {
             .env("NO_COLOR", "1")
             .env("DEPWATCH_STORE", d.join("store.sqlite3"))
             .env("DEPWATCH_NOW", format!("2026-12-01T{hour:02}:00:00Z"))
-            .env("TEST_SLACK_WEBHOOK", &hook)
+            .env("DEPWATCH_TEST_SLACK_WEBHOOK", &hook)
             .output()
             .expect("run depwatch")
     };
@@ -213,7 +213,10 @@ fn a_failing_channel_is_reported_through_the_other_one() {
         .env("NO_COLOR", "1")
         .env("DEPWATCH_STORE", d.join("store.sqlite3"))
         .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
-        .env("TEST_SLACK_WEBHOOK", format!("{}{HOOK_PATH}", slack.url))
+        .env(
+            "DEPWATCH_TEST_SLACK_WEBHOOK",
+            format!("{}{HOOK_PATH}", slack.url),
+        )
         .output()
         .expect("run depwatch");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -6,6 +6,7 @@ mod db_check;
 mod feeds_ghsa;
 mod feeds_osv;
 mod health;
+mod hostile;
 mod hostile_feeds;
 mod http;
 mod inputs;

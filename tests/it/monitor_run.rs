@@ -63,7 +63,7 @@ name = "uv-workspace"
 path = "{uv}"
 
 [notify.slack]
-webhook-env = "TEST_SLACK_WEBHOOK"
+webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
 
 [notify.email]
 host = "127.0.0.1"
@@ -99,7 +99,7 @@ fn command(env: &Env, now: &str) -> Command {
         .env("NO_COLOR", "1")
         .env("DEPWATCH_STORE", &env.store)
         .env("DEPWATCH_NOW", now)
-        .env("TEST_SLACK_WEBHOOK", &env.hook);
+        .env("DEPWATCH_TEST_SLACK_WEBHOOK", &env.hook);
     c
 }
 
@@ -342,7 +342,7 @@ fn depwatch_in(env: &Env, args: &[&str], extra: &[(&str, &str)]) -> Output {
     c.args(args)
         .env("NO_COLOR", "1")
         .env("DEPWATCH_STORE", &env.store)
-        .env("TEST_SLACK_WEBHOOK", &env.hook);
+        .env("DEPWATCH_TEST_SLACK_WEBHOOK", &env.hook);
     for (k, v) in extra {
         c.env(k, v);
     }
@@ -394,7 +394,7 @@ fn publish_files_drafts_once_then_updates_them() {
     let cfg = read(&env.config).replace(
         "emby-watchparty.SECURITY.md\"\n",
         &format!(
-            "emby-watchparty.SECURITY.md\"\nnotify = []\n[project.github]\nrepo = \"octo/demo\"\ntoken-env = \"TEST_GH_TOKEN\"\napi-url = \"{}\"\n",
+            "emby-watchparty.SECURITY.md\"\nnotify = []\n[project.github]\nrepo = \"octo/demo\"\ntoken-env = \"DEPWATCH_TEST_GH_TOKEN\"\napi-url = \"{}\"\n",
             gh.server.url
         ),
     );
@@ -419,7 +419,7 @@ fn publish_files_drafts_once_then_updates_them() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
     let allow = [
-        ("TEST_GH_TOKEN", TOKEN),
+        ("DEPWATCH_TEST_GH_TOKEN", TOKEN),
         ("DEPWATCH_GHSA_TOKEN_URL", gh.server.url.as_str()),
     ];
     let o = depwatch_in(&env, &["publish", "--config", c], &allow);
@@ -448,7 +448,7 @@ fn publish_files_drafts_once_then_updates_them() {
     let o = depwatch_in(
         &env,
         &["publish", "--config", c],
-        &[("TEST_GH_TOKEN", TOKEN)],
+        &[("DEPWATCH_TEST_GH_TOKEN", TOKEN)],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!text(&o).contains(TOKEN));

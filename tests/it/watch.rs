@@ -26,7 +26,7 @@ path = "{emby}"
 security-policy = "{pol}/emby-watchparty.SECURITY.md"
 
 [notify.slack]
-webhook-env = "TEST_SLACK_WEBHOOK"
+webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
 "#,
             pypa = s.join("corpus/advisories/pypa/vulns").display(),
             ghsa = s.join("feeds-reference/ghsa-osv").display(),
@@ -52,7 +52,7 @@ fn spawn_watcher(dir: &Path, config: &Path, hook: &str, name: &str, extra: &[&st
         .args(extra)
         .env("NO_COLOR", "1")
         .env("DEPWATCH_STORE", dir.join("store.sqlite3"))
-        .env("TEST_SLACK_WEBHOOK", hook)
+        .env("DEPWATCH_TEST_SLACK_WEBHOOK", hook)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

@@ -270,14 +270,166 @@ fn nightly_workflow_triggers_and_permissions() {
         .expect("permissions");
     assert_eq!(
         perms.len(),
-        2,
-        "only the two permissions it needs: {perms:?}"
+        3,
+        "only the three permissions it needs: {perms:?}"
     );
     assert_eq!(str_at(&doc["permissions"], "contents"), Some("read"));
     assert_eq!(
         str_at(&doc["permissions"], "security-events"),
         Some("write")
     );
+    // upload-sarif needs it in private repositories (issue 12).
+    assert_eq!(str_at(&doc["permissions"], "actions"), Some("read"));
+}
+
+/// The step that `uses:` an action starting with `prefix` and whose `with.key` starts with
+/// `key` (the workflow caches two things: the store and the depwatch binary).
+fn cache_step<'a>(steps: &[&'a Value], prefix: &str, key: &str) -> (usize, &'a Value) {
+    steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| {
+            str_at(s, "uses").is_some_and(|u| u.starts_with(prefix))
+                && s.get("with")
+                    .and_then(|w| str_at(w, "key"))
+                    .is_some_and(|k| k.starts_with(key))
+        })
+        .map(|(i, s)| (i, *s))
+        .unwrap_or_else(|| panic!("no step uses {prefix} with a key {key}..."))
+}
+
+/// Issue 12 item 14: every third-party action is pinned by a full commit id with the tag it
+/// was taken from in a comment (`uses: owner/repo@<40 hex> # vX.Y.Z`), so a moved tag cannot
+/// change what runs with the job's token.
+#[test]
+fn nightly_workflow_pins_every_action_by_commit() {
+    let text = read(NIGHTLY);
+    let mut seen = 0;
+    for line in text.lines().map(str::trim) {
+        let Some(rest) = line
+            .strip_prefix("- uses:")
+            .or_else(|| line.strip_prefix("uses:"))
+        else {
+            continue;
+        };
+        seen += 1;
+        let (reference, comment) = rest.trim().split_once(" # ").unwrap_or((rest.trim(), ""));
+        let (action, sha) = reference
+            .split_once('@')
+            .unwrap_or_else(|| panic!("{line}: no @ref"));
+        assert!(action.contains('/') && !action.starts_with('.'), "{line}");
+        assert!(
+            sha.len() == 40 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{line}: not pinned by a full commit id"
+        );
+        let tag = comment.trim();
+        assert!(
+            tag.strip_prefix('v').is_some_and(|v| !v.is_empty()
+                && v.split('.')
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))),
+            "{line}: the tag (vX.Y.Z) belongs in a comment"
+        );
+    }
+    assert!(seen >= 5, "expected the nightly job's actions, saw {seen}");
+}
+
+/// Issue 12 item 14: depwatch comes from a binary cached per version, built only on a miss.
+#[test]
+fn nightly_workflow_installs_depwatch_from_a_cached_binary() {
+    let doc = yaml(NIGHTLY);
+    let steps = steps(&doc);
+    let (restore_at, restore) = cache_step(&steps, "actions/cache/restore@", "depwatch-bin-");
+    let (save_at, save) = cache_step(&steps, "actions/cache/save@", "depwatch-bin-");
+    let key = str_at(&restore["with"], "key").unwrap();
+    assert!(key.contains("env.DEPWATCH_REF"), "keyed by version: {key}");
+    assert_eq!(str_at(&save["with"], "key"), Some(key));
+    let path = str_at(&restore["with"], "path").unwrap();
+    assert_eq!(str_at(&save["with"], "path"), Some(path));
+    let id = str_at(restore, "id").expect("the restore step has an id");
+    let miss = format!("steps.{id}.outputs.cache-hit != 'true'");
+    let (build_at, build) = steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| str_at(s, "run").is_some_and(|r| r.contains("cargo")))
+        .map(|(i, s)| (i, *s))
+        .expect("a build step");
+    assert_eq!(
+        str_at(build, "if"),
+        Some(miss.as_str()),
+        "built only on a miss"
+    );
+    assert_eq!(
+        str_at(save, "if"),
+        Some(miss.as_str()),
+        "saved only after a build"
+    );
+    let script = str_at(build, "run").unwrap();
+    assert!(
+        script.contains(&format!("--root {path}")),
+        "installs into the cached path: {script}"
+    );
+    let (install_at, _) = steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| str_at(s, "id") == Some("install"))
+        .expect("the install step");
+    assert!(restore_at < build_at && build_at < save_at && save_at < install_at);
+    let (cycle_at, _) = steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| str_at(s, "id") == Some("cycle"))
+        .expect("the cycle step");
+    assert!(install_at < cycle_at);
+}
+
+/// Issue 12 item 14: every base image is pinned by digest, with its tag in a comment on the
+/// line above (`# rust:1.95-trixie`) and in the reference itself.
+#[test]
+fn dockerfile_pins_base_images_by_digest() {
+    let text = read("Dockerfile");
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut stages: Vec<String> = Vec::new();
+    let mut seen = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.strip_prefix("FROM ") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let image = words
+            .iter()
+            .find(|w| !w.starts_with("--"))
+            .expect("an image");
+        if let Some(at) = words.iter().position(|w| w.eq_ignore_ascii_case("AS")) {
+            stages.push(words[at + 1].to_string());
+        }
+        if stages[..stages.len().saturating_sub(1)]
+            .iter()
+            .any(|s| s == image)
+        {
+            continue; // an earlier stage, not a base image
+        }
+        seen += 1;
+        let (tagged, digest) = image
+            .split_once("@sha256:")
+            .unwrap_or_else(|| panic!("{line}: not pinned by digest"));
+        assert!(
+            digest.len() == 64
+                && digest
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{line}: bad digest"
+        );
+        assert!(
+            tagged.contains(':'),
+            "{line}: keep the tag in the reference"
+        );
+        assert_eq!(
+            i.checked_sub(1).map(|j| lines[j]),
+            Some(format!("# {tagged}").as_str()),
+            "{line}: the tag in a comment above"
+        );
+    }
+    assert!(seen >= 2, "the build and runtime base images");
 }
 
 #[test]
@@ -294,8 +446,8 @@ fn nightly_workflow_steps() {
     assert!(fail_on.contains("inputs.fail_on"), "{fail_on}");
 
     // Restore, then the cycle, then SARIF; the store is saved even when the cycle fails.
-    let (restore_at, restore) = uses(&steps, "actions/cache/restore@");
-    let (save_at, save) = uses(&steps, "actions/cache/save@");
+    let (restore_at, restore) = cache_step(&steps, "actions/cache/restore@", "depwatch-store-");
+    let (save_at, save) = cache_step(&steps, "actions/cache/save@", "depwatch-store-");
     let (upload_at, upload) = uses(&steps, "github/codeql-action/upload-sarif@");
     let path = str_at(&restore["with"], "path").expect("restore path");
     assert_eq!(str_at(&save["with"], "path"), Some(path));
