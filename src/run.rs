@@ -346,6 +346,10 @@ fn project_step(
         error: None,
         notices: Vec::new(),
     };
+    if let Err(e) = p.check_paths() {
+        out.error = Some(e);
+        return out;
+    }
     if p.paths.is_empty() {
         out.notices
             .push("no path configured: policy only, not scanned".into());

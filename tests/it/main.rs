@@ -1,5 +1,6 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
+mod broken_checkout;
 mod channels;
 mod feeds_ghsa;
 mod feeds_osv;
