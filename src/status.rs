@@ -83,6 +83,9 @@ pub struct Status {
     pub open: Vec<OpenFinding>,
     /// Feeds, projects and channels whose last runs failed.
     pub failing: Vec<crate::store::HealthRow>,
+    /// The configured zone the text shows deadlines in (the JSON keeps RFC 3339 UTC).
+    #[serde(skip)]
+    pub zone: crate::policy::Zone,
 }
 
 /// Read the status of `store` for the projects in `config`; `schedules` pairs a job name with
@@ -145,6 +148,7 @@ pub fn status(
         outbox: s.outbox_counts()?,
         failing: s.health()?.into_iter().filter(|h| h.failures > 0).collect(),
         open,
+        zone: crate::policy::Zone::configured(config.timezone.as_deref()),
     })
 }
 
@@ -242,9 +246,9 @@ pub fn status_text(s: &Status) -> String {
         for f in &s.open {
             let due = match f.deadline {
                 Some((k, d)) if f.overdue => {
-                    format!("OVERDUE: {} was due {}", k.as_str(), short(&d.to_string()))
+                    format!("OVERDUE: {} was due {}", k.as_str(), s.zone.format(d))
                 }
-                Some((k, d)) => format!("{} by {}", k.as_str(), short(&d.to_string())),
+                Some((k, d)) => format!("{} by {}", k.as_str(), s.zone.format(d)),
                 None => "no deadline".into(),
             };
             let _ = writeln!(
@@ -291,8 +295,39 @@ mod tests {
             outbox: OutboxCounts::default(),
             open: v,
             failing: Vec::new(),
+            zone: crate::policy::Zone::default(),
         });
         assert!(text.contains("last cycle: never"), "{text}");
-        assert!(text.contains("late x 1 [low] OVERDUE"), "{text}");
+        assert!(
+            text.contains("late x 1 [low] OVERDUE: fix was due 2026-11-01 00:00 UTC"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn deadlines_are_shown_in_the_configured_zone() {
+        let st = |zone| Status {
+            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+            last_run: None,
+            next: vec![],
+            sources: vec![],
+            outbox: OutboxCounts::default(),
+            open: vec![
+                f("winter", Level::High, Some("2026-12-10T08:00:00Z"), false),
+                f("summer", Level::High, Some("2027-07-10T08:00:00Z"), false),
+            ],
+            failing: Vec::new(),
+            zone,
+        };
+        let text = status_text(&st(crate::policy::Zone::configured(Some("Europe/Berlin"))));
+        assert!(
+            text.contains("winter x 1 [high] fix by 2026-12-10 09:00 +01:00 Europe/Berlin"),
+            "{text}"
+        );
+        assert!(
+            text.contains("summer x 1 [high] fix by 2027-07-10 10:00 +02:00 Europe/Berlin"),
+            "{text}"
+        );
+        assert!(!text.contains("UTC"), "{text}");
     }
 }

@@ -16,6 +16,7 @@ mod props;
 mod scan_python;
 mod scan_rust;
 mod sources;
+mod status_zone;
 mod store;
 mod sync_remote;
 mod trust_policy;
