@@ -722,10 +722,12 @@ fn deliver_tracked(
 /// The run's summary for people (stdout of `depwatch run`).
 pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
     use std::fmt::Write;
+    // Details and errors may quote feeds, servers and checkouts: cleaned for the terminal.
+    let clean = |t: &str| crate::text::clean(t, false);
     let mut s = String::new();
     let _ = writeln!(s, "depwatch run at {}", r.at);
     for l in &r.sync {
-        let _ = writeln!(s, "  sync {}: {}", l.source, l.detail);
+        let _ = writeln!(s, "  sync {}: {}", l.source, clean(&l.detail));
     }
     for p in &r.projects {
         let events = if p.events.is_empty() {
@@ -742,7 +744,7 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
                 .join(", ")
         };
         let state = match &p.error {
-            Some(e) => format!("FAILED: {e}"),
+            Some(e) => format!("FAILED: {}", clean(e)),
             None => format!(
                 "{} open{}, {events}, {} message(s) queued",
                 p.open,
@@ -754,7 +756,7 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
         };
         let _ = writeln!(s, "  project {}: {state}", p.name);
         for n in &p.notices {
-            let _ = writeln!(s, "    note: {n}");
+            let _ = writeln!(s, "    note: {}", clean(n));
         }
     }
     let d = &r.delivery;
@@ -782,7 +784,10 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
     let _ = writeln!(s, "|---|---|---|---|---|");
     for p in &r.projects {
         let status = match &p.error {
-            Some(e) => format!("failed: {}", e.replace('|', "\\|")),
+            Some(e) => format!(
+                "failed: {}",
+                crate::text::clean(e, false).replace('|', "\\|")
+            ),
             None if p.max_severity.is_some_and(|m| m >= fail_on) => "findings".into(),
             None => "ok".into(),
         };

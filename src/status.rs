@@ -176,8 +176,10 @@ fn short(ts: &str) -> String {
         .unwrap_or_else(|_| ts.to_string())
 }
 
-/// The status for people.
+/// The status for people. Text from feeds, servers and checkouts (ids, packages, errors) is
+/// cleaned of control characters before it reaches the terminal.
 pub fn status_text(s: &Status) -> String {
+    let clean = |t: &str| crate::text::clean(t, false);
     let mut o = String::new();
     match &s.last_run {
         None => o.push_str("last cycle: never\n"),
@@ -207,7 +209,7 @@ pub fn status_text(s: &Status) -> String {
         let _ = writeln!(
             o,
             "source {}: {} records, last success {}{}",
-            src.source,
+            clean(&src.source),
             src.records,
             src.last_success
                 .as_deref()
@@ -215,7 +217,7 @@ pub fn status_text(s: &Status) -> String {
                 .unwrap_or("never".into()),
             src.last_error
                 .as_deref()
-                .map(|e| format!(", last error: {e}"))
+                .map(|e| format!(", last error: {}", clean(e)))
                 .unwrap_or_default()
         );
     }
@@ -228,7 +230,7 @@ pub fn status_text(s: &Status) -> String {
         let _ = writeln!(
             o,
             "failing: {} ({} run(s) in a row since {}{}): {}",
-            h.component,
+            clean(&h.component),
             h.failures,
             h.first_failed_at.as_deref().map(short).unwrap_or_default(),
             if h.alerted_at.is_some() {
@@ -236,7 +238,7 @@ pub fn status_text(s: &Status) -> String {
             } else {
                 ""
             },
-            h.last_error.as_deref().unwrap_or("")
+            clean(h.last_error.as_deref().unwrap_or(""))
         );
     }
     if s.open.is_empty() {
@@ -254,7 +256,11 @@ pub fn status_text(s: &Status) -> String {
             let _ = writeln!(
                 o,
                 "  {} {} {} [{}] {}",
-                f.project, f.id, f.package, f.severity, due
+                f.project,
+                clean(&f.id),
+                clean(&f.package),
+                f.severity,
+                due
             );
         }
     }

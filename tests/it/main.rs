@@ -5,6 +5,7 @@ mod channels;
 mod feeds_ghsa;
 mod feeds_osv;
 mod health;
+mod hostile_output;
 mod http;
 mod loopback;
 mod malformed;
