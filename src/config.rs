@@ -495,12 +495,22 @@ mod tests {
         );
         assert_eq!(c.projects[0].notify, vec!["slack".to_string()]);
         assert_eq!(c.deadline_warning, jiff::SignedDuration::from_hours(48));
+        // A missing path is the project's error when it runs, not the config's.
+        let c = Config::parse(
+            "[[project]]\nname = \"app\"\npath = \"missing.txt\"\nsecurity-policy = \"gone.md\"\n",
+            &cfg,
+        )
+        .unwrap();
+        let e = c.projects[0].check_paths().unwrap_err();
+        assert!(
+            e.contains("missing.txt") && e.contains("does not exist"),
+            "{e}"
+        );
+        let mut c = c;
+        c.projects[0].paths.clear();
+        let e = c.projects[0].check_paths().unwrap_err();
+        assert!(e.contains("gone.md") && e.contains("not a file"), "{e}");
         let cases = [
-            (
-                "[[project]]\nname = \"app\"\npath = \"missing.txt\"\n",
-                ":3:",
-                "does not exist",
-            ),
             ("[[project]]\nname = \"a b\"\n", ":2:", "letters, digits"),
             (
                 "[[project]]\nname = \"app\"\nnotify = [\"email\"]\n",

@@ -347,6 +347,10 @@ fn project_step(
         error: None,
         notices: Vec::new(),
     };
+    if let Err(e) = p.check_paths() {
+        out.error = Some(e);
+        return out;
+    }
     if p.paths.is_empty() {
         out.notices
             .push("no path configured: policy only, not scanned".into());
@@ -794,10 +798,12 @@ fn deliver_tracked(
 /// The run's summary for people (stdout of `depwatch run`).
 pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
     use std::fmt::Write;
+    // Details and errors may quote feeds, servers and checkouts: cleaned for the terminal.
+    let clean = |t: &str| crate::text::clean(t, false);
     let mut s = String::new();
     let _ = writeln!(s, "depwatch run at {}", r.at);
     for l in &r.sync {
-        let _ = writeln!(s, "  sync {}: {}", l.source, l.detail);
+        let _ = writeln!(s, "  sync {}: {}", l.source, clean(&l.detail));
     }
     for p in &r.projects {
         let events = if p.events.is_empty() {
@@ -814,7 +820,7 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
                 .join(", ")
         };
         let state = match &p.error {
-            Some(e) => format!("FAILED: {e}"),
+            Some(e) => format!("FAILED: {}", clean(e)),
             None => format!(
                 "{} open{}, {events}, {} message(s) queued",
                 p.open,
@@ -826,7 +832,7 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
         };
         let _ = writeln!(s, "  project {}: {state}", p.name);
         for n in &p.notices {
-            let _ = writeln!(s, "    note: {n}");
+            let _ = writeln!(s, "    note: {}", clean(n));
         }
     }
     let d = &r.delivery;
@@ -854,7 +860,10 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
     let _ = writeln!(s, "|---|---|---|---|---|");
     for p in &r.projects {
         let status = match &p.error {
-            Some(e) => format!("failed: {}", e.replace('|', "\\|")),
+            Some(e) => format!(
+                "failed: {}",
+                crate::text::clean(e, false).replace('|', "\\|")
+            ),
             None if p.max_severity.is_some_and(|m| m >= fail_on) => "findings".into(),
             None => "ok".into(),
         };

@@ -83,6 +83,9 @@ pub struct Status {
     pub open: Vec<OpenFinding>,
     /// Feeds, projects and channels whose last runs failed.
     pub failing: Vec<crate::store::HealthRow>,
+    /// The configured zone the text shows deadlines in (the JSON keeps RFC 3339 UTC).
+    #[serde(skip)]
+    pub zone: crate::policy::Zone,
 }
 
 /// Read the status of `store` for the projects in `config`; `schedules` pairs a job name with
@@ -145,6 +148,7 @@ pub fn status(
         outbox: s.outbox_counts()?,
         failing: s.health()?.into_iter().filter(|h| h.failures > 0).collect(),
         open,
+        zone: crate::policy::Zone::configured(config.timezone.as_deref()),
     })
 }
 
@@ -172,8 +176,10 @@ fn short(ts: &str) -> String {
         .unwrap_or_else(|_| ts.to_string())
 }
 
-/// The status for people.
+/// The status for people. Text from feeds, servers and checkouts (ids, packages, errors) is
+/// cleaned of control characters before it reaches the terminal.
 pub fn status_text(s: &Status) -> String {
+    let clean = |t: &str| crate::text::clean(t, false);
     let mut o = String::new();
     match &s.last_run {
         None => o.push_str("last cycle: never\n"),
@@ -203,7 +209,7 @@ pub fn status_text(s: &Status) -> String {
         let _ = writeln!(
             o,
             "source {}: {} records, last success {}{}",
-            src.source,
+            clean(&src.source),
             src.records,
             src.last_success
                 .as_deref()
@@ -211,7 +217,7 @@ pub fn status_text(s: &Status) -> String {
                 .unwrap_or("never".into()),
             src.last_error
                 .as_deref()
-                .map(|e| format!(", last error: {e}"))
+                .map(|e| format!(", last error: {}", clean(e)))
                 .unwrap_or_default()
         );
     }
@@ -224,7 +230,7 @@ pub fn status_text(s: &Status) -> String {
         let _ = writeln!(
             o,
             "failing: {} ({} run(s) in a row since {}{}): {}",
-            h.component,
+            clean(&h.component),
             h.failures,
             h.first_failed_at.as_deref().map(short).unwrap_or_default(),
             if h.alerted_at.is_some() {
@@ -232,7 +238,7 @@ pub fn status_text(s: &Status) -> String {
             } else {
                 ""
             },
-            h.last_error.as_deref().unwrap_or("")
+            clean(h.last_error.as_deref().unwrap_or(""))
         );
     }
     if s.open.is_empty() {
@@ -242,15 +248,19 @@ pub fn status_text(s: &Status) -> String {
         for f in &s.open {
             let due = match f.deadline {
                 Some((k, d)) if f.overdue => {
-                    format!("OVERDUE: {} was due {}", k.as_str(), short(&d.to_string()))
+                    format!("OVERDUE: {} was due {}", k.as_str(), s.zone.format(d))
                 }
-                Some((k, d)) => format!("{} by {}", k.as_str(), short(&d.to_string())),
+                Some((k, d)) => format!("{} by {}", k.as_str(), s.zone.format(d)),
                 None => "no deadline".into(),
             };
             let _ = writeln!(
                 o,
                 "  {} {} {} [{}] {}",
-                f.project, f.id, f.package, f.severity, due
+                f.project,
+                clean(&f.id),
+                clean(&f.package),
+                f.severity,
+                due
             );
         }
     }
@@ -291,8 +301,39 @@ mod tests {
             outbox: OutboxCounts::default(),
             open: v,
             failing: Vec::new(),
+            zone: crate::policy::Zone::default(),
         });
         assert!(text.contains("last cycle: never"), "{text}");
-        assert!(text.contains("late x 1 [low] OVERDUE"), "{text}");
+        assert!(
+            text.contains("late x 1 [low] OVERDUE: fix was due 2026-11-01 00:00 UTC"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn deadlines_are_shown_in_the_configured_zone() {
+        let st = |zone| Status {
+            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+            last_run: None,
+            next: vec![],
+            sources: vec![],
+            outbox: OutboxCounts::default(),
+            open: vec![
+                f("winter", Level::High, Some("2026-12-10T08:00:00Z"), false),
+                f("summer", Level::High, Some("2027-07-10T08:00:00Z"), false),
+            ],
+            failing: Vec::new(),
+            zone,
+        };
+        let text = status_text(&st(crate::policy::Zone::configured(Some("Europe/Berlin"))));
+        assert!(
+            text.contains("winter x 1 [high] fix by 2026-12-10 09:00 +01:00 Europe/Berlin"),
+            "{text}"
+        );
+        assert!(
+            text.contains("summer x 1 [high] fix by 2027-07-10 10:00 +02:00 Europe/Berlin"),
+            "{text}"
+        );
+        assert!(!text.contains("UTC"), "{text}");
     }
 }

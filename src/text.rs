@@ -13,14 +13,34 @@ pub fn shorten(s: &str, max: usize) -> String {
     format!("{}…", s.get(..end).unwrap_or(""))
 }
 
-/// Text a server sent (an error body, an SMTP reply) made fit to print and store: control
-/// characters and line breaks become spaces, runs of whitespace one space, at most `max` bytes.
-/// Scrub secrets first: a cut must not leave a secret's prefix behind.
+/// The one cleaning rule for text depwatch did not write (feeds, mirrors, servers, scanned
+/// checkouts) on its way to people: a terminal, markdown, email, Slack. Every control
+/// character (C0 with NUL and ESC, DEL, C1 with the 8-bit CSI and OSC) and every bidi
+/// override/isolate becomes a space, so no escape sequence (hidden OSC 8 link, window title,
+/// cursor move) survives and NUL never reaches SMTP DATA. With `keep_lines`, `\n` and `\t`
+/// stay (and `\r\n` becomes `\n`) for outputs whose regime allows them; without, they are
+/// spaces too (table cells, one-line fields).
+pub fn clean(s: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let unsafe_char = c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}');
+        match c {
+            '\r' if keep_lines && chars.peek() == Some(&'\n') => {}
+            '\n' | '\t' if keep_lines => out.push(c),
+            _ if unsafe_char => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text a server sent (an error body, an SMTP reply) made fit to print and store: [`clean`]ed
+/// on one line, runs of whitespace one space, at most `max` bytes. Scrub secrets first: a cut
+/// must not leave a secret's prefix behind.
 pub fn server_text(s: &str, max: usize) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let cleaned = clean(s, false);
     shorten(
         &cleaned.split_whitespace().collect::<Vec<_>>().join(" "),
         max,
@@ -63,6 +83,26 @@ pub fn http_error(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn clean_removes_every_escape_sequence_and_nul() {
+        let hostile = "a\x1b]8;;https://evil.example/\x07link\x1b]8;;\x07 \x1b]0;title\x07\
+                       \x1b[2J\u{9b}31m\u{9d}x\x00b\x7f\u{202E}c\r\nd\te";
+        for keep in [true, false] {
+            let out = super::clean(hostile, keep);
+            assert!(
+                !out.chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                "{out:?}"
+            );
+            assert!(!out.contains('\u{202E}'), "{out:?}");
+            assert_eq!(out.contains('\n'), keep, "{out:?}");
+            assert_eq!(out.contains('\t'), keep, "{out:?}");
+        }
+        assert_eq!(super::clean("x\r\ny\rz\u{0}", true), "x\ny z ");
+        assert_eq!(super::clean("x\r\ny", false), "x  y");
+        assert_eq!(super::clean("Grüße → ok", false), "Grüße → ok");
+    }
+
     #[test]
     fn cuts_on_char_boundaries() {
         assert_eq!(super::shorten("abc", 5), "abc");

@@ -206,6 +206,24 @@ pub struct Project {
     pub github: Option<GithubRepo>,
 }
 
+impl Project {
+    /// Whether its paths are there: every path exists and its SECURITY.md is a file (a
+    /// renamed manifest or a dangling symlink is this project's error, not the config's).
+    pub fn check_paths(&self) -> Result<(), String> {
+        for p in &self.paths {
+            if !p.exists() {
+                return Err(format!("path {} does not exist", p.display()));
+            }
+        }
+        if let Some(sp) = &self.security_policy
+            && !sp.is_file()
+        {
+            return Err(format!("security-policy {} is not a file", sp.display()));
+        }
+        Ok(())
+    }
+}
+
 /// Where a secret comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SecretSource {
@@ -348,41 +366,18 @@ pub(super) fn projects(
         if out.iter().any(|q| q.name == name) {
             return Err(ctx.err(at, format!("[[project]] name {name:?} is used twice")));
         }
+        // Paths are only resolved here: whether they exist is checked when the project runs
+        // (`Project::check_paths`), so one project's broken checkout fails only that project.
         let paths: Vec<PathBuf> = match p.path {
-            Some(sp) => {
-                let start = sp.span().start;
-                let v = sp.into_inner().into_vec();
-                let mut paths = Vec::new();
-                for s in v {
-                    let full = ctx.resolve(&s);
-                    if !full.exists() {
-                        return Err(ctx.err(
-                            Some(start),
-                            format!("project {name}: path {} does not exist", full.display()),
-                        ));
-                    }
-                    paths.push(full);
-                }
-                paths
-            }
+            Some(sp) => sp
+                .into_inner()
+                .into_vec()
+                .iter()
+                .map(|s| ctx.resolve(s))
+                .collect(),
             None => Vec::new(),
         };
-        let security_policy = match p.security_policy {
-            Some(sp) => {
-                let full = ctx.resolve(sp.get_ref());
-                if !full.is_file() {
-                    return Err(ctx.err(
-                        Some(sp.span().start),
-                        format!(
-                            "project {name}: security-policy {} is not a file",
-                            full.display()
-                        ),
-                    ));
-                }
-                Some(full)
-            }
-            None => None,
-        };
+        let security_policy = p.security_policy.map(|sp| ctx.resolve(sp.get_ref()));
         let notify_list = match p.notify {
             Some(n) => {
                 for ch in n.get_ref() {

@@ -106,6 +106,20 @@ pub struct Templates {
     slack: Handlebars<'static>,
 }
 
+// Every value a template interpolates is cleaned first (`text::clean`, newlines and tabs kept):
+// feed text reaches drafts, notes, mail and Slack without escape sequences or NUL.
+fn plain_escape(s: &str) -> String {
+    crate::text::clean(s, true)
+}
+
+fn html_escape(s: &str) -> String {
+    handlebars::html_escape(&crate::text::clean(s, true))
+}
+
+fn slack_registry_escape(s: &str) -> String {
+    slack_escape(&crate::text::clean(s, true))
+}
+
 fn registry(escape: fn(&str) -> String) -> Handlebars<'static> {
     let mut h = Handlebars::new();
     h.set_strict_mode(true);
@@ -119,9 +133,9 @@ impl Templates {
     /// misspelt override does not go silently unused.
     pub fn load(user_dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut t = Self {
-            plain: registry(handlebars::no_escape),
-            html: registry(handlebars::html_escape),
-            slack: registry(slack_escape),
+            plain: registry(plain_escape),
+            html: registry(html_escape),
+            slack: registry(slack_registry_escape),
         };
         for (name, src) in DEFAULTS {
             t.register(name, src)?;
@@ -227,6 +241,20 @@ mod tests {
                 .get_template("email.html")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn every_registry_cleans_control_characters() {
+        let v = serde_json::json!({"v": "a\x1b]0;t\x07b\x00c\nd"});
+        for (escape, want) in [
+            (plain_escape as fn(&str) -> String, "a ]0;t b c\nd"),
+            (html_escape, "a ]0;t b c\nd"),
+            (slack_registry_escape, "a ]0;t b c\nd"),
+        ] {
+            let mut h = registry(escape);
+            h.register_template_string("x", "{{v}}").unwrap();
+            assert_eq!(h.render("x", &v).unwrap(), want);
+        }
     }
 
     #[test]

@@ -20,7 +20,8 @@ const MAX_LOAD_ERRORS: usize = 20;
 /// spaces.
 pub(super) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let s = s.replace("\r\n", "\n");
+    // The shared cleaning rule first; newlines become `<br>` below.
+    let s = crate::text::clean(s, true);
     for c in s.chars() {
         match c {
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '~' | '#' => {
@@ -41,7 +42,7 @@ pub(super) fn escape(s: &str) -> String {
 /// Literal text (a version, requirement, path) as a code span, `|` escaped as GFM tables
 /// require; text a code span cannot hold falls back to [`escape`].
 pub(super) fn code(s: &str) -> String {
-    if s.is_empty() || s.contains('`') || s.chars().any(char::is_control) || s.trim() != s {
+    if s.is_empty() || s.contains('`') || crate::text::clean(s, false) != s || s.trim() != s {
         return escape(s);
     }
     format!("`{}`", s.replace('|', "\\|"))

@@ -40,9 +40,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
 /// Replace control characters (ANSI escapes, newlines, tabs) in text that comes from
 /// advisory data or manifests, so it cannot move the cursor or break a line-based layout.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::text::clean(s, false)
 }
 
 /// `s` or `s` plural suffix.

@@ -401,7 +401,7 @@ fn finding_row(f: &Finding, informational: bool) -> Vec<Cell> {
         (clean(&f.package.version), None),
         (clean(&ids_compact(&f.id, &f.ids, MAX_ALIASES)), None),
         severity,
-        (fix_text(&f.fix), None),
+        (clean(&fix_text(&f.fix)), None),
         (location_text(&f.location), None),
         (clean(&context_parts(f).join(", ")), None),
     ]

@@ -1,6 +1,7 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
 mod advisory_drafts;
+mod broken_checkout;
 mod channels;
 mod db_check;
 mod feeds_ghsa;
@@ -8,6 +9,7 @@ mod feeds_osv;
 mod health;
 mod hostile;
 mod hostile_feeds;
+mod hostile_output;
 mod http;
 mod inputs;
 mod loopback;
@@ -24,6 +26,7 @@ mod scan_peers;
 mod scan_python;
 mod scan_rust;
 mod sources;
+mod status_zone;
 mod store;
 mod sync_remote;
 mod trust_policy;
