@@ -70,8 +70,13 @@ pub(crate) fn fmt_date(ts: Timestamp) -> String {
 
 /// Whitespace (newlines included) collapsed to single spaces: summaries go into headings,
 /// table cells and one-line messages.
+/// Feed text goes through the one cleaning rule ([`crate::text::clean`]) first: the draft's
+/// JSON `summary` reaches GitHub as is, not through a template's escape.
 pub(crate) fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::text::clean(s, false)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// At most `max` characters, cut at a character boundary and marked with `…`.
@@ -1280,6 +1285,14 @@ mod tests {
         assert!(
             body.description
                 .ends_with(&marker(&input.finding.fingerprint))
+        );
+        // Feed control characters never reach the JSON GitHub receives.
+        input.finding.finding.summary = Some("a\u{1b}]8;;https://evil/\u{7}b\0c\u{9b}".into());
+        let body = github_advisory(&input, "description");
+        assert!(
+            body.summary.contains(": a ]8;;https://evil/ b c ("),
+            "{}",
+            body.summary
         );
     }
 
