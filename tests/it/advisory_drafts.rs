@@ -202,7 +202,7 @@ security-policy = "{pol}"
 fixed-in = "1.4.3"
 [project.github]
 repo = "octo/demo"
-token-env = "TEST_GH_TOKEN"
+token-env = "DEPWATCH_TEST_GH_TOKEN"
 api-url = "{api}"
 {emby_extra}
 
@@ -312,7 +312,7 @@ fn drafts_describe_the_projects_own_advisory_and_publish_sends_it() {
 
     // publish: what reaches the (loopback) API is the same, and valid.
     let allow = [
-        ("TEST_GH_TOKEN", TOKEN),
+        ("DEPWATCH_TEST_GH_TOKEN", TOKEN),
         ("DEPWATCH_GHSA_TOKEN_URL", gh.server.url.as_str()),
     ];
     let r = depwatch(&store, &["publish", "--config", c], &allow);

@@ -47,7 +47,7 @@ path = "good/requirements.txt"
 security-policy = "good/SECURITY.md"
 
 [notify.slack]
-webhook-env = "TEST_SLACK_WEBHOOK"
+webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
 
 [watch]
 health-after = 1
@@ -65,7 +65,10 @@ health-after = 1
             .env("NO_COLOR", "1")
             .env("DEPWATCH_STORE", d.join("store.sqlite3"))
             .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
-            .env("TEST_SLACK_WEBHOOK", format!("{}{HOOK_PATH}", slack.url));
+            .env(
+                "DEPWATCH_TEST_SLACK_WEBHOOK",
+                format!("{}{HOOK_PATH}", slack.url),
+            );
         if json {
             c.arg("--json");
         }

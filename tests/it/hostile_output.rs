@@ -78,7 +78,7 @@ name = "app"
 path = "requirements.txt"
 
 [notify.slack]
-webhook-env = "TEST_SLACK_WEBHOOK"
+webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
 
 [notify.email]
 host = "127.0.0.1"
@@ -97,7 +97,10 @@ to = ["security@example.com"]
             .env("NO_COLOR", "1")
             .env("DEPWATCH_STORE", d.join("store.sqlite3"))
             .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
-            .env("TEST_SLACK_WEBHOOK", format!("{}{HOOK_PATH}", slack.url))
+            .env(
+                "DEPWATCH_TEST_SLACK_WEBHOOK",
+                format!("{}{HOOK_PATH}", slack.url),
+            )
             .output()
             .expect("run depwatch")
     };
