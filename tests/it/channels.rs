@@ -214,33 +214,34 @@ fn free_port() -> u16 {
 
 // ---------------------------------------------------------------- SMTP
 
-/// Make sure Python can import aiosmtpd, installing it once with pip if needed.
-fn ensure_aiosmtpd() -> Result<(), String> {
-    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+/// The Python interpreter that can import aiosmtpd: `$DEPWATCH_TEST_PYTHON`, else `python3`
+/// on PATH, else Debian's `/usr/bin/python3` (where the `python3-aiosmtpd` package that
+/// `.ci/run` installs lives). Tests never install anything themselves.
+fn smtp_python() -> Result<String, String> {
+    static READY: OnceLock<Result<String, String>> = OnceLock::new();
     READY
         .get_or_init(|| {
-            let importable = || {
-                Command::new("python3")
-                    .args(["-c", "import aiosmtpd"])
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            };
-            if importable() {
-                return Ok(());
-            }
-            let pip = Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
-                .output()
-                .map_err(|e| format!("running python3 -m pip: {e}"))?;
-            if importable() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "the SMTP tests need Python's aiosmtpd and `python3 -m pip install --quiet \
-                     aiosmtpd` did not make it importable:\n{}",
-                    String::from_utf8_lossy(&pip.stderr)
-                ))
-            }
+            let candidates: Vec<String> = std::env::var("DEPWATCH_TEST_PYTHON")
+                .ok()
+                .into_iter()
+                .chain(["python3".to_string(), "/usr/bin/python3".to_string()])
+                .collect();
+            candidates
+                .iter()
+                .find(|py| {
+                    Command::new(py.as_str())
+                        .args(["-c", "import aiosmtpd"])
+                        .output()
+                        .is_ok_and(|o| o.status.success())
+                })
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "the SMTP tests need Python's aiosmtpd, importable by one of {candidates:?}: \
+                         install Debian's python3-aiosmtpd (as .ci/run does) or set \
+                         DEPWATCH_TEST_PYTHON to an interpreter that has it"
+                    )
+                })
         })
         .clone()
 }
@@ -262,13 +263,11 @@ impl SmtpServer {
 
     /// Start on `port` (0: any free port), e.g. where an earlier run found nothing listening.
     pub(crate) fn start_on(port: u16, auth: Option<&str>) -> Self {
-        if let Err(e) = ensure_aiosmtpd() {
-            panic!("{e}");
-        }
+        let python = smtp_python().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("mail");
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
-        let mut cmd = Command::new("python3");
+        let mut cmd = Command::new(python);
         cmd.arg(&script)
             .arg("--port")
             .arg(port.to_string())
