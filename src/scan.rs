@@ -470,6 +470,17 @@ async fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Databas
                 })
             })??;
     let source = format!("osv-api:{}", crate::feeds::http::redact(url));
+    // Compiling the records is CPU work: off the executor.
+    Ok(crate::blocking::off_executor(move || compile_online(source, advisories, errors)).await)
+}
+
+/// The OSV API's records compiled into a database; a record that does not compile is a load
+/// error, as in a snapshot.
+fn compile_online(
+    source: String,
+    advisories: Vec<crate::advisory::Advisory>,
+    errors: Vec<crate::report::LoadError>,
+) -> Database {
     let mut loaded = crate::feeds::Loaded {
         source: source.clone(),
         errors,
@@ -486,7 +497,7 @@ async fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Databas
             }),
         }
     }
-    Ok(Database::from_sources(vec![loaded]))
+    Database::from_sources(vec![loaded])
 }
 
 /// The manifests under `opts.paths`, parsed.
