@@ -97,3 +97,42 @@ webhook-env = "DEPWATCH_TEST_RUNTIME_UNSET"
     assert_eq!(report.delivery.sent, 1, "{report:?}");
     assert_eq!(accepted.lock().unwrap().len(), 1);
 }
+
+/// The binary owns the one runtime: no library source builds one (a library runtime panics
+/// when an async caller blocks on it).
+#[test]
+fn no_library_source_builds_a_runtime() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                // `src/cli/` is the binary's.
+                if path.file_name().is_some_and(|n| n != "cli") {
+                    walk(&path, found);
+                }
+            } else if path.extension().is_some_and(|x| x == "rs")
+                && path.file_name().is_some_and(|n| n != "main.rs")
+            {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    if ["runtime::Builder", "Runtime::new", "tokio::main"]
+                        .iter()
+                        .any(|p| line.contains(p))
+                    {
+                        found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(
+        found.is_empty(),
+        "library code builds a runtime:\n{}",
+        found.join("\n")
+    );
+}
