@@ -139,6 +139,14 @@ struct RawIgnore {
     until: Option<toml::Spanned<toml::Value>>,
 }
 
+/// Where `run` and `watch` write drafts and release notes when neither `--out` nor the
+/// config's `output` says.
+pub const DEFAULT_OUTPUT_DIR: &str = "depwatch-out";
+
+/// The `--fail-on` level when neither the flag nor the config's `fail-on` says: any
+/// vulnerability fails.
+pub const DEFAULT_FAIL_ON: Level = Level::Unknown;
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {

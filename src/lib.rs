@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod advisory;
+pub mod blocking;
 pub mod config;
 pub mod database;
 pub mod ecosystem;

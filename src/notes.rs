@@ -1,9 +1,9 @@
 //! `depwatch notes`: the security section of release notes between two git revisions.
 //!
 //! Each revision's manifests are exported from git into a temporary directory (same relative
-//! paths, so `-r other.txt` includes still resolve), scanned with [`crate::scan::run`], and the
-//! two reports are compared: advisories fixed by the changes, still open, and newly
-//! introduced. Prose comes from the `release-notes.md` template.
+//! paths, so `-r other.txt` includes still resolve), scanned with
+//! [`crate::scan::run_offline`], and the two reports are compared: advisories fixed by the
+//! changes, still open, and newly introduced. Prose comes from the `release-notes.md` template.
 
 use crate::ecosystem::Ecosystem;
 use crate::manifests::{ManifestKind, ParseOptions, Requirement};
@@ -948,7 +948,7 @@ fn scan_revision(opts: &NotesOptions, rev: &str, dir: &Path) -> Result<Scanned, 
             });
         }
     }
-    let mut report = crate::scan::run(&ScanOptions {
+    let mut report = crate::scan::run_offline(&ScanOptions {
         paths,
         backend: opts.backend.clone(),
         ignores: Vec::new(),

@@ -140,15 +140,44 @@ pub struct RunReport {
     pub health_error: Option<String>,
 }
 
+/// How a run went as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Everything worked.
+    Ok,
+    /// A source, project or delivery failed (the rest still ran).
+    Partial,
+}
+
+impl RunOutcome {
+    /// `ok` or `partial`, as the store's run record and the logs say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Ok => "ok",
+            RunOutcome::Partial => "partial",
+        }
+    }
+}
+
+impl std::fmt::Display for RunOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl RunReport {
-    /// `ok` when everything worked, `partial` when a source, project or delivery failed.
-    pub fn outcome(&self) -> &'static str {
+    /// Ok when everything worked, partial when a source, project or delivery failed.
+    pub fn outcome(&self) -> RunOutcome {
         let bad = self.sync.iter().any(|s| !s.ok)
             || self.projects.iter().any(|p| p.error.is_some())
             || self.delivery.failed > 0
             || self.delivery.given_up > 0
             || self.health_error.is_some();
-        if bad { "partial" } else { "ok" }
+        if bad {
+            RunOutcome::Partial
+        } else {
+            RunOutcome::Ok
+        }
     }
 
     /// The highest severity open in any project.
@@ -167,13 +196,21 @@ pub fn project_policy(p: &Project) -> Result<Policy, crate::policy::PolicyError>
     Ok(policy)
 }
 
-/// Run the whole job.
-pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
+/// Run the whole job on the caller's tokio runtime: the blocking work (SQLite, scans) on its
+/// blocking pool, the network on its executor. What an async server awaits.
+pub async fn cycle(opts: RunOptions) -> Result<RunReport, RunError> {
+    let rt = tokio::runtime::Handle::current();
+    crate::blocking::off_executor(move || run(&opts, &rt)).await
+}
+
+/// Run the whole job. This blocks; its network calls run on `rt`. Call it from a blocking
+/// thread (`spawn_blocking`, or [`cycle`]), never from an async task.
+pub fn run(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, RunError> {
     let mut store = Store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
     let now_s = opts.now.to_string();
     let run_id = store.run_started(&now_s)?;
-    let sync = sync_step(&mut store, opts)?;
+    let sync = sync_step(&mut store, opts, rt)?;
     if store.sources()?.iter().all(|s| s.last_success.is_none()) {
         let e = RunError::NeverSynced(opts.store.clone());
         // Recorded as a failed run, so `status` does not show it as still running.
@@ -186,7 +223,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
         projects.push(project_step(&mut store, &templates, opts, p));
     }
     let (mut delivery, channels) = if opts.deliver {
-        deliver_tracked(&mut store, opts)?
+        deliver_tracked(&mut store, opts, rt)?
     } else {
         (Delivery::default(), Vec::new())
     };
@@ -202,7 +239,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
     // count in the channels' health (already recorded for the run); a failure is retried
     // from the outbox like any message.
     if opts.deliver && !health.is_empty() {
-        let (more, _) = deliver_tracked(&mut store, opts)?;
+        let (more, _) = deliver_tracked(&mut store, opts, rt)?;
         delivery.sent += more.sent;
         delivery.failed += more.failed;
         delivery.given_up += more.given_up;
@@ -220,7 +257,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
     store.run_finished(
         run_id,
         &Timestamp::now().to_string(),
-        report.outcome(),
+        report.outcome().as_str(),
         &summary,
     )?;
     Ok(report)
@@ -280,7 +317,11 @@ fn health_step(
     Ok(events)
 }
 
-fn sync_step(store: &mut Store, opts: &RunOptions) -> Result<Vec<SyncLine>, RunError> {
+fn sync_step(
+    store: &mut Store,
+    opts: &RunOptions,
+    rt: &tokio::runtime::Handle,
+) -> Result<Vec<SyncLine>, RunError> {
     let mut lines = Vec::new();
     if opts.sync_local {
         for s in &opts.config.sources {
@@ -304,7 +345,7 @@ fn sync_step(store: &mut Store, opts: &RunOptions) -> Result<Vec<SyncLine>, RunE
     }
     if opts.sync_remote {
         let defs = opts.config.feed_defs().map_err(RunError::Setup)?;
-        match crate::sync::sync_feeds(store, &defs, opts.http.clone()) {
+        match crate::sync::sync_feeds(store, &defs, opts.http.clone(), rt) {
             Ok(rs) => lines.extend(rs.iter().map(sync_line)),
             Err(e) => lines.push(SyncLine {
                 source: "feeds".into(),
@@ -375,7 +416,7 @@ fn project_inner(
         paths: p.paths.clone(),
         backend: Backend::Store {
             path: opts.store.clone(),
-            max_age: jiff::SignedDuration::from_hours(48),
+            max_age: scan::DEFAULT_MAX_AGE,
             require_fresh: false,
         },
         ignores: opts.config.ignores.clone(),
@@ -389,7 +430,7 @@ fn project_inner(
     // can make slow; it gets its own time budget so the other projects still run.
     let (policy, report): (Policy, Report) = within_time_budget(move || {
         let policy = project_policy(&project).map_err(|e| e.to_string())?;
-        let report = scan::run(&scan_opts).map_err(|e| e.to_string())?;
+        let report = scan::run_offline(&scan_opts).map_err(|e| e.to_string())?;
         Ok((policy, report))
     })?;
     out.notices.extend(report.notices.iter().cloned());
@@ -714,8 +755,12 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
 }
 
 /// Send every due message in the outbox, oldest first.
-pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunError> {
-    Ok(deliver_tracked(store, opts)?.0)
+pub fn deliver(
+    store: &mut Store,
+    opts: &RunOptions,
+    rt: &tokio::runtime::Handle,
+) -> Result<Delivery, RunError> {
+    Ok(deliver_tracked(store, opts, rt)?.0)
 }
 
 /// [`deliver`], also returning each channel that had something to send with its outcome:
@@ -723,6 +768,7 @@ pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunErro
 fn deliver_tracked(
     store: &mut Store,
     opts: &RunOptions,
+    rt: &tokio::runtime::Handle,
 ) -> Result<(Delivery, Vec<(String, Outcome)>), RunError> {
     let now = opts.now;
     let due = store.due_messages(&now.to_string())?;
@@ -732,10 +778,6 @@ fn deliver_tracked(
         return Ok((d, Vec::new()));
     }
     let http = Http::new(opts.http.clone()).map_err(|e| RunError::Setup(e.to_string()))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| RunError::Setup(format!("tokio runtime: {e}")))?;
     let notify = &opts.config.notify;
     for m in due {
         let result: Result<(), String> = match serde_json::from_str::<Payload>(&m.payload) {
@@ -904,19 +946,17 @@ pub struct Published {
     pub result: Result<String, String>,
 }
 
-/// File the open findings' drafts on GitHub for every project with `[project.github]`.
+/// File the open findings' drafts on GitHub for every project with `[project.github]`. Blocks;
+/// the requests run on `rt` (call it from a blocking thread).
 pub fn publish_drafts(
     store: &Store,
     config: &Config,
     only: Option<&str>,
     now: Timestamp,
+    rt: &tokio::runtime::Handle,
 ) -> Result<Vec<Published>, RunError> {
     let templates = Templates::load(config.templates.as_deref())?;
     let http = Http::new(HttpSettings::default()).map_err(|e| RunError::Setup(e.to_string()))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| RunError::Setup(format!("tokio runtime: {e}")))?;
     let allow_custom = std::env::var("DEPWATCH_GHSA_TOKEN_URL").ok();
     let mut out = Vec::new();
     for p in &config.projects {

@@ -86,19 +86,40 @@ pub enum ScanError {
     /// A peer tool's ignore file next to the manifests cannot be used.
     #[error(transparent)]
     PeerIgnore(#[from] crate::peer_ignores::PeerIgnoreError),
+    /// [`run_offline`] was given the online backend, which needs the async [`run`].
+    #[error("the online backend queries the network: use the async scan::run")]
+    NeedsRuntime,
 }
 
-/// The exit status a report calls for: 0 clean, 1 findings at or above `fail_on`, 2 input
-/// errors (a manifest that did not parse).
-pub fn exit_code(report: &Report, fail_on: Level) -> u8 {
+/// What a scan's report calls for, from best to worst (the CLI maps it to exit 0, 1, 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Nothing at or above `fail_on`.
+    Clean,
+    /// A finding at or above `fail_on` (or, with `--deny`, a denied warning).
+    Findings,
+    /// An input error: a manifest that did not parse (the others were still scanned).
+    InputError,
+}
+
+/// The verdict a report calls for: clean, findings at or above `fail_on`, or input errors.
+pub fn verdict(report: &Report, fail_on: Level) -> Verdict {
     if report.summary.manifest_errors > 0 {
-        return 2;
+        return Verdict::InputError;
     }
     if report.findings.iter().any(|f| f.severity >= fail_on) {
-        return 1;
+        return Verdict::Findings;
     }
-    0
+    Verdict::Clean
 }
+
+/// Store data older than this is stale unless said otherwise (`scan --max-age-hours`); `notes`
+/// and the monitor's scans use it as is.
+pub const DEFAULT_MAX_AGE_HOURS: i64 = 48;
+
+/// [`DEFAULT_MAX_AGE_HOURS`] as a duration.
+pub const DEFAULT_MAX_AGE: jiff::SignedDuration =
+    jiff::SignedDuration::from_hours(DEFAULT_MAX_AGE_HOURS);
 
 /// A kind of warning that `--deny` makes fail the scan (exit 1), as cargo-audit's `--deny`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -415,7 +436,7 @@ fn add_yanked(
 /// be smaller, but the suggested upgrade must clear *every* advisory on the package: with only
 /// the advisories of the current version, depwatch would suggest a version another advisory
 /// still hits (apache-airflow 2.3.4: 2.8.2 instead of 2.8.3rc1).
-fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, ScanError> {
+async fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, ScanError> {
     use crate::manifests::Requirement;
     let mut queries: Vec<(crate::ecosystem::Ecosystem, String, String)> = parsed
         .iter()
@@ -434,33 +455,32 @@ fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, Sca
     queries.dedup();
     let http = crate::feeds::http::Http::new(crate::feeds::http::HttpSettings::default())
         .map_err(|e| ScanError::Feed(e.into()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            ScanError::Feed(FeedError::Invalid {
-                path: crate::feeds::http::redact(url).into(),
-                message: format!("tokio runtime: {e}"),
-            })
-        })?;
     let deadline = http.settings().feed_deadline;
-    let (advisories, errors) = runtime
-        // The timer is created inside the runtime (it needs its clock).
-        .block_on(async {
-            tokio::time::timeout(deadline, crate::feeds::osv_api::query(&http, url, &queries)).await
-        })
-        .map_err(|_| {
-            ScanError::Feed(FeedError::Invalid {
-                path: crate::feeds::http::redact(url).into(),
-                message: format!(
-                    "the OSV API query did not finish within the feed deadline of {}s \
-                     (DEPWATCH_FEED_DEADLINE)",
-                    deadline.as_secs()
-                ),
-            })
-        })??;
+    let (advisories, errors) =
+        tokio::time::timeout(deadline, crate::feeds::osv_api::query(&http, url, &queries))
+            .await
+            .map_err(|_| {
+                ScanError::Feed(FeedError::Invalid {
+                    path: crate::feeds::http::redact(url).into(),
+                    message: format!(
+                        "the OSV API query did not finish within the feed deadline of {}s \
+                         (DEPWATCH_FEED_DEADLINE)",
+                        deadline.as_secs()
+                    ),
+                })
+            })??;
     let source = format!("osv-api:{}", crate::feeds::http::redact(url));
+    // Compiling the records is CPU work: off the executor.
+    Ok(crate::blocking::off_executor(move || compile_online(source, advisories, errors)).await)
+}
+
+/// The OSV API's records compiled into a database; a record that does not compile is a load
+/// error, as in a snapshot.
+fn compile_online(
+    source: String,
+    advisories: Vec<crate::advisory::Advisory>,
+    errors: Vec<crate::report::LoadError>,
+) -> Database {
     let mut loaded = crate::feeds::Loaded {
         source: source.clone(),
         errors,
@@ -477,46 +497,66 @@ fn database_online(url: &str, parsed: &[ParsedManifest]) -> Result<Database, Sca
             }),
         }
     }
-    Ok(Database::from_sources(vec![loaded]))
+    Database::from_sources(vec![loaded])
 }
 
-/// Run a whole scan.
-pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
+/// The manifests under `opts.paths`, parsed.
+fn parse_for(opts: &ScanOptions) -> Result<Vec<ParsedManifest>, ScanError> {
     let parse_opts = ParseOptions {
         trusted_workspace: opts.trusted_workspace,
         kind: opts.kind,
     };
-    let parse_manifests = |paths: &[PathBuf], o: &ParseOptions| {
-        parse_manifests_checked(paths, o, opts.require_manifest)
+    parse_manifests_checked(&opts.paths, &parse_opts, opts.require_manifest)
+}
+
+/// The match settings: the given ignores plus the peer tools' ignore files, which sit next
+/// to the manifests and so are read once those are found.
+fn settings_for(opts: &ScanOptions, parsed: &[ParsedManifest]) -> Result<MatchSettings, ScanError> {
+    let mut ignores = opts.ignores.clone();
+    ignores.extend(crate::peer_ignores::discover(
+        parsed.iter().map(|(p, _, _)| p.as_path()),
+    )?);
+    Ok(MatchSettings {
+        ignores,
+        today: opts.today,
+    })
+}
+
+/// Run a whole scan on the caller's tokio runtime. The online backend's queries run on it;
+/// everything blocking (parsing, SQLite, rayon, matching) runs on its blocking pool, so an
+/// async server can await this from any task.
+pub async fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
+    let Backend::Online { url } = &opts.backend else {
+        let opts = opts.clone();
+        return crate::blocking::off_executor(move || run_offline(&opts)).await;
     };
-    // The peer tools' ignore files sit next to the manifests: read once they are found.
-    let settings = |parsed: &[ParsedManifest]| -> Result<MatchSettings, ScanError> {
-        let mut ignores = opts.ignores.clone();
-        ignores.extend(crate::peer_ignores::discover(
-            parsed.iter().map(|(p, _, _)| p.as_path()),
-        )?);
-        Ok(MatchSettings {
-            ignores,
-            today: opts.today,
-        })
-    };
+    let o = opts.clone();
+    let (parsed, settings) = crate::blocking::off_executor(move || {
+        let parsed = parse_for(&o)?;
+        let settings = settings_for(&o, &parsed)?;
+        Ok::<_, ScanError>((parsed, settings))
+    })
+    .await?;
+    let db = database_online(url, &parsed).await?;
+    Ok(crate::blocking::off_executor(move || {
+        let mut report = matcher::build_report(&db, &parsed, &settings);
+        summarise_workspace_crates(&parsed, &mut report);
+        report
+    })
+    .await)
+}
+
+/// Run a whole scan from local data (the sources or store backends) on this thread; it
+/// blocks. The online backend needs the network: [`run`] answers it, this returns
+/// [`ScanError::NeedsRuntime`].
+pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
     match &opts.backend {
-        Backend::Online { url } => {
-            let parsed = parse_manifests(&opts.paths, &parse_opts)?;
-            let settings = settings(&parsed)?;
-            let db = database_online(url, &parsed)?;
-            let mut report = matcher::build_report(&db, &parsed, &settings);
-            summarise_workspace_crates(&parsed, &mut report);
-            Ok(report)
-        }
+        Backend::Online { .. } => Err(ScanError::NeedsRuntime),
         Backend::Sources(sources) => {
             // Sources and manifests are independent: load them side by side.
-            let (db, parsed) = rayon::join(
-                || load_database(sources),
-                || parse_manifests(&opts.paths, &parse_opts),
-            );
+            let (db, parsed) = rayon::join(|| load_database(sources), || parse_for(opts));
             let (db, parsed) = (db?, parsed?);
-            let settings = settings(&parsed)?;
+            let settings = settings_for(opts, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             summarise_workspace_crates(&parsed, &mut report);
             Ok(report)
@@ -535,7 +575,7 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
             // the main thread and its malloc arena.
             let (parsed, store) = std::thread::scope(|s| {
                 let opening = s.spawn(|| crate::store::Store::open_read_only(path));
-                let parsed = parse_manifests(&opts.paths, &parse_opts);
+                let parsed = parse_for(opts);
                 let store = opening.join().unwrap_or_else(|_| {
                     Err(crate::store::StoreError::Io {
                         path: path.clone(),
@@ -545,7 +585,7 @@ pub fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
                 (parsed, store)
             });
             let (parsed, mut store) = (parsed?, store?);
-            let settings = settings(&parsed)?;
+            let settings = settings_for(opts, &parsed)?;
             let (db, yanked, notices) =
                 database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);

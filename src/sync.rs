@@ -25,7 +25,7 @@ pub enum SyncError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The HTTP client or the async runtime could not be set up.
+    /// The HTTP client could not be set up.
     #[error("sync: {0}")]
     Setup(String),
 }
@@ -139,13 +139,15 @@ fn feed_source(def: &FeedDef, ecosystem: Option<&str>) -> String {
     }
 }
 
-/// Sync the enabled remote feeds. Downloads run concurrently on a tokio runtime; the store is
-/// written afterwards on this thread (rusqlite is blocking), one transaction per source, so a
-/// failing feed never touches another's data.
+/// Sync the enabled remote feeds. Downloads run concurrently on the caller's tokio runtime
+/// (`rt`); the store is written afterwards on this thread (rusqlite is blocking), one
+/// transaction per source, so a failing feed never touches another's data. This blocks: call
+/// it from a blocking thread (`spawn_blocking`), never from an async task.
 pub fn sync_feeds(
     store: &mut Store,
     defs: &[FeedDef],
     settings: HttpSettings,
+    rt: &tokio::runtime::Handle,
 ) -> Result<Vec<SourceSync>, SyncError> {
     let http = Http::new(settings).map_err(|e| SyncError::Setup(e.to_string()))?;
     let mut jobs = Vec::new();
@@ -167,12 +169,7 @@ pub fn sync_feeds(
             FeedKind::OsvApi | FeedKind::CratesIndex => {}
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| SyncError::Setup(format!("tokio runtime: {e}")))?;
-    let results: Vec<(String, Result<FeedUpdate, FeedError>)> = runtime.block_on(async {
+    let results: Vec<(String, Result<FeedUpdate, FeedError>)> = rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
         for (i, (name, def, eco, prev)) in jobs.into_iter().enumerate() {
             let http = http.clone();
@@ -286,12 +283,13 @@ pub fn sync_feeds(
 
 /// Refresh the cached crates.io index entries (yanked flags) of the crates.io packages locked
 /// in the Cargo.lock files under `paths`, so a later scan can warn about yanked versions
-/// offline.
+/// offline. Blocks like [`sync_feeds`]; the fetches run on `rt`.
 pub fn refresh_yanked(
     store: &mut Store,
     index_url: &str,
     paths: &[std::path::PathBuf],
     settings: HttpSettings,
+    rt: &tokio::runtime::Handle,
 ) -> Result<crate::feeds::crates_index::RefreshReport, SyncError> {
     let parsed = crate::scan::parse_manifests(paths, &crate::manifests::ParseOptions::default())
         .map_err(|e| SyncError::Setup(e.to_string()))?;
@@ -304,11 +302,7 @@ pub fn refresh_yanked(
         .map(|d| d.name.clone())
         .collect();
     let http = Http::new(settings).map_err(|e| SyncError::Setup(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| SyncError::Setup(format!("tokio runtime: {e}")))?;
-    Ok(runtime.block_on(refresh_crate_index(&http, index_url, store, &names))?)
+    Ok(rt.block_on(refresh_crate_index(&http, index_url, store, &names))?)
 }
 
 /// Refresh the cached crates.io index entries of `names`: read the cached ETags, fetch

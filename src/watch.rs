@@ -174,7 +174,7 @@ fn last_run_start(store: &Path) -> Result<Option<Timestamp>, WatchError> {
     Ok(s.last_run()?.and_then(|r| r.started_at.parse().ok()))
 }
 
-fn run_job(opts: &WatchOptions, job: Job) -> JobEnd {
+fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd {
     let lock = match CycleLock::acquire(&opts.run.store, opts.lock_wait) {
         Ok(l) => l,
         Err(e @ WatchError::Busy { .. }) => {
@@ -195,7 +195,7 @@ fn run_job(opts: &WatchOptions, job: Job) -> JobEnd {
                 ro.sync_remote = false;
             }
             info!(at = %ro.now, "cycle started");
-            match run::run(&ro) {
+            match run::run(&ro, rt) {
                 Ok(r) => {
                     let failed_sources: Vec<&str> = r
                         .sync
@@ -210,7 +210,7 @@ fn run_job(opts: &WatchOptions, job: Job) -> JobEnd {
                         warn!(error = %e, "delivery failed");
                     }
                     info!(
-                        outcome = r.outcome(),
+                        outcome = %r.outcome(),
                         projects = r.projects.len(),
                         sent = r.delivery.sent,
                         failed_sources = ?failed_sources,
@@ -224,7 +224,7 @@ fn run_job(opts: &WatchOptions, job: Job) -> JobEnd {
                 }
             }
         }
-        Job::Sync => match sync_only(&opts.run) {
+        Job::Sync => match sync_only(&opts.run, rt) {
             Ok(()) => JobEnd::Ran,
             Err(e) => {
                 error!(error = %e, "sync failed");
@@ -238,7 +238,7 @@ fn run_job(opts: &WatchOptions, job: Job) -> JobEnd {
 
 /// The sync part of a cycle on its own (for a separate sync schedule). One failing source
 /// does not stop the others: each result is logged.
-fn sync_only(ro: &RunOptions) -> Result<(), WatchError> {
+fn sync_only(ro: &RunOptions, rt: &tokio::runtime::Handle) -> Result<(), WatchError> {
     let mut store = Store::open(&ro.store)?;
     info!("sync started");
     for s in &ro.config.sources {
@@ -252,7 +252,7 @@ fn sync_only(ro: &RunOptions) -> Result<(), WatchError> {
     }
     if ro.sync_remote {
         let defs = ro.config.feed_defs().map_err(WatchError::Setup)?;
-        match crate::sync::sync_feeds(&mut store, &defs, ro.http.clone()) {
+        match crate::sync::sync_feeds(&mut store, &defs, ro.http.clone(), rt) {
             Ok(rs) => rs.iter().for_each(log_sync),
             Err(e) => warn!(error = %e, "feed sync failed"),
         }
@@ -293,12 +293,9 @@ fn next_fire(
 
 /// Run until SIGTERM or SIGINT. Returns after the cycle in progress finished (or the grace
 /// period ran out).
-pub fn watch(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| WatchError::Setup(e.to_string()))?;
-    rt.block_on(watch_loop(opts))
+/// Runs on the caller's tokio runtime (signals, timers); each cycle on a thread of its own.
+pub async fn watch(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
+    watch_loop(opts).await
 }
 
 #[cfg(unix)]
@@ -355,10 +352,14 @@ async fn watch_loop(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
     // Read under the cycle lock: the store is created on first open, and two processes
     // creating it at once collide. A held lock means a cycle is running right now, which is
     // as good as a catch-up.
-    let last = match CycleLock::try_acquire(&opts.run.store)? {
-        Some(_lock) => last_run_start(&opts.run.store)?,
-        None => Some(Timestamp::now()),
-    };
+    let store = opts.run.store.clone();
+    let last = crate::blocking::off_executor(move || {
+        Ok::<_, WatchError>(match CycleLock::try_acquire(&store)? {
+            Some(_lock) => last_run_start(&store)?,
+            None => Some(Timestamp::now()),
+        })
+    })
+    .await?;
     let mut pending = if opts.schedule.missed_since(last, Timestamp::now()) {
         info!(last_run = ?last.map(|t| t.to_string()), "missed fire time: catching up once");
         Some(Job::Cycle)
@@ -379,11 +380,13 @@ async fn watch_loop(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
                 }
             }
         };
-        // run::run blocks (and starts its own runtimes), so it runs on a thread of its own.
+        // run::run blocks, so it runs on a thread of its own, not the blocking pool: a cycle
+        // past the grace period is abandoned, and the runtime's shutdown would wait for it.
         let (tx, rx) = tokio::sync::oneshot::channel();
         let o = opts.clone();
+        let rt = tokio::runtime::Handle::current();
         std::thread::spawn(move || {
-            let _ = tx.send(run_job(&o, job));
+            let _ = tx.send(run_job(&o, job, &rt));
         });
         tokio::pin!(rx);
         let (end, stop) = tokio::select! {

@@ -83,6 +83,12 @@ pub fn builtin() -> Result<Vec<FeedDef>, String> {
         .collect()
 }
 
+/// The feed of `kind` among `defs` (the built-in definitions with the config's overrides):
+/// the first, for the kinds that have one feed (the OSV API, the crates.io index).
+pub fn of_kind(defs: &[FeedDef], kind: FeedKind) -> Option<&FeedDef> {
+    defs.iter().find(|d| d.kind == kind)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn osv_api() -> Server {
+pub(crate) fn osv_api() -> Server {
     let loaded = feeds::load(&SourceSpec::OsvDir(pypa_dir())).unwrap();
     let mut by_package: HashMap<String, Vec<Arc<CompiledAdvisory>>> = HashMap::new();
     let mut by_id: HashMap<String, Vec<u8>> = HashMap::new();

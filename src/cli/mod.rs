@@ -1,0 +1,232 @@
+//! The subcommands, one file each (its arguments and handler), and what they share: the
+//! arguments declared once and flattened, config loading, defaults, and the exit status.
+
+pub mod db;
+pub mod notes;
+pub mod policy;
+pub mod publish;
+pub mod run;
+pub mod scan;
+pub mod status;
+pub mod sync;
+pub mod watch;
+
+use anyhow::Context;
+use depwatch::config::Config;
+use depwatch::feeds::SourceSpec;
+use depwatch::severity::Level;
+use std::path::PathBuf;
+
+/// How a command ended; the process exits with its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// 0: done, nothing failing.
+    Success,
+    /// 1: something at or above the threshold (findings, denied warnings, store problems).
+    Failing,
+    /// 2: an error: bad input, or a source, project or delivery that failed.
+    Error,
+}
+
+impl Outcome {
+    /// [`Outcome::Success`] when `ok`, else [`Outcome::Error`].
+    pub fn error_unless(ok: bool) -> Outcome {
+        if ok { Outcome::Success } else { Outcome::Error }
+    }
+}
+
+impl From<Outcome> for std::process::ExitCode {
+    fn from(o: Outcome) -> Self {
+        std::process::ExitCode::from(match o {
+            Outcome::Success => 0,
+            Outcome::Failing => 1,
+            Outcome::Error => 2,
+        })
+    }
+}
+
+impl From<depwatch::scan::Verdict> for Outcome {
+    fn from(v: depwatch::scan::Verdict) -> Self {
+        match v {
+            depwatch::scan::Verdict::Clean => Outcome::Success,
+            depwatch::scan::Verdict::Findings => Outcome::Failing,
+            depwatch::scan::Verdict::InputError => Outcome::Error,
+        }
+    }
+}
+
+impl From<depwatch::run::RunOutcome> for Outcome {
+    fn from(o: depwatch::run::RunOutcome) -> Self {
+        match o {
+            depwatch::run::RunOutcome::Ok => Outcome::Success,
+            depwatch::run::RunOutcome::Partial => Outcome::Error,
+        }
+    }
+}
+
+/// `--config` for the commands that read ./depwatch.toml only when it exists.
+#[derive(clap::Args)]
+pub struct ConfigArg {
+    /// Configuration file (default: ./depwatch.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArg {
+    /// --config, else ./depwatch.toml when it exists, else the defaults.
+    pub fn load(&self) -> anyhow::Result<Config> {
+        Ok(match &self.config {
+            Some(p) => Config::load(p)?,
+            None => {
+                let default = PathBuf::from("depwatch.toml");
+                if default.is_file() {
+                    Config::load(&default)?
+                } else {
+                    Config::default()
+                }
+            }
+        })
+    }
+}
+
+/// `--config` for the monitor commands, which need one.
+#[derive(clap::Args)]
+pub struct RequiredConfigArg {
+    /// Configuration file (default: ./depwatch.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl RequiredConfigArg {
+    /// --config, else ./depwatch.toml; an error without one.
+    pub fn load(&self) -> anyhow::Result<Config> {
+        load_required(self.config.clone())
+    }
+}
+
+/// The config a monitor command needs: `path`, else ./depwatch.toml; an error without one.
+pub fn load_required(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    let path = path.unwrap_or_else(|| PathBuf::from("depwatch.toml"));
+    if !path.is_file() {
+        anyhow::bail!(
+            "{}: no such config file (see examples/depwatch.toml; pass --config FILE)",
+            path.display()
+        );
+    }
+    Ok(Config::load(&path)?)
+}
+
+/// `--store`.
+#[derive(clap::Args)]
+pub struct StoreArg {
+    /// The advisory store (default: $DEPWATCH_STORE, else the per-user data directory).
+    #[arg(long, value_name = "PATH", env = "DEPWATCH_STORE")]
+    pub store: Option<PathBuf>,
+}
+
+impl StoreArg {
+    /// The store's path: --store, $DEPWATCH_STORE, else the per-user default.
+    pub fn path(&self) -> PathBuf {
+        self.store
+            .clone()
+            .unwrap_or_else(depwatch::store::Store::default_path)
+    }
+}
+
+/// `--source KIND:LOCATION`, repeatable.
+#[derive(clap::Args)]
+pub struct SourceArgs {
+    /// Read this advisory source directly instead of the store, KIND:LOCATION (osv-dir:PATH,
+    /// osv-zip:PATH, rustsec-dir:PATH); repeatable.
+    #[arg(long = "source", value_name = "KIND:LOCATION")]
+    pub sources: Vec<String>,
+}
+
+impl SourceArgs {
+    /// The sources, parsed.
+    pub fn specs(&self) -> anyhow::Result<Vec<SourceSpec>> {
+        parse_sources(&self.sources)
+    }
+}
+
+/// Parse `KIND:LOCATION` source texts (from flags or the config).
+pub fn parse_sources(texts: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
+    Ok(texts
+        .iter()
+        .map(|s| s.parse::<SourceSpec>())
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The output directory: --out, else the config's `output`, else the default.
+pub fn out_dir(flag: &Option<PathBuf>, config: &Config) -> PathBuf {
+    flag.clone()
+        .or_else(|| config.output.clone())
+        .unwrap_or_else(|| PathBuf::from(depwatch::config::DEFAULT_OUTPUT_DIR))
+}
+
+/// The failing level: --fail-on, else the config's `fail-on`, else the default.
+pub fn fail_on(flag: &Option<String>, config: &Config) -> anyhow::Result<Level> {
+    Ok(match flag {
+        Some(s) => s.parse::<Level>().map_err(anyhow::Error::msg)?,
+        None => config.fail_on.unwrap_or(depwatch::config::DEFAULT_FAIL_ON),
+    })
+}
+
+/// Now, or $DEPWATCH_NOW (RFC 3339) to replay a run at another time (tests, demos).
+pub fn now() -> anyhow::Result<jiff::Timestamp> {
+    match std::env::var("DEPWATCH_NOW") {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("DEPWATCH_NOW={v:?} is not an RFC 3339 timestamp")),
+        Err(_) => Ok(jiff::Timestamp::now()),
+    }
+}
+
+/// `--schedule`, `--sync-schedule` and `--timezone` (watch, status).
+#[derive(clap::Args)]
+pub struct ScheduleArgs {
+    /// When cycles run: a 5-field cron expression as GitHub Actions `schedule:` takes it
+    /// (minute hour day-of-month month day-of-week; Sunday = 0 or 7). Default: the config's
+    /// [watch] schedule.
+    #[arg(long, value_name = "CRON")]
+    pub schedule: Option<String>,
+    /// A separate schedule for feed sync; cycles on --schedule then only scan and publish.
+    /// Default: the config's [watch] sync-schedule.
+    #[arg(long, value_name = "CRON")]
+    pub sync_schedule: Option<String>,
+    /// Time zone of the schedules (IANA name). Default: [watch] timezone, else the config's
+    /// timezone, else UTC.
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+}
+
+impl ScheduleArgs {
+    /// The cycle and sync schedules: command line first, then the config's [watch].
+    #[allow(clippy::type_complexity)]
+    pub fn schedules(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<(
+        Option<depwatch::schedule::Schedule>,
+        Option<depwatch::schedule::Schedule>,
+    )> {
+        let tz = self
+            .timezone
+            .clone()
+            .or_else(|| config.watch.timezone.clone())
+            .or_else(|| config.timezone.clone())
+            .unwrap_or_else(|| "UTC".into());
+        let parse = |s: Option<&String>| {
+            s.map(|s| depwatch::schedule::Schedule::parse(s, &tz))
+                .transpose()
+        };
+        Ok((
+            parse(self.schedule.as_ref().or(config.watch.schedule.as_ref()))?,
+            parse(
+                self.sync_schedule
+                    .as_ref()
+                    .or(config.watch.sync_schedule.as_ref()),
+            )?,
+        ))
+    }
+}
