@@ -22,7 +22,7 @@ use crate::publish::{Payload, email, messages, slack};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, ScanOptions};
 use crate::severity::Level;
-use crate::store::{NewMessage, Store, StoreError};
+use crate::store::{AdvisoryStore, MonitorState, NewMessage, RunOutcome, Store, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -171,14 +171,13 @@ pub fn project_policy(p: &Project) -> Result<Policy, crate::policy::PolicyError>
 pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
     let mut store = Store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
-    let now_s = opts.now.to_string();
-    let run_id = store.run_started(&now_s)?;
+    let run_id = store.run_started(opts.now)?;
     let sync = sync_step(&mut store, opts)?;
     if store.sources()?.iter().all(|s| s.last_success.is_none()) {
         let e = RunError::NeverSynced(opts.store.clone());
         // Recorded as a failed run, so `status` does not show it as still running.
         let summary = serde_json::json!({ "error": e.to_string() }).to_string();
-        store.run_finished(run_id, &Timestamp::now().to_string(), "failed", &summary)?;
+        store.run_finished(run_id, Timestamp::now(), RunOutcome::Failed, &summary)?;
         return Err(e);
     }
     let mut projects = Vec::new();
@@ -217,12 +216,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
         health_error,
     };
     let summary = serde_json::to_string(&report).unwrap_or_default();
-    store.run_finished(
-        run_id,
-        &Timestamp::now().to_string(),
-        report.outcome(),
-        &summary,
-    )?;
+    let outcome = report.outcome().parse().unwrap_or(RunOutcome::Partial);
+    store.run_finished(run_id, Timestamp::now(), outcome, &summary)?;
     Ok(report)
 }
 
@@ -231,7 +226,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
 /// failed when a delivery on it failed in this run, ok when one succeeded, and is left alone
 /// when it had nothing to send.
 fn health_step(
-    store: &mut Store,
+    store: &mut impl MonitorState,
     t: &Templates,
     opts: &RunOptions,
     sync: &[SyncLine],
@@ -275,12 +270,12 @@ fn health_step(
     let messages =
         health::messages(t, &events, opts.now, threshold, &targets).map_err(|e| e.to_string())?;
     store
-        .record_health(&rows, &messages, &opts.now.to_string())
+        .record_health(&rows, &messages, opts.now)
         .map_err(|e| e.to_string())?;
     Ok(events)
 }
 
-fn sync_step(store: &mut Store, opts: &RunOptions) -> Result<Vec<SyncLine>, RunError> {
+fn sync_step(store: &mut impl AdvisoryStore, opts: &RunOptions) -> Result<Vec<SyncLine>, RunError> {
     let mut lines = Vec::new();
     if opts.sync_local {
         for s in &opts.config.sources {
@@ -332,7 +327,7 @@ fn sync_line(r: &crate::sync::SourceSync) -> SyncLine {
 }
 
 fn project_step(
-    store: &mut Store,
+    store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
@@ -363,7 +358,7 @@ fn project_step(
 }
 
 fn project_inner(
-    store: &mut Store,
+    store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
@@ -475,7 +470,7 @@ fn project_inner(
     }
     out.queued = queued.len();
     store
-        .record_run(&p.name, &diff.rows, &queued, &opts.now.to_string())
+        .record_run(&p.name, &diff.rows, &queued, opts.now)
         .map_err(|e| e.to_string())
 }
 
@@ -523,7 +518,7 @@ fn within_time_budget<T: Send + 'static>(
     }
 }
 
-fn store_withdrawn(store: &Store, ids: &[String]) -> bool {
+fn store_withdrawn(store: &impl AdvisoryStore, ids: &[String]) -> bool {
     store.withdrawn(ids).is_ok_and(|w| !w.is_empty())
 }
 
@@ -701,7 +696,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
+fn retry_at(now: Timestamp, attempts: i64) -> Option<Timestamp> {
     if attempts + 1 >= MAX_ATTEMPTS {
         return None;
     }
@@ -710,22 +705,22 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
         .checked_mul(factor as i32)
         .unwrap_or(RETRY_MAX)
         .min(RETRY_MAX);
-    Some(now.checked_add(wait).unwrap_or(now).to_string())
+    Some(now.checked_add(wait).unwrap_or(now))
 }
 
 /// Send every due message in the outbox, oldest first.
-pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunError> {
+pub fn deliver(store: &mut impl MonitorState, opts: &RunOptions) -> Result<Delivery, RunError> {
     Ok(deliver_tracked(store, opts)?.0)
 }
 
 /// [`deliver`], also returning each channel that had something to send with its outcome:
 /// failed (the last error) if any of its messages failed, else ok.
 fn deliver_tracked(
-    store: &mut Store,
+    store: &mut impl MonitorState,
     opts: &RunOptions,
 ) -> Result<(Delivery, Vec<(String, Outcome)>), RunError> {
     let now = opts.now;
-    let due = store.due_messages(&now.to_string())?;
+    let due = store.due_messages(now)?;
     let mut d = Delivery::default();
     let mut channels: std::collections::BTreeMap<String, Outcome> = Default::default();
     if due.is_empty() {
@@ -769,10 +764,10 @@ fn deliver_tracked(
                 }
             },
         };
-        let at = Timestamp::now().max(now).to_string();
+        let at = Timestamp::now().max(now);
         match result {
             Ok(()) => {
-                store.mark_sent(m.id, &at)?;
+                store.mark_sent(m.id, at)?;
                 d.sent += 1;
                 channels.entry(m.channel.clone()).or_insert(Outcome::Ok);
             }
@@ -787,7 +782,7 @@ fn deliver_tracked(
                     "message {} ({} via {}): {e}",
                     m.id, m.project, m.channel
                 ));
-                store.mark_failed(m.id, &e, next.as_deref(), &at)?;
+                store.mark_failed(m.id, &e, next, at)?;
                 channels.insert(m.channel.clone(), Outcome::Failed(e));
             }
         }
@@ -906,7 +901,7 @@ pub struct Published {
 
 /// File the open findings' drafts on GitHub for every project with `[project.github]`.
 pub fn publish_drafts(
-    store: &Store,
+    store: &impl MonitorState,
     config: &Config,
     only: Option<&str>,
     now: Timestamp,
