@@ -1,5 +1,12 @@
 //! The local advisory store: embedded SQLite, the only module with SQL in it.
 //!
+//! What the rest of depwatch may rely on is the pair of traits in `traits.rs`,
+//! [`AdvisoryStore`] and [`MonitorState`] (sync on purpose: see there), with typed rows; the
+//! suite in `conformance.rs` says what any backend must do. [`Store`] implements both on one
+//! SQLite file; opening it, `db stats` and `db check` are SQLite's own (inherent methods).
+//! The store hands out raw OSV records; the matcher compiles and indexes them itself
+//! ([`crate::database::Database::from_stored`]).
+//!
 //! It keeps every source's advisories as raw OSV JSON, with index tables by
 //! (ecosystem, normalised package name) and by alias, plus per-source sync state, and the tables
 //! the monitor needs later (findings seen per project, the notification outbox).
