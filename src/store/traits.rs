@@ -4,8 +4,9 @@
 //! backend must pass.
 //!
 //! Rows are typed: times are [`jiff::Timestamp`], states are enums. How a backend stores them
-//! is its own business; a value it cannot decode (a hand-edited store) is an error naming the
-//! value, never a silent default.
+//! is its own business, but it keeps times to at least the microsecond (PostgreSQL's
+//! `timestamptz`; SQLite keeps `Timestamp`'s RFC 3339 text whole); a value it cannot decode
+//! (a hand-edited store) is an error naming the value, never a silent default.
 //!
 //! # Sync, not async, on purpose
 //!
