@@ -1082,6 +1082,21 @@ mod tests {
         });
     }
 
+    /// What `traits.rs` promises callers: a backend chosen at run time (`dyn`), and a store
+    /// that can move into `spawn_blocking` (`Send`).
+    #[test]
+    fn the_traits_are_dyn_compatible_and_the_store_is_send() {
+        fn send<T: Send + 'static>(_: &T) {}
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        send(&store);
+        let advisories: Box<dyn AdvisoryStore> = Box::new(store);
+        assert!(advisories.sources().unwrap().is_empty());
+        let monitor: Box<dyn MonitorState> =
+            Box::new(Store::open(&dir.path().join("s.sqlite3")).unwrap());
+        assert_eq!(monitor.last_run().unwrap(), None);
+    }
+
     #[test]
     fn a_stored_time_that_is_not_rfc3339_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
