@@ -78,7 +78,7 @@ pub fn step(
         component: component.to_string(),
         ..Default::default()
     });
-    let since = |row: &HealthRow| row.first_failed_at.as_deref().and_then(|s| s.parse().ok());
+    let since = |row: &HealthRow| row.first_failed_at;
     match outcome {
         Outcome::Ok => {
             let healthy = HealthRow {
@@ -99,12 +99,12 @@ pub fn step(
             let first = row.failures == 0 || row.first_failed_at.is_none();
             row.failures = row.failures.saturating_add(1);
             if first {
-                row.first_failed_at = Some(now.to_string());
+                row.first_failed_at = Some(now);
             }
             row.last_error = Some(cap_chars(&one_line(error), ERROR_MAX));
             let mut event = None;
             if row.failures >= threshold.max(1) && row.alerted_at.is_none() {
-                row.alerted_at = Some(now.to_string());
+                row.alerted_at = Some(now);
                 event = Some(HealthEvent {
                     component: component.to_string(),
                     kind: HealthEventKind::Failing,
@@ -545,7 +545,7 @@ mod tests {
         let prev = vec![HealthRow {
             component: "channel:slack".into(),
             failures: 2,
-            first_failed_at: Some(at(0).to_string()),
+            first_failed_at: Some(at(0)),
             last_error: Some("500".into()),
             alerted_at: None,
         }];

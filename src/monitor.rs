@@ -242,15 +242,11 @@ fn parse_row(project: &str, r: &SeenRow) -> Result<Row, MonitorError> {
         fingerprint: r.fingerprint.clone(),
         message,
     };
-    let ts = |s: &str| {
-        s.parse::<Timestamp>()
-            .map_err(|e| bad(format!("{s:?}: {e}")))
-    };
     Ok(Row {
         fingerprint: r.fingerprint.clone(),
-        first_seen: ts(&r.first_seen)?,
-        last_seen: ts(&r.last_seen)?,
-        resolved_at: r.resolved_at.as_deref().map(ts).transpose()?,
+        first_seen: r.first_seen,
+        last_seen: r.last_seen,
+        resolved_at: r.resolved_at,
         state: serde_json::from_str(&r.state).map_err(|e| bad(e.to_string()))?,
     })
 }
@@ -393,9 +389,9 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         .values()
         .map(|r| SeenRow {
             fingerprint: r.fingerprint.clone(),
-            first_seen: r.first_seen.to_string(),
-            last_seen: r.last_seen.to_string(),
-            resolved_at: r.resolved_at.map(|t| t.to_string()),
+            first_seen: r.first_seen,
+            last_seen: r.last_seen,
+            resolved_at: r.resolved_at,
             // Serialising our own plain struct cannot fail; an empty object would only lose
             // the memory of one finding, so no panic path is needed here.
             state: serde_json::to_string(&r.state).unwrap_or_else(|_| "{}".into()),
@@ -730,10 +726,10 @@ mod tests {
     fn unreadable_memory_is_an_error_naming_the_row() {
         let bad = SeenRow {
             fingerprint: "PyPI/x/GHSA-1".into(),
-            first_seen: "yesterday".into(),
-            last_seen: "2026-12-01T10:00:00Z".into(),
+            first_seen: ts("2026-12-01T10:00:00Z"),
+            last_seen: ts("2026-12-01T10:00:00Z"),
             resolved_at: None,
-            state: "{}".into(),
+            state: "{\"severity\": ".into(),
         };
         let input = input("2026-12-02T10:00:00Z", &[], &[], true, &|_| false);
         let e = diff(&[bad], &input).unwrap_err().to_string();

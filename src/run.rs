@@ -22,7 +22,9 @@ use crate::publish::{Payload, email, messages, slack};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, ScanOptions};
 use crate::severity::Level;
-use crate::store::{NewMessage, Store, StoreError};
+use crate::store::{AdvisoryStore, MonitorState, NewMessage, Store, StoreError};
+/// How a run ended: the store's run record and the report say the same.
+pub use crate::store::RunOutcome;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -140,31 +142,6 @@ pub struct RunReport {
     pub health_error: Option<String>,
 }
 
-/// How a run went as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunOutcome {
-    /// Everything worked.
-    Ok,
-    /// A source, project or delivery failed (the rest still ran).
-    Partial,
-}
-
-impl RunOutcome {
-    /// `ok` or `partial`, as the store's run record and the logs say it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunOutcome::Ok => "ok",
-            RunOutcome::Partial => "partial",
-        }
-    }
-}
-
-impl std::fmt::Display for RunOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl RunReport {
     /// Ok when everything worked, partial when a source, project or delivery failed.
     pub fn outcome(&self) -> RunOutcome {
@@ -208,14 +185,13 @@ pub async fn cycle(opts: RunOptions) -> Result<RunReport, RunError> {
 pub fn run(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, RunError> {
     let mut store = Store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
-    let now_s = opts.now.to_string();
-    let run_id = store.run_started(&now_s)?;
+    let run_id = store.run_started(opts.now)?;
     let sync = sync_step(&mut store, opts, rt)?;
     if store.sources()?.iter().all(|s| s.last_success.is_none()) {
         let e = RunError::NeverSynced(opts.store.clone());
         // Recorded as a failed run, so `status` does not show it as still running.
         let summary = serde_json::json!({ "error": e.to_string() }).to_string();
-        store.run_finished(run_id, &Timestamp::now().to_string(), "failed", &summary)?;
+        store.run_finished(run_id, Timestamp::now(), RunOutcome::Failed, &summary)?;
         return Err(e);
     }
     let mut projects = Vec::new();
@@ -254,12 +230,7 @@ pub fn run(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, 
         health_error,
     };
     let summary = serde_json::to_string(&report).unwrap_or_default();
-    store.run_finished(
-        run_id,
-        &Timestamp::now().to_string(),
-        report.outcome().as_str(),
-        &summary,
-    )?;
+    store.run_finished(run_id, Timestamp::now(), report.outcome(), &summary)?;
     Ok(report)
 }
 
@@ -268,7 +239,7 @@ pub fn run(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, 
 /// failed when a delivery on it failed in this run, ok when one succeeded, and is left alone
 /// when it had nothing to send.
 fn health_step(
-    store: &mut Store,
+    store: &mut impl MonitorState,
     t: &Templates,
     opts: &RunOptions,
     sync: &[SyncLine],
@@ -312,13 +283,13 @@ fn health_step(
     let messages =
         health::messages(t, &events, opts.now, threshold, &targets).map_err(|e| e.to_string())?;
     store
-        .record_health(&rows, &messages, &opts.now.to_string())
+        .record_health(&rows, &messages, opts.now)
         .map_err(|e| e.to_string())?;
     Ok(events)
 }
 
 fn sync_step(
-    store: &mut Store,
+    store: &mut impl AdvisoryStore,
     opts: &RunOptions,
     rt: &tokio::runtime::Handle,
 ) -> Result<Vec<SyncLine>, RunError> {
@@ -373,7 +344,7 @@ fn sync_line(r: &crate::sync::SourceSync) -> SyncLine {
 }
 
 fn project_step(
-    store: &mut Store,
+    store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
@@ -404,7 +375,7 @@ fn project_step(
 }
 
 fn project_inner(
-    store: &mut Store,
+    store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
@@ -516,7 +487,7 @@ fn project_inner(
     }
     out.queued = queued.len();
     store
-        .record_run(&p.name, &diff.rows, &queued, &opts.now.to_string())
+        .record_run(&p.name, &diff.rows, &queued, opts.now)
         .map_err(|e| e.to_string())
 }
 
@@ -564,7 +535,7 @@ fn within_time_budget<T: Send + 'static>(
     }
 }
 
-fn store_withdrawn(store: &Store, ids: &[String]) -> bool {
+fn store_withdrawn(store: &impl AdvisoryStore, ids: &[String]) -> bool {
     store.withdrawn(ids).is_ok_and(|w| !w.is_empty())
 }
 
@@ -742,7 +713,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
+fn retry_at(now: Timestamp, attempts: i64) -> Option<Timestamp> {
     if attempts + 1 >= MAX_ATTEMPTS {
         return None;
     }
@@ -751,12 +722,12 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
         .checked_mul(factor as i32)
         .unwrap_or(RETRY_MAX)
         .min(RETRY_MAX);
-    Some(now.checked_add(wait).unwrap_or(now).to_string())
+    Some(now.checked_add(wait).unwrap_or(now))
 }
 
 /// Send every due message in the outbox, oldest first.
 pub fn deliver(
-    store: &mut Store,
+    store: &mut impl MonitorState,
     opts: &RunOptions,
     rt: &tokio::runtime::Handle,
 ) -> Result<Delivery, RunError> {
@@ -766,12 +737,12 @@ pub fn deliver(
 /// [`deliver`], also returning each channel that had something to send with its outcome:
 /// failed (the last error) if any of its messages failed, else ok.
 fn deliver_tracked(
-    store: &mut Store,
+    store: &mut impl MonitorState,
     opts: &RunOptions,
     rt: &tokio::runtime::Handle,
 ) -> Result<(Delivery, Vec<(String, Outcome)>), RunError> {
     let now = opts.now;
-    let due = store.due_messages(&now.to_string())?;
+    let due = store.due_messages(now)?;
     let mut d = Delivery::default();
     let mut channels: std::collections::BTreeMap<String, Outcome> = Default::default();
     if due.is_empty() {
@@ -811,10 +782,10 @@ fn deliver_tracked(
                 }
             },
         };
-        let at = Timestamp::now().max(now).to_string();
+        let at = Timestamp::now().max(now);
         match result {
             Ok(()) => {
-                store.mark_sent(m.id, &at)?;
+                store.mark_sent(m.id, at)?;
                 d.sent += 1;
                 channels.entry(m.channel.clone()).or_insert(Outcome::Ok);
             }
@@ -829,7 +800,7 @@ fn deliver_tracked(
                     "message {} ({} via {}): {e}",
                     m.id, m.project, m.channel
                 ));
-                store.mark_failed(m.id, &e, next.as_deref(), &at)?;
+                store.mark_failed(m.id, &e, next, at)?;
                 channels.insert(m.channel.clone(), Outcome::Failed(e));
             }
         }
@@ -949,7 +920,7 @@ pub struct Published {
 /// File the open findings' drafts on GitHub for every project with `[project.github]`. Blocks;
 /// the requests run on `rt` (call it from a blocking thread).
 pub fn publish_drafts(
-    store: &Store,
+    store: &impl MonitorState,
     config: &Config,
     only: Option<&str>,
     now: Timestamp,

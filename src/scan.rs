@@ -318,13 +318,15 @@ fn packages_of(parsed: &[ParsedManifest]) -> Vec<(crate::ecosystem::Ecosystem, S
 }
 
 /// Read what a scan needs from the store, and say how fresh it is.
+/// `path` names the store in errors.
 fn database_from_store(
-    store: &mut crate::store::Store,
+    store: &mut impl crate::store::AdvisoryStore,
+    path: &std::path::Path,
     max_age: jiff::SignedDuration,
     require_fresh: bool,
     parsed: &[ParsedManifest],
 ) -> Result<(Database, crate::store::yanked::Yanked, Vec<String>), ScanError> {
-    let path = store.path().to_path_buf();
+    let path = path.to_path_buf();
     let states = store.sources()?;
     let synced: Vec<_> = states.iter().filter(|s| s.last_success.is_some()).collect();
     if synced.is_empty() {
@@ -333,11 +335,7 @@ fn database_from_store(
     let mut notices = Vec::new();
     let now = jiff::Timestamp::now();
     for s in &states {
-        let age = s
-            .last_success
-            .as_deref()
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .map(|t| now.duration_since(t));
+        let age = s.last_success.map(|t| now.duration_since(t));
         match age {
             Some(a) if a <= max_age => {}
             Some(a) => notices.push(format!(
@@ -359,8 +357,9 @@ fn database_from_store(
     {
         return Err(ScanError::Stale(notices.join("; ")));
     }
-    let (db, yanked) = store.database_for(&packages_of(parsed))?;
-    Ok((db, yanked, notices))
+    let mut stored = store.records_for(&packages_of(parsed))?;
+    let yanked = std::mem::take(&mut stored.yanked);
+    Ok((Database::from_stored(stored), yanked, notices))
 }
 
 /// Warn about locked crates whose version the cached crates.io index marks yanked (cached by
@@ -587,7 +586,7 @@ pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
             let (parsed, mut store) = (parsed?, store?);
             let settings = settings_for(opts, &parsed)?;
             let (db, yanked, notices) =
-                database_from_store(&mut store, *max_age, *require_fresh, &parsed)?;
+                database_from_store(&mut store, path, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             report.notices = notices;
             add_yanked(&yanked, &parsed, &mut report);

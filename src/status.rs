@@ -7,7 +7,7 @@ use crate::feeds::SourceState;
 use crate::monitor::{self, DeadlineKind, MonitorError, WATCHED_DEADLINES};
 use crate::schedule::Schedule;
 use crate::severity::Level;
-use crate::store::{OutboxCounts, Store, StoreError};
+use crate::store::{AdvisoryStore, MonitorState, OutboxCounts, Store, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -98,9 +98,9 @@ pub fn status(
 ) -> Result<Status, StatusError> {
     let s = Store::open_read_only(store)?;
     let last_run = s.last_run()?.map(|r| LastRun {
-        started_at: r.started_at,
-        finished_at: r.finished_at,
-        outcome: r.outcome,
+        started_at: r.started_at.to_string(),
+        finished_at: r.finished_at.map(|t| t.to_string()),
+        outcome: r.outcome.map(|o| o.as_str().to_string()),
     });
     let next = schedules
         .iter()
@@ -212,8 +212,7 @@ pub fn status_text(s: &Status) -> String {
             clean(&src.source),
             src.records,
             src.last_success
-                .as_deref()
-                .map(short)
+                .map(|t| short(&t.to_string()))
                 .unwrap_or("never".into()),
             src.last_error
                 .as_deref()
@@ -232,7 +231,9 @@ pub fn status_text(s: &Status) -> String {
             "failing: {} ({} run(s) in a row since {}{}): {}",
             clean(&h.component),
             h.failures,
-            h.first_failed_at.as_deref().map(short).unwrap_or_default(),
+            h.first_failed_at
+                .map(|t| short(&t.to_string()))
+                .unwrap_or_default(),
             if h.alerted_at.is_some() {
                 ", alert sent"
             } else {

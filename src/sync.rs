@@ -4,7 +4,7 @@
 use crate::feeds::defs::{FeedDef, FeedKind};
 use crate::feeds::http::{Http, HttpSettings};
 use crate::feeds::{self, FeedError, FeedUpdate, SourceSpec, ghsa, osv_export, rustsec_archive};
-use crate::store::{SourceState, Store, StoreError, SyncOutcome};
+use crate::store::{AdvisoryStore, SourceState, StoreError, SyncOutcome};
 use std::hash::Hasher;
 use std::path::Path;
 
@@ -74,7 +74,10 @@ fn fingerprint(root: &Path) -> Result<String, FeedError> {
 }
 
 /// Sync one local source (directory or zip) into the store.
-pub fn sync_local(store: &mut Store, spec: &SourceSpec) -> Result<SourceSync, SyncError> {
+pub fn sync_local(
+    store: &mut impl AdvisoryStore,
+    spec: &SourceSpec,
+) -> Result<SourceSync, SyncError> {
     // The store names a local source by its absolute path, so syncs from different working
     // directories update the same source.
     let spec = &spec.canonical();
@@ -144,7 +147,7 @@ fn feed_source(def: &FeedDef, ecosystem: Option<&str>) -> String {
 /// transaction per source, so a failing feed never touches another's data. This blocks: call
 /// it from a blocking thread (`spawn_blocking`), never from an async task.
 pub fn sync_feeds(
-    store: &mut Store,
+    store: &mut impl AdvisoryStore,
     defs: &[FeedDef],
     settings: HttpSettings,
     rt: &tokio::runtime::Handle,
@@ -285,7 +288,7 @@ pub fn sync_feeds(
 /// in the Cargo.lock files under `paths`, so a later scan can warn about yanked versions
 /// offline. Blocks like [`sync_feeds`]; the fetches run on `rt`.
 pub fn refresh_yanked(
-    store: &mut Store,
+    store: &mut impl AdvisoryStore,
     index_url: &str,
     paths: &[std::path::PathBuf],
     settings: HttpSettings,
@@ -311,7 +314,7 @@ pub fn refresh_yanked(
 pub async fn refresh_crate_index(
     http: &Http,
     index_url: &str,
-    store: &mut Store,
+    store: &mut impl AdvisoryStore,
     names: &[String],
 ) -> Result<crate::feeds::crates_index::RefreshReport, StoreError> {
     let mut cached = std::collections::HashMap::new();

@@ -8,7 +8,7 @@
 
 use crate::run::{self, RunOptions};
 use crate::schedule::{Jitter, Schedule, ScheduleError};
-use crate::store::{Store, StoreError};
+use crate::store::{MonitorState, Store, StoreError};
 use jiff::Timestamp;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -171,7 +171,7 @@ enum JobEnd {
 /// The last run's start recorded in the store, if any.
 fn last_run_start(store: &Path) -> Result<Option<Timestamp>, WatchError> {
     let s = Store::open(store)?;
-    Ok(s.last_run()?.and_then(|r| r.started_at.parse().ok()))
+    Ok(s.last_run()?.map(|r| r.started_at))
 }
 
 fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd {

@@ -52,8 +52,8 @@ pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
                         "source {}: {} records, last success {}, last attempt {}{}",
                         src.source,
                         src.records,
-                        src.last_success.as_deref().unwrap_or("never"),
-                        src.last_attempt.as_deref().unwrap_or("never"),
+                        src.last_success.map_or("never".into(), |t| t.to_string()),
+                        src.last_attempt.map_or("never".into(), |t| t.to_string()),
                         src.last_error
                             .as_deref()
                             .map(|e| format!(", last error: {e}"))

@@ -59,7 +59,9 @@ impl From<depwatch::run::RunOutcome> for Outcome {
     fn from(o: depwatch::run::RunOutcome) -> Self {
         match o {
             depwatch::run::RunOutcome::Ok => Outcome::Success,
-            depwatch::run::RunOutcome::Partial => Outcome::Error,
+            depwatch::run::RunOutcome::Partial | depwatch::run::RunOutcome::Failed => {
+                Outcome::Error
+            }
         }
     }
 }

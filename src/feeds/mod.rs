@@ -113,10 +113,10 @@ pub struct SourceState {
     pub etag: Option<String>,
     /// HTTP Last-Modified of the last full download.
     pub last_modified: Option<String>,
-    /// RFC 3339 time of the last attempt.
-    pub last_attempt: Option<String>,
-    /// RFC 3339 time of the last success.
-    pub last_success: Option<String>,
+    /// Time of the last attempt.
+    pub last_attempt: Option<jiff::Timestamp>,
+    /// Time of the last success.
+    pub last_success: Option<jiff::Timestamp>,
     /// The last error, if the last attempt failed.
     pub last_error: Option<String>,
     /// Records held for the source.

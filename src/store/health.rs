@@ -5,7 +5,8 @@
 //! project's memory and its notifications: an alert is queued exactly once per streak, and a
 //! crash before the commit simply replays the run's health step next time.
 
-use super::{NewMessage, Store, StoreError, sqlite_err};
+use super::{NewMessage, Store, StoreError, sqlite_err, time_col};
+use jiff::Timestamp;
 use rusqlite::params;
 
 /// One component's health as stored.
@@ -15,17 +16,17 @@ pub struct HealthRow {
     pub component: String,
     /// Consecutive failed runs (0 when healthy).
     pub failures: u32,
-    /// RFC 3339: the first failure of the current streak.
-    pub first_failed_at: Option<String>,
+    /// The first failure of the current streak.
+    pub first_failed_at: Option<Timestamp>,
     /// The last failure's message (already scrubbed of secrets).
     pub last_error: Option<String>,
-    /// RFC 3339: when the failing alert of the current streak was queued.
-    pub alerted_at: Option<String>,
+    /// When the failing alert of the current streak was queued.
+    pub alerted_at: Option<Timestamp>,
 }
 
 impl Store {
     /// Every component's health, by component.
-    pub fn health(&self) -> Result<Vec<HealthRow>, StoreError> {
+    pub(super) fn read_health(&self) -> Result<Vec<HealthRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -39,9 +40,9 @@ impl Store {
                     component: r.get(0)?,
                     // A negative or huge count can only come from a hand edit: clamp it.
                     failures: u32::try_from(r.get::<_, i64>(1)?.max(0)).unwrap_or(u32::MAX),
-                    first_failed_at: r.get(2)?,
+                    first_failed_at: time_col(r, 2)?,
                     last_error: r.get(3)?,
-                    alerted_at: r.get(4)?,
+                    alerted_at: time_col(r, 4)?,
                 })
             })
             .map_err(self.sq())?;
@@ -49,11 +50,11 @@ impl Store {
     }
 
     /// Write the components' new health and queue the health messages, in one transaction.
-    pub fn record_health(
+    pub(super) fn write_health(
         &mut self,
         rows: &[HealthRow],
         messages: &[NewMessage],
-        now: &str,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
@@ -71,9 +72,9 @@ impl Store {
                 up.execute(params![
                     r.component,
                     i64::from(r.failures),
-                    r.first_failed_at,
+                    r.first_failed_at.map(|t| t.to_string()),
                     r.last_error,
-                    r.alerted_at
+                    r.alerted_at.map(|t| t.to_string())
                 ])
                 .map_err(sq)?;
             }
@@ -86,6 +87,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::MonitorState;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
 
     #[test]
     fn health_rows_and_messages_are_written_together() {
@@ -95,9 +101,9 @@ mod tests {
         let row = HealthRow {
             component: "feed:osv-dir:/x".into(),
             failures: 3,
-            first_failed_at: Some("2026-12-01T09:00:00Z".into()),
+            first_failed_at: Some(ts("2026-12-01T09:00:00Z")),
             last_error: Some("gone".into()),
-            alerted_at: Some("2026-12-01T11:00:00Z".into()),
+            alerted_at: Some(ts("2026-12-01T11:00:00Z")),
         };
         let msg = NewMessage {
             project: "depwatch".into(),
@@ -105,17 +111,25 @@ mod tests {
             event: "health:failing".into(),
             payload: "{}".into(),
         };
-        s.record_health(std::slice::from_ref(&row), &[msg], "2026-12-01T11:00:00Z")
-            .unwrap();
+        s.record_health(
+            std::slice::from_ref(&row),
+            &[msg],
+            ts("2026-12-01T11:00:00Z"),
+        )
+        .unwrap();
         assert_eq!(s.health().unwrap(), vec![row.clone()]);
-        assert_eq!(s.due_messages("2026-12-01T11:00:00Z").unwrap().len(), 1);
+        assert_eq!(s.due_messages(ts("2026-12-01T11:00:00Z")).unwrap().len(), 1);
         // An update replaces the row.
         let healthy = HealthRow {
             component: row.component.clone(),
             ..Default::default()
         };
-        s.record_health(std::slice::from_ref(&healthy), &[], "2026-12-01T12:00:00Z")
-            .unwrap();
+        s.record_health(
+            std::slice::from_ref(&healthy),
+            &[],
+            ts("2026-12-01T12:00:00Z"),
+        )
+        .unwrap();
         assert_eq!(s.health().unwrap(), vec![healthy]);
     }
 }

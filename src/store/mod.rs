@@ -1,5 +1,12 @@
 //! The local advisory store: embedded SQLite, the only module with SQL in it.
 //!
+//! What the rest of depwatch may rely on is the pair of traits in `traits.rs`,
+//! [`AdvisoryStore`] and [`MonitorState`] (sync on purpose: see there), with typed rows; the
+//! suite in `conformance.rs` says what any backend must do. [`Store`] implements both on one
+//! SQLite file; opening it, `db stats` and `db check` are SQLite's own (inherent methods).
+//! The store hands out raw OSV records; the matcher compiles and indexes them itself
+//! ([`crate::database::Database::from_stored`]).
+//!
 //! It keeps every source's advisories as raw OSV JSON, with index tables by
 //! (ecosystem, normalised package name) and by alias, plus per-source sync state, and the tables
 //! the monitor needs later (findings seen per project, the notification outbox).
@@ -10,15 +17,18 @@
 //! a sync writes. `rusqlite` is blocking: async callers must run store calls on a blocking
 //! thread.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod health;
 mod monitor;
 mod schema;
+mod traits;
 pub mod yanked;
 
-use crate::advisory::{Advisory, CompiledAdvisory};
-use crate::database::Database;
+use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
 use crate::report::{LoadError, SourceSummary};
+use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -85,6 +95,9 @@ pub enum StoreError {
 pub use crate::feeds::SourceState;
 pub use health::HealthRow;
 pub use monitor::{Message, NewMessage, OutboxCounts, RunRow, SeenRow};
+pub use traits::{
+    AdvisoryStore, MessageState, MonitorState, RunOutcome, StoredRecord, StoredRecords,
+};
 
 /// What a sync changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -114,7 +127,7 @@ pub struct Stats {
     pub records: i64,
 }
 
-/// The store.
+/// The SQLite store: implements [`AdvisoryStore`] and [`MonitorState`] on one file.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -309,80 +322,6 @@ impl Store {
         &self.path
     }
 
-    /// The sync state of a source, if it was ever synced.
-    pub fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error, records
-                 FROM sources WHERE source = ?1",
-                params![source],
-                row_to_state,
-            )
-            .optional()
-            .map_err(self.sq())
-    }
-
-    /// Every source's state, by name.
-    pub fn sources(&self) -> Result<Vec<SourceState>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error, records
-                 FROM sources ORDER BY source",
-            )
-            .map_err(self.sq())?;
-        let rows = stmt.query_map([], row_to_state).map_err(self.sq())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
-    }
-
-    /// Record a failed attempt for a source; its data is left as it was.
-    pub fn record_failure(&mut self, source: &str, error: &str) -> Result<(), StoreError> {
-        let now = now_rfc3339();
-        self.conn
-            .execute(
-                "INSERT INTO sources (source, last_attempt, last_error) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(source) DO UPDATE SET last_attempt = ?2, last_error = ?3",
-                params![source, now, error],
-            )
-            .map_err(self.sq())?;
-        Ok(())
-    }
-
-    /// Record a successful check that found nothing new (e.g. HTTP 304): only the
-    /// source's timestamps change.
-    pub fn record_unchanged(&mut self, source: &str) -> Result<(), StoreError> {
-        let now = now_rfc3339();
-        self.conn
-            .execute(
-                "INSERT INTO sources (source, last_attempt, last_success) VALUES (?1, ?2, ?2)
-                 ON CONFLICT(source) DO UPDATE SET last_attempt = ?2, last_success = ?2, last_error = NULL",
-                params![source, now],
-            )
-            .map_err(self.sq())?;
-        Ok(())
-    }
-
-    /// Replace everything a source holds with `advisories`, in one transaction, and set its
-    /// state. Records whose `modified` did not change are left untouched.
-    pub fn replace_source(
-        &mut self,
-        state: &SourceState,
-        advisories: &[Advisory],
-        errors: &[LoadError],
-    ) -> Result<SyncOutcome, StoreError> {
-        self.write_source(state, advisories, errors, true)
-    }
-
-    /// Insert or update `advisories` of a source (an incremental sync), in one transaction.
-    pub fn upsert_source(
-        &mut self,
-        state: &SourceState,
-        advisories: &[Advisory],
-        errors: &[LoadError],
-    ) -> Result<SyncOutcome, StoreError> {
-        self.write_source(state, advisories, errors, false)
-    }
-
     fn write_source(
         &mut self,
         state: &SourceState,
@@ -500,87 +439,6 @@ impl Store {
         tx.commit().map_err(sq)?;
         outcome.unchanged = outcome.written == 0 && outcome.removed == 0;
         Ok(outcome)
-    }
-
-    /// Build an in-memory database holding every stored record that names one of `packages`
-    /// (normalised names), with the cached yanked versions of crates, read in one transaction
-    /// so a concurrent sync is seen entirely or not at all.
-    pub fn database_for(
-        &mut self,
-        packages: &[(Ecosystem, String)],
-    ) -> Result<(Database, yanked::Yanked), StoreError> {
-        let sq = sqlite_err(&self.path);
-        let tx = self.conn.transaction().map_err(sq)?;
-        let mut db = Database::default();
-        let yanked;
-        {
-            let keys = affected_keys(&tx, packages).map_err(sq)?;
-            let mut get = tx
-                .prepare_cached("SELECT record FROM advisories WHERE source = ?1 AND id = ?2")
-                .map_err(sq)?;
-            for (source, id) in keys {
-                let json: String = get
-                    .query_row(params![source, id], |r| r.get(0))
-                    .map_err(sq)?;
-                // A record that is not valid JSON is a damaged store (an error); one that does
-                // not compile is a load error, as from a feed.
-                let adv: Advisory =
-                    serde_json::from_str(&json).map_err(|e| StoreError::BadRecord {
-                        path: self.path.clone(),
-                        source_name: source.clone(),
-                        id: id.clone(),
-                        message: e.to_string(),
-                    })?;
-                match CompiledAdvisory::compile(adv, &source) {
-                    Ok(c) => db.insert(c),
-                    Err(e) => db.load_errors.push(LoadError {
-                        source: source.clone(),
-                        file: "(store)".into(),
-                        id: Some(id.clone()),
-                        message: e.message,
-                    }),
-                }
-            }
-            yanked = yanked::read_yanked(&tx).map_err(sq)?;
-            let mut src = tx
-                .prepare(
-                    "SELECT s.source, s.records,
-                            (SELECT COUNT(*) FROM load_errors e WHERE e.source = s.source)
-                     FROM sources s WHERE s.last_success IS NOT NULL ORDER BY s.source",
-                )
-                .map_err(sq)?;
-            let rows = src
-                .query_map([], |r| {
-                    Ok(SourceSummary {
-                        source: r.get(0)?,
-                        advisories: r.get::<_, i64>(1)? as usize,
-                        skipped: r.get::<_, i64>(2)? as usize,
-                    })
-                })
-                .map_err(sq)?;
-            for r in rows {
-                db.sources.push(r.map_err(sq)?);
-            }
-            let mut errs = tx
-                .prepare("SELECT source, file, id, message FROM load_errors ORDER BY source, file")
-                .map_err(sq)?;
-            let rows = errs
-                .query_map([], |r| {
-                    Ok(LoadError {
-                        source: r.get(0)?,
-                        file: r.get(1)?,
-                        id: r.get(2)?,
-                        message: r.get(3)?,
-                    })
-                })
-                .map_err(sq)?;
-            for r in rows {
-                db.load_errors.push(r.map_err(sq)?);
-            }
-        }
-        tx.commit().map_err(sq)?;
-        db.load_errors.sort();
-        Ok((db, yanked))
     }
 
     /// Counts per ecosystem and per source, and the size on disk.
@@ -784,6 +642,182 @@ impl Store {
     }
 }
 
+impl AdvisoryStore for Store {
+    /// The sync state of a source, if it was ever synced.
+    fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error, records
+                 FROM sources WHERE source = ?1",
+                params![source],
+                row_to_state,
+            )
+            .optional()
+            .map_err(self.sq())
+    }
+
+    /// Every source's state, by name.
+    fn sources(&self) -> Result<Vec<SourceState>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, cursor, etag, last_modified, last_attempt, last_success, last_error, records
+                 FROM sources ORDER BY source",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt.query_map([], row_to_state).map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
+    /// Record a failed attempt for a source; its data is left as it was.
+    fn record_failure(&mut self, source: &str, error: &str) -> Result<(), StoreError> {
+        let now = now_rfc3339();
+        self.conn
+            .execute(
+                "INSERT INTO sources (source, last_attempt, last_error) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(source) DO UPDATE SET last_attempt = ?2, last_error = ?3",
+                params![source, now, error],
+            )
+            .map_err(self.sq())?;
+        Ok(())
+    }
+
+    /// Record a successful check that found nothing new (e.g. HTTP 304): only the
+    /// source's timestamps change.
+    fn record_unchanged(&mut self, source: &str) -> Result<(), StoreError> {
+        let now = now_rfc3339();
+        self.conn
+            .execute(
+                "INSERT INTO sources (source, last_attempt, last_success) VALUES (?1, ?2, ?2)
+                 ON CONFLICT(source) DO UPDATE SET last_attempt = ?2, last_success = ?2, last_error = NULL",
+                params![source, now],
+            )
+            .map_err(self.sq())?;
+        Ok(())
+    }
+
+    /// Replace everything a source holds with `advisories`, in one transaction, and set its
+    /// state. Records whose `modified` did not change are left untouched.
+    fn replace_source(
+        &mut self,
+        state: &SourceState,
+        advisories: &[Advisory],
+        errors: &[LoadError],
+    ) -> Result<SyncOutcome, StoreError> {
+        self.write_source(state, advisories, errors, true)
+    }
+
+    /// Insert or update `advisories` of a source (an incremental sync), in one transaction.
+    fn upsert_source(
+        &mut self,
+        state: &SourceState,
+        advisories: &[Advisory],
+        errors: &[LoadError],
+    ) -> Result<SyncOutcome, StoreError> {
+        self.write_source(state, advisories, errors, false)
+    }
+
+    fn records_for(
+        &mut self,
+        packages: &[(Ecosystem, String)],
+    ) -> Result<StoredRecords, StoreError> {
+        let sq = sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(sq)?;
+        let mut out = StoredRecords::default();
+        {
+            let keys = affected_keys(&tx, packages).map_err(sq)?;
+            let mut get = tx
+                .prepare_cached("SELECT record FROM advisories WHERE source = ?1 AND id = ?2")
+                .map_err(sq)?;
+            for (source, id) in keys {
+                let json: String = get
+                    .query_row(params![source, id], |r| r.get(0))
+                    .map_err(sq)?;
+                // A record that is not valid JSON is a damaged store: an error naming it.
+                let advisory: Advisory =
+                    serde_json::from_str(&json).map_err(|e| StoreError::BadRecord {
+                        path: self.path.clone(),
+                        source_name: source.clone(),
+                        id: id.clone(),
+                        message: e.to_string(),
+                    })?;
+                out.records.push(StoredRecord { source, advisory });
+            }
+            out.yanked = yanked::read_yanked(&tx).map_err(sq)?;
+            let mut src = tx
+                .prepare(
+                    "SELECT s.source, s.records,
+                            (SELECT COUNT(*) FROM load_errors e WHERE e.source = s.source)
+                     FROM sources s WHERE s.last_success IS NOT NULL ORDER BY s.source",
+                )
+                .map_err(sq)?;
+            let rows = src
+                .query_map([], |r| {
+                    Ok(SourceSummary {
+                        source: r.get(0)?,
+                        advisories: r.get::<_, i64>(1)? as usize,
+                        skipped: r.get::<_, i64>(2)? as usize,
+                    })
+                })
+                .map_err(sq)?;
+            for r in rows {
+                out.sources.push(r.map_err(sq)?);
+            }
+            let mut errs = tx
+                .prepare("SELECT source, file, id, message FROM load_errors ORDER BY source, file")
+                .map_err(sq)?;
+            let rows = errs
+                .query_map([], |r| {
+                    Ok(LoadError {
+                        source: r.get(0)?,
+                        file: r.get(1)?,
+                        id: r.get(2)?,
+                        message: r.get(3)?,
+                    })
+                })
+                .map_err(sq)?;
+            for r in rows {
+                out.load_errors.push(r.map_err(sq)?);
+            }
+        }
+        tx.commit().map_err(sq)?;
+        Ok(out)
+    }
+
+    fn withdrawn(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT MIN(a.withdrawn) FROM aliases l JOIN advisories a
+                   ON a.source = l.source AND a.id = l.id WHERE l.alias = ?1",
+            )
+            .map_err(self.sq())?;
+        for id in ids {
+            let w: Option<i64> = stmt
+                .query_row(params![id], |r| r.get(0))
+                .optional()
+                .map_err(self.sq())?
+                .flatten();
+            if w == Some(1) {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn crate_index_cached(&self, name: &str) -> Result<Option<yanked::Cached>, StoreError> {
+        self.read_crate_index(name)
+    }
+
+    fn put_crate_indexes(
+        &mut self,
+        entries: &[(String, Option<String>, Vec<String>)],
+    ) -> Result<(), StoreError> {
+        self.write_crate_indexes(entries)
+    }
+}
+
 /// The index rows a record gets: its (ecosystem, normalised name) pairs for `affected` and its
 /// ids for `aliases`. One function for the sync and for `db check`, so the check verifies
 /// exactly what a sync writes.
@@ -826,14 +860,38 @@ fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_
     }
 }
 
+/// A stored time (RFC 3339 text, as `Timestamp`'s `Display` writes it), or NULL. A value that
+/// does not parse (a hand edit) is an error naming it, not "never".
+fn time_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
+    let Some(text) = r.get::<_, Option<String>>(i)? else {
+        return Ok(None);
+    };
+    text.parse().map(Some).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("stored time {text:?} is not RFC 3339: {e}").into(),
+        )
+    })
+}
+
+/// [`time_col`] for a NOT NULL column.
+fn time_col_req(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Timestamp> {
+    time_col(r, i)?.ok_or(rusqlite::Error::InvalidColumnType(
+        i,
+        "NULL time".into(),
+        rusqlite::types::Type::Null,
+    ))
+}
+
 fn row_to_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceState> {
     Ok(SourceState {
         source: r.get(0)?,
         cursor: r.get(1)?,
         etag: r.get(2)?,
         last_modified: r.get(3)?,
-        last_attempt: r.get(4)?,
-        last_success: r.get(5)?,
+        last_attempt: time_col(r, 4)?,
+        last_success: time_col(r, 5)?,
         last_error: r.get(6)?,
         records: r.get(7)?,
     })
@@ -1012,6 +1070,53 @@ mod tests {
         let st = s.stats().unwrap();
         assert_eq!(st.records, 2);
         assert!(s.check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn sqlite_passes_the_store_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = std::cell::Cell::new(0);
+        super::conformance::conformance(|| {
+            n.set(n.get() + 1);
+            Store::open(&dir.path().join(format!("s{}.sqlite3", n.get()))).unwrap()
+        });
+    }
+
+    /// What `traits.rs` promises callers: a backend chosen at run time (`dyn`), and a store
+    /// that can move into `spawn_blocking` (`Send`).
+    #[test]
+    fn the_traits_are_dyn_compatible_and_the_store_is_send() {
+        fn send<T: Send + 'static>(_: &T) {}
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        send(&store);
+        let advisories: Box<dyn AdvisoryStore> = Box::new(store);
+        assert!(advisories.sources().unwrap().is_empty());
+        let monitor: Box<dyn MonitorState> =
+            Box::new(Store::open(&dir.path().join("s.sqlite3")).unwrap());
+        assert_eq!(monitor.last_run().unwrap(), None);
+    }
+
+    #[test]
+    fn a_stored_time_that_is_not_rfc3339_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        s.replace_source(&state("f"), &[adv("X-1", "t1", "x")], &[])
+            .unwrap();
+        s.conn
+            .execute("UPDATE sources SET last_success = 'yesterday'", [])
+            .unwrap();
+        let e = s.sources().unwrap_err().to_string();
+        assert!(e.contains("\"yesterday\" is not RFC 3339"), "{e}");
+        assert!(e.contains("s.sqlite3"), "{e}");
+        s.conn
+            .execute(
+                "INSERT INTO runs (started_at, outcome) VALUES ('2026-12-01T10:00:00Z', 'maybe')",
+                [],
+            )
+            .unwrap();
+        let e = s.last_run().unwrap_err().to_string();
+        assert!(e.contains("unknown run outcome \"maybe\""), "{e}");
     }
 
     #[test]

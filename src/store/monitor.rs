@@ -4,7 +4,9 @@
 //! crash either keeps both (the alerts go out on the next delivery) or neither (the next run
 //! sees the same changes again and queues them again): an alert is never lost.
 
-use super::{Store, StoreError, sqlite_err};
+use super::{HealthRow, MessageState, MonitorState, RunOutcome, Store, StoreError, sqlite_err};
+use super::{time_col, time_col_req};
+use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 /// One remembered finding of a project.
@@ -12,12 +14,12 @@ use rusqlite::{OptionalExtension, params};
 pub struct SeenRow {
     /// Stable fingerprint.
     pub fingerprint: String,
-    /// RFC 3339.
-    pub first_seen: String,
-    /// RFC 3339.
-    pub last_seen: String,
-    /// RFC 3339, when it went away (None while open).
-    pub resolved_at: Option<String>,
+    /// When it was first seen.
+    pub first_seen: Timestamp,
+    /// When it was last seen.
+    pub last_seen: Timestamp,
+    /// When it went away (None while open).
+    pub resolved_at: Option<Timestamp>,
     /// The monitor's JSON state.
     pub state: String,
 }
@@ -57,12 +59,12 @@ pub struct Message {
 /// A monitor run as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRow {
-    /// RFC 3339.
-    pub started_at: String,
-    /// RFC 3339, None while running (or after a crash).
-    pub finished_at: Option<String>,
-    /// `ok` or `partial`.
-    pub outcome: Option<String>,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// When it finished; None while running (or after a crash).
+    pub finished_at: Option<Timestamp>,
+    /// How it ended; None while running (or after a crash).
+    pub outcome: Option<RunOutcome>,
     /// The run report as JSON.
     pub summary: Option<String>,
 }
@@ -97,8 +99,9 @@ fn message_row(r: &rusqlite::Row) -> rusqlite::Result<Message> {
 pub(super) fn queue(
     tx: &rusqlite::Transaction<'_>,
     messages: &[NewMessage],
-    now: &str,
+    now: Timestamp,
 ) -> rusqlite::Result<()> {
+    let now = now.to_string();
     let mut ins = tx.prepare_cached(
         "INSERT INTO outbox (project, channel, event, payload, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -109,9 +112,8 @@ pub(super) fn queue(
     Ok(())
 }
 
-impl Store {
-    /// Everything remembered about `project`.
-    pub fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
+impl MonitorState for Store {
+    fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -123,9 +125,9 @@ impl Store {
             .query_map(params![project], |r| {
                 Ok(SeenRow {
                     fingerprint: r.get(0)?,
-                    first_seen: r.get(1)?,
-                    last_seen: r.get(2)?,
-                    resolved_at: r.get(3)?,
+                    first_seen: time_col_req(r, 1)?,
+                    last_seen: time_col_req(r, 2)?,
+                    resolved_at: time_col(r, 3)?,
                     state: r.get(4)?,
                 })
             })
@@ -133,13 +135,12 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
-    /// Write a run's memory for `project` and queue its notifications, in one transaction.
-    pub fn record_run(
+    fn record_run(
         &mut self,
         project: &str,
         rows: &[SeenRow],
         messages: &[NewMessage],
-        now: &str,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
@@ -157,9 +158,9 @@ impl Store {
                 up.execute(params![
                     project,
                     r.fingerprint,
-                    r.first_seen,
-                    r.last_seen,
-                    r.resolved_at,
+                    r.first_seen.to_string(),
+                    r.last_seen.to_string(),
+                    r.resolved_at.map(|t| t.to_string()),
                     r.state
                 ])
                 .map_err(sq)?;
@@ -169,9 +170,7 @@ impl Store {
         tx.commit().map_err(sq)
     }
 
-    /// Messages due for delivery at `now` (never sent, not given up, retry time reached),
-    /// oldest first.
-    pub fn due_messages(&self, now: &str) -> Result<Vec<Message>, StoreError> {
+    fn due_messages(&self, now: Timestamp) -> Result<Vec<Message>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -182,43 +181,45 @@ impl Store {
             )
             .map_err(self.sq())?;
         let rows = stmt
-            .query_map(params![now], message_row)
+            .query_map(params![now.to_string()], message_row)
             .map_err(self.sq())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
-    /// Mark a message delivered.
-    pub fn mark_sent(&mut self, id: i64, now: &str) -> Result<(), StoreError> {
+    fn mark_sent(&mut self, id: i64, now: Timestamp) -> Result<(), StoreError> {
         self.conn
             .execute(
                 "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-                params![id, now],
+                params![id, now.to_string()],
             )
             .map_err(self.sq())?;
         Ok(())
     }
 
-    /// Record a failed attempt: retry at `next_attempt`, or give up when it is `None`.
-    pub fn mark_failed(
+    fn mark_failed(
         &mut self,
         id: i64,
         error: &str,
-        next_attempt: Option<&str>,
-        now: &str,
+        next_attempt: Option<Timestamp>,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt = ?3,
                    gave_up_at = CASE WHEN ?3 IS NULL THEN ?4 ELSE NULL END
                  WHERE id = ?1",
-                params![id, error, next_attempt, now],
+                params![
+                    id,
+                    error,
+                    next_attempt.map(|t| t.to_string()),
+                    now.to_string()
+                ],
             )
             .map_err(self.sq())?;
         Ok(())
     }
 
-    /// Outbox totals.
-    pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         self.conn
             .query_row(
                 "SELECT COALESCE(SUM(sent_at IS NOT NULL), 0),
@@ -236,85 +237,92 @@ impl Store {
             .map_err(self.sq())
     }
 
-    /// Every message ever queued, oldest first (for status and tests).
-    pub fn messages(&self) -> Result<Vec<(Message, Option<String>)>, StoreError> {
+    fn messages(&self) -> Result<Vec<(Message, MessageState)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, project, channel, event, payload, attempts, last_error, sent_at
+                "SELECT id, project, channel, event, payload, attempts, last_error, sent_at,
+                        gave_up_at
                  FROM outbox ORDER BY id",
             )
             .map_err(self.sq())?;
         let rows = stmt
-            .query_map([], |r| Ok((message_row(r)?, r.get(7)?)))
+            .query_map([], |r| {
+                let state = match (time_col(r, 7)?, time_col(r, 8)?) {
+                    (Some(at), _) => MessageState::Sent(at),
+                    (None, Some(at)) => MessageState::GivenUp(at),
+                    (None, None) => MessageState::Pending,
+                };
+                Ok((message_row(r)?, state))
+            })
             .map_err(self.sq())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
-    /// Ids (any alias) among `ids` whose records are all withdrawn in every source holding them.
-    pub fn withdrawn(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
-        let mut out = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT MIN(a.withdrawn) FROM aliases l JOIN advisories a
-                   ON a.source = l.source AND a.id = l.id WHERE l.alias = ?1",
-            )
-            .map_err(self.sq())?;
-        for id in ids {
-            let w: Option<i64> = stmt
-                .query_row(params![id], |r| r.get(0))
-                .optional()
-                .map_err(self.sq())?
-                .flatten();
-            if w == Some(1) {
-                out.push(id.clone());
-            }
-        }
-        Ok(out)
-    }
-
-    /// Record the start of a monitor run; returns its id.
-    pub fn run_started(&mut self, now: &str) -> Result<i64, StoreError> {
+    fn run_started(&mut self, now: Timestamp) -> Result<i64, StoreError> {
         self.conn
-            .execute("INSERT INTO runs (started_at) VALUES (?1)", params![now])
+            .execute(
+                "INSERT INTO runs (started_at) VALUES (?1)",
+                params![now.to_string()],
+            )
             .map_err(self.sq())?;
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Record how a run ended.
-    pub fn run_finished(
+    fn run_finished(
         &mut self,
         id: i64,
-        now: &str,
-        outcome: &str,
+        now: Timestamp,
+        outcome: RunOutcome,
         summary: &str,
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
                 "UPDATE runs SET finished_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
-                params![id, now, outcome, summary],
+                params![id, now.to_string(), outcome.as_str(), summary],
             )
             .map_err(self.sq())?;
         Ok(())
     }
 
-    /// The latest run.
-    pub fn last_run(&self) -> Result<Option<RunRow>, StoreError> {
+    fn last_run(&self) -> Result<Option<RunRow>, StoreError> {
         self.conn
             .query_row(
                 "SELECT started_at, finished_at, outcome, summary FROM runs ORDER BY id DESC LIMIT 1",
                 [],
                 |r| {
+                    let outcome = match r.get::<_, Option<String>>(2)? {
+                        None => None,
+                        Some(o) => Some(o.parse().map_err(|e: String| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                2,
+                                rusqlite::types::Type::Text,
+                                e.into(),
+                            )
+                        })?),
+                    };
                     Ok(RunRow {
-                        started_at: r.get(0)?,
-                        finished_at: r.get(1)?,
-                        outcome: r.get(2)?,
+                        started_at: time_col_req(r, 0)?,
+                        finished_at: time_col(r, 1)?,
+                        outcome,
                         summary: r.get(3)?,
                     })
                 },
             )
             .optional()
             .map_err(self.sq())
+    }
+
+    fn health(&self) -> Result<Vec<HealthRow>, StoreError> {
+        self.read_health()
+    }
+
+    fn record_health(
+        &mut self,
+        rows: &[HealthRow],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.write_health(rows, messages, now)
     }
 }

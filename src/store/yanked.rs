@@ -21,21 +21,15 @@ pub(super) fn read_yanked(conn: &rusqlite::Connection) -> rusqlite::Result<Yanke
 }
 
 /// A cached index entry: the ETag to revalidate with, and the yanked versions.
-type Cached = (Option<String>, Vec<String>);
+pub type Cached = (Option<String>, Vec<String>);
 
 fn decode(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
 impl Store {
-    /// The yanked versions of a crate as last fetched, or `None` when the crate was never
-    /// fetched. A crate that is not on crates.io has an empty list.
-    pub fn yanked_versions(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
-        Ok(self.crate_index_cached(name)?.map(|(_, y)| y))
-    }
-
     /// The cached entry of a crate: its ETag (for a conditional request) and yanked versions.
-    pub fn crate_index_cached(&self, name: &str) -> Result<Option<Cached>, StoreError> {
+    pub(super) fn read_crate_index(&self, name: &str) -> Result<Option<Cached>, StoreError> {
         self.conn
             .query_row(
                 "SELECT etag, yanked FROM crate_index WHERE name = ?1",
@@ -47,18 +41,9 @@ impl Store {
             .map_err(self.sq())
     }
 
-    /// Store one crate's yanked versions and ETag, stamped now.
-    pub fn put_crate_index(
-        &mut self,
-        name: &str,
-        etag: Option<&str>,
-        yanked: &[String],
-    ) -> Result<(), StoreError> {
-        self.put_crate_indexes(&[(name.to_string(), etag.map(String::from), yanked.to_vec())])
-    }
-
-    /// Store several crates' entries (name, ETag, yanked versions) in one transaction.
-    pub fn put_crate_indexes(
+    /// Store several crates' entries (name, ETag, yanked versions) in one transaction, stamped
+    /// now.
+    pub(super) fn write_crate_indexes(
         &mut self,
         entries: &[(String, Option<String>, Vec<String>)],
     ) -> Result<(), StoreError> {
@@ -86,6 +71,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::AdvisoryStore;
 
     #[test]
     fn round_trip() {

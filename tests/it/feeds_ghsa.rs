@@ -720,7 +720,7 @@ mod rustsec_archive {
 /// crates.io sparse index: yanked flags cached in the store.
 mod crates_index {
     use super::*;
-    use depwatch::store::Store;
+    use depwatch::store::{AdvisoryStore, Store};
 
     fn line(name: &str, vers: &str, yanked: bool) -> String {
         json!({"name": name, "vers": vers, "deps": [], "cksum": "00", "features": {}, "yanked": yanked})

@@ -1,0 +1,247 @@
+//! The store's seams: [`AdvisoryStore`] (synced advisory records, per-source sync state, the
+//! yanked-versions cache) and [`MonitorState`] (findings seen per project, the outbox, runs,
+//! health). [`super::Store`] (SQLite) implements both; [`super::conformance`] is the suite any
+//! backend must pass.
+//!
+//! Rows are typed: times are [`jiff::Timestamp`], states are enums. How a backend stores them
+//! is its own business, but it keeps times to at least the microsecond (PostgreSQL's
+//! `timestamptz`; SQLite keeps `Timestamp`'s RFC 3339 text whole); a value it cannot decode
+//! (a hand-edited store) is an error naming the value, never a silent default.
+//!
+//! # Sync, not async, on purpose
+//!
+//! The traits are blocking. Every method is one short transaction, and the callers that use
+//! them (sync, scan, the monitor's run) are blocking library code that other threads
+//! (`rayon`, the project time budget) already run. Async code calls them inside
+//! `tokio::task::spawn_blocking`, one whole step (a sync, a scan, a project) per call, not one
+//! task per query. Blocking traits are also dyn-compatible, so the binary can pick a backend at
+//! run time from the config (`Box<dyn AdvisoryStore>`); `async fn` in traits is not.
+//!
+//! An async backend (PostgreSQL via `tokio-postgres`) implements them by keeping a
+//! `tokio::runtime::Handle` to the binary's runtime and calling `handle.block_on(..)` on the
+//! blocking thread it is called from: its connection task runs on that runtime, and no second
+//! runtime is built. Were the callers themselves to become async end to end, these traits would
+//! change to `fn ..(..) -> impl Future<Output = ..> + Send` (and lose `dyn`); the conformance
+//! suite would change with them.
+//!
+//! Errors are [`StoreError`] for every backend: a backend adds its own variant, so callers keep
+//! one `#[from]`.
+
+use super::yanked::{Cached, Yanked};
+use super::{HealthRow, SourceState};
+use super::{Message, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome};
+use crate::advisory::Advisory;
+use crate::ecosystem::Ecosystem;
+use crate::report::{LoadError, SourceSummary};
+use jiff::Timestamp;
+
+/// One stored advisory record, as a sync wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The source that holds it.
+    pub source: String,
+    /// The OSV record.
+    pub advisory: Advisory,
+}
+
+/// What a scan reads from the store, in one consistent snapshot. The matcher compiles and
+/// indexes the records itself ([`crate::database::Database::from_stored`]).
+#[derive(Debug, Clone, Default)]
+pub struct StoredRecords {
+    /// Every record naming one of the packages asked for, ordered by (source, id).
+    pub records: Vec<StoredRecord>,
+    /// Every source that synced successfully at least once, by name.
+    pub sources: Vec<SourceSummary>,
+    /// Every record a sync skipped, by source and file.
+    pub load_errors: Vec<LoadError>,
+    /// The cached yanked versions of crates.
+    pub yanked: Yanked,
+}
+
+/// Synced advisory records and the state of each source.
+pub trait AdvisoryStore {
+    /// The sync state of a source, if it was ever synced.
+    fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError>;
+
+    /// Every source's state, by name.
+    fn sources(&self) -> Result<Vec<SourceState>, StoreError>;
+
+    /// Record a failed attempt for a source; its data is left as it was.
+    fn record_failure(&mut self, source: &str, error: &str) -> Result<(), StoreError>;
+
+    /// Record a successful check that found nothing new (e.g. HTTP 304): only the source's
+    /// times change and its last error is cleared.
+    fn record_unchanged(&mut self, source: &str) -> Result<(), StoreError>;
+
+    /// Replace everything a source holds with `advisories` and set its state, atomically.
+    /// Records whose `modified` did not change are left untouched. `errors` replace the
+    /// source's load errors.
+    fn replace_source(
+        &mut self,
+        state: &SourceState,
+        advisories: &[Advisory],
+        errors: &[LoadError],
+    ) -> Result<SyncOutcome, StoreError>;
+
+    /// Insert or update `advisories` of a source (an incremental sync), atomically. A record
+    /// whose `modified` is older than the stored one does not overwrite it.
+    fn upsert_source(
+        &mut self,
+        state: &SourceState,
+        advisories: &[Advisory],
+        errors: &[LoadError],
+    ) -> Result<SyncOutcome, StoreError>;
+
+    /// Every record that affects one of `packages` (normalised names), with the sources,
+    /// load errors and yanked cache, read as one snapshot: a concurrent sync is seen entirely
+    /// or not at all.
+    fn records_for(
+        &mut self,
+        packages: &[(Ecosystem, String)],
+    ) -> Result<StoredRecords, StoreError>;
+
+    /// Ids (any alias) among `ids` whose records are withdrawn in every source holding them.
+    fn withdrawn(&self, ids: &[String]) -> Result<Vec<String>, StoreError>;
+
+    /// The cached crates.io index entry of a crate (case-insensitive): its ETag and yanked
+    /// versions, or `None` when it was never fetched.
+    fn crate_index_cached(&self, name: &str) -> Result<Option<Cached>, StoreError>;
+
+    /// Store several crates' entries (name, ETag, yanked versions) atomically.
+    fn put_crate_indexes(
+        &mut self,
+        entries: &[(String, Option<String>, Vec<String>)],
+    ) -> Result<(), StoreError>;
+
+    /// The yanked versions of a crate as last fetched, or `None` when it was never fetched.
+    /// A crate that is not on crates.io has an empty list.
+    fn yanked_versions(&self, name: &str) -> Result<Option<Vec<String>>, StoreError> {
+        Ok(self.crate_index_cached(name)?.map(|(_, y)| y))
+    }
+
+    /// Store one crate's yanked versions and ETag.
+    fn put_crate_index(
+        &mut self,
+        name: &str,
+        etag: Option<&str>,
+        yanked: &[String],
+    ) -> Result<(), StoreError> {
+        self.put_crate_indexes(&[(name.to_string(), etag.map(String::from), yanked.to_vec())])
+    }
+}
+
+/// How a monitor run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcome {
+    /// Everything worked.
+    Ok,
+    /// A source, project or delivery failed; the rest went through.
+    Partial,
+    /// The run stopped early (e.g. the store was never synced).
+    Failed,
+}
+
+impl RunOutcome {
+    /// The name stored and shown: `ok`, `partial`, `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Partial => "partial",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for RunOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RunOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "ok" => Ok(Self::Ok),
+            "partial" => Ok(Self::Partial),
+            "failed" => Ok(Self::Failed),
+            other => Err(format!("unknown run outcome {other:?}")),
+        }
+    }
+}
+
+/// Where a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageState {
+    /// Not sent yet and not given up: due now or at its retry time.
+    Pending,
+    /// Delivered at this time.
+    Sent(Timestamp),
+    /// Given up at this time after too many failures.
+    GivenUp(Timestamp),
+}
+
+/// The monitor's memory: findings seen per project, the notification outbox, runs and the
+/// health of components.
+pub trait MonitorState {
+    /// Everything remembered about `project`, by fingerprint.
+    fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError>;
+
+    /// Write a run's memory for `project` and queue its notifications, atomically: a crash
+    /// keeps both or neither, so an alert is never lost.
+    fn record_run(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Messages due at `now` (never sent, not given up, retry time reached), oldest first.
+    fn due_messages(&self, now: Timestamp) -> Result<Vec<Message>, StoreError>;
+
+    /// Mark a message delivered (one more attempt, error cleared).
+    fn mark_sent(&mut self, id: i64, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Record a failed attempt: retry at `next_attempt`, or give up when it is `None`.
+    fn mark_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        next_attempt: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Outbox totals.
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+
+    /// Every message ever queued with where it stands, oldest first.
+    fn messages(&self) -> Result<Vec<(Message, MessageState)>, StoreError>;
+
+    /// Record the start of a monitor run; returns its id.
+    fn run_started(&mut self, now: Timestamp) -> Result<i64, StoreError>;
+
+    /// Record how a run ended.
+    fn run_finished(
+        &mut self,
+        id: i64,
+        now: Timestamp,
+        outcome: RunOutcome,
+        summary: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The latest run started.
+    fn last_run(&self) -> Result<Option<RunRow>, StoreError>;
+
+    /// Every component's health, by component.
+    fn health(&self) -> Result<Vec<HealthRow>, StoreError>;
+
+    /// Write the components' new health and queue the health messages, atomically.
+    fn record_health(
+        &mut self,
+        rows: &[HealthRow],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+}
