@@ -380,6 +380,7 @@ fn project_inner(
         },
         ignores: opts.config.ignores.clone(),
         trusted_workspace: false,
+        allow_outside_includes: false,
         today,
         kind: None,
         require_manifest: true,

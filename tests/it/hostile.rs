@@ -617,3 +617,82 @@ fn a_webhook_error_body_leaks_no_segment_of_the_webhook() {
         );
     }
 }
+
+/// Item 2. Old code: `-r /etc/passwd`, `-r ../../x` and a committed symlink out of the checkout
+/// were read, and their lines came back as "not checked" entries and warnings in every format
+/// (the exfiltration of runner secrets through a PR comment or CI log).
+#[test]
+fn includes_never_read_or_print_a_file_outside_the_scanned_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("checkout");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(repo.join("deep/er")).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    // What a runner keeps outside the checkout: a `.env` with a token in a path-like value.
+    let secret = "tok3n/9f8e7d6c5b4a";
+    std::fs::write(home.join(".env"), format!("DEPWATCH_TOKEN={secret}\n")).unwrap();
+    std::fs::write(repo.join("requirements.txt"), "idna==3.7\n-r /etc/passwd\n").unwrap();
+    std::fs::write(
+        repo.join("deep/er/requirements.txt"),
+        "six==1.16.0\n\n-c ../../../home/.env\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(home.join(".env"), repo.join("deep/env.txt")).unwrap();
+    std::fs::write(repo.join("deep/requirements.txt"), "-r env.txt\n").unwrap();
+    let rustsec = crate::util::rustsec_dir();
+    let source = format!("rustsec-dir:{}", rustsec.display());
+    let repo_arg = repo.to_str().unwrap();
+    for format in ["table", "json", "markdown"] {
+        let out =
+            crate::util::depwatch(&["scan", repo_arg, "--source", &source, "--format", format]);
+        let (stdout, stderr) = text(&out);
+        let all = format!("{stdout}{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{format}: {all}");
+        for leak in ["root:x:0", "/bin/", secret, "DEPWATCH_TOKEN"] {
+            assert!(!all.contains(leak), "{format} prints `{leak}`: {all}");
+        }
+        for (manifest, line) in [
+            ("checkout/requirements.txt", 2),
+            ("er/requirements.txt", 3),
+            ("deep/requirements.txt", 1),
+        ] {
+            assert!(
+                all.contains(&format!("{manifest}:{line}: include `")),
+                "{format}: no error at {manifest}:{line}: {all}"
+            );
+        }
+        assert!(
+            all.matches("outside the scanned root").count() >= 3,
+            "{format}: {all}"
+        );
+    }
+    // A file given to scan confines its includes to its own directory.
+    let out = crate::util::depwatch(&[
+        "scan",
+        repo.join("deep/requirements.txt").to_str().unwrap(),
+        "--source",
+        &source,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    assert!(stderr.contains("outside the scanned root"), "{stderr}");
+    // The trusted-use switch lifts the rule, and still echoes no line of the included file.
+    let out = crate::util::depwatch(&[
+        "scan",
+        repo_arg,
+        "--source",
+        &source,
+        "--format",
+        "json",
+        "--allow-outside-includes",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(!stdout.contains("outside the scanned root"), "{stdout}");
+    for leak in ["root:x:0", secret] {
+        assert!(
+            !stdout.contains(leak) && !stderr.contains(leak),
+            "{leak}: {stdout}{stderr}"
+        );
+    }
+}
