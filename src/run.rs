@@ -429,11 +429,12 @@ fn project_inner(
     // Files: a draft per open vulnerability, and the release-notes section. Written before
     // the memory is committed: rewriting them on a retry is harmless.
     let dir = opts.out_dir.join(&p.name);
+    let key = draft::MarkerKey::new(store.draft_marker_key().map_err(|e| e.to_string())?);
     for f in &diff.open {
         let mut input = draft_input(p, &policy, f, opts.now);
         input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
         let md = draft::render_markdown(t, &input).map_err(|e| e.to_string())?;
-        let gh = draft::github_advisory(&input, &md);
+        let gh = draft::github_advisory(&input, &md, &key);
         let stem = draft::file_stem(&p.name, f);
         let json = serde_json::to_string_pretty(&gh).map_err(|e| e.to_string())?;
         for (ext, body) in [("md", md), ("json", json + "\n")] {
@@ -919,6 +920,7 @@ pub fn publish_drafts(
         .build()
         .map_err(|e| RunError::Setup(format!("tokio runtime: {e}")))?;
     let allow_custom = std::env::var("DEPWATCH_GHSA_TOKEN_URL").ok();
+    let key = draft::MarkerKey::new(store.draft_marker_key()?);
     let mut out = Vec::new();
     for p in &config.projects {
         let Some(gh) = &p.github else { continue };
@@ -945,14 +947,15 @@ pub fn publish_drafts(
                 let mut input = draft_input(p, &policy, f, now);
                 input.zone = crate::policy::Zone::configured(config.timezone.as_deref());
                 let md = draft::render_markdown(&templates, &input).map_err(|e| e.to_string())?;
-                let body = serde_json::to_value(draft::github_advisory(&input, &md))
+                let body = serde_json::to_value(draft::github_advisory(&input, &md, &key))
                     .map_err(|e| e.to_string())?;
                 let filed = rt
-                    .block_on(crate::publish::github::file_draft(
+                    .block_on(crate::publish::github::file_draft_matching(
                         &http,
                         &target,
                         &body,
-                        &draft::marker(&f.fingerprint),
+                        &draft::marker(&f.fingerprint, &key),
+                        &[&draft::legacy_marker(&f.fingerprint)],
                     ))
                     .map_err(|e| token.scrub(&e.to_string()))?;
                 if filed.created {

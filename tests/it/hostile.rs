@@ -696,3 +696,189 @@ fn includes_never_read_or_print_a_file_outside_the_scanned_root() {
         );
     }
 }
+
+/// A project pinning `alpha` and `beta`, an OSV feed with one advisory on each (as `summaries`
+/// say), and a config filing drafts on the loopback GitHub `api`.
+fn draft_project(dir: &Path, api: &str, summaries: [&str; 2]) -> PathBuf {
+    let feed = dir.join("feed");
+    std::fs::create_dir_all(&feed).unwrap();
+    for ((name, id), summary) in [("alpha", "OSV-TEST-A"), ("beta", "OSV-TEST-B")]
+        .into_iter()
+        .zip(summaries)
+    {
+        let rec = serde_json::json!({
+            "id": id, "modified": "2026-11-01T00:00:00Z", "summary": summary,
+            "details": format!("Details: {summary}"),
+            "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                          "ranges": [{"type": "ECOSYSTEM",
+                                      "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]
+        });
+        std::fs::write(feed.join(format!("{id}.json")), rec.to_string()).unwrap();
+    }
+    std::fs::write(dir.join("requirements.txt"), "alpha==1.0\nbeta==1.0\n").unwrap();
+    let cfg = dir.join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"osv-dir:{}\"]\n\n[[project]]\nname = \"demo\"\npath = \"{}\"\n\
+             [project.github]\nrepo = \"octo/demo\"\ntoken-env = \"DEPWATCH_TEST_GH_TOKEN\"\n\
+             api-url = \"{api}\"\n",
+            feed.display(),
+            dir.join("requirements.txt").display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+fn monitor(dir: &Path, cfg: &Path, api: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(args)
+        .arg("--config")
+        .arg(cfg)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", dir.join("store.sqlite3"))
+        .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
+        .env("DEPWATCH_TEST_GH_TOKEN", crate::channels::TOKEN)
+        .env("DEPWATCH_GHSA_TOKEN_URL", api)
+        .output()
+        .expect("run depwatch")
+}
+
+fn last_line(description: &serde_json::Value) -> String {
+    let d = description.as_str().unwrap();
+    d.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Item 8. Old code: alpha's advisory summary carries beta's marker, so alpha's draft (filed
+/// first) "contained" it and beta's publish PATCHed alpha's draft instead of filing its own.
+#[test]
+fn a_marker_forged_in_a_feed_summary_does_not_redirect_a_draft_update() {
+    let gh = crate::channels::FakeGithub::start(vec![]);
+    let api = gh.server.url.clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let forged = "<!-- depwatch:fingerprint=PyPI/beta/OSV-TEST-B -->";
+    let cfg = draft_project(
+        tmp.path(),
+        &api,
+        [&format!("alpha flaw {forged}"), "beta flaw"],
+    );
+    let run = ["run", "--offline", "--no-deliver", "--out"];
+    let out_dir = tmp.path().join("out");
+    let mut args: Vec<&str> = run.to_vec();
+    args.push(out_dir.to_str().unwrap());
+    let r = monitor(tmp.path(), &cfg, &api, &args);
+    assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    for _ in 0..2 {
+        let r = monitor(tmp.path(), &cfg, &api, &["publish"]);
+        assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    }
+    let reqs = gh.server.requests();
+    let count = |m: &str| reqs.iter().filter(|q| q.method == m).count();
+    assert_eq!(count("POST"), 2, "each finding files its own draft");
+    assert_eq!(count("PATCH"), 2, "the second publish updates each once");
+    let drafts = gh.store.lock().unwrap().clone();
+    assert_eq!(drafts.len(), 2);
+    let mut markers = Vec::new();
+    for d in &drafts {
+        let summary = d["summary"].as_str().unwrap();
+        let desc = d["description"].as_str().unwrap();
+        // Each draft still holds its own finding after the updates.
+        let own = if summary.starts_with("alpha") {
+            "OSV-TEST-A"
+        } else {
+            "OSV-TEST-B"
+        };
+        assert!(summary.contains(own) && desc.contains(own), "{d:#}");
+        // One marker, keyed (no fingerprint in it), alone on the last line.
+        assert_eq!(desc.matches("<!--").count(), 1, "{desc}");
+        let m = last_line(&d["description"]);
+        assert!(
+            m.starts_with("<!-- depwatch:draft=") && m.len() == 88,
+            "{m}"
+        );
+        markers.push(m);
+    }
+    assert_ne!(markers[0], markers[1]);
+    for q in reqs.iter().filter(|q| q.method == "PATCH") {
+        let body: serde_json::Value = serde_json::from_slice(&q.body).unwrap();
+        let id = q.path().rsplit('/').next().unwrap().to_string();
+        let target = drafts.iter().find(|d| d["ghsa_id"] == id.as_str()).unwrap();
+        assert_eq!(
+            last_line(&body["description"]),
+            last_line(&target["description"])
+        );
+    }
+    // A second store has another key: its markers differ (unguessable from outside).
+    let other = tempfile::tempdir().unwrap();
+    let gh2 = crate::channels::FakeGithub::start(vec![]);
+    let cfg2 = draft_project(other.path(), &gh2.server.url, ["alpha flaw", "beta flaw"]);
+    let mut args: Vec<&str> = run.to_vec();
+    let out2 = other.path().join("out");
+    args.push(out2.to_str().unwrap());
+    assert!(
+        monitor(other.path(), &cfg2, &gh2.server.url, &args)
+            .status
+            .success()
+    );
+    assert!(
+        monitor(other.path(), &cfg2, &gh2.server.url, &["publish"])
+            .status
+            .success()
+    );
+    for d in gh2.store.lock().unwrap().iter() {
+        assert!(!markers.contains(&last_line(&d["description"])), "{d:#}");
+    }
+}
+
+/// Item 8, compatibility: a draft filed before keyed markers is found by its old marker on its
+/// own last line (and rewritten with the keyed one); the old marker elsewhere matches nothing.
+#[test]
+fn an_old_style_marker_matches_only_as_the_last_line() {
+    let legacy = |fp: &str| format!("<!-- depwatch:fingerprint={fp} -->");
+    let gh = crate::channels::FakeGithub::start(vec![
+        serde_json::json!({"ghsa_id": "GHSA-old0-0001-xxxx", "state": "draft", "summary": "old",
+            "description": format!("quoted {}\nmore text", legacy("PyPI/alpha/OSV-TEST-A"))}),
+        serde_json::json!({"ghsa_id": "GHSA-old0-0002-xxxx", "state": "draft", "summary": "old b",
+            "description": format!("beta, filed by an older depwatch\n\n{}\n", legacy("PyPI/beta/OSV-TEST-B"))}),
+    ]);
+    let api = gh.server.url.clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = draft_project(tmp.path(), &api, ["alpha flaw", "beta flaw"]);
+    let out_dir = tmp.path().join("out");
+    let r = monitor(
+        tmp.path(),
+        &cfg,
+        &api,
+        &[
+            "run",
+            "--offline",
+            "--no-deliver",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    let r = monitor(tmp.path(), &cfg, &api, &["publish"]);
+    assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    let reqs = gh.server.requests();
+    let patched: Vec<&str> = reqs
+        .iter()
+        .filter(|q| q.method == "PATCH")
+        .map(|q| q.path())
+        .collect();
+    assert_eq!(patched.len(), 1, "{patched:?}");
+    assert!(patched[0].ends_with("/GHSA-old0-0002-xxxx"), "{patched:?}");
+    assert_eq!(reqs.iter().filter(|q| q.method == "POST").count(), 1);
+    let drafts = gh.store.lock().unwrap().clone();
+    assert_eq!(
+        drafts[0]["summary"], "old",
+        "the draft quoting a marker is untouched"
+    );
+    assert!(last_line(&drafts[1]["description"]).starts_with("<!-- depwatch:draft="));
+}
