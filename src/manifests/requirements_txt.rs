@@ -37,7 +37,11 @@
 //!   path and line. Everything read through a `-c` include has scope `constraint` (as in uv,
 //!   files nested inside a constraints file are constraints too). A missing or unreadable
 //!   include is an error of the including manifest, at the `-r` / `-c` line (pip refuses the
-//!   file too); a remote (`https://`) include is not fetched (a warning).
+//!   file too); a remote (`https://`) include is not fetched (a warning). An include must
+//!   resolve, after symlinks, inside the scanned root ([`ParseOptions::include_root`]); one
+//!   outside is an error at its line and is never opened, unless
+//!   [`ParseOptions::allow_outside_includes`]. An included file's lines are never echoed
+//!   beyond a requirement's name or URL (a host file must not land in a report).
 //! * *options* are ignored; an unknown option is a warning.
 //!
 //! A line that does not parse is a warning `file:line: message`; the rest of the file is still
