@@ -755,18 +755,24 @@ fn last_line(description: &serde_json::Value) -> String {
         .to_string()
 }
 
-/// Item 8. Old code: alpha's advisory summary carries beta's marker, so alpha's draft (filed
-/// first) "contained" it and beta's publish PATCHed alpha's draft instead of filing its own.
+/// Item 8. Old code: each advisory summary carries the other finding's marker, so the draft
+/// filed first "contained" the second's marker and the second's publish PATCHed the first's
+/// draft instead of filing its own.
 #[test]
 fn a_marker_forged_in_a_feed_summary_does_not_redirect_a_draft_update() {
     let gh = crate::channels::FakeGithub::start(vec![]);
     let api = gh.server.url.clone();
     let tmp = tempfile::tempdir().unwrap();
-    let forged = "<!-- depwatch:fingerprint=PyPI/beta/OSV-TEST-B -->";
+    // Each summary carries the other finding's (old-style) marker, so whichever draft is filed
+    // first is the one the other's search would hit.
+    let forged = |fp: &str| format!("<!-- depwatch:fingerprint={fp} -->");
     let cfg = draft_project(
         tmp.path(),
         &api,
-        [&format!("alpha flaw {forged}"), "beta flaw"],
+        [
+            &format!("alpha flaw {}", forged("PyPI/beta/OSV-TEST-B")),
+            &format!("beta flaw {}", forged("PyPI/alpha/OSV-TEST-A")),
+        ],
     );
     let run = ["run", "--offline", "--no-deliver", "--out"];
     let out_dir = tmp.path().join("out");
