@@ -953,6 +953,7 @@ fn scan_revision(opts: &NotesOptions, rev: &str, dir: &Path) -> Result<Scanned, 
         backend: opts.backend.clone(),
         ignores: Vec::new(),
         trusted_workspace: false,
+        allow_outside_includes: false,
         today: opts.today,
         kind: None,
         // A revision from before the project had manifests is compared as empty.

@@ -22,9 +22,9 @@ use crate::publish::{Payload, email, messages, slack};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, ScanOptions};
 use crate::severity::Level;
-use crate::store::{AdvisoryStore, MonitorState, NewMessage, Store, StoreError};
 /// How a run ended: the store's run record and the report say the same.
 pub use crate::store::RunOutcome;
+use crate::store::{AdvisoryStore, MonitorState, NewMessage, Store, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -392,6 +392,7 @@ fn project_inner(
         },
         ignores: opts.config.ignores.clone(),
         trusted_workspace: false,
+        allow_outside_includes: false,
         today,
         kind: None,
         require_manifest: true,
@@ -440,11 +441,12 @@ fn project_inner(
     // Files: a draft per open vulnerability, and the release-notes section. Written before
     // the memory is committed: rewriting them on a retry is harmless.
     let dir = opts.out_dir.join(&p.name);
+    let key = draft::MarkerKey::new(store.draft_marker_key().map_err(|e| e.to_string())?);
     for f in &diff.open {
         let mut input = draft_input(p, &policy, f, opts.now);
         input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
         let md = draft::render_markdown(t, &input).map_err(|e| e.to_string())?;
-        let gh = draft::github_advisory(&input, &md);
+        let gh = draft::github_advisory(&input, &md, &key);
         let stem = draft::file_stem(&p.name, f);
         let json = serde_json::to_string_pretty(&gh).map_err(|e| e.to_string())?;
         for (ext, body) in [("md", md), ("json", json + "\n")] {
@@ -929,6 +931,7 @@ pub fn publish_drafts(
     let templates = Templates::load(config.templates.as_deref())?;
     let http = Http::new(HttpSettings::default()).map_err(|e| RunError::Setup(e.to_string()))?;
     let allow_custom = std::env::var("DEPWATCH_GHSA_TOKEN_URL").ok();
+    let key = draft::MarkerKey::new(store.draft_marker_key()?);
     let mut out = Vec::new();
     for p in &config.projects {
         let Some(gh) = &p.github else { continue };
@@ -955,14 +958,15 @@ pub fn publish_drafts(
                 let mut input = draft_input(p, &policy, f, now);
                 input.zone = crate::policy::Zone::configured(config.timezone.as_deref());
                 let md = draft::render_markdown(&templates, &input).map_err(|e| e.to_string())?;
-                let body = serde_json::to_value(draft::github_advisory(&input, &md))
+                let body = serde_json::to_value(draft::github_advisory(&input, &md, &key))
                     .map_err(|e| e.to_string())?;
                 let filed = rt
-                    .block_on(crate::publish::github::file_draft(
+                    .block_on(crate::publish::github::file_draft_matching(
                         &http,
                         &target,
                         &body,
-                        &draft::marker(&f.fingerprint),
+                        &draft::marker(&f.fingerprint, &key),
+                        &[&draft::legacy_marker(&f.fingerprint)],
                     ))
                     .map_err(|e| token.scrub(&e.to_string()))?;
                 if filed.created {

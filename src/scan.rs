@@ -8,7 +8,7 @@ use crate::matcher::{self, Ignore, MatchSettings, ParsedManifest};
 use crate::report::Report;
 use crate::severity::Level;
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where advisories come from for a scan.
 #[derive(Debug, Clone)]
@@ -46,6 +46,9 @@ pub struct ScanOptions {
     pub today: jiff::civil::Date,
     /// The format of the files named in `paths`, whatever their names (`--type`).
     pub kind: Option<ManifestKind>,
+    /// Follow `-r` / `-c` includes outside the scanned paths (`--allow-outside-includes`, a
+    /// trusted checkout only); off, such an include is an error of its manifest.
+    pub allow_outside_includes: bool,
     /// Fail when a path holds no manifest ([`ScanError::NoManifest`]): a scan of nothing must
     /// not pass as clean. Off only where an empty revision is expected (release notes).
     pub require_manifest: bool,
@@ -179,7 +182,7 @@ fn parse_manifests_checked(
     opts: &ParseOptions,
     require_manifest: bool,
 ) -> Result<Vec<ParsedManifest>, ScanError> {
-    let mut found = Vec::new();
+    let mut found: Vec<(PathBuf, ManifestKind, PathBuf)> = Vec::new();
     for p in paths {
         if !p.exists() {
             return Err(ManifestError::Io {
@@ -195,20 +198,38 @@ fn parse_manifests_checked(
         if here.is_empty() && require_manifest {
             return Err(ScanError::NoManifest(p.clone()));
         }
-        found.extend(here);
+        // Includes stay inside what was given to scan: the directory, or a file's directory.
+        let root = if p.is_dir() {
+            p.clone()
+        } else {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf()
+        };
+        found.extend(here.into_iter().map(|(m, k)| (m, k, root.clone())));
     }
     found.sort();
-    found.dedup();
+    found.dedup_by(|a, b| a.0 == b.0);
+    let parse_one = |path: &Path, kind, root: PathBuf| {
+        let o = ParseOptions {
+            include_root: Some(root),
+            ..opts.clone()
+        };
+        manifests::parse(path, kind, &o).map(|m| same_via_rule(kind, m))
+    };
     // One manifest (the common case) is parsed on this thread: starting the thread pool and
     // its per-thread malloc arenas costs more than it saves.
-    if let [(path, kind)] = found.as_slice() {
-        let parsed = manifests::parse(path, *kind, opts).map(|m| same_via_rule(*kind, m));
-        return Ok(vec![(path.clone(), *kind, parsed)]);
+    if found.len() == 1
+        && let Some((path, kind, root)) = found.pop()
+    {
+        let parsed = parse_one(&path, kind, root);
+        return Ok(vec![(path, kind, parsed)]);
     }
     Ok(found
         .into_par_iter()
-        .map(|(path, kind)| {
-            let parsed = manifests::parse(&path, kind, opts).map(|m| same_via_rule(kind, m));
+        .map(|(path, kind, root)| {
+            let parsed = parse_one(&path, kind, root);
             (path, kind, parsed)
         })
         .collect())
@@ -504,6 +525,8 @@ fn parse_for(opts: &ScanOptions) -> Result<Vec<ParsedManifest>, ScanError> {
     let parse_opts = ParseOptions {
         trusted_workspace: opts.trusted_workspace,
         kind: opts.kind,
+        include_root: None,
+        allow_outside_includes: opts.allow_outside_includes,
     };
     parse_manifests_checked(&opts.paths, &parse_opts, opts.require_manifest)
 }

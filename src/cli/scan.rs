@@ -101,6 +101,11 @@ pub struct ScanArgs {
     /// dependencies apart. Runs the repository's cargo configuration: trusted checkouts only.
     #[arg(long)]
     trusted_workspace: bool,
+    /// Follow `-r` / `-c` includes that resolve outside the scanned paths (after symlinks).
+    /// Off, such an include is an error of its manifest: a checkout's `-r /etc/passwd` would
+    /// print a host file's lines in the report. Trusted checkouts only.
+    #[arg(long)]
+    allow_outside_includes: bool,
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -160,6 +165,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         today: scan::today_for(&ignores),
         ignores,
         trusted_workspace: args.trusted_workspace,
+        allow_outside_includes: args.allow_outside_includes,
         kind: args.kind,
         require_manifest: true,
     };

@@ -346,6 +346,13 @@ pub struct ParseOptions {
     pub trusted_workspace: bool,
     /// The format of the files named explicitly (`--type`), whatever their names.
     pub kind: Option<ManifestKind>,
+    /// The scanned root a manifest's `-r` / `-c` includes must resolve inside (after
+    /// symlinks): the directory given to scan, or the directory of a file given. `None`: the
+    /// manifest's own directory.
+    pub include_root: Option<PathBuf>,
+    /// Follow includes wherever they point (a trusted checkout only: an include of a host file
+    /// prints its lines in the report).
+    pub allow_outside_includes: bool,
 }
 
 /// Parse one manifest of a known kind.
@@ -357,7 +364,7 @@ pub fn parse(
     match kind {
         ManifestKind::CargoLock => cargo_lock::parse(path, opts),
         ManifestKind::CargoToml => cargo_toml::parse(path),
-        ManifestKind::RequirementsTxt => requirements_txt::parse(path),
+        ManifestKind::RequirementsTxt => requirements_txt::parse_with(path, opts),
         ManifestKind::Pyproject => pyproject::parse(path),
         ManifestKind::PoetryLock => poetry_lock::parse(path),
         ManifestKind::UvLock => uv_lock::parse(path),

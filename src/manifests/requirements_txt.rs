@@ -37,7 +37,11 @@
 //!   path and line. Everything read through a `-c` include has scope `constraint` (as in uv,
 //!   files nested inside a constraints file are constraints too). A missing or unreadable
 //!   include is an error of the including manifest, at the `-r` / `-c` line (pip refuses the
-//!   file too); a remote (`https://`) include is not fetched (a warning).
+//!   file too); a remote (`https://`) include is not fetched (a warning). An include must
+//!   resolve, after symlinks, inside the scanned root ([`ParseOptions::include_root`]); one
+//!   outside is an error at its line and is never opened, unless
+//!   [`ParseOptions::allow_outside_includes`]. An included file's lines are never echoed
+//!   beyond a requirement's name or URL (a host file must not land in a report).
 //! * *options* are ignored; an unknown option is a warning.
 //!
 //! A line that does not parse is a warning `file:line: message`; the rest of the file is still
@@ -45,7 +49,9 @@
 //! binary), top-level or included, is an error.
 
 use super::clip;
-use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read_bytes};
+use super::{
+    Dependency, Manifest, ManifestError, ManifestKind, ParseOptions, Requirement, read_bytes,
+};
 use crate::ecosystem::{Ecosystem, Version, VersionSet, pep440_specifiers_to_set};
 use pep508_rs::pep440_rs::{Operator, VersionSpecifiers};
 use std::collections::HashSet;
@@ -85,10 +91,31 @@ const ENTRY_OPTIONS: &[&str] = &[
     "--install-option",
 ];
 
-/// Parse the file.
+/// Parse the file; its includes must stay inside its own directory.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
+    parse_with(path, &ParseOptions::default())
+}
+
+/// Parse the file; its includes must resolve inside `opts.include_root` (default: the file's
+/// directory) unless `opts.allow_outside_includes`.
+pub fn parse_with(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError> {
     let text = read_requirements_text(path)?;
     let mut state = State::default();
+    if !opts.allow_outside_includes {
+        let root = match &opts.include_root {
+            Some(r) => r.clone(),
+            None => path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+        };
+        let canonical = std::fs::canonicalize(&root).map_err(|source| ManifestError::Io {
+            path: root.clone(),
+            source,
+        })?;
+        state.root = Some((root, canonical));
+    }
     state.visited.insert(visit_key(path));
     state.parse_text(path, &text, false, 0);
     if let Some(e) = state.error {
@@ -557,12 +584,83 @@ fn visit_key(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// Whether `path` resolves inside the root (`root` as given, `canonical` its canonical form).
+/// The path is first made absolute and its `.` / `..` folded without touching the file
+/// system, so a target outside is refused without even a lookup; then symlinks are resolved
+/// (a committed link out of the checkout). A path that does not exist is judged by its
+/// deepest existing ancestor, so the error never tells whether a file outside exists.
+fn resolves_inside(path: &Path, root: &Path, canonical: &Path) -> bool {
+    let Ok(cwd) = std::env::current_dir() else {
+        return false;
+    };
+    let absolute = cwd.join(path);
+    let lexical = fold_dots(&absolute);
+    // The written path may reach the root through a symlink of the operator's (a symlinked
+    // home or /tmp): compare with the root's written form as well as its canonical one.
+    if !(lexical.starts_with(canonical) || lexical.starts_with(fold_dots(&cwd.join(root)))) {
+        return false;
+    }
+    let mut probe = absolute;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&probe) {
+            return real.starts_with(canonical);
+        }
+        if !probe.pop() {
+            return false;
+        }
+    }
+}
+
+/// `a/./b/../c` -> `a/c`, lexically (a `..` past the start stays at the start).
+fn fold_dots(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether an entry of an included file may be reported with its text: a named requirement,
+/// an `#egg=` name, or a URL. Other unnamed text (anything with a `/` reads as a local path:
+/// a `/etc/passwd` line, a line of a key) is reported without it ([`unnamed_included`]).
+fn shown_when_included(req: &str) -> bool {
+    let lower = req.trim_start().to_ascii_lowercase();
+    let is_url = lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("file:")
+        || VCS_PREFIXES.iter().any(|p| lower.starts_with(p));
+    named_url(req).is_some() || !is_unnamed(req) || is_url || egg_name(req).is_some()
+}
+
+/// An unnamed local entry of an included file, without its text.
+fn unnamed_included() -> Parsed {
+    Parsed {
+        name: "(local path)".to_string(),
+        requirement: Requirement::NotChecked {
+            reason: "local path requirement (an included file's text is not echoed): not a \
+                     registry release"
+                .to_string(),
+        },
+        markers: None,
+    }
+}
+
 #[derive(Default)]
 struct State {
     deps: Vec<Dependency>,
     warnings: Vec<String>,
     suppressed: usize,
     visited: HashSet<PathBuf>,
+    /// The scanned root as given and canonicalised, which includes must resolve inside;
+    /// `None` when includes may point anywhere (`--allow-outside-includes`).
+    root: Option<(PathBuf, PathBuf)>,
     /// The first `-r` / `-c` include that could not be read: pip refuses the whole file
     /// ("Could not open requirements file"), and reporting the rest as the manifest's
     /// dependencies would hide that the included packages were never checked.
@@ -608,7 +706,17 @@ impl State {
                 self.warn(file, line, format!("unknown option `{unknown}` ignored"));
             }
             match parse_entry(req) {
+                Ok(_) if depth > 0 && !shown_when_included(req) => {
+                    self.push(file, line, unnamed_included(), constraint)
+                }
                 Ok(parsed) => self.push(file, line, parsed, constraint),
+                // An included file's line is not echoed: should an include ever reach a host
+                // file (`--allow-outside-includes`), its lines must not land in a report.
+                Err(_) if depth > 0 => self.warn(
+                    file,
+                    line,
+                    "invalid requirement (lines of an included file are not echoed)",
+                ),
                 Err(e) => self.warn(
                     file,
                     line,
@@ -637,6 +745,10 @@ impl State {
                     return;
                 }
                 let (url, markers) = split_url_markers(target);
+                if depth > 0 && !shown_when_included(target) {
+                    self.push(file, line, unnamed_included(), constraint);
+                    return;
+                }
                 let parsed = match named_url(target) {
                     Some(Ok(named)) => Parsed {
                         requirement: Requirement::NotChecked {
@@ -697,6 +809,26 @@ impl State {
             return;
         }
         let included = file.parent().unwrap_or(Path::new("")).join(target);
+        if let Some((root, canonical_root)) = &self.root
+            && !resolves_inside(&included, root, canonical_root)
+        {
+            // Refused before the target is opened: a checkout's `-r /etc/passwd` or a
+            // committed symlink to `~/.env` would otherwise print the host file's lines.
+            self.error.get_or_insert_with(|| {
+                ManifestError::parse(
+                    file,
+                    Some(line),
+                    format!(
+                        "include `{}` refused: it resolves outside the scanned root {} \
+                         (scan a directory that holds it, or pass --allow-outside-includes \
+                         for a trusted checkout)",
+                        clip(target),
+                        root.display()
+                    ),
+                )
+            });
+            return;
+        }
         if !self.visited.insert(visit_key(&included)) {
             return; // already read (or being read: a cycle)
         }
@@ -977,7 +1109,7 @@ ok==1.0
     #[test]
     fn missing_include_is_an_error_of_the_manifest() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "base.txt", "-r ../gone/missing.txt\n");
+        write(dir.path(), "base.txt", "-r gone/missing.txt\n");
         for (text, line) in [
             ("top==1.0\n\n-r missing.txt\n", 3),
             ("top==1.0\n-c missing.txt\n", 2),
@@ -1007,6 +1139,54 @@ ok==1.0
             "{e}"
         );
         assert!(e.contains("NUL"), "{e}");
+    }
+
+    #[test]
+    fn includes_outside_the_root_are_refused_unless_allowed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        write(tmp.path(), "outside.txt", "leak/secret==1\n");
+        write(&root, "inner/base.txt", "ok==1\n");
+        for (include, refused) in [
+            ("inner/base.txt", false),
+            ("inner/../inner/base.txt", false),
+            ("inner/missing.txt", false),
+            ("../outside.txt", true),
+            ("inner/../../outside.txt", true),
+            ("../missing.txt", true),
+            ("/etc/passwd", true),
+        ] {
+            let top = write(&root, "requirements.txt", &format!("a==1\n-r {include}\n"));
+            let e = parse(&top).map(|_| ()).map_err(|e| e.to_string());
+            if refused {
+                let e = e.unwrap_err();
+                assert!(e.contains("requirements.txt:2: include"), "{include}: {e}");
+                assert!(e.contains("outside the scanned root"), "{include}: {e}");
+            } else {
+                assert!(
+                    e.as_ref().err().is_none_or(|e| e.contains("not read")),
+                    "{include}: {e:?}"
+                );
+            }
+        }
+        // A symlink out of the root, and the trusted-use switch that lifts the rule: the
+        // included file's unparsed text is still not echoed.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(tmp.path().join("outside.txt"), root.join("link.txt"))
+                .unwrap();
+            let top = write(&root, "requirements.txt", "-r link.txt\n");
+            let e = parse(&top).unwrap_err().to_string();
+            assert!(e.contains("outside the scanned root"), "{e}");
+            let opts = ParseOptions {
+                allow_outside_includes: true,
+                ..Default::default()
+            };
+            let m = parse_with(&top, &opts).unwrap();
+            assert_eq!(m.dependencies.len(), 1);
+            assert_eq!(m.dependencies[0].name, "(local path)");
+            assert!(!format!("{m:?}").contains("secret"), "{m:?}");
+        }
     }
 
     #[test]

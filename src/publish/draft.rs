@@ -527,10 +527,44 @@ pub struct GithubAdvisoryDraft {
 const SUMMARY_MAX: usize = 1024;
 const DESCRIPTION_MAX: usize = 65535;
 
+/// The store's secret for draft markers ([`crate::store::Store::draft_marker_key`]).
+#[derive(Clone)]
+pub struct MarkerKey(Vec<u8>);
+
+impl MarkerKey {
+    /// A key from its bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl std::fmt::Debug for MarkerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MarkerKey(..)")
+    }
+}
+
 /// The hidden marker that ends a filed description, so the filer can find its advisory again:
-/// `<!-- depwatch:fingerprint=PyPI/requests/GHSA-9wx4-h78v-vm56 -->`. Characters that could
-/// end or corrupt an HTML comment (`>`, `--`, whitespace, non-ASCII) are percent-encoded.
-pub fn marker(fingerprint: &str) -> String {
+/// `<!-- depwatch:draft=<64 hex digits> -->`, the HMAC-SHA256 of the finding's fingerprint
+/// under the store's key. Advisory text (which a feed writes) cannot produce another finding's
+/// marker without the key; and a marker counts only as the description's last line
+/// ([`last_line_is_marker`]), while markers inside the text are defused
+/// ([`neutralise_markers`]).
+pub fn marker(fingerprint: &str, key: &MarkerKey) -> String {
+    use aws_lc_rs::hmac;
+    let tag = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, &key.0),
+        fingerprint.as_bytes(),
+    );
+    format!("<!-- depwatch:draft={} -->", hex(tag.as_ref()))
+}
+
+/// The marker of drafts filed before markers were keyed:
+/// `<!-- depwatch:fingerprint=PyPI/requests/GHSA-9wx4-h78v-vm56 -->` (characters that could end
+/// or corrupt an HTML comment percent-encoded). Such a draft is still found when this is its
+/// description's last line (a filer always wrote its own marker last, so advisory text inside
+/// the description never stood there); the update then replaces it with the keyed [`marker`].
+pub fn legacy_marker(fingerprint: &str) -> String {
     let mut enc = String::with_capacity(fingerprint.len());
     let mut prev_dash = false;
     for b in fingerprint.bytes() {
@@ -545,6 +579,25 @@ pub fn marker(fingerprint: &str) -> String {
         prev_dash = b == b'-' && keep;
     }
     format!("<!-- depwatch:fingerprint={enc} -->")
+}
+
+/// Defuse every HTML comment opener in advisory text (`<!--` -> `&lt;!--`, which GitHub shows
+/// as written): text a feed supplies can then carry no hidden marker, nor hide anything else.
+pub fn neutralise_markers(text: &str) -> String {
+    text.replace("<!--", "&lt;!--")
+}
+
+/// Whether the last non-blank line of `description` is exactly `marker`.
+pub fn last_line_is_marker(description: &str, marker: &str) -> bool {
+    description
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim() == marker)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `@octocat`, `octocat`, `@octocat (finder)` -> a GitHub credit; names with spaces or other
@@ -607,7 +660,11 @@ fn is_cwe(id: &str) -> bool {
 /// The GitHub advisory request body. `description` is the markdown draft (normally
 /// [`render_markdown`]'s output, so a user's template shapes both); it is cut to GitHub's limit
 /// and ends with [`marker`].
-pub fn github_advisory(input: &DraftInput, description: &str) -> GithubAdvisoryDraft {
+pub fn github_advisory(
+    input: &DraftInput,
+    description: &str,
+    key: &MarkerKey,
+) -> GithubAdvisoryDraft {
     let t = &input.finding;
     let f = &t.finding;
     let summary = cap_chars(
@@ -621,11 +678,11 @@ pub fn github_advisory(input: &DraftInput, description: &str) -> GithubAdvisoryD
         ),
         SUMMARY_MAX,
     );
-    let mark = marker(&t.fingerprint);
+    let mark = marker(&t.fingerprint, key);
     let body = description.trim_end();
-    let body = body.strip_suffix(mark.as_str()).unwrap_or(body).trim_end();
+    let body = neutralise_markers(body.strip_suffix(mark.as_str()).unwrap_or(body).trim_end());
     let room = DESCRIPTION_MAX.saturating_sub(mark.chars().count() + 2);
-    let description = format!("{}\n\n{mark}", cap_chars(body, room));
+    let description = format!("{}\n\n{mark}", cap_chars(&body, room));
     let cvss_vector_string = v3_vector(f);
     // GitHub takes one or the other: a vector, when there is one, carries more.
     let severity = if cvss_vector_string.is_some() {
@@ -674,7 +731,11 @@ pub fn github_advisory(input: &DraftInput, description: &str) -> GithubAdvisoryD
 
 /// A file name for a finding's draft in a project: `emby-watchparty-GHSA-9wx4-h78v-vm56`.
 /// Only `[A-Za-z0-9._-]`; never starts with a dot (no hidden files, no `..`).
+/// When characters had to be replaced or the name cut, `-` and 8 hex digits of the SHA-256
+/// of the full `project-id` follow, so two ids that clean to the same name (`a/b`, `a:b`)
+/// never overwrite each other's draft.
 pub fn file_stem(project: &str, finding: &TrackedFinding) -> String {
+    const MAX: usize = 200;
     let raw = format!("{}-{}", project.trim(), finding.finding.id.trim());
     let mut out: String = raw
         .chars()
@@ -685,10 +746,16 @@ pub fn file_stem(project: &str, finding: &TrackedFinding) -> String {
                 '_'
             }
         })
-        .take(200)
         .collect();
     if out.starts_with('.') {
         out.insert(0, '_');
+    }
+    if out != raw || out.len() > MAX {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, raw.as_bytes());
+        // All ASCII now: byte truncation is safe.
+        out.truncate(MAX - 9);
+        out.push('-');
+        out.push_str(&hex(&digest.as_ref()[..4]));
     }
     out
 }
@@ -1122,7 +1189,7 @@ mod tests {
         let input = requests_input();
         let t = Templates::load(None).unwrap();
         let md = render_markdown(&t, &input).unwrap();
-        let body = github_advisory(&input, &md);
+        let body = github_advisory(&input, &md, &key());
         let json = serde_json::to_value(&body).unwrap();
         // Serialised from the struct, so the snapshot keeps the schema's field order.
         assert_snapshot(
@@ -1162,7 +1229,7 @@ mod tests {
         // A CVE assigned in the config is the one sent.
         let mut own = input.clone();
         own.cve_id = Some("CVE-2026-10001".into());
-        let j = serde_json::to_value(github_advisory(&own, "d")).unwrap();
+        let j = serde_json::to_value(github_advisory(&own, "d", &key())).unwrap();
         assert_eq!(j["cve_id"], "CVE-2026-10001");
         // Only the login is a GitHub credit; "Jane Doe" stays in the prose.
         assert_eq!(
@@ -1172,7 +1239,10 @@ mod tests {
         let desc = json["description"].as_str().unwrap();
         assert!(desc.starts_with("# emby-watchparty: "), "{desc}");
         assert!(
-            desc.ends_with("\n\n<!-- depwatch:fingerprint=PyPI/requests/GHSA-9wx4-h78v-vm56 -->"),
+            desc.ends_with(&format!(
+                "\n\n{}",
+                marker("PyPI/requests/GHSA-9wx4-h78v-vm56", &key())
+            )),
             "{desc}"
         );
         // The request schema allows no other keys.
@@ -1191,7 +1261,7 @@ mod tests {
             assert!(allowed.contains(&k.as_str()), "unexpected key {k}");
         }
         // Feeding the body back in does not add a second marker.
-        let again = github_advisory(&input, &body.description);
+        let again = github_advisory(&input, &body.description, &key());
         assert_eq!(again.description, body.description);
     }
 
@@ -1206,7 +1276,7 @@ mod tests {
             ]),
             &["1.4.3".into(), "2.0.1".into()],
         );
-        let json = serde_json::to_value(github_advisory(&input, "d")).unwrap();
+        let json = serde_json::to_value(github_advisory(&input, "d", &key())).unwrap();
         let v = &json["vulnerabilities"];
         assert_eq!(v.as_array().unwrap().len(), 2, "{json}");
         assert_eq!(v[0]["vulnerable_version_range"], ">= 1.4.0, < 1.4.3");
@@ -1224,7 +1294,7 @@ mod tests {
             md.contains("Not known: cannot read \"latest\" (SECURITY.md line 7)"),
             "{md}"
         );
-        let json = serde_json::to_value(github_advisory(&input, &md)).unwrap();
+        let json = serde_json::to_value(github_advisory(&input, &md, &key())).unwrap();
         assert_eq!(
             json["vulnerabilities"],
             serde_json::json!([{
@@ -1239,7 +1309,7 @@ mod tests {
         let t = Templates::load(None).unwrap();
         // Unknown severity, no vector: neither.
         let input = h2_input();
-        let body = github_advisory(&input, &render_markdown(&t, &input).unwrap());
+        let body = github_advisory(&input, &render_markdown(&t, &input).unwrap(), &key());
         let json = serde_json::to_value(&body).unwrap();
         assert_snapshot(
             "github-advisory-watchparty-relay-RUSTSEC-2024-0332.json",
@@ -1257,7 +1327,7 @@ mod tests {
         input.finding.finding.cvss_vectors =
             vec!["CVSS:4.0/AV:N/AC:L/AT:P/PR:L/UI:A/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N".into()];
         input.finding.finding.severity = Level::High;
-        let json = serde_json::to_value(github_advisory(&input, "d")).unwrap();
+        let json = serde_json::to_value(github_advisory(&input, "d", &key())).unwrap();
         assert_eq!(json["severity"], "high");
         assert!(json.get("cvss_vector_string").is_none(), "{json}");
         // Two v3 vectors: the higher-scoring one, alone.
@@ -1267,7 +1337,7 @@ mod tests {
             .finding
             .cvss_vectors
             .insert(0, "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N".into());
-        let json = serde_json::to_value(github_advisory(&input, "d")).unwrap();
+        let json = serde_json::to_value(github_advisory(&input, "d", &key())).unwrap();
         assert_eq!(
             json["cvss_vector_string"],
             "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
@@ -1279,16 +1349,16 @@ mod tests {
     fn github_limits_are_kept() {
         let mut input = requests_input();
         input.finding.finding.summary = Some("ä".repeat(5000));
-        let body = github_advisory(&input, &"x".repeat(70_000));
+        let body = github_advisory(&input, &"x".repeat(70_000), &key());
         assert!(body.summary.chars().count() <= 1024);
         assert!(body.description.chars().count() <= 65535);
         assert!(
             body.description
-                .ends_with(&marker(&input.finding.fingerprint))
+                .ends_with(&marker(&input.finding.fingerprint, &key()))
         );
         // Feed control characters never reach the JSON GitHub receives.
         input.finding.finding.summary = Some("a\u{1b}]8;;https://evil/\u{7}b\0c\u{9b}".into());
-        let body = github_advisory(&input, "description");
+        let body = github_advisory(&input, "description", &key());
         assert!(
             body.summary.contains(": a ]8;;https://evil/ b c ("),
             "{}",
@@ -1296,13 +1366,18 @@ mod tests {
         );
     }
 
+    /// A fixed key: the snapshots stay stable.
+    fn key() -> MarkerKey {
+        MarkerKey::new(b"depwatch test marker key".to_vec())
+    }
+
     #[test]
-    fn marker_cannot_break_out_of_the_comment() {
+    fn legacy_marker_cannot_break_out_of_the_comment() {
         assert_eq!(
-            marker("crates.io/serde_json/RUSTSEC-2024-0001"),
+            legacy_marker("crates.io/serde_json/RUSTSEC-2024-0001"),
             "<!-- depwatch:fingerprint=crates.io/serde_json/RUSTSEC-2024-0001 -->"
         );
-        let m = marker("PyPI/a--b/x --> <script> é");
+        let m = legacy_marker("PyPI/a--b/x --> <script> é");
         let inner = m
             .strip_prefix("<!-- ")
             .and_then(|m| m.strip_suffix(" -->"))
@@ -1312,6 +1387,41 @@ mod tests {
             "{m}"
         );
         assert!(inner.contains("a-%2Db"), "{m}");
+    }
+
+    #[test]
+    fn markers_are_keyed_and_forged_ones_are_defused() {
+        let fp = "PyPI/requests/GHSA-9wx4-h78v-vm56";
+        let m = marker(fp, &key());
+        assert!(
+            m.starts_with("<!-- depwatch:draft=") && m.ends_with(" -->"),
+            "{m}"
+        );
+        assert_eq!(m.len(), "<!-- depwatch:draft= -->".len() + 64);
+        assert_ne!(m, marker(fp, &MarkerKey::new(b"another store".to_vec())));
+        assert_ne!(m, marker("PyPI/requests/OTHER", &key()));
+        // A feed summary carrying another finding's marker (old or keyed form, guessed).
+        let mut input = requests_input();
+        let forged = format!(
+            "{}\n{}",
+            legacy_marker("PyPI/x/Y"),
+            marker("PyPI/x/Y", &key())
+        );
+        input.finding.finding.summary = Some(forged.clone());
+        let body = github_advisory(&input, &format!("Summary: {forged}\n"), &key());
+        assert_eq!(
+            body.description.matches("<!--").count(),
+            1,
+            "{}",
+            body.description
+        );
+        assert!(last_line_is_marker(&body.description, &marker(fp, &key())));
+        assert!(!last_line_is_marker(
+            &body.description,
+            &marker("PyPI/x/Y", &key())
+        ));
+        assert!(!last_line_is_marker(&format!("{m}\ntext"), &m));
+        assert!(last_line_is_marker(&format!("text\r\n{m}\r\n\n"), &m));
     }
 
     #[test]
@@ -1348,6 +1458,25 @@ mod tests {
         );
         assert!(!stem.starts_with('.'), "{stem}");
         assert!(file_stem(&"p".repeat(1000), &t).len() <= 200);
+        // Ids that clean or cut to the same name get different names.
+        let stem_of = |project: &str, id: &str| {
+            let mut t = requests();
+            t.finding.id = id.into();
+            file_stem(project, &t)
+        };
+        let names = [
+            stem_of("p", "a/b"),
+            stem_of("p", "a:b"),
+            stem_of("p", "a_b"),
+            stem_of("p", &format!("{}1", "x".repeat(300))),
+            stem_of("p", &format!("{}2", "x".repeat(300))),
+            stem_of("p", ".x"),
+            stem_of("p", "_.x"),
+        ];
+        let unique: std::collections::HashSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert_eq!(names[2], "p-a_b", "a clean id keeps its plain name");
+        assert!(names.iter().all(|n| n.len() <= 200), "{names:?}");
     }
 
     #[test]

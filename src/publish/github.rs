@@ -1,14 +1,15 @@
 //! Filing the advisory draft on GitHub as a repository security advisory, in draft state.
 //!
-//! Idempotent: the caller ends the description with a marker (an HTML comment naming the
-//! finding's fingerprint); a run lists the repository's drafts, and PATCHes the one carrying
-//! the marker instead of filing another. Nothing here ever publishes: a `state` field is
+//! Idempotent: the description ends with a marker (an HTML comment keyed to the finding, see
+//! [`super::draft::marker`]); a run lists the repository's drafts, and PATCHes the one whose
+//! last line is that marker instead of filing another. Nothing here ever publishes: a `state` field is
 //! stripped from every body, and drafts are only created or edited. Maintainers review and
 //! publish on GitHub.
 //!
 //! The token goes only to `https://api.github.com`, or to another base the operator allowed
 //! through `$DEPWATCH_GHSA_TOKEN_URL` (the same rule as the GHSA feed; see [`token_allowed`]).
 
+use super::draft::{last_line_is_marker, neutralise_markers};
 use crate::feeds::ghsa::next_link;
 use crate::feeds::http::{Http, backoff_delay, redact, wait_hint};
 use crate::secret::Secret;
@@ -175,14 +176,16 @@ fn prepare(body: &Value, marker: &str, patch: bool) -> Result<Value, GithubError
             ));
         }
     };
-    if !description.contains(marker) {
-        // Without the marker the next run could not find this draft and would file another.
-        let sep = if description.is_empty() { "" } else { "\n\n" };
-        map.insert(
-            "description".into(),
-            Value::String(format!("{description}{sep}{marker}")),
-        );
-    }
+    // The marker is the last line, and only there: markers inside the text (advisory text a
+    // feed wrote) are defused, so no other draft's search can match this one.
+    let body = description.trim_end();
+    let body = body.strip_suffix(marker).unwrap_or(body).trim_end();
+    let body = neutralise_markers(body);
+    let sep = if body.is_empty() { "" } else { "\n\n" };
+    map.insert(
+        "description".into(),
+        Value::String(format!("{body}{sep}{marker}")),
+    );
     Ok(Value::Object(map))
 }
 
@@ -345,9 +348,13 @@ impl Api<'_> {
         }))
     }
 
-    /// The GHSA id of the first draft whose description contains `marker`, following
-    /// `Link: rel="next"` pages on the same origin.
-    async fn find_draft(&self, first: String, marker: &str) -> Result<Option<String>, GithubError> {
+    /// The GHSA id of the first draft whose description's last line is one of `markers`,
+    /// following `Link: rel="next"` pages on the same origin.
+    async fn find_draft(
+        &self,
+        first: String,
+        markers: &[&str],
+    ) -> Result<Option<String>, GithubError> {
         let origin = reqwest::Url::parse(&first).map_err(|e| GithubError::Invalid {
             url: redact(&first),
             message: e.to_string(),
@@ -379,7 +386,7 @@ impl Api<'_> {
                 a.get("state").and_then(Value::as_str).unwrap_or("draft") == "draft"
                     && a.get("description")
                         .and_then(Value::as_str)
-                        .is_some_and(|d| d.contains(marker))
+                        .is_some_and(|d| markers.iter().any(|m| last_line_is_marker(d, m)))
             });
             if let Some(a) = found {
                 return match a.get("ghsa_id").and_then(Value::as_str) {
@@ -447,14 +454,27 @@ fn filed(url: &str, body: &[u8], created: bool) -> Result<Filed, GithubError> {
 }
 
 /// File `body` (a repository-advisory create object) as a draft security advisory on
-/// `target.repo`, or update the draft a previous run filed: the one whose description contains
-/// `marker`. The marker is appended to the description if the caller left it out; a `state`
-/// field is always removed, so the advisory stays a draft.
+/// `target.repo`, or update the draft a previous run filed: the one whose description's last
+/// line is `marker`. The description is sent with the marker as its last line and any other
+/// HTML comment in it defused; a `state` field is always removed, so the advisory stays a
+/// draft.
 pub async fn file_draft(
     http: &Http,
     target: &GithubTarget,
     body: &Value,
     marker: &str,
+) -> Result<Filed, GithubError> {
+    file_draft_matching(http, target, body, marker, &[]).await
+}
+
+/// [`file_draft`], also updating a draft whose last line is one of `also` (a finding's marker
+/// from before markers were keyed); the update rewrites it with `marker`.
+pub async fn file_draft_matching(
+    http: &Http,
+    target: &GithubTarget,
+    body: &Value,
+    marker: &str,
+    also: &[&str],
 ) -> Result<Filed, GithubError> {
     let (owner, name) = check_repo(target.repo.trim())?;
     if marker.trim().is_empty() {
@@ -515,7 +535,10 @@ pub async fn file_draft(
     };
     let collection = format!("{base}/repos/{owner}/{name}/security-advisories");
     let list = format!("{collection}?state=draft&per_page=100&sort=created&direction=asc");
-    match api.find_draft(list, marker).await? {
+    let markers: Vec<&str> = std::iter::once(marker)
+        .chain(also.iter().copied())
+        .collect();
+    match api.find_draft(list, &markers).await? {
         Some(id) => {
             let url = format!("{collection}/{id}");
             let patch = prepare(body, marker, true)?;
@@ -583,10 +606,21 @@ mod tests {
         let patch = prepare(&body, m, true).unwrap();
         assert!(patch.get("state").is_none());
         assert!(patch.get("start_private_fork").is_none());
-        let already = json!({"description": format!("text {m}")});
+        // The marker ends up alone on the last line, once.
+        for d in [format!("text {m}"), format!("text\n\n{m}\n")] {
+            let already = json!({ "description": d });
+            assert_eq!(
+                prepare(&already, m, true).unwrap()["description"],
+                json!(format!("text\n\n{m}"))
+            );
+        }
+        // Another marker inside the text (a feed's summary) is defused.
+        let forged = json!({"description": "x <!-- depwatch:fingerprint=other -->\ny"});
         assert_eq!(
-            prepare(&already, m, true).unwrap()["description"],
-            json!(format!("text {m}"))
+            prepare(&forged, m, false).unwrap()["description"],
+            json!(format!(
+                "x &lt;!-- depwatch:fingerprint=other -->\ny\n\n{m}"
+            ))
         );
         assert!(prepare(&json!([1]), m, false).is_err());
         assert!(prepare(&json!({"description": 3}), m, false).is_err());

@@ -135,6 +135,37 @@ impl MonitorState for Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
+    /// The store's key for draft markers ([`crate::publish::draft::MarkerKey`]): 32 random
+    /// bytes created on first use and kept here (the store is 0600), so a marker cannot be
+    /// computed, hence forged, by whoever writes advisory text. Created lazily in its own table
+    /// so stores of any schema version get one.
+    fn draft_marker_key(&self) -> Result<Vec<u8>, StoreError> {
+        let mut fresh = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut fresh).map_err(|_| StoreError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other("no random bytes for the draft marker key"),
+        })?;
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+            )
+            .map_err(self.sq())?;
+        // A concurrent first use keeps whichever key was inserted first.
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO secrets (name, value) VALUES ('draft-marker', ?1)",
+                params![fresh.as_slice()],
+            )
+            .map_err(self.sq())?;
+        self.conn
+            .query_row(
+                "SELECT value FROM secrets WHERE name = 'draft-marker'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.sq())
+    }
+
     fn record_run(
         &mut self,
         project: &str,

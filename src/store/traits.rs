@@ -185,6 +185,10 @@ pub enum MessageState {
 /// The monitor's memory: findings seen per project, the notification outbox, runs and the
 /// health of components.
 pub trait MonitorState {
+    /// The key for draft markers: random bytes created on first use and kept in the store,
+    /// so whoever writes advisory text cannot compute a marker.
+    fn draft_marker_key(&self) -> Result<Vec<u8>, StoreError>;
+
     /// Everything remembered about `project`, by fingerprint.
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError>;
 

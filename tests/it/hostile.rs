@@ -617,3 +617,274 @@ fn a_webhook_error_body_leaks_no_segment_of_the_webhook() {
         );
     }
 }
+
+/// Item 2. Old code: `-r /etc/passwd`, `-r ../../x` and a committed symlink out of the checkout
+/// were read, and their lines came back as "not checked" entries and warnings in every format
+/// (the exfiltration of runner secrets through a PR comment or CI log).
+#[test]
+fn includes_never_read_or_print_a_file_outside_the_scanned_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("checkout");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(repo.join("deep/er")).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    // What a runner keeps outside the checkout: a `.env` with a token in a path-like value.
+    let secret = "tok3n/9f8e7d6c5b4a";
+    std::fs::write(home.join(".env"), format!("DEPWATCH_TOKEN={secret}\n")).unwrap();
+    std::fs::write(repo.join("requirements.txt"), "idna==3.7\n-r /etc/passwd\n").unwrap();
+    std::fs::write(
+        repo.join("deep/er/requirements.txt"),
+        "six==1.16.0\n\n-c ../../../home/.env\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(home.join(".env"), repo.join("deep/env.txt")).unwrap();
+    std::fs::write(repo.join("deep/requirements.txt"), "-r env.txt\n").unwrap();
+    let rustsec = crate::util::rustsec_dir();
+    let source = format!("rustsec-dir:{}", rustsec.display());
+    let repo_arg = repo.to_str().unwrap();
+    for format in ["table", "json", "markdown"] {
+        let out =
+            crate::util::depwatch(&["scan", repo_arg, "--source", &source, "--format", format]);
+        let (stdout, stderr) = text(&out);
+        let all = format!("{stdout}{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{format}: {all}");
+        for leak in ["root:x:0", "/bin/", secret, "DEPWATCH_TOKEN"] {
+            assert!(!all.contains(leak), "{format} prints `{leak}`: {all}");
+        }
+        for (manifest, line) in [
+            ("checkout/requirements.txt", 2),
+            ("er/requirements.txt", 3),
+            ("deep/requirements.txt", 1),
+        ] {
+            assert!(
+                all.contains(&format!("{manifest}:{line}: include `")),
+                "{format}: no error at {manifest}:{line}: {all}"
+            );
+        }
+        assert!(
+            all.matches("outside the scanned root").count() >= 3,
+            "{format}: {all}"
+        );
+    }
+    // A file given to scan confines its includes to its own directory.
+    let out = crate::util::depwatch(&[
+        "scan",
+        repo.join("deep/requirements.txt").to_str().unwrap(),
+        "--source",
+        &source,
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    assert!(stderr.contains("outside the scanned root"), "{stderr}");
+    // The trusted-use switch lifts the rule, and still echoes no line of the included file.
+    let out = crate::util::depwatch(&[
+        "scan",
+        repo_arg,
+        "--source",
+        &source,
+        "--format",
+        "json",
+        "--allow-outside-includes",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(!stdout.contains("outside the scanned root"), "{stdout}");
+    for leak in ["root:x:0", secret] {
+        assert!(
+            !stdout.contains(leak) && !stderr.contains(leak),
+            "{leak}: {stdout}{stderr}"
+        );
+    }
+}
+
+/// A project pinning `alpha` and `beta`, an OSV feed with one advisory on each (as `summaries`
+/// say), and a config filing drafts on the loopback GitHub `api`.
+fn draft_project(dir: &Path, api: &str, summaries: [&str; 2]) -> PathBuf {
+    let feed = dir.join("feed");
+    std::fs::create_dir_all(&feed).unwrap();
+    for ((name, id), summary) in [("alpha", "OSV-TEST-A"), ("beta", "OSV-TEST-B")]
+        .into_iter()
+        .zip(summaries)
+    {
+        let rec = serde_json::json!({
+            "id": id, "modified": "2026-11-01T00:00:00Z", "summary": summary,
+            "details": format!("Details: {summary}"),
+            "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                          "ranges": [{"type": "ECOSYSTEM",
+                                      "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}]
+        });
+        std::fs::write(feed.join(format!("{id}.json")), rec.to_string()).unwrap();
+    }
+    std::fs::write(dir.join("requirements.txt"), "alpha==1.0\nbeta==1.0\n").unwrap();
+    let cfg = dir.join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"osv-dir:{}\"]\n\n[[project]]\nname = \"demo\"\npath = \"{}\"\n\
+             [project.github]\nrepo = \"octo/demo\"\ntoken-env = \"DEPWATCH_TEST_GH_TOKEN\"\n\
+             api-url = \"{api}\"\n",
+            feed.display(),
+            dir.join("requirements.txt").display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+fn monitor(dir: &Path, cfg: &Path, api: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(args)
+        .arg("--config")
+        .arg(cfg)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", dir.join("store.sqlite3"))
+        .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
+        .env("DEPWATCH_TEST_GH_TOKEN", crate::channels::TOKEN)
+        .env("DEPWATCH_GHSA_TOKEN_URL", api)
+        .output()
+        .expect("run depwatch")
+}
+
+fn last_line(description: &serde_json::Value) -> String {
+    let d = description.as_str().unwrap();
+    d.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Item 8. Old code: each advisory summary carries the other finding's marker, so the draft
+/// filed first "contained" the second's marker and the second's publish PATCHed the first's
+/// draft instead of filing its own.
+#[test]
+fn a_marker_forged_in_a_feed_summary_does_not_redirect_a_draft_update() {
+    let gh = crate::channels::FakeGithub::start(vec![]);
+    let api = gh.server.url.clone();
+    let tmp = tempfile::tempdir().unwrap();
+    // Each summary carries the other finding's (old-style) marker, so whichever draft is filed
+    // first is the one the other's search would hit.
+    let forged = |fp: &str| format!("<!-- depwatch:fingerprint={fp} -->");
+    let cfg = draft_project(
+        tmp.path(),
+        &api,
+        [
+            &format!("alpha flaw {}", forged("PyPI/beta/OSV-TEST-B")),
+            &format!("beta flaw {}", forged("PyPI/alpha/OSV-TEST-A")),
+        ],
+    );
+    let run = ["run", "--offline", "--no-deliver", "--out"];
+    let out_dir = tmp.path().join("out");
+    let mut args: Vec<&str> = run.to_vec();
+    args.push(out_dir.to_str().unwrap());
+    let r = monitor(tmp.path(), &cfg, &api, &args);
+    assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    for _ in 0..2 {
+        let r = monitor(tmp.path(), &cfg, &api, &["publish"]);
+        assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    }
+    let reqs = gh.server.requests();
+    let count = |m: &str| reqs.iter().filter(|q| q.method == m).count();
+    assert_eq!(count("POST"), 2, "each finding files its own draft");
+    assert_eq!(count("PATCH"), 2, "the second publish updates each once");
+    let drafts = gh.store.lock().unwrap().clone();
+    assert_eq!(drafts.len(), 2);
+    let mut markers = Vec::new();
+    for d in &drafts {
+        let summary = d["summary"].as_str().unwrap();
+        let desc = d["description"].as_str().unwrap();
+        // Each draft still holds its own finding after the updates.
+        let own = if summary.starts_with("alpha") {
+            "OSV-TEST-A"
+        } else {
+            "OSV-TEST-B"
+        };
+        assert!(summary.contains(own) && desc.contains(own), "{d:#}");
+        // One marker, keyed (no fingerprint in it), alone on the last line.
+        assert_eq!(desc.matches("<!--").count(), 1, "{desc}");
+        let m = last_line(&d["description"]);
+        assert!(
+            m.starts_with("<!-- depwatch:draft=") && m.len() == 88,
+            "{m}"
+        );
+        markers.push(m);
+    }
+    assert_ne!(markers[0], markers[1]);
+    for q in reqs.iter().filter(|q| q.method == "PATCH") {
+        let body: serde_json::Value = serde_json::from_slice(&q.body).unwrap();
+        let id = q.path().rsplit('/').next().unwrap().to_string();
+        let target = drafts.iter().find(|d| d["ghsa_id"] == id.as_str()).unwrap();
+        assert_eq!(
+            last_line(&body["description"]),
+            last_line(&target["description"])
+        );
+    }
+    // A second store has another key: its markers differ (unguessable from outside).
+    let other = tempfile::tempdir().unwrap();
+    let gh2 = crate::channels::FakeGithub::start(vec![]);
+    let cfg2 = draft_project(other.path(), &gh2.server.url, ["alpha flaw", "beta flaw"]);
+    let mut args: Vec<&str> = run.to_vec();
+    let out2 = other.path().join("out");
+    args.push(out2.to_str().unwrap());
+    assert!(
+        monitor(other.path(), &cfg2, &gh2.server.url, &args)
+            .status
+            .success()
+    );
+    assert!(
+        monitor(other.path(), &cfg2, &gh2.server.url, &["publish"])
+            .status
+            .success()
+    );
+    for d in gh2.store.lock().unwrap().iter() {
+        assert!(!markers.contains(&last_line(&d["description"])), "{d:#}");
+    }
+}
+
+/// Item 8, compatibility: a draft filed before keyed markers is found by its old marker on its
+/// own last line (and rewritten with the keyed one); the old marker elsewhere matches nothing.
+#[test]
+fn an_old_style_marker_matches_only_as_the_last_line() {
+    let legacy = |fp: &str| format!("<!-- depwatch:fingerprint={fp} -->");
+    let gh = crate::channels::FakeGithub::start(vec![
+        serde_json::json!({"ghsa_id": "GHSA-old0-0001-xxxx", "state": "draft", "summary": "old",
+            "description": format!("quoted {}\nmore text", legacy("PyPI/alpha/OSV-TEST-A"))}),
+        serde_json::json!({"ghsa_id": "GHSA-old0-0002-xxxx", "state": "draft", "summary": "old b",
+            "description": format!("beta, filed by an older depwatch\n\n{}\n", legacy("PyPI/beta/OSV-TEST-B"))}),
+    ]);
+    let api = gh.server.url.clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = draft_project(tmp.path(), &api, ["alpha flaw", "beta flaw"]);
+    let out_dir = tmp.path().join("out");
+    let r = monitor(
+        tmp.path(),
+        &cfg,
+        &api,
+        &[
+            "run",
+            "--offline",
+            "--no-deliver",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    let r = monitor(tmp.path(), &cfg, &api, &["publish"]);
+    assert_eq!(r.status.code(), Some(0), "{:?}", text(&r));
+    let reqs = gh.server.requests();
+    let patched: Vec<&str> = reqs
+        .iter()
+        .filter(|q| q.method == "PATCH")
+        .map(|q| q.path())
+        .collect();
+    assert_eq!(patched.len(), 1, "{patched:?}");
+    assert!(patched[0].ends_with("/GHSA-old0-0002-xxxx"), "{patched:?}");
+    assert_eq!(reqs.iter().filter(|q| q.method == "POST").count(), 1);
+    let drafts = gh.store.lock().unwrap().clone();
+    assert_eq!(
+        drafts[0]["summary"], "old",
+        "the draft quoting a marker is untouched"
+    );
+    assert!(last_line(&drafts[1]["description"]).starts_with("<!-- depwatch:draft="));
+}

@@ -15,6 +15,7 @@ fn scan_options(backend: Backend) -> ScanOptions {
         backend,
         ignores: Vec::new(),
         trusted_workspace: false,
+        allow_outside_includes: false,
         today: jiff::civil::date(2026, 12, 1),
         kind: None,
         require_manifest: true,
