@@ -16,9 +16,10 @@ use crate::monitor::{self, Event, EventKind, ProjectEvents, TrackedFinding};
 use crate::notes::{NoteEntry, ReleaseNotes};
 use crate::policy::Policy;
 use crate::publish::affected::{self, Basis};
+use crate::publish::channel::{Channel, EmailChannel, SendError, SlackChannel};
 use crate::publish::draft::{self, DraftInput, TimelineEntry};
 use crate::publish::templates::{TemplateError, Templates};
-use crate::publish::{Payload, email, messages, slack};
+use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, ScanOptions};
 use crate::severity::Level;
@@ -27,11 +28,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// Failed deliveries are retried on later runs, backing off from this...
+/// Transient delivery failures are retried on later runs, backing off from this...
 const RETRY_FIRST: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 /// ...to at most this...
 const RETRY_MAX: jiff::SignedDuration = jiff::SignedDuration::from_secs(6 * 3600);
-/// ...and given up after this many attempts (recorded, and shown by `status`).
+/// ...and given up after this many attempts (recorded, and shown by `status`). A permanent
+/// failure ([`crate::publish::channel::Failure::Permanent`]) is given up after the first.
 pub const MAX_ATTEMPTS: i64 = 12;
 
 /// What a run does.
@@ -186,10 +188,17 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
         projects.push(project_step(&mut store, &templates, opts, p));
     }
     let (mut delivery, channels) = if opts.deliver {
-        deliver_tracked(&mut store, opts)?
+        deliver_tracked(&mut store, opts, &[])?
     } else {
         (Delivery::default(), Vec::new())
     };
+    // A channel that just failed permanently would fail its own alert the same way now: the
+    // alert stays queued for it (tried on the next run, when the config may be fixed).
+    let gave_up: Vec<String> = channels
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::GaveUp(_)))
+        .map(|(ch, _)| ch.clone())
+        .collect();
     let (health, health_error) =
         match health_step(&mut store, &templates, opts, &sync, &projects, channels) {
             Ok(events) => (events, None),
@@ -202,7 +211,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
     // count in the channels' health (already recorded for the run); a failure is retried
     // from the outbox like any message.
     if opts.deliver && !health.is_empty() {
-        let (more, _) = deliver_tracked(&mut store, opts)?;
+        let (more, _) = deliver_tracked(&mut store, opts, &gave_up)?;
         delivery.sent += more.sent;
         delivery.failed += more.failed;
         delivery.given_up += more.given_up;
@@ -715,17 +724,20 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
 
 /// Send every due message in the outbox, oldest first.
 pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunError> {
-    Ok(deliver_tracked(store, opts)?.0)
+    Ok(deliver_tracked(store, opts, &[])?.0)
 }
 
 /// [`deliver`], also returning each channel that had something to send with its outcome:
-/// failed (the last error) if any of its messages failed, else ok.
+/// failed (the last error) if any of its messages failed, else ok. Messages for the channels
+/// in `skip` stay queued.
 fn deliver_tracked(
     store: &mut Store,
     opts: &RunOptions,
+    skip: &[String],
 ) -> Result<(Delivery, Vec<(String, Outcome)>), RunError> {
     let now = opts.now;
-    let due = store.due_messages(&now.to_string())?;
+    let mut due = store.due_messages(&now.to_string())?;
+    due.retain(|m| !skip.contains(&m.channel));
     let mut d = Delivery::default();
     let mut channels: std::collections::BTreeMap<String, Outcome> = Default::default();
     if due.is_empty() {
@@ -736,37 +748,14 @@ fn deliver_tracked(
         .enable_all()
         .build()
         .map_err(|e| RunError::Setup(format!("tokio runtime: {e}")))?;
-    let notify = &opts.config.notify;
+    let channels_set = Channels::from_config(&opts.config.notify, &http);
     for m in due {
-        let result: Result<(), String> = match serde_json::from_str::<Payload>(&m.payload) {
-            Err(e) => Err(format!("unreadable payload: {e}")),
-            Ok(Payload::Slack { body }) => match &notify.slack {
-                None => Err("no [notify.slack] in the config".into()),
-                Some(s) => match s.webhook.resolve() {
-                    Err(e) => Err(e),
-                    Ok(hook) => rt
-                        .block_on(slack::post(&http, &hook, &body))
-                        .map_err(|e| hook.scrub(&e.to_string())),
-                },
-            },
-            Ok(Payload::Email(mail)) => match &notify.email {
-                None => Err("no [notify.email] in the config".into()),
-                Some(e) => {
-                    let mut settings = e.settings.clone();
-                    match e.password.as_ref().map(|p| p.resolve()).transpose() {
-                        Err(err) => Err(err),
-                        Ok(pw) => {
-                            settings.password = pw.clone();
-                            email::send(&settings, &mail).map_err(|err| {
-                                let text = err.to_string();
-                                match &pw {
-                                    Some(p) => p.scrub(&text),
-                                    None => text,
-                                }
-                            })
-                        }
-                    }
-                }
+        let result: Result<(), SendError> = match serde_json::from_str::<Payload>(&m.payload) {
+            // Kept transient: a payload a newer depwatch wrote may be readable after an upgrade.
+            Err(e) => Err(SendError::transient(format!("unreadable payload: {e}"))),
+            Ok(payload) => match channels_set.get(payload.channel()) {
+                Err(e) => Err(e),
+                Ok(ch) => rt.block_on(ch.send(&payload)),
             },
         };
         let at = Timestamp::now().max(now).to_string();
@@ -776,8 +765,15 @@ fn deliver_tracked(
                 d.sent += 1;
                 channels.entry(m.channel.clone()).or_insert(Outcome::Ok);
             }
-            Err(e) => {
-                let next = retry_at(now, m.attempts);
+            Err(err) => {
+                // A permanent failure (a revoked webhook, a refused login) is given up at
+                // once and alerts at once; a transient one is retried with backoff.
+                let permanent = err.is_permanent();
+                let (next, e) = if permanent {
+                    (None, format!("{err} (permanent: given up, not retried)"))
+                } else {
+                    (retry_at(now, m.attempts), err.message)
+                };
                 if next.is_none() {
                     d.given_up += 1;
                 } else {
@@ -788,11 +784,66 @@ fn deliver_tracked(
                     m.id, m.project, m.channel
                 ));
                 store.mark_failed(m.id, &e, next.as_deref(), &at)?;
-                channels.insert(m.channel.clone(), Outcome::Failed(e));
+                let outcome = if permanent {
+                    Outcome::GaveUp(e)
+                } else {
+                    Outcome::Failed(e)
+                };
+                // A give-up in this run outranks a later transient failure.
+                match channels.get(&m.channel) {
+                    Some(Outcome::GaveUp(_)) => {}
+                    _ => {
+                        channels.insert(m.channel.clone(), outcome);
+                    }
+                }
             }
         }
     }
     Ok((d, channels.into_iter().collect()))
+}
+
+/// The configured channels, built once per delivery pass. A channel missing from the config
+/// or whose secret is not set fails its messages as transient (the operator can fix the
+/// config or the environment before the next run), as before this seam existed.
+struct Channels {
+    slack: Option<Result<SlackChannel, String>>,
+    email: Option<Result<EmailChannel, String>>,
+}
+
+impl Channels {
+    fn from_config(notify: &crate::config::Notify, http: &Http) -> Self {
+        let slack = notify.slack.as_ref().map(|s| {
+            s.webhook
+                .resolve()
+                .map(|hook| SlackChannel::new(http.clone(), hook))
+        });
+        let email = notify.email.as_ref().map(|e| {
+            let mut settings = e.settings.clone();
+            settings.password = e.password.as_ref().map(|p| p.resolve()).transpose()?;
+            Ok(EmailChannel::new(settings))
+        });
+        Self { slack, email }
+    }
+
+    fn get(&self, name: &str) -> Result<&dyn Channel, SendError> {
+        fn pick<'a, C: Channel>(
+            c: &'a Option<Result<C, String>>,
+            name: &str,
+        ) -> Result<&'a dyn Channel, SendError> {
+            match c {
+                None => Err(SendError::transient(format!(
+                    "no [notify.{name}] in the config"
+                ))),
+                Some(Err(e)) => Err(SendError::transient(e.clone())),
+                Some(Ok(c)) => Ok(c),
+            }
+        }
+        match name {
+            "slack" => pick(&self.slack, name),
+            "email" => pick(&self.email, name),
+            other => Err(SendError::transient(format!("unknown channel {other}"))),
+        }
+    }
 }
 
 /// The run's summary for people (stdout of `depwatch run`).
