@@ -1,0 +1,130 @@
+//! One cycle of `depwatch run`: sync, every project, delivery, health.
+
+use super::deliver::deliver_tracked;
+use super::project::project_step;
+use super::sources::sync_step;
+use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, SyncLine};
+use crate::health::{self, HealthEvent, Outcome};
+use crate::publish::templates::Templates;
+use crate::store::Store;
+use jiff::Timestamp;
+
+/// Run the whole job.
+pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
+    let mut store = Store::open(&opts.store)?;
+    let templates = Templates::load(opts.config.templates.as_deref())?;
+    let now_s = opts.now.to_string();
+    let run_id = store.run_started(&now_s)?;
+    let sync = sync_step(&mut store, opts)?;
+    if store.sources()?.iter().all(|s| s.last_success.is_none()) {
+        let e = RunError::NeverSynced(opts.store.clone());
+        // Recorded as a failed run, so `status` does not show it as still running.
+        let summary = serde_json::json!({ "error": e.to_string() }).to_string();
+        store.run_finished(run_id, &Timestamp::now().to_string(), "failed", &summary)?;
+        return Err(e);
+    }
+    let mut projects = Vec::new();
+    for p in &opts.config.projects {
+        projects.push(project_step(&mut store, &templates, opts, p));
+    }
+    let (mut delivery, channels) = if opts.deliver {
+        deliver_tracked(&mut store, opts, &[])?
+    } else {
+        (Delivery::default(), Vec::new())
+    };
+    // A channel that just failed permanently would fail its own alert the same way now: the
+    // alert stays queued for it (tried on the next run, when the config may be fixed).
+    let gave_up: Vec<String> = channels
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::GaveUp(_)))
+        .map(|(ch, _)| ch.clone())
+        .collect();
+    let (health, health_error) =
+        match health_step(&mut store, &templates, opts, &sync, &projects, channels) {
+            Ok(events) => (events, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "health step failed");
+                (Vec::new(), Some(e))
+            }
+        };
+    // The health messages just queued go out in this run too. This second pass does not
+    // count in the channels' health (already recorded for the run); a failure is retried
+    // from the outbox like any message.
+    if opts.deliver && !health.is_empty() {
+        let (more, _) = deliver_tracked(&mut store, opts, &gave_up)?;
+        delivery.sent += more.sent;
+        delivery.failed += more.failed;
+        delivery.given_up += more.given_up;
+        delivery.errors.extend(more.errors);
+    }
+    let report = RunReport {
+        at: opts.now,
+        sync,
+        projects,
+        delivery,
+        health,
+        health_error,
+    };
+    let summary = serde_json::to_string(&report).unwrap_or_default();
+    store.run_finished(
+        run_id,
+        &Timestamp::now().to_string(),
+        report.outcome(),
+        &summary,
+    )?;
+    Ok(report)
+}
+
+/// Update every exercised component's health from this run and queue the health messages,
+/// in one transaction. Feeds and projects come from the run's results; a channel counts as
+/// failed when a delivery on it failed in this run, ok when one succeeded, and is left alone
+/// when it had nothing to send.
+pub(super) fn health_step(
+    store: &mut Store,
+    t: &Templates,
+    opts: &RunOptions,
+    sync: &[SyncLine],
+    projects: &[ProjectOutcome],
+    channels: Vec<(String, Outcome)>,
+) -> Result<Vec<HealthEvent>, String> {
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    for l in sync {
+        let o = if l.ok {
+            Outcome::Ok
+        } else {
+            Outcome::Failed(l.detail.clone())
+        };
+        outcomes.push((format!("feed:{}", l.source), o));
+    }
+    for p in projects {
+        let o = match &p.error {
+            Some(e) => Outcome::Failed(e.clone()),
+            None => Outcome::Ok,
+        };
+        outcomes.push((format!("project:{}", p.name), o));
+    }
+    outcomes.extend(
+        channels
+            .into_iter()
+            .map(|(ch, o)| (format!("channel:{ch}"), o)),
+    );
+    let threshold = opts.config.watch.health_after;
+    let prev = store.health().map_err(|e| e.to_string())?;
+    let (rows, events) = health::evaluate(&prev, &outcomes, opts.now, threshold);
+    // A failing channel's own alert is queued for it too: it goes out through the other
+    // channel now, and through the failing one once that works again.
+    let notify = &opts.config.notify;
+    let targets: Vec<&str> = [
+        ("slack", notify.slack.is_some()),
+        ("email", notify.email.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    let messages =
+        health::messages(t, &events, opts.now, threshold, &targets).map_err(|e| e.to_string())?;
+    store
+        .record_health(&rows, &messages, &opts.now.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(events)
+}

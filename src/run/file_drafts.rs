@@ -1,0 +1,90 @@
+//! `depwatch publish`: file the open findings' drafts as GitHub draft advisories.
+
+use super::RunError;
+use super::draft_input::draft_input;
+use super::project::project_policy;
+use crate::config::Config;
+use crate::feeds::http::{Http, HttpSettings};
+use crate::monitor;
+use crate::publish::draft;
+use crate::publish::templates::Templates;
+use crate::store::Store;
+use jiff::Timestamp;
+
+/// One project's `publish` result.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Project.
+    pub project: String,
+    /// What happened, or why it failed (secrets redacted).
+    pub result: Result<String, String>,
+}
+
+/// File the open findings' drafts on GitHub for every project with `[project.github]`.
+pub fn publish_drafts(
+    store: &Store,
+    config: &Config,
+    only: Option<&str>,
+    now: Timestamp,
+) -> Result<Vec<Published>, RunError> {
+    let templates = Templates::load(config.templates.as_deref())?;
+    let http = Http::new(HttpSettings::default()).map_err(|e| RunError::Setup(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::Setup(format!("tokio runtime: {e}")))?;
+    let allow_custom = std::env::var("DEPWATCH_GHSA_TOKEN_URL").ok();
+    let mut out = Vec::new();
+    for p in &config.projects {
+        let Some(gh) = &p.github else { continue };
+        if only.is_some_and(|o| o != p.name) {
+            continue;
+        }
+        let result = (|| -> Result<String, String> {
+            let token = crate::config::SecretSource::Env(gh.token_env.clone()).resolve()?;
+            let policy = project_policy(p).map_err(|e| e.to_string())?;
+            let open =
+                monitor::open_findings(&p.name, &store.seen(&p.name).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+            let target = crate::publish::github::GithubTarget {
+                api_base: gh.api_url.clone(),
+                repo: gh.repo.clone(),
+                token: token.clone(),
+                allow_token_to_custom_base: crate::publish::github::token_allowed(
+                    &gh.api_url,
+                    allow_custom.as_deref(),
+                ),
+            };
+            let (mut created, mut updated) = (0, 0);
+            for f in &open {
+                let mut input = draft_input(p, &policy, f, now);
+                input.zone = crate::policy::Zone::configured(config.timezone.as_deref());
+                let md = draft::render_markdown(&templates, &input).map_err(|e| e.to_string())?;
+                let body = serde_json::to_value(draft::github_advisory(&input, &md))
+                    .map_err(|e| e.to_string())?;
+                let filed = rt
+                    .block_on(crate::publish::github::file_draft(
+                        &http,
+                        &target,
+                        &body,
+                        &draft::marker(&f.fingerprint),
+                    ))
+                    .map_err(|e| token.scrub(&e.to_string()))?;
+                if filed.created {
+                    created += 1;
+                } else {
+                    updated += 1;
+                }
+            }
+            Ok(format!(
+                "{created} draft(s) filed, {updated} updated on {} (drafts stay unpublished for maintainers to review)",
+                gh.repo
+            ))
+        })();
+        out.push(Published {
+            project: p.name.clone(),
+            result,
+        });
+    }
+    Ok(out)
+}
