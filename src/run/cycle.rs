@@ -1,16 +1,22 @@
 //! One cycle of `depwatch run`: sync, every project, delivery, health.
 
+use super::clock::{Clock, SystemClock};
 use super::deliver::deliver_tracked;
 use super::project::project_step;
 use super::sources::sync_step;
-use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, SyncLine};
+use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, StepError, SyncLine};
 use crate::health::{self, HealthEvent, Outcome};
 use crate::publish::templates::Templates;
 use crate::store::Store;
-use jiff::Timestamp;
 
-/// Run the whole job.
+/// Run the whole job, stamping times from the system clock.
 pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
+    run_with_clock(opts, &SystemClock)
+}
+
+/// [`run`] with the clock that stamps when things happened (a message sent, the run
+/// finished); `opts.now` stays the time the run reasons about.
+pub fn run_with_clock(opts: &RunOptions, clock: &dyn Clock) -> Result<RunReport, RunError> {
     let mut store = Store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
     let now_s = opts.now.to_string();
@@ -20,7 +26,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
         let e = RunError::NeverSynced(opts.store.clone());
         // Recorded as a failed run, so `status` does not show it as still running.
         let summary = serde_json::json!({ "error": e.to_string() }).to_string();
-        store.run_finished(run_id, &Timestamp::now().to_string(), "failed", &summary)?;
+        store.run_finished(run_id, &clock.now().to_string(), "failed", &summary)?;
         return Err(e);
     }
     let mut projects = Vec::new();
@@ -28,7 +34,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
         projects.push(project_step(&mut store, &templates, opts, p));
     }
     let (mut delivery, channels) = if opts.deliver {
-        deliver_tracked(&mut store, opts, &[])?
+        deliver_tracked(&mut store, opts, clock, &[])?
     } else {
         (Delivery::default(), Vec::new())
     };
@@ -44,14 +50,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
             Ok(events) => (events, None),
             Err(e) => {
                 tracing::warn!(error = %e, "health step failed");
-                (Vec::new(), Some(e))
+                (Vec::new(), Some(e.to_string()))
             }
         };
     // The health messages just queued go out in this run too. This second pass does not
     // count in the channels' health (already recorded for the run); a failure is retried
     // from the outbox like any message.
     if opts.deliver && !health.is_empty() {
-        let (more, _) = deliver_tracked(&mut store, opts, &gave_up)?;
+        let (more, _) = deliver_tracked(&mut store, opts, clock, &gave_up)?;
         delivery.sent += more.sent;
         delivery.failed += more.failed;
         delivery.given_up += more.given_up;
@@ -66,12 +72,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport, RunError> {
         health_error,
     };
     let summary = serde_json::to_string(&report).unwrap_or_default();
-    store.run_finished(
-        run_id,
-        &Timestamp::now().to_string(),
-        report.outcome(),
-        &summary,
-    )?;
+    store.run_finished(run_id, &clock.now().to_string(), report.outcome(), &summary)?;
     Ok(report)
 }
 
@@ -86,7 +87,7 @@ pub(super) fn health_step(
     sync: &[SyncLine],
     projects: &[ProjectOutcome],
     channels: Vec<(String, Outcome)>,
-) -> Result<Vec<HealthEvent>, String> {
+) -> Result<Vec<HealthEvent>, StepError> {
     let mut outcomes: Vec<(String, Outcome)> = Vec::new();
     for l in sync {
         let o = if l.ok {
@@ -109,7 +110,7 @@ pub(super) fn health_step(
             .map(|(ch, o)| (format!("channel:{ch}"), o)),
     );
     let threshold = opts.config.watch.health_after;
-    let prev = store.health().map_err(|e| e.to_string())?;
+    let prev = store.health()?;
     let (rows, events) = health::evaluate(&prev, &outcomes, opts.now, threshold);
     // A failing channel's own alert is queued for it too: it goes out through the other
     // channel now, and through the failing one once that works again.
@@ -121,10 +122,40 @@ pub(super) fn health_step(
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))
     .collect();
-    let messages =
-        health::messages(t, &events, opts.now, threshold, &targets).map_err(|e| e.to_string())?;
-    store
-        .record_health(&rows, &messages, &opts.now.to_string())
-        .map_err(|e| e.to_string())?;
+    let messages = health::messages(t, &events, opts.now, threshold, &targets)?;
+    store.record_health(&rows, &messages, &opts.now.to_string())?;
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::FixedClock;
+
+    #[test]
+    fn the_injected_clock_stamps_the_run_not_the_wall_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let now: jiff::Timestamp = "2020-01-01T09:00:00Z".parse().unwrap();
+        let later: jiff::Timestamp = "2020-01-01T09:07:00Z".parse().unwrap();
+        let opts = RunOptions {
+            config: crate::config::Config::default(),
+            store: dir.path().join("store.sqlite3"),
+            out_dir: dir.path().join("out"),
+            sync_local: true,
+            sync_remote: false,
+            deliver: true,
+            now,
+            http: Default::default(),
+        };
+        // Never synced and no sources: the run stops, and is recorded as finished.
+        let e = run_with_clock(&opts, &FixedClock(later)).unwrap_err();
+        assert!(matches!(e, RunError::NeverSynced(_)), "{e}");
+        let last = Store::open(&opts.store)
+            .unwrap()
+            .last_run()
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.started_at, now.to_string());
+        assert_eq!(last.finished_at, Some(later.to_string()));
+    }
 }

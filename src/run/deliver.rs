@@ -1,6 +1,7 @@
 //! Outbox delivery: every due message through its channel; transient failures retried with
 //! backoff, permanent ones given up at once.
 
+use super::clock::{Clock, SystemClock};
 use super::{Delivery, RunError, RunOptions};
 use crate::feeds::http::Http;
 use crate::health::Outcome;
@@ -31,7 +32,7 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
 
 /// Send every due message in the outbox, oldest first.
 pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunError> {
-    Ok(deliver_tracked(store, opts, &[])?.0)
+    Ok(deliver_tracked(store, opts, &SystemClock, &[])?.0)
 }
 
 /// [`deliver`], also returning each channel that had something to send with its outcome:
@@ -40,6 +41,7 @@ pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunErro
 pub(super) fn deliver_tracked(
     store: &mut Store,
     opts: &RunOptions,
+    clock: &dyn Clock,
     skip: &[String],
 ) -> Result<(Delivery, Vec<(String, Outcome)>), RunError> {
     let now = opts.now;
@@ -65,7 +67,7 @@ pub(super) fn deliver_tracked(
                 Ok(ch) => rt.block_on(ch.send(&payload)),
             },
         };
-        let at = Timestamp::now().max(now).to_string();
+        let at = clock.now().max(now).to_string();
         match result {
             Ok(()) => {
                 store.mark_sent(m.id, &at)?;

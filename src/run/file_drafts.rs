@@ -1,8 +1,8 @@
 //! `depwatch publish`: file the open findings' drafts as GitHub draft advisories.
 
-use super::RunError;
 use super::draft_input::draft_input;
 use super::project::project_policy;
+use super::{RunError, StepError};
 use crate::config::Config;
 use crate::feeds::http::{Http, HttpSettings};
 use crate::monitor;
@@ -12,12 +12,12 @@ use crate::store::Store;
 use jiff::Timestamp;
 
 /// One project's `publish` result.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Published {
     /// Project.
     pub project: String,
     /// What happened, or why it failed (secrets redacted).
-    pub result: Result<String, String>,
+    pub result: Result<String, StepError>,
 }
 
 /// File the open findings' drafts on GitHub for every project with `[project.github]`.
@@ -40,12 +40,12 @@ pub fn publish_drafts(
         if only.is_some_and(|o| o != p.name) {
             continue;
         }
-        let result = (|| -> Result<String, String> {
-            let token = crate::config::SecretSource::Env(gh.token_env.clone()).resolve()?;
-            let policy = project_policy(p).map_err(|e| e.to_string())?;
-            let open =
-                monitor::open_findings(&p.name, &store.seen(&p.name).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
+        let result = (|| -> Result<String, StepError> {
+            let token = crate::config::SecretSource::Env(gh.token_env.clone())
+                .resolve()
+                .map_err(StepError::Secret)?;
+            let policy = project_policy(p)?;
+            let open = monitor::open_findings(&p.name, &store.seen(&p.name)?)?;
             let target = crate::publish::github::GithubTarget {
                 api_base: gh.api_url.clone(),
                 repo: gh.repo.clone(),
@@ -59,9 +59,8 @@ pub fn publish_drafts(
             for f in &open {
                 let mut input = draft_input(p, &policy, f, now);
                 input.zone = crate::policy::Zone::configured(config.timezone.as_deref());
-                let md = draft::render_markdown(&templates, &input).map_err(|e| e.to_string())?;
-                let body = serde_json::to_value(draft::github_advisory(&input, &md))
-                    .map_err(|e| e.to_string())?;
+                let md = draft::render_markdown(&templates, &input)?;
+                let body = serde_json::to_value(draft::github_advisory(&input, &md))?;
                 let filed = rt
                     .block_on(crate::publish::github::file_draft(
                         &http,
@@ -69,7 +68,7 @@ pub fn publish_drafts(
                         &body,
                         &draft::marker(&f.fingerprint),
                     ))
-                    .map_err(|e| token.scrub(&e.to_string()))?;
+                    .map_err(|e| StepError::Github(token.scrub(&e.to_string())))?;
                 if filed.created {
                     created += 1;
                 } else {

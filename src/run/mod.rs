@@ -13,17 +13,21 @@
 //! [`deliver`] empties the outbox, [`summary`] writes the summaries, [`file_drafts`] files
 //! drafts on GitHub.
 
+mod clock;
 mod cycle;
 mod deliver;
 mod draft_input;
+mod error;
 mod file_drafts;
 mod project;
 mod sources;
 mod summary;
 
-pub use cycle::run;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use cycle::{run, run_with_clock};
 pub use deliver::{MAX_ATTEMPTS, deliver};
 pub use draft_input::draft_input;
+pub use error::StepError;
 pub use file_drafts::{Published, publish_drafts};
 pub use project::{DEFAULT_PROJECT_TIMEOUT, project_policy, project_timeout};
 pub use summary::{summary_markdown, summary_text};

@@ -2,10 +2,10 @@
 //! what the monitor remembers, write drafts and release notes, queue its messages.
 
 use super::draft_input::draft_input;
-use super::{ProjectOutcome, RunOptions};
+use super::{ProjectOutcome, RunOptions, StepError};
 use crate::config::Project;
 use crate::monitor::{self, Event, EventKind, ProjectEvents, TrackedFinding};
-use crate::notes::{NoteEntry, ReleaseNotes};
+use crate::notes::ReleaseNotes;
 use crate::policy::Policy;
 use crate::publish::draft;
 use crate::publish::templates::Templates;
@@ -53,7 +53,7 @@ pub(super) fn project_step(
         return out;
     }
     if let Err(e) = project_inner(store, t, opts, p, &mut out) {
-        out.error = Some(e);
+        out.error = Some(e.to_string());
     }
     out
 }
@@ -64,7 +64,7 @@ fn project_inner(
     opts: &RunOptions,
     p: &Project,
     out: &mut ProjectOutcome,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let tz = opts.config.tz();
     let today = opts.now.to_zoned(tz.clone()).date();
     let scan_opts = ScanOptions {
@@ -84,8 +84,8 @@ fn project_inner(
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
     // can make slow; it gets its own time budget so the other projects still run.
     let (policy, report): (Policy, Report) = within_time_budget(move || {
-        let policy = project_policy(&project).map_err(|e| e.to_string())?;
-        let report = scan::run(&scan_opts).map_err(|e| e.to_string())?;
+        let policy = project_policy(&project)?;
+        let report = scan::run(&scan_opts)?;
         Ok((policy, report))
     })?;
     out.notices.extend(report.notices.iter().cloned());
@@ -96,7 +96,7 @@ fn project_inner(
             m.error.as_deref().unwrap_or_default()
         ));
     }
-    let remembered = store.seen(&p.name).map_err(|e| e.to_string())?;
+    let remembered = store.seen(&p.name)?;
     let deadlines = |first: Timestamp, sev: Level| policy.deadlines(first, sev, &tz);
     let withdrawn = |ids: &[String]| store_withdrawn(store, ids);
     let diff = monitor::diff(
@@ -111,8 +111,7 @@ fn project_inner(
             deadlines: &deadlines,
             withdrawn: &withdrawn,
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     out.open = diff.open.len();
     out.max_severity = diff.open.iter().map(|f| f.finding.severity).max();
     out.events = diff
@@ -127,10 +126,10 @@ fn project_inner(
     for f in &diff.open {
         let mut input = draft_input(p, &policy, f, opts.now);
         input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
-        let md = draft::render_markdown(t, &input).map_err(|e| e.to_string())?;
+        let md = draft::render_markdown(t, &input)?;
         let gh = draft::github_advisory(&input, &md);
         let stem = draft::file_stem(&p.name, f);
-        let json = serde_json::to_string_pretty(&gh).map_err(|e| e.to_string())?;
+        let json = serde_json::to_string_pretty(&gh)?;
         for (ext, body) in [("md", md), ("json", json + "\n")] {
             let path = dir.join("advisories").join(format!("{stem}.{ext}"));
             write_atomic(&path, body.as_bytes())?;
@@ -138,7 +137,7 @@ fn project_inner(
         }
     }
     let notes = run_notes(&diff.events, &diff.open);
-    let md = crate::notes::render(t, &notes).map_err(|e| e.to_string())?;
+    let md = crate::notes::render(t, &notes)?;
     let path = dir.join("SECURITY-NOTES.md");
     write_atomic(&path, md.as_bytes())?;
     out.written.push(path);
@@ -156,23 +155,22 @@ fn project_inner(
         for ch in &p.notify {
             let payload = match ch.as_str() {
                 "slack" => Payload::Slack {
-                    body: messages::slack_message(t, &pe).map_err(|e| e.to_string())?,
+                    body: messages::slack_message(t, &pe)?,
                 },
-                "email" => Payload::Email(messages::email(t, &pe).map_err(|e| e.to_string())?),
-                other => return Err(format!("unknown channel {other}")),
+                "email" => Payload::Email(messages::email(t, &pe)?),
+                other => return Err(StepError::UnknownChannel(other.to_string())),
             };
             queued.push(NewMessage {
                 project: p.name.clone(),
                 channel: ch.clone(),
                 event: names.clone(),
-                payload: serde_json::to_string(&payload).map_err(|e| e.to_string())?,
+                payload: serde_json::to_string(&payload)?,
             });
         }
     }
     out.queued = queued.len();
-    store
-        .record_run(&p.name, &diff.rows, &queued, &opts.now.to_string())
-        .map_err(|e| e.to_string())
+    store.record_run(&p.name, &diff.rows, &queued, &opts.now.to_string())?;
+    Ok(())
 }
 
 /// Default time budget of one project's scan in `run` / `watch` (`$DEPWATCH_PROJECT_TIMEOUT`).
@@ -196,8 +194,8 @@ pub fn project_timeout() -> Result<std::time::Duration, String> {
 /// project fails with an error saying so and the thread is left behind (a thread cannot be
 /// killed; it holds no lock and ends with the process).
 fn within_time_budget<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
+    work: impl FnOnce() -> Result<T, StepError> + Send + 'static,
+) -> Result<T, StepError> {
     let budget = project_timeout().unwrap_or(DEFAULT_PROJECT_TIMEOUT);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
@@ -205,17 +203,13 @@ fn within_time_budget<T: Send + 'static>(
         .spawn(move || {
             let _ = tx.send(work());
         })
-        .map_err(|e| format!("cannot start the project's scan: {e}"))?;
+        .map_err(StepError::Spawn)?;
     match rx.recv_timeout(budget) {
         Ok(r) => r,
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
-            "the scan did not finish within the project time budget of {}s \
-             (DEPWATCH_PROJECT_TIMEOUT)",
-            budget.as_secs()
-        )),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            Err("the project's scan stopped without an answer".into())
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            Err(StepError::TimedOut(budget.as_secs()))
         }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(StepError::NoAnswer),
     }
 }
 
@@ -230,69 +224,97 @@ fn event_names(events: &[Event]) -> String {
     names.join(",")
 }
 
-fn note_entry(f: &Finding, fixed: bool) -> NoteEntry {
-    NoteEntry {
-        ecosystem: f.package.ecosystem,
-        package: f.package.name.clone(),
-        id: f.id.clone(),
-        ids: f.ids.clone(),
-        severity: f.severity,
-        summary: f.summary.clone(),
-        url: f.url.clone(),
-        from_versions: vec![f.package.version.clone()],
-        to_versions: if fixed {
-            Vec::new()
-        } else {
-            vec![f.package.version.clone()]
-        },
-        now: None,
-        fixes: if fixed {
-            Vec::new()
-        } else {
-            vec![f.fix.clone()]
-        },
-        files: vec![f.location.file.clone()],
-    }
-}
-
-/// The security section for this run: fixed = resolved this run, new = first seen this run,
-/// still open = the rest.
+/// The security section for this run, from the one release-notes builder
+/// ([`crate::notes::compare_findings`]): before = what was open before this run (resolved this
+/// run, and open but not new), after = what is open now. So fixed = resolved this run,
+/// introduced = first seen this run, still open = the rest.
 pub(super) fn run_notes(events: &[Event], open: &[TrackedFinding]) -> ReleaseNotes {
     let new: Vec<&str> = events
         .iter()
         .filter(|e| e.kind == EventKind::New)
         .map(|e| e.finding.fingerprint.as_str())
         .collect();
-    let mut notes = ReleaseNotes {
-        from: "the previous run".into(),
-        to: "this run".into(),
-        fixed: Vec::new(),
-        still_open: Vec::new(),
-        introduced: Vec::new(),
-        warnings: Vec::new(),
-    };
-    for e in events {
-        if let EventKind::Resolved { .. } = e.kind {
-            notes.fixed.push(note_entry(&e.finding.finding, true));
-        }
-    }
-    for f in open {
-        let mut entry = note_entry(&f.finding, false);
-        if new.contains(&f.fingerprint.as_str()) {
-            entry.from_versions = Vec::new();
-            notes.introduced.push(entry);
-        } else {
-            notes.still_open.push(entry);
-        }
-    }
-    notes
+    let resolved = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Resolved { .. }))
+        .map(|e| e.finding.finding.clone());
+    let before: Vec<Finding> = resolved
+        .chain(
+            open.iter()
+                .filter(|f| !new.contains(&f.fingerprint.as_str()))
+                .map(|f| f.finding.clone()),
+        )
+        .collect();
+    let after: Vec<Finding> = open.iter().map(|f| f.finding.clone()).collect();
+    crate::notes::compare_findings(&before, &after, "the previous run", "this run", None)
 }
 
 /// Write a file through a temporary sibling and a rename, so readers never see half of it.
-pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StepError> {
+    let at = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| StepError::Write { path, source }
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
     let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&tmp, bytes).map_err(at(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(at(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::draft::test_support::{h2, requests, rustls};
+
+    fn event(kind: EventKind, f: &TrackedFinding) -> Event {
+        Event {
+            kind,
+            finding: f.clone(),
+        }
+    }
+
+    #[test]
+    fn run_notes_come_from_the_shared_builder() {
+        let (gone, new, old) = (requests(), rustls(), h2());
+        let events = [
+            event(
+                EventKind::Resolved {
+                    reason: "upgraded".into(),
+                },
+                &gone,
+            ),
+            event(EventKind::New, &new),
+        ];
+        let notes = run_notes(&events, &[new.clone(), old.clone()]);
+        fn ids(l: &[crate::notes::NoteEntry]) -> Vec<&str> {
+            l.iter().map(|e| e.id.as_str()).collect()
+        }
+        assert_eq!(ids(&notes.fixed), [gone.finding.id.as_str()]);
+        assert_eq!(ids(&notes.introduced), [new.finding.id.as_str()]);
+        assert_eq!(ids(&notes.still_open), [old.finding.id.as_str()]);
+        assert_eq!(
+            (notes.from.as_str(), notes.to.as_str()),
+            ("the previous run", "this run")
+        );
+        // The builder `depwatch notes` uses: versions on the side they apply to, fixes only
+        // for what is still affected.
+        assert_eq!(notes.fixed[0].from_versions.len(), 1);
+        assert_eq!(
+            notes.fixed[0].from_versions[0],
+            gone.finding.package.version
+        );
+        assert!(notes.fixed[0].to_versions.is_empty() && notes.fixed[0].fixes.is_empty());
+        assert!(notes.introduced[0].from_versions.is_empty());
+        assert_eq!(notes.introduced[0].fixes.len(), 1);
+        assert_eq!(notes.introduced[0].fixes[0], new.finding.fix);
+        let same = crate::notes::compare_findings(
+            &[gone.finding.clone(), old.finding.clone()],
+            &[new.finding.clone(), old.finding.clone()],
+            "the previous run",
+            "this run",
+            None,
+        );
+        assert_eq!(notes, same);
+    }
 }
