@@ -8,10 +8,10 @@
 //! between a channel accepting a message and the mark being written sends that one message
 //! again on the next run: at most one duplicate per message in flight, never a lost alert.
 //!
-//! The module is split by job: [`cycle`] runs one cycle (and the health step), [`sources`]
-//! syncs, [`project`] does one project's work, [`draft_input`] builds a draft's input,
-//! [`deliver`] empties the outbox, [`summary`] writes the summaries, [`file_drafts`] files
-//! drafts on GitHub.
+//! The module is split by job: `cycle` runs one cycle (and the health step), `sources` syncs,
+//! `project` does one project's work, `draft_input` builds a draft's input, `deliver` empties
+//! the outbox through the channels, `summary` writes the summaries, `file_drafts` files drafts
+//! on GitHub; `error` is the steps' typed error, `clock` the injected clock.
 
 mod clock;
 mod cycle;
