@@ -38,6 +38,10 @@ pub enum Outcome {
     Ok,
     /// It failed; the message is already scrubbed of secrets.
     Failed(String),
+    /// It failed permanently and its work was given up (a channel whose webhook is gone):
+    /// alerted at once, whatever `health-after` says, since waiting for more runs only
+    /// loses more messages.
+    GaveUp(String),
 }
 
 /// Failing or recovered.
@@ -94,7 +98,11 @@ pub fn step(
             });
             (healthy, event)
         }
-        Outcome::Failed(error) => {
+        Outcome::Failed(error) | Outcome::GaveUp(error) => {
+            let threshold = match outcome {
+                Outcome::GaveUp(_) => 1,
+                _ => threshold,
+            };
             let mut row = prev;
             let first = row.failures == 0 || row.first_failed_at.is_none();
             row.failures = row.failures.saturating_add(1);
@@ -129,7 +137,12 @@ pub fn evaluate(
     let mut merged: BTreeMap<&str, &Outcome> = BTreeMap::new();
     for (c, o) in outcomes {
         let slot = merged.entry(c.as_str()).or_insert(o);
-        if matches!(slot, Outcome::Ok) {
+        let rank = |o: &Outcome| match o {
+            Outcome::Ok => 0,
+            Outcome::Failed(_) => 1,
+            Outcome::GaveUp(_) => 2,
+        };
+        if rank(o) > rank(slot) {
             *slot = o;
         }
     }
@@ -529,6 +542,30 @@ mod tests {
         // A new streak starts its own count and date.
         assert_eq!(runs[3][0].failures, 1);
         assert_eq!(runs[3][0].since, Some(at(3)));
+    }
+
+    #[test]
+    fn a_give_up_alerts_at_once_whatever_the_threshold() {
+        let runs = replay(
+            &[Outcome::GaveUp("HTTP 404".into()), fail("b"), Outcome::Ok],
+            3,
+        );
+        let counts: Vec<usize> = runs.iter().map(Vec::len).collect();
+        assert_eq!(counts, [1, 0, 1], "{runs:?}");
+        assert_eq!(runs[0][0].kind, HealthEventKind::Failing);
+        assert_eq!(runs[0][0].last_error.as_deref(), Some("HTTP 404"));
+        // Listed twice in one run, the give-up wins.
+        let (_, events) = evaluate(
+            &[],
+            &[
+                ("channel:slack".into(), fail("503")),
+                ("channel:slack".into(), Outcome::GaveUp("404".into())),
+            ],
+            at(0),
+            3,
+        );
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].last_error.as_deref(), Some("404"));
     }
 
     #[test]

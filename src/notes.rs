@@ -525,9 +525,9 @@ struct Group {
     files: BTreeSet<PathBuf>,
 }
 
-fn groups(report: &Report) -> Vec<Group> {
+fn groups(findings: &[Finding]) -> Vec<Group> {
     let mut out: Vec<Group> = Vec::new();
-    for f in &report.findings {
+    for f in findings {
         let key = f.package.ecosystem.normalize_name(&f.package.name);
         let pos = out
             .iter()
@@ -633,6 +633,19 @@ pub fn compare(from: &Report, to: &Report, from_rev: &str, to_rev: &str) -> Rele
 pub fn compare_with_packages(
     from: &Report,
     to: &Report,
+    from_rev: &str,
+    to_rev: &str,
+    to_packages: Option<&PackageVersions>,
+) -> ReleaseNotes {
+    compare_findings(&from.findings, &to.findings, from_rev, to_rev, to_packages)
+}
+
+/// The one release-notes builder: what was open at `from_rev` (`from`) against what is open at
+/// `to_rev` (`to`). `depwatch notes` compares two revisions' reports with it; `depwatch run`
+/// compares the findings open before the run with those open after it.
+pub fn compare_findings(
+    from: &[Finding],
+    to: &[Finding],
     from_rev: &str,
     to_rev: &str,
     to_packages: Option<&PackageVersions>,

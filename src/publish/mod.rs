@@ -5,6 +5,7 @@
 //! GitHub advisory JSON) are serde types.
 
 pub mod affected;
+pub mod channel;
 pub mod draft;
 pub mod email;
 pub mod github;

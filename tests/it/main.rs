@@ -18,6 +18,7 @@ mod matching;
 mod monitor_run;
 mod notes;
 mod online;
+mod outbox;
 mod policy;
 mod props;
 mod range_ends;

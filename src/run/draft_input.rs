@@ -1,0 +1,109 @@
+//! The draft's input for an open finding: timeline from the policy, references, the
+//! project's own advisory data.
+
+use crate::config::Project;
+use crate::monitor::{self, TrackedFinding};
+use crate::policy::Policy;
+use crate::publish::affected::{self, Basis};
+use crate::publish::draft::{DraftInput, TimelineEntry};
+use jiff::Timestamp;
+
+/// The draft's input for an open finding.
+pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timestamp) -> DraftInput {
+    let rules = policy.deadline_rules(f.finding.severity);
+    let rule = |k: monitor::DeadlineKind| {
+        rules
+            .iter()
+            .find(|(kind, _)| *kind == k)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| "no deadline".into())
+    };
+    let d = &f.deadlines;
+    let mut timeline = vec![
+        TimelineEntry {
+            label: "Initial response".into(),
+            due: d.respond_by,
+            rule: rule(monitor::DeadlineKind::Respond),
+        },
+        TimelineEntry {
+            label: "Status update".into(),
+            due: d.update_by,
+            rule: rule(monitor::DeadlineKind::Update),
+        },
+    ];
+    // Only a policy that promises an assessment has this deadline.
+    if policy.assessment.is_some() {
+        timeline.push(TimelineEntry {
+            label: "Assessment complete".into(),
+            due: d.assess_by,
+            rule: rule(monitor::DeadlineKind::Assess),
+        });
+    }
+    timeline.extend([
+        TimelineEntry {
+            label: "Fix released".into(),
+            due: d.fix_by,
+            rule: rule(monitor::DeadlineKind::Fix),
+        },
+        TimelineEntry {
+            label: "Public disclosure".into(),
+            due: d.disclose_by,
+            rule: rule(monitor::DeadlineKind::Disclose),
+        },
+    ]);
+    let mut references: Vec<String> = f.finding.url.iter().cloned().collect();
+    for id in &f.finding.ids {
+        let link = if id.starts_with("GHSA-") {
+            format!("https://github.com/advisories/{id}")
+        } else if id.starts_with("CVE-") {
+            format!("https://nvd.nist.gov/vuln/detail/{id}")
+        } else if id.starts_with("RUSTSEC-") {
+            format!("https://rustsec.org/advisories/{id}.html")
+        } else {
+            format!("https://osv.dev/vulnerability/{id}")
+        };
+        if !references.contains(&link) {
+            references.push(link);
+        }
+    }
+    // The project's own advisory: its versions (config, else the supported rows of its
+    // SECURITY.md table), the release that fixes it and its CVE come from the project only.
+    let own = p.advisory_for(&f.finding.ids);
+    let basis = if !p.versions.is_empty() {
+        Basis::Config(p.versions.clone())
+    } else {
+        let rows: Vec<(String, String)> = policy
+            .supported
+            .iter()
+            .filter(|r| r.supported)
+            .map(|r| (r.version.clone(), r.origin.to_string()))
+            .collect();
+        if rows.is_empty() {
+            Basis::None
+        } else {
+            Basis::Supported(rows)
+        }
+    };
+    let fixed_in = match own {
+        Some(a) if !a.fixed_in.is_empty() => &a.fixed_in,
+        _ => &p.fixed_in,
+    };
+    DraftInput {
+        project: p.name.clone(),
+        project_versions: affected::project_versions(&basis, fixed_in),
+        cve_id: own.and_then(|a| a.cve_id.clone()),
+        finding: f.clone(),
+        timeline,
+        references,
+        credits: Vec::new(),
+        // The feeds carry no workaround field; the upgrade is under "Patches".
+        workarounds: None,
+        generated_at: now,
+        zone: crate::policy::Zone::default(),
+        policy_source: p
+            .security_policy
+            .as_ref()
+            .and_then(|s| s.file_name())
+            .map(|s| s.to_string_lossy().into_owned()),
+    }
+}

@@ -1,0 +1,172 @@
+//! `depwatch run`: the monitor's main job. Sync, scan every configured project from the store,
+//! decide what is new, write drafts and release notes, queue notifications through the outbox,
+//! and deliver what is due.
+//!
+//! Delivery guarantees (the outbox): a run's memory and the messages it queues are committed in
+//! one transaction; a message is marked sent only after the channel accepted it. A crash before
+//! the commit loses nothing (the next run sees the same changes and queues them again); a crash
+//! between a channel accepting a message and the mark being written sends that one message
+//! again on the next run: at most one duplicate per message in flight, never a lost alert.
+//!
+//! The module is split by job: `cycle` runs one cycle (and the health step), `sources` syncs,
+//! `project` does one project's work, `draft_input` builds a draft's input, `deliver` empties
+//! the outbox through the channels, `summary` writes the summaries, `file_drafts` files drafts
+//! on GitHub; `error` is the steps' typed error, `clock` the injected clock.
+
+mod clock;
+mod cycle;
+mod deliver;
+mod draft_input;
+mod error;
+mod file_drafts;
+mod project;
+mod sources;
+mod summary;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use cycle::{cycle, run, run_with_clock};
+pub use deliver::{MAX_ATTEMPTS, deliver};
+pub use draft_input::draft_input;
+pub use error::StepError;
+pub use file_drafts::{Published, publish_drafts};
+pub use project::{DEFAULT_PROJECT_TIMEOUT, project_policy, project_timeout};
+pub use summary::{summary_markdown, summary_text};
+
+use crate::config::Config;
+use crate::feeds::http::HttpSettings;
+use crate::health::HealthEvent;
+use crate::publish::templates::TemplateError;
+use crate::severity::Level;
+/// How a run ended: the store's run record and the report say the same.
+pub use crate::store::RunOutcome;
+use crate::store::StoreError;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// What a run does.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The validated configuration.
+    pub config: Config,
+    /// The store.
+    pub store: PathBuf,
+    /// Where drafts and release notes go.
+    pub out_dir: PathBuf,
+    /// Sync the config's local sources first.
+    pub sync_local: bool,
+    /// Also sync the enabled remote feeds.
+    pub sync_remote: bool,
+    /// Send due messages (false: queue only).
+    pub deliver: bool,
+    /// Now (injectable for tests and replays).
+    pub now: Timestamp,
+    /// Settings of the HTTP client used for feeds, Slack and GitHub.
+    pub http: HttpSettings,
+}
+
+/// Errors that stop a run before it could do anything useful.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A template failed to load.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// Setting up the HTTP client or runtime failed.
+    #[error("{0}")]
+    Setup(String),
+    /// The store was never synced and there is nothing to sync from.
+    #[error(
+        "the store {0} was never synced and the config lists no sources: add `sources = [...]` to depwatch.toml or run `depwatch sync`"
+    )]
+    NeverSynced(PathBuf),
+}
+
+/// One source's sync, as reported.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SyncLine {
+    /// Source name.
+    pub source: String,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// What happened.
+    pub detail: String,
+}
+
+/// One project's part of a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProjectOutcome {
+    /// Name.
+    pub name: String,
+    /// Open findings.
+    pub open: usize,
+    /// Highest severity among them.
+    pub max_severity: Option<Level>,
+    /// Events found this run, by name.
+    pub events: Vec<String>,
+    /// Files written (drafts, notes).
+    pub written: Vec<PathBuf>,
+    /// Messages queued.
+    pub queued: usize,
+    /// Why the project could not be processed (the others still were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Notices (stale data, manifests that did not parse).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
+}
+
+/// Deliveries of this run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Delivery {
+    /// Messages accepted by their channel.
+    pub sent: usize,
+    /// Attempts that failed (retried on a later run).
+    pub failed: usize,
+    /// Messages given up on.
+    pub given_up: usize,
+    /// One line per failure: message id, project, channel, error (secrets redacted).
+    pub errors: Vec<String>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunReport {
+    /// When it ran.
+    pub at: Timestamp,
+    /// Sync results.
+    pub sync: Vec<SyncLine>,
+    /// Per project.
+    pub projects: Vec<ProjectOutcome>,
+    /// Deliveries.
+    pub delivery: Delivery,
+    /// Health events of this run: components failing `[watch] health-after` runs in a row,
+    /// or working again after such an alert (each queued once for every channel).
+    pub health: Vec<HealthEvent>,
+    /// Why the health step failed (the rest of the run still counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_error: Option<String>,
+}
+
+impl RunReport {
+    /// Ok when everything worked, partial when a source, project or delivery failed.
+    pub fn outcome(&self) -> RunOutcome {
+        let bad = self.sync.iter().any(|s| !s.ok)
+            || self.projects.iter().any(|p| p.error.is_some())
+            || self.delivery.failed > 0
+            || self.delivery.given_up > 0
+            || self.health_error.is_some();
+        if bad {
+            RunOutcome::Partial
+        } else {
+            RunOutcome::Ok
+        }
+    }
+
+    /// The highest severity open in any project.
+    pub fn max_severity(&self) -> Option<Level> {
+        self.projects.iter().filter_map(|p| p.max_severity).max()
+    }
+}

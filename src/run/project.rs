@@ -1,0 +1,322 @@
+//! One project's part of a run: scan it from the store within its time budget, diff against
+//! what the monitor remembers, write drafts and release notes, queue its messages.
+
+use super::draft_input::draft_input;
+use super::{ProjectOutcome, RunOptions, StepError};
+use crate::config::Project;
+use crate::monitor::{self, Event, EventKind, ProjectEvents, TrackedFinding};
+use crate::notes::ReleaseNotes;
+use crate::policy::Policy;
+use crate::publish::draft;
+use crate::publish::templates::Templates;
+use crate::publish::{Payload, messages};
+use crate::report::{Finding, Report};
+use crate::scan::{self, Backend, ScanOptions};
+use crate::severity::Level;
+use crate::store::{AdvisoryStore, MonitorState, NewMessage};
+use jiff::Timestamp;
+use std::path::Path;
+
+/// A project's policy: its SECURITY.md (or the defaults) with the config's overrides.
+pub fn project_policy(p: &Project) -> Result<Policy, crate::policy::PolicyError> {
+    let mut policy = match &p.security_policy {
+        Some(path) => Policy::load(path)?,
+        None => Policy::defaults(),
+    };
+    policy.apply(&p.policy);
+    Ok(policy)
+}
+
+pub(super) fn project_step(
+    store: &mut (impl AdvisoryStore + MonitorState),
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+) -> ProjectOutcome {
+    let mut out = ProjectOutcome {
+        name: p.name.clone(),
+        open: 0,
+        max_severity: None,
+        events: Vec::new(),
+        written: Vec::new(),
+        queued: 0,
+        error: None,
+        notices: Vec::new(),
+    };
+    if let Err(e) = p.check_paths() {
+        out.error = Some(e);
+        return out;
+    }
+    if p.paths.is_empty() {
+        out.notices
+            .push("no path configured: policy only, not scanned".into());
+        return out;
+    }
+    if let Err(e) = project_inner(store, t, opts, p, &mut out) {
+        out.error = Some(e.to_string());
+    }
+    out
+}
+
+fn project_inner(
+    store: &mut (impl AdvisoryStore + MonitorState),
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
+    let tz = opts.config.tz();
+    let today = opts.now.to_zoned(tz.clone()).date();
+    let scan_opts = ScanOptions {
+        paths: p.paths.clone(),
+        backend: Backend::Store {
+            path: opts.store.clone(),
+            max_age: scan::DEFAULT_MAX_AGE,
+            require_fresh: false,
+        },
+        ignores: opts.config.ignores.clone(),
+        trusted_workspace: false,
+        allow_outside_includes: false,
+        today,
+        kind: None,
+        require_manifest: true,
+    };
+    let project = p.clone();
+    // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
+    // can make slow; it gets its own time budget so the other projects still run.
+    let (policy, report): (Policy, Report) = within_time_budget(move || {
+        let policy = project_policy(&project)?;
+        let report = scan::run_offline(&scan_opts)?;
+        Ok((policy, report))
+    })?;
+    out.notices.extend(report.notices.iter().cloned());
+    for m in report.manifests.iter().filter(|m| m.error.is_some()) {
+        out.notices.push(format!(
+            "{}: {} (its findings are kept open, not resolved)",
+            m.path.display(),
+            m.error.as_deref().unwrap_or_default()
+        ));
+    }
+    let remembered = store.seen(&p.name)?;
+    let deadlines = |first: Timestamp, sev: Level| policy.deadlines(first, sev, &tz);
+    let withdrawn = |ids: &[String]| store_withdrawn(store, ids);
+    let diff = monitor::diff(
+        &remembered,
+        &monitor::DiffInput {
+            project: &p.name,
+            now: opts.now,
+            findings: &report.findings,
+            ignored: &report.ignored,
+            complete: report.summary.manifest_errors == 0,
+            warn_before: opts.config.deadline_warning,
+            deadlines: &deadlines,
+            withdrawn: &withdrawn,
+        },
+    )?;
+    out.open = diff.open.len();
+    out.max_severity = diff.open.iter().map(|f| f.finding.severity).max();
+    out.events = diff
+        .events
+        .iter()
+        .map(|e| e.kind.name().to_string())
+        .collect();
+
+    // Files: a draft per open vulnerability, and the release-notes section. Written before
+    // the memory is committed: rewriting them on a retry is harmless.
+    let dir = opts.out_dir.join(&p.name);
+    let key = draft::MarkerKey::new(store.draft_marker_key()?);
+    for f in &diff.open {
+        let mut input = draft_input(p, &policy, f, opts.now);
+        input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
+        let md = draft::render_markdown(t, &input)?;
+        let gh = draft::github_advisory(&input, &md, &key);
+        let stem = draft::file_stem(&p.name, f);
+        let json = serde_json::to_string_pretty(&gh)?;
+        for (ext, body) in [("md", md), ("json", json + "\n")] {
+            let path = dir.join("advisories").join(format!("{stem}.{ext}"));
+            write_atomic(&path, body.as_bytes())?;
+            out.written.push(path);
+        }
+    }
+    let notes = run_notes(&diff.events, &diff.open);
+    let md = crate::notes::render(t, &notes)?;
+    let path = dir.join("SECURITY-NOTES.md");
+    write_atomic(&path, md.as_bytes())?;
+    out.written.push(path);
+
+    // Messages: one per channel for the run's events.
+    let mut queued = Vec::new();
+    if !diff.events.is_empty() {
+        let pe = ProjectEvents {
+            project: p.name.clone(),
+            run_at: opts.now,
+            zone: crate::policy::Zone::configured(opts.config.timezone.as_deref()),
+            events: diff.events.clone(),
+        };
+        let names = event_names(&diff.events);
+        for ch in &p.notify {
+            let payload = match ch.as_str() {
+                "slack" => Payload::Slack {
+                    body: messages::slack_message(t, &pe)?,
+                },
+                "email" => Payload::Email(messages::email(t, &pe)?),
+                other => return Err(StepError::UnknownChannel(other.to_string())),
+            };
+            queued.push(NewMessage {
+                project: p.name.clone(),
+                channel: ch.clone(),
+                event: names.clone(),
+                payload: serde_json::to_string(&payload)?,
+            });
+        }
+    }
+    out.queued = queued.len();
+    store.record_run(&p.name, &diff.rows, &queued, opts.now)?;
+    Ok(())
+}
+
+/// Default time budget of one project's scan in `run` / `watch` (`$DEPWATCH_PROJECT_TIMEOUT`).
+pub const DEFAULT_PROJECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The time budget of one project's scan: `$DEPWATCH_PROJECT_TIMEOUT` (whole seconds), else
+/// [`DEFAULT_PROJECT_TIMEOUT`]; an unreadable value is an error naming the variable.
+pub fn project_timeout() -> Result<std::time::Duration, String> {
+    match std::env::var("DEPWATCH_PROJECT_TIMEOUT") {
+        Err(_) => Ok(DEFAULT_PROJECT_TIMEOUT),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(std::time::Duration::from_secs(n)),
+            _ => Err(format!(
+                "DEPWATCH_PROJECT_TIMEOUT={v:?} is not a positive whole number"
+            )),
+        },
+    }
+}
+
+/// Run `work` on a thread of its own and wait at most the project time budget. Past it, the
+/// project fails with an error saying so and the thread is left behind (a thread cannot be
+/// killed; it holds no lock and ends with the process).
+fn within_time_budget<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StepError> + Send + 'static,
+) -> Result<T, StepError> {
+    let budget = project_timeout().unwrap_or(DEFAULT_PROJECT_TIMEOUT);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("project-scan".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .map_err(StepError::Spawn)?;
+    match rx.recv_timeout(budget) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            Err(StepError::TimedOut(budget.as_secs()))
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(StepError::NoAnswer),
+    }
+}
+
+fn store_withdrawn(store: &impl AdvisoryStore, ids: &[String]) -> bool {
+    store.withdrawn(ids).is_ok_and(|w| !w.is_empty())
+}
+
+fn event_names(events: &[Event]) -> String {
+    let mut names: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(",")
+}
+
+/// The security section for this run, from the one release-notes builder
+/// ([`crate::notes::compare_findings`]): before = what was open before this run (resolved this
+/// run, and open but not new), after = what is open now. So fixed = resolved this run,
+/// introduced = first seen this run, still open = the rest.
+pub(super) fn run_notes(events: &[Event], open: &[TrackedFinding]) -> ReleaseNotes {
+    let new: Vec<&str> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::New)
+        .map(|e| e.finding.fingerprint.as_str())
+        .collect();
+    let resolved = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Resolved { .. }))
+        .map(|e| e.finding.finding.clone());
+    let before: Vec<Finding> = resolved
+        .chain(
+            open.iter()
+                .filter(|f| !new.contains(&f.fingerprint.as_str()))
+                .map(|f| f.finding.clone()),
+        )
+        .collect();
+    let after: Vec<Finding> = open.iter().map(|f| f.finding.clone()).collect();
+    crate::notes::compare_findings(&before, &after, "the previous run", "this run", None)
+}
+
+/// Write a file through a temporary sibling and a rename, so readers never see half of it.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StepError> {
+    let at = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| StepError::Write { path, source }
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, bytes).map_err(at(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(at(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::draft::test_support::{h2, requests, rustls};
+
+    fn event(kind: EventKind, f: &TrackedFinding) -> Event {
+        Event {
+            kind,
+            finding: f.clone(),
+        }
+    }
+
+    #[test]
+    fn run_notes_come_from_the_shared_builder() {
+        let (gone, new, old) = (requests(), rustls(), h2());
+        let events = [
+            event(
+                EventKind::Resolved {
+                    reason: "upgraded".into(),
+                },
+                &gone,
+            ),
+            event(EventKind::New, &new),
+        ];
+        let notes = run_notes(&events, &[new.clone(), old.clone()]);
+        fn ids(l: &[crate::notes::NoteEntry]) -> Vec<&str> {
+            l.iter().map(|e| e.id.as_str()).collect()
+        }
+        assert_eq!(ids(&notes.fixed), [gone.finding.id.as_str()]);
+        assert_eq!(ids(&notes.introduced), [new.finding.id.as_str()]);
+        assert_eq!(ids(&notes.still_open), [old.finding.id.as_str()]);
+        assert_eq!(
+            (notes.from.as_str(), notes.to.as_str()),
+            ("the previous run", "this run")
+        );
+        // The builder `depwatch notes` uses: versions on the side they apply to, fixes only
+        // for what is still affected.
+        assert_eq!(notes.fixed[0].from_versions.len(), 1);
+        assert_eq!(
+            notes.fixed[0].from_versions[0],
+            gone.finding.package.version
+        );
+        assert!(notes.fixed[0].to_versions.is_empty() && notes.fixed[0].fixes.is_empty());
+        assert!(notes.introduced[0].from_versions.is_empty());
+        assert_eq!(notes.introduced[0].fixes.len(), 1);
+        assert_eq!(notes.introduced[0].fixes[0], new.finding.fix);
+        let same = crate::notes::compare_findings(
+            &[gone.finding.clone(), old.finding.clone()],
+            &[new.finding.clone(), old.finding.clone()],
+            "the previous run",
+            "this run",
+            None,
+        );
+        assert_eq!(notes, same);
+    }
+}
