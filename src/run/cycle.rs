@@ -144,8 +144,8 @@ mod tests {
     use super::*;
     use crate::run::FixedClock;
 
-    #[test]
-    fn the_injected_clock_stamps_the_run_not_the_wall_clock() {
+    #[tokio::test]
+    async fn the_injected_clock_stamps_the_run_not_the_wall_clock() {
         let dir = tempfile::tempdir().unwrap();
         let now: jiff::Timestamp = "2020-01-01T09:00:00Z".parse().unwrap();
         let later: jiff::Timestamp = "2020-01-01T09:07:00Z".parse().unwrap();
@@ -160,11 +160,9 @@ mod tests {
             http: Default::default(),
         };
         // Never synced and no sources: the run stops, and is recorded as finished.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let e = run_with_clock(&opts, &FixedClock(later), rt.handle()).unwrap_err();
+        // The test's own runtime (no library code builds one).
+        let rt = tokio::runtime::Handle::current();
+        let e = run_with_clock(&opts, &FixedClock(later), &rt).unwrap_err();
         assert!(matches!(e, RunError::NeverSynced(_)), "{e}");
         let last = Store::open(&opts.store)
             .unwrap()
