@@ -335,6 +335,17 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
+    /// The sources whose records an older depwatch converted (see schema migration 4) and that
+    /// no sync has rewritten since: scans from them may give that depwatch's advice.
+    pub fn sources_needing_resync(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source FROM sources WHERE resync != 0 ORDER BY source")
+            .map_err(self.sq())?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
     /// Record a failed attempt for a source; its data is left as it was.
     pub fn record_failure(&mut self, source: &str, error: &str) -> Result<(), StoreError> {
         let now = now_rfc3339();
@@ -395,6 +406,17 @@ impl Store {
         let now = now_rfc3339();
         let tx = self.conn.transaction().map_err(sq)?;
         let mut outcome = SyncOutcome::default();
+        // Records an older depwatch converted (migration 4) are rewritten even when their
+        // `modified` is the same.
+        let resync: bool = tx
+            .query_row(
+                "SELECT resync FROM sources WHERE source = ?1",
+                params![source],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sq)?
+            .unwrap_or(false);
         {
             let mut existing = std::collections::HashMap::new();
             {
@@ -425,17 +447,27 @@ impl Store {
             let mut ins_alias = tx
                 .prepare("INSERT OR IGNORE INTO aliases (alias, source, id) VALUES (?1, ?2, ?3)")
                 .map_err(sq)?;
+            let mut converted_before: std::collections::HashSet<String> = if resync {
+                existing.keys().cloned().collect()
+            } else {
+                Default::default()
+            };
             let mut seen = std::collections::HashSet::new();
             for adv in advisories {
                 seen.insert(adv.id.as_str());
                 // The same record twice in one batch: the newer `modified` wins.
                 if let Some(old) = existing.get(&adv.id) {
-                    if old == &adv.modified {
-                        continue;
-                    }
-                    if old.as_str() > adv.modified.as_str() && !replace {
-                        // A record whose `modified` went backwards does not overwrite newer data.
-                        continue;
+                    // A record an older depwatch converted is rewritten once, whatever its
+                    // `modified` says.
+                    if !converted_before.remove(adv.id.as_str()) {
+                        if old == &adv.modified {
+                            continue;
+                        }
+                        if old.as_str() > adv.modified.as_str() && !replace {
+                            // A record whose `modified` went backwards does not overwrite newer
+                            // data.
+                            continue;
+                        }
                     }
                     del_adv.execute(params![source, adv.id]).map_err(sq)?;
                 }
@@ -488,7 +520,7 @@ impl Store {
             "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt, last_success, last_error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL)
              ON CONFLICT(source) DO UPDATE SET cursor = ?2, etag = ?3, last_modified = ?4,
-                 last_attempt = ?5, last_success = ?5, last_error = NULL",
+                 last_attempt = ?5, last_success = ?5, last_error = NULL, resync = 0",
             params![source, state.cursor, state.etag, state.last_modified, now],
         )
         .map_err(sq)?;
