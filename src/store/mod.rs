@@ -1046,6 +1046,53 @@ mod tests {
         assert!(s.check().unwrap().is_empty());
     }
 
+    /// Migration 4 on a store an older depwatch wrote: the source loses what lets a sync skip
+    /// work, and its next write rewrites records whose `modified` did not change, once.
+    #[test]
+    fn an_older_conversion_is_rewritten_once_by_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite3");
+        let st = SourceState {
+            cursor: Some("listing-fnv1a:1".into()),
+            etag: Some("\"e\"".into()),
+            ..state("a")
+        };
+        {
+            let mut s = Store::open(&p).unwrap();
+            s.replace_source(&st, &[adv("A-1", "t1", "old form")], &[])
+                .unwrap();
+            assert!(s.sources_needing_resync().unwrap().is_empty());
+            s.conn
+                .execute_batch("ALTER TABLE sources DROP COLUMN resync; PRAGMA user_version = 3;")
+                .unwrap();
+        }
+        let mut s = Store::open(&p).unwrap();
+        assert_eq!(s.sources_needing_resync().unwrap(), ["a"]);
+        let got = s.source_state("a").unwrap().unwrap();
+        assert_eq!((got.cursor, got.etag), (None, None));
+        // Same `modified`, new conversion: written.
+        let o = s
+            .replace_source(&st, &[adv("A-1", "t1", "new form")], &[])
+            .unwrap();
+        assert_eq!(o.written, 1);
+        assert!(s.sources_needing_resync().unwrap().is_empty());
+        let summary: String = s
+            .conn
+            .query_row(
+                "SELECT json_extract(record, '$.summary') FROM advisories WHERE id = 'A-1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(summary, "new form");
+        // Afterwards an unchanged `modified` is skipped again.
+        let o = s
+            .replace_source(&st, &[adv("A-1", "t1", "newer form")], &[])
+            .unwrap();
+        assert!(o.unchanged);
+        assert!(s.check().unwrap().is_empty());
+    }
+
     #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
