@@ -119,13 +119,69 @@ fn is_vuln(a: &CompiledAdvisory) -> bool {
     !a.kind.is_informational()
 }
 
+/// True when depwatch converted the record from RustSec's advisory-db: its entry keeps
+/// RustSec's `patched` requirements, and its fixed versions are the patched ones only.
+fn from_advisory_db(a: &CompiledAdvisory) -> bool {
+    a.advisory.affected.iter().any(|e| {
+        e.database_specific
+            .as_ref()
+            .is_some_and(|d| d.get("patched").is_some())
+    })
+}
+
+/// A RustSec record in the OSV form RustSec exports (osv.dev's `crates.io` feed): its `fixed`
+/// events are the ends of RustSec's `patched` and `unaffected` requirements alike (time:
+/// `0.2.0`, never vulnerable, and `0.2.23`, the fix), and nothing in it tells them apart (the
+/// event pattern of `unaffected = ["=0.2.0"]` is that of `patched = ["=0.2.0"]`).
+fn fixes_unlabelled(a: &CompiledAdvisory) -> bool {
+    a.advisory.id.starts_with("RUSTSEC-") && !from_advisory_db(a)
+}
+
+/// The fixed versions a hit offers: none from an OSV-form copy of a RustSec record when the
+/// advisory-db's own record of the same id is among `hits` (its patched versions are the fixes).
+fn fixes_of<'h>(h: &Hit<'h>, hits: &[Hit<'_>]) -> &'h [Version] {
+    let shadowed = fixes_unlabelled(h.advisory)
+        && hits.iter().any(|o| {
+            o.advisory.advisory.id == h.advisory.advisory.id && from_advisory_db(o.advisory)
+        });
+    if shadowed { &[] } else { &h.affected.fixed }
+}
+
+/// A note when the suggested upgrade is named only by OSV-form RustSec copies, which do not
+/// say whether it is a patched version or one RustSec calls unaffected.
+fn unlabelled_fix_note(fix: &Fix, hits: &[Hit<'_>]) -> Option<String> {
+    let Fix::Upgrade { to } = fix else {
+        return None;
+    };
+    let naming: Vec<&Hit<'_>> = hits
+        .iter()
+        .filter(|h| fixes_of(h, hits).iter().any(|v| v.to_string() == *to))
+        .collect();
+    let unsure: Vec<&&Hit<'_>> = naming
+        .iter()
+        .filter(|h| fixes_unlabelled(h.advisory))
+        .collect();
+    if unsure.is_empty() || unsure.len() < naming.len() {
+        return None;
+    }
+    let h = unsure[0];
+    let id = &h.advisory.advisory.id;
+    Some(format!(
+        "{id}: the upgrade to {to} is a `fixed` end of {id} as read from {}, which (like the \
+         OSV export of RustSec) does not say whether it is a patched version or one RustSec \
+         calls unaffected; RustSec's patched versions: https://rustsec.org/advisories/{id}.html \
+         (or sync the RustSec advisory-db)",
+        h.advisory.source
+    ))
+}
+
 /// The smallest version above `current` that none of `hits` affects, among the fixed versions
 /// they name. From a final release, a final release is preferred (pip does not install a
 /// pre-release unless asked); a pre-release is suggested only when no final one is safe.
 fn smallest_fix(current: &Version, hits: &[Hit<'_>]) -> Fix {
     let mut candidates: Vec<&Version> = hits
         .iter()
-        .flat_map(|h| h.affected.fixed.iter())
+        .flat_map(|h| fixes_of(h, hits).iter())
         .filter(|f| *f > current)
         .collect();
     candidates.sort();
@@ -374,7 +430,7 @@ impl<'a> Matcher<'a> {
                 );
                 ids.extend(ids_of(h.advisory).cloned());
                 sources.insert(h.advisory.source.clone());
-                fixed.extend(h.affected.fixed.iter());
+                fixed.extend(fixes_of(h, &hits).iter());
             }
             // The vulnerability's records on this package, those that do not list the version
             // included: severity, vectors and CWEs describe the vulnerability, not the version.
@@ -418,6 +474,12 @@ impl<'a> Matcher<'a> {
             } else {
                 package_fix.clone()
             };
+            let fix_hits = if kind.is_informational() {
+                &group
+            } else {
+                &vuln_hits
+            };
+            range_notes.extend(unlabelled_fix_note(&fix, fix_hits));
             let mut finding = Finding {
                 url: primary.and_then(advisory_url).or_else(|| url_for_id(&id)),
                 summary: title_of(dep.ecosystem, &id, &records),

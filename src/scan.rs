@@ -371,10 +371,19 @@ fn database_from_store(
             notices.push(format!("source {}: last sync failed: {e}", s.source));
         }
     }
+    // Records converted by an older depwatch may carry its advice until a sync rewrites them.
+    let resync = store.sources_needing_resync()?;
+    if !resync.is_empty() {
+        notices.push(format!(
+            "store written by an older depwatch: run depwatch sync \
+             (records of {} were converted by an older version and may give its advice)",
+            resync.join(", ")
+        ));
+    }
     if require_fresh
-        && notices
-            .iter()
-            .any(|n| n.contains("last synced") || n.contains("never synced"))
+        && notices.iter().any(|n| {
+            n.contains("last synced") || n.contains("never synced") || n.contains("older depwatch")
+        })
     {
         return Err(ScanError::Stale(notices.join("; ")));
     }

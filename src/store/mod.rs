@@ -334,6 +334,17 @@ impl Store {
         let now = now_rfc3339();
         let tx = self.conn.transaction().map_err(sq)?;
         let mut outcome = SyncOutcome::default();
+        // Records an older depwatch converted (migration 4) are rewritten even when their
+        // `modified` is the same.
+        let resync: bool = tx
+            .query_row(
+                "SELECT resync FROM sources WHERE source = ?1",
+                params![source],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sq)?
+            .unwrap_or(false);
         {
             let mut existing = std::collections::HashMap::new();
             {
@@ -364,17 +375,27 @@ impl Store {
             let mut ins_alias = tx
                 .prepare("INSERT OR IGNORE INTO aliases (alias, source, id) VALUES (?1, ?2, ?3)")
                 .map_err(sq)?;
+            let mut converted_before: std::collections::HashSet<String> = if resync {
+                existing.keys().cloned().collect()
+            } else {
+                Default::default()
+            };
             let mut seen = std::collections::HashSet::new();
             for adv in advisories {
                 seen.insert(adv.id.as_str());
                 // The same record twice in one batch: the newer `modified` wins.
                 if let Some(old) = existing.get(&adv.id) {
-                    if old == &adv.modified {
-                        continue;
-                    }
-                    if old.as_str() > adv.modified.as_str() && !replace {
-                        // A record whose `modified` went backwards does not overwrite newer data.
-                        continue;
+                    // A record an older depwatch converted is rewritten once, whatever its
+                    // `modified` says.
+                    if !converted_before.remove(adv.id.as_str()) {
+                        if old == &adv.modified {
+                            continue;
+                        }
+                        if old.as_str() > adv.modified.as_str() && !replace {
+                            // A record whose `modified` went backwards does not overwrite newer
+                            // data.
+                            continue;
+                        }
                     }
                     del_adv.execute(params![source, adv.id]).map_err(sq)?;
                 }
@@ -427,7 +448,7 @@ impl Store {
             "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt, last_success, last_error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL)
              ON CONFLICT(source) DO UPDATE SET cursor = ?2, etag = ?3, last_modified = ?4,
-                 last_attempt = ?5, last_success = ?5, last_error = NULL",
+                 last_attempt = ?5, last_success = ?5, last_error = NULL, resync = 0",
             params![source, state.cursor, state.etag, state.last_modified, now],
         )
         .map_err(sq)?;
@@ -657,6 +678,15 @@ impl AdvisoryStore for Store {
     }
 
     /// Every source's state, by name.
+    fn sources_needing_resync(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source FROM sources WHERE resync != 0 ORDER BY source")
+            .map_err(self.sq())?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
     fn sources(&self) -> Result<Vec<SourceState>, StoreError> {
         let mut stmt = self
             .conn
@@ -1069,6 +1099,53 @@ mod tests {
         assert_eq!((o.written, o.removed), (0, 1));
         let st = s.stats().unwrap();
         assert_eq!(st.records, 2);
+        assert!(s.check().unwrap().is_empty());
+    }
+
+    /// Migration 4 on a store an older depwatch wrote: the source loses what lets a sync skip
+    /// work, and its next write rewrites records whose `modified` did not change, once.
+    #[test]
+    fn an_older_conversion_is_rewritten_once_by_the_next_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite3");
+        let st = SourceState {
+            cursor: Some("listing-fnv1a:1".into()),
+            etag: Some("\"e\"".into()),
+            ..state("a")
+        };
+        {
+            let mut s = Store::open(&p).unwrap();
+            s.replace_source(&st, &[adv("A-1", "t1", "old form")], &[])
+                .unwrap();
+            assert!(s.sources_needing_resync().unwrap().is_empty());
+            s.conn
+                .execute_batch("ALTER TABLE sources DROP COLUMN resync; PRAGMA user_version = 3;")
+                .unwrap();
+        }
+        let mut s = Store::open(&p).unwrap();
+        assert_eq!(s.sources_needing_resync().unwrap(), ["a"]);
+        let got = s.source_state("a").unwrap().unwrap();
+        assert_eq!((got.cursor, got.etag), (None, None));
+        // Same `modified`, new conversion: written.
+        let o = s
+            .replace_source(&st, &[adv("A-1", "t1", "new form")], &[])
+            .unwrap();
+        assert_eq!(o.written, 1);
+        assert!(s.sources_needing_resync().unwrap().is_empty());
+        let summary: String = s
+            .conn
+            .query_row(
+                "SELECT json_extract(record, '$.summary') FROM advisories WHERE id = 'A-1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(summary, "new form");
+        // Afterwards an unchanged `modified` is skipped again.
+        let o = s
+            .replace_source(&st, &[adv("A-1", "t1", "newer form")], &[])
+            .unwrap();
+        assert!(o.unchanged);
         assert!(s.check().unwrap().is_empty());
     }
 

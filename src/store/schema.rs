@@ -104,4 +104,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         alerted_at      TEXT                 -- RFC 3339 when a failing alert was queued
     );
     "#,
+    // 4: records as an older depwatch converted them are read again. The store keeps converted
+    // records (RustSec TOML and GitHub REST to OSV) and skips a record whose `modified` has not
+    // changed, so a conversion fix (RustSec `unaffected` bounds that are not fixes, GitHub REST
+    // `< x` as a last known end, not a fix; a record once dropped over one unreadable version)
+    // would never reach a store until the source edits each record. Every source is marked
+    // `resync` and loses what lets its next sync skip work (fingerprint, cursor, ETag), so that
+    // sync fetches everything and rewrites every record; until then scans say the store is
+    // stale. A later conversion change appends a migration with the same UPDATE.
+    r#"
+    ALTER TABLE sources ADD COLUMN resync INTEGER NOT NULL DEFAULT 0;
+    UPDATE sources SET resync = 1, cursor = NULL, etag = NULL, last_modified = NULL;
+    "#,
 ];

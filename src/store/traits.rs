@@ -66,6 +66,10 @@ pub trait AdvisoryStore {
     /// Every source's state, by name.
     fn sources(&self) -> Result<Vec<SourceState>, StoreError>;
 
+    /// The sources whose records an older depwatch converted (schema migration 4) and that no
+    /// sync has rewritten since: scans from them may give that depwatch's advice.
+    fn sources_needing_resync(&self) -> Result<Vec<String>, StoreError>;
+
     /// Record a failed attempt for a source; its data is left as it was.
     fn record_failure(&mut self, source: &str, error: &str) -> Result<(), StoreError>;
 

@@ -3,6 +3,7 @@
 mod advisory_drafts;
 mod broken_checkout;
 mod channels;
+mod conversion_refresh;
 mod db_check;
 mod feeds_ghsa;
 mod feeds_osv;
