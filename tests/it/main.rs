@@ -3,6 +3,7 @@
 mod channels;
 mod feeds_ghsa;
 mod feeds_osv;
+mod fuzz;
 mod health;
 mod http;
 mod loopback;
