@@ -16,6 +16,31 @@ const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
 /// Largest zip entry count accepted.
 const MAX_ZIP_ENTRIES: usize = 2_000_000;
 
+/// Deepest bracket nesting accepted in a YAML record. The YAML scanner's time grows with the
+/// square of the flow nesting (40,000 `[` take 5 s, an 8 MB record would take days), and the
+/// deserializer refuses anything past 128 levels anyway; real records nest a few levels.
+const MAX_YAML_NESTING: usize = 1000;
+
+/// True when `text` opens more than [`MAX_YAML_NESTING`] flow collections (`[` / `{`) without
+/// closing them. Brackets inside quoted scalars count too: that only errs towards refusing a
+/// record no real feed writes, never towards letting a deep one through.
+fn yaml_too_deep(text: &str) -> bool {
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_YAML_NESTING {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Record format, from the file extension.
 #[derive(Clone, Copy)]
 enum Syntax {
@@ -76,6 +101,12 @@ pub fn parse_record(
             serde_json::from_str(text).map_err(|e| err(sniff_id(text), e.to_string()))?
         }
         Syntax::Yaml => {
+            if yaml_too_deep(text) {
+                return Err(err(
+                    sniff_id(text),
+                    format!("nested more than {MAX_YAML_NESTING} levels deep"),
+                ));
+            }
             yaml_serde::from_str(text).map_err(|e| err(sniff_id(text), e.to_string()))?
         }
     };
@@ -271,6 +302,36 @@ mod tests {
         assert_eq!(e.id.as_deref(), Some("PYSEC-1"));
         let e = parse_record(&[0xff, 0xfe, 0x00], "a.json", "a.json", "t").unwrap_err();
         assert!(e.message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn deeply_nested_yaml_is_refused_before_the_quadratic_scanner() {
+        // Found by `cargo run --release --example fuzz`: 110,000 `[` in a PyPA record kept the
+        // YAML scanner busy 13 s; an 8 MB record (the per-record cap) would take days.
+        let hostile = format!("id: PYSEC-2099-1\nsummary: {}\n", "[".repeat(200_000));
+        let start = std::time::Instant::now();
+        let e = parse_record(hostile.as_bytes(), "a.yaml", "a.yaml", "t").unwrap_err();
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(e.id.as_deref(), Some("PYSEC-2099-1"));
+        assert!(
+            e.message.contains("nested more than 1000 levels"),
+            "{}",
+            e.message
+        );
+        // Real records are far below the limit.
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/advisories/pypa/vulns"
+        );
+        let files = walk_files(Path::new(dir), &|p| {
+            p.extension().is_some_and(|e| e == "yaml")
+        })
+        .unwrap();
+        assert!(files.len() > 1000);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(!yaml_too_deep(&text), "{}", f.display());
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod conversion_refresh;
 mod db_check;
 mod feeds_ghsa;
 mod feeds_osv;
+mod fuzz;
 mod health;
 mod hostile;
 mod hostile_feeds;
