@@ -293,10 +293,12 @@ impl StoreArg {
 
 #[derive(clap::Args)]
 struct SyncArgs {
-    /// Sync only this local source, KIND:LOCATION (osv-dir:PATH, osv-zip:PATH, rustsec-dir:PATH);
-    /// repeatable. Without it: every enabled feed (feeds/*.toml, overridable in depwatch.toml)
-    /// and the config's `sources`.
-    #[arg(long = "source", value_name = "KIND:LOCATION")]
+    // Help text from the registry, so a new source kind is listed without an edit here.
+    #[arg(long = "source", value_name = "KIND:LOCATION", help = format!(
+        "Sync only this local source, KIND:LOCATION ({}); repeatable. Without it: every enabled \
+         feed (feeds/*.toml, overridable in depwatch.toml) and the config's `sources`",
+        depwatch::feeds::registry::local_forms()
+    ))]
     sources: Vec<String>,
     /// Sync only this feed (by name: osv-pypi, osv-crates, ghsa, rustsec); repeatable.
     #[arg(long = "feed", value_name = "NAME")]
@@ -343,9 +345,10 @@ enum FormatArg {
 struct ScanArgs {
     /// Files or directories to scan (default: the current directory).
     paths: Vec<PathBuf>,
-    /// Read this advisory source directly instead of the store, KIND:LOCATION (osv-dir:PATH,
-    /// osv-zip:PATH, rustsec-dir:PATH); repeatable.
-    #[arg(long = "source", value_name = "KIND:LOCATION")]
+    #[arg(long = "source", value_name = "KIND:LOCATION", help = format!(
+        "Read this advisory source directly instead of the store, KIND:LOCATION ({}); repeatable",
+        depwatch::feeds::registry::local_forms()
+    ))]
     sources: Vec<String>,
     #[command(flatten)]
     store: StoreArg,
@@ -384,10 +387,11 @@ struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Read the files named in PATHS as this format, whatever their names (cargo-lock,
-    /// cargo-toml, requirements-txt, pyproject, poetry-lock, uv-lock, pipfile-lock, pylock).
-    /// Without it, a file with another name is recognised by its content.
-    #[arg(long = "type", value_name = "FORMAT", value_parser = parse_kind)]
+    #[arg(long = "type", value_name = "FORMAT", value_parser = parse_kind, help = format!(
+        "Read the files named in PATHS as this format, whatever their names ({}). Without it, a \
+         file with another name is recognised by its content",
+        depwatch::manifests::registry::names()
+    ))]
     kind: Option<depwatch::manifests::ManifestKind>,
 }
 

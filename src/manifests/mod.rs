@@ -6,6 +6,9 @@
 //! PEP 735, Poetry, uv), `poetry.lock`, `uv.lock`, `Pipfile.lock`, `pylock.toml` (PEP 751).
 //! A file named explicitly is read whatever its name: its format is forced (`--type`) or
 //! recognised by its content.
+//!
+//! The formats are listed once, in [`registry::ALL`]; each format's file says its name, file
+//! names, content rule and parser (`registry` says how to add one).
 
 pub mod cargo_lock;
 pub mod cargo_toml;
@@ -67,11 +70,10 @@ impl std::str::FromStr for ManifestKind {
     /// (`requirements.txt`), case-insensitive.
     fn from_str(s: &str) -> Result<Self, String> {
         registry::by_name(s).map(|f| f.kind()).ok_or_else(|| {
-            let names: Vec<&str> = registry::ALL.iter().map(|f| f.kind().name()).collect();
             format!(
                 "unknown manifest format `{}` (one of: {})",
                 clip(s),
-                names.join(", ")
+                registry::names()
             )
         })
     }

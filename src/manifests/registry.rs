@@ -76,6 +76,12 @@ pub static ALL: &[&dyn Format] = &[
     &pylock::Pylock,
 ];
 
+/// The format names, for messages: `cargo-lock, cargo-toml, ...`.
+pub fn names() -> String {
+    let names: Vec<&str> = ALL.iter().map(|f| f.kind().name()).collect();
+    names.join(", ")
+}
+
 /// The registered format of a kind.
 pub fn format(kind: ManifestKind) -> Option<&'static dyn Format> {
     ALL.iter().copied().find(|f| f.kind() == kind)

@@ -21,6 +21,7 @@ mod online;
 mod policy;
 mod props;
 mod range_ends;
+mod registries;
 mod scan_consistency;
 mod scan_peers;
 mod scan_python;
