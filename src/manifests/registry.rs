@@ -1,12 +1,18 @@
 //! The one list of manifest formats. Everything that needs to know the formats (file-name
-//! discovery, `--type` names, content sniffing, parse dispatch, the lockfile-beside-manifest
-//! rule, error messages listing the formats) reads [`ALL`]; nothing else matches on kinds.
+//! discovery, `--type` names and help, content sniffing, parse dispatch, the
+//! lockfile-beside-manifest rule, error messages listing the formats) reads [`ALL`]; nothing
+//! else matches on kinds.
 //!
-//! Adding a format: write `src/manifests/<format>.rs` with its parser, a
-//! `pub const KIND: ManifestKind = ManifestKind::new("<name>")` and a unit struct implementing
-//! [`Format`]; declare the module in `mod.rs`; add one line to [`ALL`]. The registry test
-//! (`manifests::registry::tests`) then checks the name is unique, that the standard file name
-//! is discovered as the format and that a sample parses.
+//! Adding a format (as osv-scalibr adds an extractor):
+//! 1. `src/manifests/<format>.rs`: the parser, and a unit struct implementing [`Format`] whose
+//!    `kind()` is `ManifestKind::new("<name>")`;
+//! 2. in `mod.rs`, `pub mod <format>;`, and here one line in [`ALL`];
+//! 3. a sample under `tests/samples/manifests/<file name>` if `../shared/corpus/manifests` has
+//!    none.
+//!
+//! The tests (`manifests::registry::tests`, `it::registries`) then check that the name is
+//! unique, that the file name is discovered and `--type` takes the name, that the sample
+//! parses and that its content alone is recognised.
 
 use super::{
     Manifest, ManifestError, ManifestKind, ParseOptions, cargo_lock, cargo_toml, pipfile_lock,
@@ -135,19 +141,10 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/manifests")
     }
 
-    /// Samples for the formats the shared corpus has no file of (written here, not copied
-    /// from it), named by their standard file name.
-    const SAMPLES: &[(&str, &str)] = &[
-        (
-            "Pipfile.lock",
-            r#"{"_meta": {"hash": {"sha256": "x"}, "pipfile-spec": 6, "requires": {}, "sources": []},
-               "default": {"requests": {"version": "==2.31.0"}}, "develop": {}}"#,
-        ),
-        (
-            "pylock.toml",
-            "lock-version = \"1.0\"\ncreated-by = \"test\"\n\n[[packages]]\nname = \"requests\"\nversion = \"2.31.0\"\n",
-        ),
-    ];
+    /// Samples for the formats the shared corpus has no file of, by standard file name.
+    fn samples() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples/manifests")
+    }
 
     #[test]
     fn kind_names_are_unique_and_well_formed() {
@@ -215,12 +212,8 @@ mod tests {
                 .map(|(p, _)| p.clone())
                 .collect();
             if paths.is_empty() {
-                let (name, text) = SAMPLES
-                    .iter()
-                    .find(|(name, _)| *name == f.file_name())
-                    .unwrap_or_else(|| panic!("{kind}: no corpus file and no sample"));
-                let p = dir.path().join(name);
-                std::fs::write(&p, text).unwrap();
+                let p = samples().join(f.file_name());
+                assert!(p.is_file(), "{kind}: no corpus file: add {}", p.display());
                 paths.push(p);
             }
             // Every file of the format parses; at least one has dependencies (airflow's

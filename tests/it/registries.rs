@@ -9,19 +9,6 @@ use depwatch::manifests::{ParseOptions, parse};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// Samples for the formats the shared corpus has no file of.
-const SAMPLES: &[(&str, &str)] = &[
-    (
-        "Pipfile.lock",
-        r#"{"_meta": {"pipfile-spec": 6, "requires": {}, "sources": []},
-            "default": {"requests": {"version": "==2.31.0"}}, "develop": {}}"#,
-    ),
-    (
-        "pylock.toml",
-        "lock-version = \"1.0\"\ncreated-by = \"test\"\n\n[[packages]]\nname = \"requests\"\nversion = \"2.31.0\"\n",
-    ),
-];
-
 fn corpus_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![shared().join("corpus/manifests")];
@@ -46,12 +33,12 @@ fn sample(f: &dyn depwatch::manifests::registry::Format) -> String {
             return std::fs::read_to_string(p).unwrap();
         }
     }
-    SAMPLES
-        .iter()
-        .find(|(name, _)| *name == f.file_name())
-        .unwrap_or_else(|| panic!("{}: no corpus file and no sample", f.kind()))
-        .1
-        .to_string()
+    // The formats the corpus has no file of have a sample in the repository.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/samples/manifests")
+        .join(f.file_name());
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: no corpus file and {}: {e}", f.kind(), p.display()))
 }
 
 /// `depwatch scan PATH --format json` (plus `extra`) against the PyPA records; the report's
