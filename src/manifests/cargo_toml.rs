@@ -73,7 +73,11 @@ impl super::registry::Format for CargoToml {
 
     fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
         use super::registry::{Content, toml_table};
-        matches!(content, Content::Toml(doc) if toml_table(doc, "package") || toml_table(doc, "workspace"))
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        // A table, not the lockfiles' `[[package]]` array.
+        toml_table(doc, "package") || toml_table(doc, "workspace")
     }
 
     fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {

@@ -33,8 +33,10 @@ impl super::registry::Format for PipfileLock {
     }
 
     fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
-        matches!(content, super::registry::Content::Json(doc)
-            if doc.contains_key("_meta") && (doc.contains_key("default") || doc.contains_key("develop")))
+        let super::registry::Content::Json(doc) = content else {
+            return false;
+        };
+        doc.contains_key("_meta") && (doc.contains_key("default") || doc.contains_key("develop"))
     }
 
     fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {

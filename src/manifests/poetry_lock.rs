@@ -45,8 +45,12 @@ impl super::registry::Format for PoetryLock {
 
     fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
         use super::registry::{Content, toml_array, toml_key};
-        matches!(content, Content::Toml(doc) if toml_array(doc, "package")
-            && super::pyproject::get_table(doc, "metadata").is_some_and(|m| toml_key(m, "content-hash")))
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        toml_array(doc, "package")
+            && super::pyproject::get_table(doc, "metadata")
+                .is_some_and(|m| toml_key(m, "content-hash"))
     }
 
     fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {

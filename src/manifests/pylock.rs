@@ -50,7 +50,10 @@ impl super::registry::Format for Pylock {
 
     fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
         use super::registry::{Content, toml_array, toml_key};
-        matches!(content, Content::Toml(doc) if toml_array(doc, "packages") && toml_key(doc, "lock-version"))
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        toml_array(doc, "packages") && toml_key(doc, "lock-version")
     }
 
     fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {

@@ -128,6 +128,7 @@ impl super::registry::Format for RequirementsTxt {
     }
 
     fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        // Only text that is neither JSON nor TOML.
         matches!(content, super::registry::Content::Text(text) if looks_like_requirements(text))
     }
 

@@ -75,7 +75,10 @@ impl super::registry::Format for UvLock {
 
     fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
         use super::registry::{Content, toml_array, toml_key};
-        matches!(content, Content::Toml(doc) if toml_array(doc, "package") && toml_key(doc, "requires-python"))
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        toml_array(doc, "package") && toml_key(doc, "requires-python")
     }
 
     fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
