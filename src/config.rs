@@ -396,7 +396,7 @@ impl Config {
                 .iter()
                 .map(|s| match s.split_once(':') {
                     Some((kind, loc))
-                        if matches!(kind, "osv-dir" | "osv-zip" | "rustsec-dir")
+                        if crate::feeds::registry::local(kind).is_some()
                             && Path::new(loc).is_relative() =>
                     {
                         format!("{kind}:{}", ctx.resolve(loc).display())

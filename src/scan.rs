@@ -59,7 +59,8 @@ pub struct ScanOptions {
 pub enum ScanError {
     /// No source was given.
     #[error(
-        "no advisory source: pass --source osv-dir:PATH, osv-zip:PATH or rustsec-dir:PATH (or list sources in depwatch.toml)"
+        "no advisory source: pass --source {forms} (or list sources in depwatch.toml)",
+        forms = crate::feeds::registry::local_forms()
     )]
     NoSource,
     /// A source could not be read at all.

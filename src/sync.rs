@@ -1,9 +1,9 @@
 //! `depwatch sync`: bring the store up to date from each source, one transaction per source.
 //! One source failing never stops the others; its previous data stays as it was.
 
-use crate::feeds::defs::{FeedDef, FeedKind};
+use crate::feeds::defs::FeedDef;
 use crate::feeds::http::{Http, HttpSettings};
-use crate::feeds::{self, FeedError, FeedUpdate, SourceSpec, ghsa, osv_export, rustsec_archive};
+use crate::feeds::{self, FeedError, FeedUpdate, SourceSpec, registry};
 use crate::store::{AdvisoryStore, SourceState, StoreError, SyncOutcome};
 use std::hash::Hasher;
 use std::path::Path;
@@ -82,9 +82,7 @@ pub fn sync_local(
     // directories update the same source.
     let spec = &spec.canonical();
     let source = spec.to_string();
-    let path = match spec {
-        SourceSpec::OsvDir(p) | SourceSpec::OsvZip(p) | SourceSpec::RustsecDir(p) => p.clone(),
-    };
+    let path = spec.path().to_path_buf();
     let attempt = || -> Result<(String, feeds::Loaded), FeedError> {
         Ok((fingerprint(&path)?, feeds::load(spec)?))
     };
@@ -155,45 +153,29 @@ pub fn sync_feeds(
     let http = Http::new(settings).map_err(|e| SyncError::Setup(e.to_string()))?;
     let mut jobs = Vec::new();
     for def in defs.iter().filter(|d| d.enabled) {
-        match def.kind {
-            FeedKind::OsvExport => {
-                for eco in &def.ecosystems {
-                    let name = feed_source(def, Some(eco));
-                    let prev = store.source_state(&name)?;
-                    jobs.push((name, def.clone(), Some(eco.clone()), prev));
-                }
-            }
-            FeedKind::Ghsa | FeedKind::RustsecArchive => {
-                let name = feed_source(def, None);
-                let prev = store.source_state(&name)?;
-                jobs.push((name, def.clone(), None, prev));
-            }
-            // The OSV API answers `scan --online`; the crates.io index is refreshed per lockfile.
-            FeedKind::OsvApi | FeedKind::CratesIndex => {}
+        // Feed definitions only deserialize with a registered kind; one built in code
+        // with another fails alone, below.
+        let feed = registry::remote(def.kind.name());
+        let jobs_of_def = feed.map_or_else(|| vec![None], |f| f.sync_jobs(def));
+        for eco in jobs_of_def {
+            let name = feed_source(def, eco.as_deref());
+            let prev = store.source_state(&name)?;
+            jobs.push((name, feed, def.clone(), eco, prev));
         }
     }
     let results: Vec<(String, Result<FeedUpdate, FeedError>)> = rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
-        for (i, (name, def, eco, prev)) in jobs.into_iter().enumerate() {
+        for (i, (name, feed, def, eco, prev)) in jobs.into_iter().enumerate() {
             let http = http.clone();
             let deadline = http.settings().feed_deadline;
             set.spawn(async move {
                 let pull = async {
-                    match def.kind {
-                        FeedKind::OsvExport => {
-                            osv_export::pull(
-                                &http,
-                                &def,
-                                eco.as_deref().unwrap_or_default(),
-                                prev.as_ref(),
-                            )
-                            .await
-                        }
-                        FeedKind::Ghsa => ghsa::pull(&http, &def, prev.as_ref()).await,
-                        FeedKind::RustsecArchive => {
-                            rustsec_archive::pull(&http, &def, prev.as_ref()).await
-                        }
-                        FeedKind::OsvApi | FeedKind::CratesIndex => Ok(FeedUpdate::NotModified),
+                    match feed {
+                        Some(feed) => feed.pull(&http, &def, eco.as_deref(), prev.as_ref()).await,
+                        None => Err(FeedError::Invalid {
+                            path: def.name.clone().into(),
+                            message: format!("unknown feed kind `{}`", def.kind.name()),
+                        }),
                     }
                 };
                 // A feed past its deadline fails alone; the others' tasks go on.

@@ -138,9 +138,11 @@ impl StoreArg {
 /// `--source KIND:LOCATION`, repeatable.
 #[derive(clap::Args)]
 pub struct SourceArgs {
-    /// Read this advisory source directly instead of the store, KIND:LOCATION (osv-dir:PATH,
-    /// osv-zip:PATH, rustsec-dir:PATH); repeatable.
-    #[arg(long = "source", value_name = "KIND:LOCATION")]
+    // Help text from the registry, so a new source kind is listed without an edit here.
+    #[arg(long = "source", value_name = "KIND:LOCATION", help = format!(
+        "Read this advisory source directly instead of the store, KIND:LOCATION ({}); repeatable",
+        depwatch::feeds::registry::local_forms()
+    ))]
     pub sources: Vec<String>,
 }
 

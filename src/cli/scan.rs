@@ -109,10 +109,11 @@ pub struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Read the files named in PATHS as this format, whatever their names (cargo-lock,
-    /// cargo-toml, requirements-txt, pyproject, poetry-lock, uv-lock, pipfile-lock, pylock).
-    /// Without it, a file with another name is recognised by its content.
-    #[arg(long = "type", value_name = "FORMAT", value_parser = parse_kind)]
+    #[arg(long = "type", value_name = "FORMAT", value_parser = parse_kind, help = format!(
+        "Read the files named in PATHS as this format, whatever their names ({}). Without it, a \
+         file with another name is recognised by its content",
+        depwatch::manifests::registry::names()
+    ))]
     kind: Option<depwatch::manifests::ManifestKind>,
 }
 

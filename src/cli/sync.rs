@@ -6,11 +6,11 @@ use depwatch::store::Store;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
-#[command(mut_arg("sources", |a| a.help(
-    "Sync only this local source, KIND:LOCATION (osv-dir:PATH, osv-zip:PATH, rustsec-dir:PATH); \
-     repeatable. Without it: every enabled feed (feeds/*.toml, overridable in depwatch.toml) \
-     and the config's `sources`"
-)))]
+#[command(mut_arg("sources", |a| a.help(format!(
+    "Sync only this local source, KIND:LOCATION ({}); repeatable. Without it: every enabled \
+     feed (feeds/*.toml, overridable in depwatch.toml) and the config's `sources`",
+    depwatch::feeds::registry::local_forms()
+))))]
 pub struct SyncArgs {
     #[command(flatten)]
     sources: SourceArgs,

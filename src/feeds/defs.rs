@@ -9,20 +9,58 @@
 
 use serde::Deserialize;
 
-/// The kinds of remote feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FeedKind {
+/// A kind of remote feed, by the name definitions use (`osv-export`). The kinds and what
+/// each does are in [`super::registry::REMOTE`]; a new kind declares its own with
+/// [`FeedKind::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FeedKind(&'static str);
+
+// The kinds other modules name, in the spelling of the enum they replace.
+#[allow(non_upper_case_globals)]
+impl FeedKind {
     /// OSV bulk export: `{ecosystem}/all.zip` then `{ecosystem}/modified_id.csv`.
-    OsvExport,
+    pub const OsvExport: Self = Self::new("osv-export");
     /// OSV API: `/v1/querybatch` + `/v1/vulns/{id}`.
-    OsvApi,
+    pub const OsvApi: Self = Self::new("osv-api");
     /// GitHub Security Advisories REST API.
-    Ghsa,
+    pub const Ghsa: Self = Self::new("ghsa");
     /// RustSec advisory-db archive (zip of the repository).
-    RustsecArchive,
+    pub const RustsecArchive: Self = Self::new("rustsec-archive");
     /// crates.io sparse index (yanked flags).
-    CratesIndex,
+    pub const CratesIndex: Self = Self::new("crates-index");
+}
+
+impl FeedKind {
+    /// A kind named `name` (unique among [`super::registry::REMOTE`]: a test checks).
+    pub const fn new(name: &'static str) -> Self {
+        Self(name)
+    }
+
+    /// The kind's name.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for FeedKind {
+    /// Only a registered kind: a definition naming another is an error listing the known ones.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        match super::registry::remote(&name) {
+            Some(feed) => Ok(feed.kind()),
+            None => {
+                let known: Vec<&str> = super::registry::REMOTE
+                    .iter()
+                    .map(|f| f.kind().name())
+                    .collect();
+                Err(serde::de::Error::custom(format!(
+                    "unknown feed kind `{}` (one of: {})",
+                    crate::text::shorten(&name, 100),
+                    known.join(", ")
+                )))
+            }
+        }
+    }
 }
 
 /// One feed.

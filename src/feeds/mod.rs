@@ -3,7 +3,8 @@
 //!
 //! Local sources (this module): OSV records as JSON or YAML from a directory tree
 //! (`osv-dir:PATH`) or a zip like the OSV bulk exports (`osv-zip:PATH`), and a RustSec
-//! advisory-db checkout (`rustsec-dir:PATH`). A broken record is reported with its file and id,
+//! advisory-db checkout (`rustsec-dir:PATH`). The kinds, local and remote, are listed once in
+//! [`registry`]. A broken record is reported with its file and id,
 //! counted and skipped; it never aborts the load.
 
 pub mod budget;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod osv;
 pub mod osv_api;
 pub mod osv_export;
+pub mod registry;
 pub mod rustsec;
 pub mod rustsec_archive;
 
@@ -23,15 +25,55 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-/// Where advisories come from, as given to `--source KIND:LOCATION`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceSpec {
-    /// A directory tree of OSV records (`.json`, `.yaml`, `.yml`).
-    OsvDir(PathBuf),
-    /// A zip of OSV JSON records (OSV bulk export `all.zip`).
-    OsvZip(PathBuf),
-    /// A RustSec advisory-db checkout (`crates/<name>/RUSTSEC-*.md`).
-    RustsecDir(PathBuf),
+/// Where advisories come from, as given to `--source KIND:LOCATION`: a kind from
+/// [`registry::LOCAL`] and a path.
+#[derive(Clone)]
+pub struct SourceSpec {
+    kind: &'static dyn registry::LocalSource,
+    path: PathBuf,
+}
+
+impl SourceSpec {
+    /// A source of the local kind named `kind` (`osv-dir`) at `path`.
+    pub fn local(kind: &str, path: impl Into<PathBuf>) -> Result<Self, FeedError> {
+        let path = path.into();
+        match registry::local(kind) {
+            Some(kind) => Ok(Self { kind, path }),
+            None => Err(FeedError::BadSpec(format!("{kind}:{}", path.display()))),
+        }
+    }
+
+    /// The kind's name (`osv-dir`).
+    pub fn kind(&self) -> &'static str {
+        self.kind.kind()
+    }
+
+    /// The location.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The same source with its path made absolute (unchanged if it cannot be resolved).
+    pub fn canonical(&self) -> Self {
+        Self {
+            kind: self.kind,
+            path: std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone()),
+        }
+    }
+}
+
+impl PartialEq for SourceSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.path == other.path
+    }
+}
+
+impl Eq for SourceSpec {}
+
+impl fmt::Debug for SourceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SourceSpec({self})")
+    }
 }
 
 impl FromStr for SourceSpec {
@@ -43,35 +85,13 @@ impl FromStr for SourceSpec {
         if loc.is_empty() {
             return Err(FeedError::BadSpec(s.to_string()));
         }
-        let path = PathBuf::from(loc);
-        match kind {
-            "osv-dir" => Ok(Self::OsvDir(path)),
-            "osv-zip" => Ok(Self::OsvZip(path)),
-            "rustsec-dir" => Ok(Self::RustsecDir(path)),
-            _ => Err(FeedError::BadSpec(s.to_string())),
-        }
-    }
-}
-
-impl SourceSpec {
-    /// The same source with its path made absolute (unchanged if it cannot be resolved).
-    pub fn canonical(&self) -> Self {
-        let abs = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-        match self {
-            Self::OsvDir(p) => Self::OsvDir(abs(p)),
-            Self::OsvZip(p) => Self::OsvZip(abs(p)),
-            Self::RustsecDir(p) => Self::RustsecDir(abs(p)),
-        }
+        Self::local(kind, loc).map_err(|_| FeedError::BadSpec(s.to_string()))
     }
 }
 
 impl fmt::Display for SourceSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OsvDir(p) => write!(f, "osv-dir:{}", p.display()),
-            Self::OsvZip(p) => write!(f, "osv-zip:{}", p.display()),
-            Self::RustsecDir(p) => write!(f, "rustsec-dir:{}", p.display()),
-        }
+        write!(f, "{}:{}", self.kind(), self.path.display())
     }
 }
 
@@ -79,7 +99,7 @@ impl fmt::Display for SourceSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     /// `--source` is not `KIND:LOCATION` with a known kind.
-    #[error("invalid source {0:?}: expected osv-dir:PATH, osv-zip:PATH or rustsec-dir:PATH")]
+    #[error("invalid source {spec:?}: expected {forms}", spec = .0, forms = registry::local_forms())]
     BadSpec(String),
     /// The location cannot be read.
     #[error("{path}: {source}")]
@@ -161,12 +181,7 @@ pub struct Loaded {
 
 /// Load one source.
 pub fn load(spec: &SourceSpec) -> Result<Loaded, FeedError> {
-    let name = spec.to_string();
-    match spec {
-        SourceSpec::OsvDir(p) => osv::load_dir(p, &name),
-        SourceSpec::OsvZip(p) => osv::load_zip(p, &name),
-        SourceSpec::RustsecDir(p) => rustsec::load_dir(p, &name),
-    }
+    spec.kind.load(&spec.path, &spec.to_string())
 }
 
 /// Every regular file under `root` whose name satisfies `keep`, sorted, skipping dot

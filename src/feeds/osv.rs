@@ -128,6 +128,32 @@ fn collect(source: &str, results: Vec<Result<CompiledAdvisory, LoadError>>) -> L
     loaded
 }
 
+/// `osv-dir:PATH`, in [`super::registry::LOCAL`].
+pub struct OsvDir;
+
+impl super::registry::LocalSource for OsvDir {
+    fn kind(&self) -> &'static str {
+        "osv-dir"
+    }
+
+    fn load(&self, location: &Path, source: &str) -> Result<Loaded, FeedError> {
+        load_dir(location, source)
+    }
+}
+
+/// `osv-zip:PATH`, in [`super::registry::LOCAL`].
+pub struct OsvZip;
+
+impl super::registry::LocalSource for OsvZip {
+    fn kind(&self) -> &'static str {
+        "osv-zip"
+    }
+
+    fn load(&self, location: &Path, source: &str) -> Result<Loaded, FeedError> {
+        load_zip(location, source)
+    }
+}
+
 /// Load every `.json` / `.yaml` / `.yml` record under `dir`.
 pub fn load_dir(dir: &Path, source: &str) -> Result<Loaded, FeedError> {
     if !dir.is_dir() {

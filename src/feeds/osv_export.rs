@@ -289,6 +289,30 @@ pub(crate) async fn get_many(
     Ok(())
 }
 
+/// The `osv-export` feed kind, in [`super::registry::REMOTE`].
+pub struct OsvExport;
+
+impl super::registry::RemoteFeed for OsvExport {
+    fn kind(&self) -> super::defs::FeedKind {
+        super::defs::FeedKind::OsvExport
+    }
+
+    /// One pull per ecosystem: each is its own store source.
+    fn sync_jobs(&self, def: &FeedDef) -> Vec<Option<String>> {
+        def.ecosystems.iter().cloned().map(Some).collect()
+    }
+
+    fn pull<'a>(
+        &'a self,
+        http: &'a Http,
+        def: &'a FeedDef,
+        ecosystem: Option<&'a str>,
+        prev: Option<&'a SourceState>,
+    ) -> super::registry::Pull<'a> {
+        Box::pin(pull(http, def, ecosystem.unwrap_or_default(), prev))
+    }
+}
+
 /// Sync one ecosystem of an OSV export. `prev` is the state the store holds for the source
 /// (its `source` names the result; `def.name` when there is none).
 pub async fn pull(

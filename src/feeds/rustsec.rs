@@ -203,6 +203,19 @@ fn load_file(path: &Path, source: &str) -> Result<CompiledAdvisory, LoadError> {
     CompiledAdvisory::compile(osv, source).map_err(|e| err(Some(id), e.message))
 }
 
+/// `rustsec-dir:PATH`, in [`super::registry::LOCAL`].
+pub struct RustsecDir;
+
+impl super::registry::LocalSource for RustsecDir {
+    fn kind(&self) -> &'static str {
+        "rustsec-dir"
+    }
+
+    fn load(&self, location: &Path, source: &str) -> Result<Loaded, FeedError> {
+        load_dir(location, source)
+    }
+}
+
 /// Load every advisory under `<dir>/crates`.
 pub fn load_dir(dir: &Path, source: &str) -> Result<Loaded, FeedError> {
     let crates = dir.join("crates");

@@ -58,6 +58,44 @@ pub(crate) const REASON_PATH: &str = "path or workspace package (not from crates
 const REASON_GIT: &str = "git dependency (not from crates.io)";
 const REASON_OTHER_REGISTRY: &str = "package from another registry";
 
+/// The format in [`super::registry::ALL`].
+pub struct CargoLock;
+
+impl super::registry::Format for CargoLock {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::CargoLock
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::CratesIo
+    }
+
+    fn file_name(&self) -> &'static str {
+        "Cargo.lock"
+    }
+
+    fn supersedes(&self) -> &'static [ManifestKind] {
+        &[ManifestKind::CargoToml]
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        use super::registry::{Content, toml_array, toml_key, toml_table};
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        // `[[package]]` as poetry.lock and uv.lock have it too, without their keys; or v1's
+        // legacy `[root]`.
+        let poetry = super::pyproject::get_table(doc, "metadata")
+            .is_some_and(|m| toml_key(m, "content-hash"));
+        (toml_array(doc, "package") && !poetry && !toml_key(doc, "requires-python"))
+            || toml_table(doc, "root")
+    }
+
+    fn parse(&self, path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError> {
+        parse(path, opts)
+    }
+}
+
 /// Parse a `Cargo.lock`.
 pub fn parse(path: &Path, opts: &ParseOptions) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;

@@ -55,6 +55,36 @@ const DEP_TABLES: &[(&str, Option<&str>)] = &[
     ("build_dependencies", Some("build")),
 ];
 
+/// The format in [`super::registry::ALL`].
+pub struct CargoToml;
+
+impl super::registry::Format for CargoToml {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::CargoToml
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::CratesIo
+    }
+
+    fn file_name(&self) -> &'static str {
+        "Cargo.toml"
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        use super::registry::{Content, toml_table};
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        // A table, not the lockfiles' `[[package]]` array.
+        toml_table(doc, "package") || toml_table(doc, "workspace")
+    }
+
+    fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
+        parse(path)
+    }
+}
+
 /// Parse a `Cargo.toml`.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;

@@ -6,6 +6,9 @@
 //! PEP 735, Poetry, uv), `poetry.lock`, `uv.lock`, `Pipfile.lock`, `pylock.toml` (PEP 751).
 //! A file named explicitly is read whatever its name: its format is forced (`--type`) or
 //! recognised by its content.
+//!
+//! The formats are listed once, in [`registry::ALL`]; each format's file says its name, file
+//! names, content rule and parser (`registry` says how to add one).
 
 pub mod cargo_lock;
 pub mod cargo_toml;
@@ -15,6 +18,7 @@ pub mod pipfile_lock;
 pub mod poetry_lock;
 pub mod pylock;
 pub mod pyproject;
+pub mod registry;
 pub mod requirements_txt;
 pub mod uv_lock;
 
@@ -24,43 +28,40 @@ use crate::ecosystem::{Ecosystem, Version, VersionSet};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// The formats depwatch reads.
+/// A manifest format, by the name `--type` and reports use (`cargo-lock`). The formats and
+/// everything about them (file names, content rules, parser) are in [`registry::ALL`]; a new
+/// format declares its kind in its own file with [`ManifestKind::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ManifestKind {
+#[serde(transparent)]
+pub struct ManifestKind(&'static str);
+
+// The formats other modules name. Kept in the spelling of the enum they replace, so callers
+// (and `match` arms, which these constants still work in) did not change.
+#[allow(non_upper_case_globals)]
+impl ManifestKind {
     /// `Cargo.lock`.
-    CargoLock,
+    pub const CargoLock: Self = Self::new("cargo-lock");
     /// `Cargo.toml`.
-    CargoToml,
+    pub const CargoToml: Self = Self::new("cargo-toml");
     /// `requirements*.txt`, `constraints*.txt`.
-    RequirementsTxt,
+    pub const RequirementsTxt: Self = Self::new("requirements-txt");
     /// `pyproject.toml`.
-    Pyproject,
+    pub const Pyproject: Self = Self::new("pyproject");
     /// `poetry.lock`.
-    PoetryLock,
+    pub const PoetryLock: Self = Self::new("poetry-lock");
     /// `uv.lock`.
-    UvLock,
+    pub const UvLock: Self = Self::new("uv-lock");
     /// `Pipfile.lock`.
-    PipfileLock,
+    pub const PipfileLock: Self = Self::new("pipfile-lock");
     /// `pylock.toml`, `pylock.*.toml`.
-    Pylock,
+    pub const Pylock: Self = Self::new("pylock");
 }
 
-/// The format names `--type` takes, with the file name each stands for.
-pub const KIND_NAMES: [(&str, ManifestKind, &str); 8] = [
-    ("cargo-lock", ManifestKind::CargoLock, "Cargo.lock"),
-    ("cargo-toml", ManifestKind::CargoToml, "Cargo.toml"),
-    (
-        "requirements-txt",
-        ManifestKind::RequirementsTxt,
-        "requirements.txt",
-    ),
-    ("pyproject", ManifestKind::Pyproject, "pyproject.toml"),
-    ("poetry-lock", ManifestKind::PoetryLock, "poetry.lock"),
-    ("uv-lock", ManifestKind::UvLock, "uv.lock"),
-    ("pipfile-lock", ManifestKind::PipfileLock, "Pipfile.lock"),
-    ("pylock", ManifestKind::Pylock, "pylock.toml"),
-];
+impl std::fmt::Display for ManifestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
 
 impl std::str::FromStr for ManifestKind {
     type Err = String;
@@ -68,22 +69,27 @@ impl std::str::FromStr for ManifestKind {
     /// A format name as in reports (`requirements-txt`) or its standard file name
     /// (`requirements.txt`), case-insensitive.
     fn from_str(s: &str) -> Result<Self, String> {
-        KIND_NAMES
-            .iter()
-            .find(|(name, _, file)| s.eq_ignore_ascii_case(name) || s.eq_ignore_ascii_case(file))
-            .map(|(_, kind, _)| *kind)
-            .ok_or_else(|| {
-                let names: Vec<&str> = KIND_NAMES.iter().map(|(n, _, _)| *n).collect();
-                format!(
-                    "unknown manifest format `{}` (one of: {})",
-                    clip(s),
-                    names.join(", ")
-                )
-            })
+        registry::by_name(s).map(|f| f.kind()).ok_or_else(|| {
+            format!(
+                "unknown manifest format `{}` (one of: {})",
+                clip(s),
+                registry::names()
+            )
+        })
     }
 }
 
 impl ManifestKind {
+    /// A kind named `name` (kebab-case, unique among [`registry::ALL`]: a test checks).
+    pub const fn new(name: &'static str) -> Self {
+        Self(name)
+    }
+
+    /// The format's name, as `--type` takes it and reports print it.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
     /// True for lockfiles (their versions are resolved).
     pub fn is_lockfile(self) -> bool {
         matches!(
@@ -92,49 +98,10 @@ impl ManifestKind {
         )
     }
 
-    /// The ecosystem of the format.
-    pub fn ecosystem(self) -> Ecosystem {
-        match self {
-            Self::CargoLock | Self::CargoToml => Ecosystem::CratesIo,
-            _ => Ecosystem::PyPI,
-        }
-    }
-
     /// Recognise a manifest by file name (and, for Django-style `requirements/base.txt`,
     /// by the name of its directory).
     pub fn detect(path: &Path) -> Option<Self> {
-        let name = path.file_name()?.to_str()?;
-        let lower = name.to_ascii_lowercase();
-        let in_requirements_dir = path
-            .parent()
-            .and_then(Path::file_name)
-            .and_then(|d| d.to_str())
-            .is_some_and(|d| d.eq_ignore_ascii_case("requirements"));
-        Some(match name {
-            "Cargo.lock" => Self::CargoLock,
-            "Cargo.toml" => Self::CargoToml,
-            "pyproject.toml" => Self::Pyproject,
-            "poetry.lock" => Self::PoetryLock,
-            "uv.lock" => Self::UvLock,
-            "Pipfile.lock" => Self::PipfileLock,
-            _ if lower == "pylock.toml"
-                || (lower.starts_with("pylock.") && lower.ends_with(".toml")) =>
-            {
-                Self::Pylock
-            }
-            _ if lower.ends_with(".txt")
-                && (lower.starts_with("requirements") || lower.starts_with("constraints")) =>
-            {
-                Self::RequirementsTxt
-            }
-            _ if lower.ends_with(".in") && lower.starts_with("requirements") => {
-                Self::RequirementsTxt
-            }
-            _ if in_requirements_dir && (lower.ends_with(".txt") || lower.ends_with(".in")) => {
-                Self::RequirementsTxt
-            }
-            _ => return None,
-        })
+        registry::by_path(path).map(|f| f.kind())
     }
 }
 
@@ -361,15 +328,13 @@ pub fn parse(
     kind: ManifestKind,
     opts: &ParseOptions,
 ) -> Result<Manifest, ManifestError> {
-    match kind {
-        ManifestKind::CargoLock => cargo_lock::parse(path, opts),
-        ManifestKind::CargoToml => cargo_toml::parse(path),
-        ManifestKind::RequirementsTxt => requirements_txt::parse_with(path, opts),
-        ManifestKind::Pyproject => pyproject::parse(path),
-        ManifestKind::PoetryLock => poetry_lock::parse(path),
-        ManifestKind::UvLock => uv_lock::parse(path),
-        ManifestKind::PipfileLock => pipfile_lock::parse(path),
-        ManifestKind::Pylock => pylock::parse(path),
+    match registry::format(kind) {
+        Some(f) => f.parse(path, opts),
+        None => Err(ManifestError::parse(
+            path,
+            None,
+            format!("manifest format `{kind}` is not registered"),
+        )),
     }
 }
 
@@ -421,13 +386,18 @@ pub fn discover_as(
             .or_else(|| detect_content(root))
         {
             Some(k) => Ok(vec![(root.to_path_buf(), k)]),
-            None => Err(ManifestError::parse(
-                root,
-                None,
-                "not a recognised manifest (Cargo.lock, Cargo.toml, requirements*.txt, \
-                 pyproject.toml, poetry.lock, uv.lock, Pipfile.lock, pylock.toml), by name \
-                 or content: pass --type FORMAT to read it as one",
-            )),
+            None => {
+                let names: Vec<&str> = registry::ALL.iter().map(|f| f.file_pattern()).collect();
+                Err(ManifestError::parse(
+                    root,
+                    None,
+                    format!(
+                        "not a recognised manifest ({}), by name or content: pass --type \
+                         FORMAT to read it as one",
+                        names.join(", ")
+                    ),
+                ))
+            }
         };
     }
     if kind.is_some() {
@@ -459,15 +429,12 @@ pub fn discover_as(
                 here.push((path, kind));
             }
         }
-        let has = |k: ManifestKind| here.iter().any(|(_, kk)| *kk == k);
-        let python_lock =
-            has(ManifestKind::PoetryLock) || has(ManifestKind::UvLock) || has(ManifestKind::Pylock);
-        let cargo_lock = has(ManifestKind::CargoLock);
-        here.retain(|(_, k)| match k {
-            ManifestKind::CargoToml => !cargo_lock,
-            ManifestKind::Pyproject => !python_lock,
-            _ => true,
-        });
+        let superseded: Vec<ManifestKind> = here
+            .iter()
+            .filter_map(|(_, k)| registry::format(*k))
+            .flat_map(|f| f.supersedes().iter().copied())
+            .collect();
+        here.retain(|(_, k)| !superseded.contains(k));
         found.extend(here);
     }
     found.sort();
@@ -479,47 +446,16 @@ pub fn discover_as(
 /// statement in it is a requirement or a pip option and there is at least one. `None` when
 /// unsure (the caller then asks for `--type`).
 pub fn detect_content(path: &Path) -> Option<ManifestKind> {
+    use registry::Content;
     let text = requirements_txt::read_requirements_text(path).ok()?;
-    if let Ok(serde_json::Value::Object(doc)) = serde_json::from_str(&text) {
-        return (doc.contains_key("_meta")
-            && (doc.contains_key("default") || doc.contains_key("develop")))
-        .then_some(ManifestKind::PipfileLock);
-    }
-    if let Ok(doc) = toml::de::DeTable::parse(&text) {
-        return toml_kind(doc.get_ref());
-    }
-    requirements_txt::looks_like_requirements(&text).then_some(ManifestKind::RequirementsTxt)
-}
-
-/// The format of a TOML document, from the keys each format alone has.
-fn toml_kind(doc: &toml::de::DeTable<'_>) -> Option<ManifestKind> {
-    use pyproject::{get, get_table};
-    let is_array = |k: &str| get(doc, k).is_some_and(|v| v.get_ref().as_array().is_some());
-    let is_table = |k: &str| get_table(doc, k).is_some();
-    if is_array("packages") && get(doc, "lock-version").is_some() {
-        return Some(ManifestKind::Pylock);
-    }
-    if is_array("package") {
-        let metadata = get_table(doc, "metadata");
-        if metadata.is_some_and(|m| get(m, "content-hash").is_some()) {
-            return Some(ManifestKind::PoetryLock);
-        }
-        if get(doc, "requires-python").is_some() {
-            return Some(ManifestKind::UvLock);
-        }
-        return Some(ManifestKind::CargoLock);
-    }
-    if is_table("root") {
-        return Some(ManifestKind::CargoLock); // v1's legacy `[root]`
-    }
-    if is_table("package") || is_table("workspace") {
-        return Some(ManifestKind::CargoToml);
-    }
-    let poetry = get_table(doc, "tool").is_some_and(|t| get_table(t, "poetry").is_some());
-    if is_table("project") || is_table("dependency-groups") || is_table("build-system") || poetry {
-        return Some(ManifestKind::Pyproject);
-    }
-    None
+    let found = if let Ok(serde_json::Value::Object(doc)) = serde_json::from_str(&text) {
+        registry::by_content(&Content::Json(&doc))
+    } else if let Ok(doc) = toml::de::DeTable::parse(&text) {
+        registry::by_content(&Content::Toml(doc.get_ref()))
+    } else {
+        registry::by_content(&Content::Text(&text))
+    };
+    found.map(|f| f.kind())
 }
 
 #[cfg(test)]
@@ -528,7 +464,24 @@ mod tests {
 
     #[test]
     fn kinds_by_name_and_format_names() {
-        for (name, kind, file) in KIND_NAMES {
+        // The names and file names reports and `--type` used before the registry, in order.
+        let known = [
+            ("cargo-lock", ManifestKind::CargoLock, "Cargo.lock"),
+            ("cargo-toml", ManifestKind::CargoToml, "Cargo.toml"),
+            (
+                "requirements-txt",
+                ManifestKind::RequirementsTxt,
+                "requirements.txt",
+            ),
+            ("pyproject", ManifestKind::Pyproject, "pyproject.toml"),
+            ("poetry-lock", ManifestKind::PoetryLock, "poetry.lock"),
+            ("uv-lock", ManifestKind::UvLock, "uv.lock"),
+            ("pipfile-lock", ManifestKind::PipfileLock, "Pipfile.lock"),
+            ("pylock", ManifestKind::Pylock, "pylock.toml"),
+        ];
+        let registered: Vec<_> = registry::ALL.iter().map(|f| f.kind()).collect();
+        assert_eq!(registered[..known.len()], known.map(|(_, k, _)| k));
+        for (name, kind, file) in known {
             assert_eq!(name.parse::<ManifestKind>(), Ok(kind));
             assert_eq!(file.parse::<ManifestKind>(), Ok(kind));
             assert_eq!(ManifestKind::detect(Path::new(file)), Some(kind));
@@ -590,6 +543,11 @@ mod tests {
             (
                 "{\"_meta\": {}, \"default\": {}}",
                 Some(ManifestKind::PipfileLock),
+            ),
+            // Two formats' keys at once (a `[root]` and Poetry's content hash): not guessed at.
+            (
+                "[[package]]\nname = \"a\"\n[metadata]\ncontent-hash = \"x\"\n[root]\nname = \"b\"\n",
+                None,
             ),
             // Prose, an empty file, other TOML and JSON are not guessed at.
             ("not a manifest\n", None),

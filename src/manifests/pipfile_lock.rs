@@ -16,6 +16,34 @@ use std::path::Path;
 /// The sections read, with their scope.
 const SECTIONS: &[(&str, Option<&str>)] = &[("default", None), ("develop", Some("dev"))];
 
+/// The format in [`super::registry::ALL`].
+pub struct PipfileLock;
+
+impl super::registry::Format for PipfileLock {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::PipfileLock
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::PyPI
+    }
+
+    fn file_name(&self) -> &'static str {
+        "Pipfile.lock"
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        let super::registry::Content::Json(doc) = content else {
+            return false;
+        };
+        doc.contains_key("_meta") && (doc.contains_key("default") || doc.contains_key("develop"))
+    }
+
+    fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
+        parse(path)
+    }
+}
+
 /// Parse the file.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;

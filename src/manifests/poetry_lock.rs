@@ -23,6 +23,41 @@ use crate::ecosystem::{Ecosystem, normalize_pypi_name};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// The format in [`super::registry::ALL`].
+pub struct PoetryLock;
+
+impl super::registry::Format for PoetryLock {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::PoetryLock
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::PyPI
+    }
+
+    fn file_name(&self) -> &'static str {
+        "poetry.lock"
+    }
+
+    fn supersedes(&self) -> &'static [ManifestKind] {
+        &[ManifestKind::Pyproject]
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        use super::registry::{Content, toml_array, toml_key};
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        toml_array(doc, "package")
+            && super::pyproject::get_table(doc, "metadata")
+                .is_some_and(|m| toml_key(m, "content-hash"))
+    }
+
+    fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
+        parse(path)
+    }
+}
+
 /// Parse the file.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;

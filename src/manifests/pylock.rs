@@ -16,6 +16,51 @@ use super::{Dependency, Manifest, ManifestError, ManifestKind, Requirement, read
 use crate::ecosystem::Ecosystem;
 use std::path::Path;
 
+/// The format in [`super::registry::ALL`].
+pub struct Pylock;
+
+impl super::registry::Format for Pylock {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::Pylock
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::PyPI
+    }
+
+    fn file_name(&self) -> &'static str {
+        "pylock.toml"
+    }
+
+    fn file_pattern(&self) -> &'static str {
+        "pylock.toml"
+    }
+
+    fn matches(&self, path: &Path) -> bool {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return false;
+        };
+        let lower = name.to_ascii_lowercase();
+        lower == "pylock.toml" || (lower.starts_with("pylock.") && lower.ends_with(".toml"))
+    }
+
+    fn supersedes(&self) -> &'static [ManifestKind] {
+        &[ManifestKind::Pyproject]
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        use super::registry::{Content, toml_array, toml_key};
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        toml_array(doc, "packages") && toml_key(doc, "lock-version")
+    }
+
+    fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
+        parse(path)
+    }
+}
+
 /// Parse the file.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;

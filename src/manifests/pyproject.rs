@@ -27,6 +27,39 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+/// The format in [`super::registry::ALL`].
+pub struct Pyproject;
+
+impl super::registry::Format for Pyproject {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::Pyproject
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::PyPI
+    }
+
+    fn file_name(&self) -> &'static str {
+        "pyproject.toml"
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        use super::registry::{Content, toml_table};
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        let poetry = get_table(doc, "tool").is_some_and(|t| toml_table(t, "poetry"));
+        ["project", "dependency-groups", "build-system"]
+            .iter()
+            .any(|k| toml_table(doc, k))
+            || poetry
+    }
+
+    fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
+        parse(path)
+    }
+}
+
 /// Parse the file.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;

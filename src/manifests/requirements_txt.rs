@@ -91,6 +91,58 @@ const ENTRY_OPTIONS: &[&str] = &[
     "--install-option",
 ];
 
+/// `requirements*.txt` / `.in`, `constraints*.txt`, or any `*.txt` / `*.in` in a directory
+/// named `requirements` (Django style: `requirements/base.txt`).
+fn is_requirements_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    let in_requirements_dir = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|d| d.to_str())
+        .is_some_and(|d| d.eq_ignore_ascii_case("requirements"));
+    (lower.ends_with(".txt")
+        && (lower.starts_with("requirements") || lower.starts_with("constraints")))
+        || (lower.ends_with(".in") && lower.starts_with("requirements"))
+        || (in_requirements_dir && (lower.ends_with(".txt") || lower.ends_with(".in")))
+}
+
+/// The format in [`super::registry::ALL`].
+pub struct RequirementsTxt;
+
+impl super::registry::Format for RequirementsTxt {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::RequirementsTxt
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::PyPI
+    }
+
+    fn file_name(&self) -> &'static str {
+        "requirements.txt"
+    }
+
+    fn file_pattern(&self) -> &'static str {
+        "requirements*.txt"
+    }
+
+    fn matches(&self, path: &Path) -> bool {
+        is_requirements_file(path)
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        // Only text that is neither JSON nor TOML.
+        matches!(content, super::registry::Content::Text(text) if looks_like_requirements(text))
+    }
+
+    fn parse(&self, path: &Path, opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
+        parse_with(path, opts)
+    }
+}
+
 /// Parse the file; its includes must stay inside its own directory.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     parse_with(path, &ParseOptions::default())

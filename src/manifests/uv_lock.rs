@@ -53,6 +53,39 @@ struct Node {
     edges: Vec<Edge>,
 }
 
+/// The format in [`super::registry::ALL`].
+pub struct UvLock;
+
+impl super::registry::Format for UvLock {
+    fn kind(&self) -> ManifestKind {
+        ManifestKind::UvLock
+    }
+
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::PyPI
+    }
+
+    fn file_name(&self) -> &'static str {
+        "uv.lock"
+    }
+
+    fn supersedes(&self) -> &'static [ManifestKind] {
+        &[ManifestKind::Pyproject]
+    }
+
+    fn looks_like(&self, content: &super::registry::Content<'_>) -> bool {
+        use super::registry::{Content, toml_array, toml_key};
+        let Content::Toml(doc) = content else {
+            return false;
+        };
+        toml_array(doc, "package") && toml_key(doc, "requires-python")
+    }
+
+    fn parse(&self, path: &Path, _opts: &super::ParseOptions) -> Result<Manifest, ManifestError> {
+        parse(path)
+    }
+}
+
 /// Parse the file.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;

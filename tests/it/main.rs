@@ -24,6 +24,7 @@ mod outbox;
 mod policy;
 mod props;
 mod range_ends;
+mod registries;
 mod runtime;
 mod scan_consistency;
 mod scan_peers;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(crate) fn osv_api() -> Server {
-    let loaded = feeds::load(&SourceSpec::OsvDir(pypa_dir())).unwrap();
+    let loaded = feeds::load(&SourceSpec::local("osv-dir", pypa_dir()).unwrap()).unwrap();
     let mut by_package: HashMap<String, Vec<Arc<CompiledAdvisory>>> = HashMap::new();
     let mut by_id: HashMap<String, Vec<u8>> = HashMap::new();
     for a in loaded.advisories {

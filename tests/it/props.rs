@@ -799,6 +799,7 @@ fn almost_valid(kind: ManifestKind) -> impl Strategy<Value = String> {
                 ManifestKind::UvLock => uv_lock(&mut p),
                 ManifestKind::PipfileLock => pipfile_lock(&mut p),
                 ManifestKind::Pylock => pylock(&mut p),
+                other => panic!("no generator for {other}: add one"),
             };
             for (op, at, frag) in damage {
                 let boundary = |t: &str, i: usize| {

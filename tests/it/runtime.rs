@@ -49,7 +49,7 @@ async fn online_scan_awaits_on_a_current_thread_runtime() {
 async fn offline_scan_awaits_on_a_multi_thread_runtime() {
     let pypa = shared().join("corpus/advisories/pypa/vulns");
     let report = depwatch::scan::run(&scan_options(Backend::Sources(vec![
-        depwatch::feeds::SourceSpec::OsvDir(pypa),
+        depwatch::feeds::SourceSpec::local("osv-dir", pypa).unwrap(),
     ])))
     .await
     .expect("scan");

@@ -5,7 +5,7 @@ use depwatch::feeds::{self, SourceSpec};
 
 #[test]
 fn rustsec_snapshot_loads_every_crate_advisory() {
-    let loaded = feeds::load(&SourceSpec::RustsecDir(rustsec_dir())).unwrap();
+    let loaded = feeds::load(&SourceSpec::local("rustsec-dir", rustsec_dir()).unwrap()).unwrap();
     // `find crates -name 'RUSTSEC-*.md' | wc -l` on the snapshot.
     let expected = std::fs::read_dir(rustsec_dir().join("crates"))
         .unwrap()
@@ -30,7 +30,7 @@ fn rustsec_snapshot_loads_every_crate_advisory() {
 
 #[test]
 fn pypa_snapshot_loads_and_reports_broken_records() {
-    let loaded = feeds::load(&SourceSpec::OsvDir(pypa_dir())).unwrap();
+    let loaded = feeds::load(&SourceSpec::local("osv-dir", pypa_dir()).unwrap()).unwrap();
     let total = loaded.advisories.len() + loaded.errors.len();
     // 2,661 `.yaml` files in the snapshot (plus `.id-allocator`, not a record).
     assert_eq!(total, 2661, "every YAML file is either loaded or reported");
@@ -82,7 +82,7 @@ fn ghsa_zip(dir: &std::path::Path) -> std::path::PathBuf {
 fn osv_zip_export_loads_in_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let zip = ghsa_zip(tmp.path());
-    let loaded = feeds::load(&SourceSpec::OsvZip(zip)).unwrap();
+    let loaded = feeds::load(&SourceSpec::local("osv-zip", zip).unwrap()).unwrap();
     assert_eq!(loaded.advisories.len(), 30);
     assert_eq!(loaded.errors.len(), 1);
     assert!(
