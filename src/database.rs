@@ -4,7 +4,7 @@
 use crate::advisory::{CompiledAdvisory, CompiledAffected};
 use crate::ecosystem::Ecosystem;
 use crate::feeds::Loaded;
-use crate::report::{LoadError, SourceSummary};
+use crate::feeds::{LoadError, SourceSummary};
 use std::collections::HashMap;
 
 /// Compiled advisories with a package index.
@@ -45,6 +45,25 @@ impl Database {
             }
         }
         db.load_errors.sort();
+        db
+    }
+
+    /// Build the database from records read elsewhere (the store), with their counts and
+    /// load errors.
+    pub fn from_parts(
+        advisories: Vec<CompiledAdvisory>,
+        sources: Vec<SourceSummary>,
+        mut load_errors: Vec<LoadError>,
+    ) -> Self {
+        let mut db = Self {
+            sources,
+            ..Self::default()
+        };
+        load_errors.sort();
+        db.load_errors = load_errors;
+        for adv in advisories {
+            db.insert(adv);
+        }
         db
     }
 

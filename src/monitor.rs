@@ -7,34 +7,8 @@ use crate::severity::Level;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Which deadline of the policy an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeadlineKind {
-    /// Initial response.
-    Respond,
-    /// Status update.
-    Update,
-    /// Assessment complete (only policies that promise one).
-    Assess,
-    /// Fix released.
-    Fix,
-    /// Public disclosure.
-    Disclose,
-}
-
-impl DeadlineKind {
-    /// Words for people ("fix").
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Respond => "initial response",
-            Self::Update => "status update",
-            Self::Assess => "assessment",
-            Self::Fix => "fix",
-            Self::Disclose => "disclosure",
-        }
-    }
-}
+// The policy owns its deadline kinds; re-exported here because events name them.
+pub use crate::policy::DeadlineKind;
 
 /// What happened to a finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

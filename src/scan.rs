@@ -338,7 +338,8 @@ fn database_from_store(
     {
         return Err(ScanError::Stale(notices.join("; ")));
     }
-    let (db, yanked) = store.database_for(&packages_of(parsed))?;
+    let (records, yanked) = store.records_for(&packages_of(parsed))?;
+    let db = Database::from_parts(records.advisories, records.sources, records.load_errors);
     Ok((db, yanked, notices))
 }
 

@@ -16,12 +16,12 @@
 
 use super::budget::Budget;
 use super::defs::FeedDef;
-use super::http::{Conditional, Http, HttpError, redact};
 use super::osv::{load_zip_reader, parse_record};
 use super::{FeedError, FeedUpdate};
 use crate::advisory::Advisory;
+use crate::feeds::LoadError;
 use crate::feeds::SourceState;
-use crate::report::LoadError;
+use crate::net::{Conditional, Http, HttpError, redact};
 use jiff::Timestamp;
 use reqwest::header::HeaderMap;
 use std::collections::HashSet;

@@ -9,8 +9,7 @@
 //! The token goes only to `https://api.github.com`, or to another base the operator allowed
 //! through `$DEPWATCH_GHSA_TOKEN_URL` (the same rule as the GHSA feed; see [`token_allowed`]).
 
-use crate::feeds::ghsa::next_link;
-use crate::feeds::http::{Http, backoff_delay, redact, wait_hint};
+use crate::net::{Http, backoff_delay, next_link, redact, wait_hint};
 use crate::secret::Secret;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -121,9 +120,9 @@ impl GithubError {
 
 /// Whether the token may go to `api_base`: always to [`GITHUB_API`]; elsewhere only when
 /// `token_url_env` (the value of `$DEPWATCH_GHSA_TOKEN_URL`) is `*` or names that base. One
-/// rule for the advisory feed and for filing drafts: [`crate::feeds::http::github_token_allowed`].
+/// rule for the advisory feed and for filing drafts: [`crate::net::github_token_allowed`].
 pub fn token_allowed(api_base: &str, token_url_env: Option<&str>) -> bool {
-    crate::feeds::http::github_token_allowed(api_base, token_url_env)
+    crate::net::github_token_allowed(api_base, token_url_env)
 }
 
 /// Check `owner/name`: one slash, GitHub's name characters, no `.`/`..` path tricks.

@@ -4,7 +4,7 @@
 //! [`Secret`]: errors and logs name the host only, and any text a library or the server echoes
 //! back is scrubbed of the URL, its path and its last segment.
 
-use crate::feeds::http::{Http, backoff_delay, wait_hint};
+use crate::net::{Http, backoff_delay, wait_hint};
 use crate::secret::Secret;
 use reqwest::StatusCode;
 use std::time::Duration;

@@ -16,9 +16,8 @@ mod schema;
 pub mod yanked;
 
 use crate::advisory::{Advisory, CompiledAdvisory};
-use crate::database::Database;
 use crate::ecosystem::Ecosystem;
-use crate::report::{LoadError, SourceSummary};
+use crate::feeds::{LoadError, SourceSummary};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -122,6 +121,17 @@ pub struct Store {
 
 fn now_rfc3339() -> String {
     jiff::Timestamp::now().to_string()
+}
+
+/// What [`Store::records_for`] reads: compiled records, per-source counts and load errors.
+#[derive(Debug, Default)]
+pub struct StoredRecords {
+    /// Records naming the asked-for packages that compiled.
+    pub advisories: Vec<CompiledAdvisory>,
+    /// Per-source counts of every synced source.
+    pub sources: Vec<SourceSummary>,
+    /// Records that failed to load, sorted.
+    pub load_errors: Vec<LoadError>,
 }
 
 impl Store {
@@ -502,16 +512,17 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Build an in-memory database holding every stored record that names one of `packages`
-    /// (normalised names), with the cached yanked versions of crates, read in one transaction
-    /// so a concurrent sync is seen entirely or not at all.
-    pub fn database_for(
+    /// Every stored record that names one of `packages` (normalised names), compiled, with the
+    /// per-source counts, the load errors and the cached yanked versions of crates, read in one
+    /// transaction so a concurrent sync is seen entirely or not at all. The matcher builds its
+    /// index from these ([`crate::database::Database::from_parts`]); the store does not.
+    pub fn records_for(
         &mut self,
         packages: &[(Ecosystem, String)],
-    ) -> Result<(Database, yanked::Yanked), StoreError> {
+    ) -> Result<(StoredRecords, yanked::Yanked), StoreError> {
         let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
-        let mut db = Database::default();
+        let mut db = StoredRecords::default();
         let yanked;
         {
             let keys = affected_keys(&tx, packages).map_err(sq)?;
@@ -532,7 +543,7 @@ impl Store {
                         message: e.to_string(),
                     })?;
                 match CompiledAdvisory::compile(adv, &source) {
-                    Ok(c) => db.insert(c),
+                    Ok(c) => db.advisories.push(c),
                     Err(e) => db.load_errors.push(LoadError {
                         source: source.clone(),
                         file: "(store)".into(),
