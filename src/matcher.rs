@@ -13,7 +13,7 @@
 //!   affected versions; the suggested bound is the lowest one that excludes every known
 //!   affected version.
 
-use crate::advisory::{AdvisoryKind, CompiledAdvisory};
+use crate::advisory::{AdvisoryId, AdvisoryKind, CompiledAdvisory};
 use crate::database::{Database, Hit};
 use crate::ecosystem::{Ecosystem, Version, VersionSet};
 use crate::manifests::{Dependency, Manifest, ManifestError, ManifestKind, Requirement};
@@ -65,27 +65,9 @@ pub struct MatchSettings {
 /// A manifest as parsed (or the error that stopped it).
 pub type ParsedManifest = (PathBuf, ManifestKind, Result<Manifest, ManifestError>);
 
-/// Rank of an id as display id: the ecosystem's own database first, then GHSA, then CVE
-/// (uv's `best_id`: PYSEC > GHSA > CVE for Python; RUSTSEC > GHSA > CVE for Rust).
-fn id_rank(eco: Ecosystem, id: &str) -> u8 {
-    let own = match eco {
-        Ecosystem::CratesIo => "RUSTSEC-",
-        Ecosystem::PyPI => "PYSEC-",
-    };
-    if id.starts_with(own) {
-        0
-    } else if id.starts_with("GHSA-") {
-        1
-    } else if id.starts_with("CVE-") {
-        2
-    } else {
-        3
-    }
-}
-
 fn best_id(eco: Ecosystem, ids: &BTreeSet<String>) -> String {
     ids.iter()
-        .min_by(|a, b| id_rank(eco, a).cmp(&id_rank(eco, b)).then_with(|| a.cmp(b)))
+        .min_by_key(|id| (AdvisoryId::new(id).rank(eco), *id))
         .cloned()
         .unwrap_or_default()
 }
@@ -156,18 +138,6 @@ fn advisory_url(a: &CompiledAdvisory) -> Option<String> {
         .map(|r| r.url.clone())
 }
 
-fn url_for_id(id: &str) -> Option<String> {
-    if id.starts_with("RUSTSEC-") {
-        Some(format!("https://rustsec.org/advisories/{id}.html"))
-    } else if id.starts_with("GHSA-") {
-        Some(format!("https://github.com/advisories/{id}"))
-    } else if id.starts_with("PYSEC-") || id.starts_with("MAL-") {
-        Some(format!("https://osv.dev/vulnerability/{id}"))
-    } else {
-        None
-    }
-}
-
 /// The record's own one-line `summary`, when it has one.
 fn summary_field(a: &CompiledAdvisory) -> Option<String> {
     a.advisory
@@ -197,7 +167,7 @@ fn title_of(eco: Ecosystem, id: &str, records: &[Hit<'_>]) -> Option<String> {
     let mut ordered: Vec<&CompiledAdvisory> = records.iter().map(|h| h.advisory).collect();
     ordered.sort_by(|a, b| {
         let (a, b) = (&a.advisory.id, &b.advisory.id);
-        (a != id, id_rank(eco, a), a).cmp(&(b != id, id_rank(eco, b), b))
+        (a != id, AdvisoryId::new(a).rank(eco), a).cmp(&(b != id, AdvisoryId::new(b).rank(eco), b))
     });
     ordered
         .iter()
@@ -419,7 +389,7 @@ impl<'a> Matcher<'a> {
                 package_fix.clone()
             };
             let mut finding = Finding {
-                url: primary.and_then(advisory_url).or_else(|| url_for_id(&id)),
+                url: primary.and_then(advisory_url).or_else(|| AdvisoryId::new(&id).url()),
                 summary: title_of(dep.ecosystem, &id, &records),
                 id,
                 ids: ids.into_iter().collect(),

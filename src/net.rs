@@ -496,9 +496,39 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
     None
 }
 
+/// The one loopback rule, for every "plain text only to this machine" exception (webhooks,
+/// the GitHub API, SMTP without TLS): `localhost` (also fully qualified, `localhost.`),
+/// 127.0.0.0/8, `::1` and IPv4-mapped loopback; brackets and surrounding spaces allowed.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.eq_ignore_ascii_case("localhost.")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "LOCALHOST.",
+            "127.0.0.1",
+            "127.8.9.10",
+            "[::1]",
+            "::1",
+            "[::ffff:127.0.0.1]",
+            " localhost ",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in ["", "example.com", "localhost.example.com", "10.0.0.1", "[::2]", "0.0.0.0"] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
 
     #[test]
     fn redaction_of_text_that_is_not_a_url() {

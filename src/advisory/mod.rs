@@ -6,8 +6,10 @@
 //! their edge.
 
 mod compiled;
+mod id;
 
 pub use compiled::{CompileError, CompiledAdvisory, CompiledAffected, RangeNote};
+pub use id::{AdvisoryId, IdKind};
 
 use crate::severity::{Level, cvss_score, cvss_v2_score};
 use serde::{Deserialize, Serialize};
@@ -221,7 +223,7 @@ impl Advisory {
             Some("unsound") => AdvisoryKind::Unsound,
             Some("notice") => AdvisoryKind::Notice,
             Some(_) => AdvisoryKind::Other,
-            None if self.id.starts_with("MAL-") => AdvisoryKind::Malware,
+            None if AdvisoryId::new(&self.id).kind() == IdKind::Malware => AdvisoryKind::Malware,
             None => AdvisoryKind::Vulnerability,
         }
     }

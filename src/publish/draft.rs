@@ -585,20 +585,6 @@ fn v3_vector(f: &Finding) -> Option<String> {
         .map(|(v, _)| v.to_string())
 }
 
-/// `CVE-YYYY-NNNN` (four or more digits).
-pub(crate) fn is_cve(id: &str) -> bool {
-    let Some(rest) = id.strip_prefix("CVE-") else {
-        return false;
-    };
-    let Some((year, num)) = rest.split_once('-') else {
-        return false;
-    };
-    year.len() == 4
-        && year.bytes().all(|b| b.is_ascii_digit())
-        && num.len() >= 4
-        && num.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn is_cwe(id: &str) -> bool {
     id.strip_prefix("CWE-")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
@@ -646,7 +632,7 @@ pub fn github_advisory(input: &DraftInput, description: &str) -> GithubAdvisoryD
             .cve_id
             .as_deref()
             .map(str::trim)
-            .filter(|c| is_cve(c))
+            .filter(|c| crate::advisory::AdvisoryId::new(c).is_well_formed_cve())
             .map(str::to_string),
         // One entry per disjoint range of the project's versions; GitHub has no "unknown"
         // range, so an unknown one is left out (the description says why).

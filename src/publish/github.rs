@@ -191,13 +191,6 @@ fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// GitHub's error `message` and validation `errors`, as one short line.
 fn api_message(body: &[u8]) -> String {
     let text = match serde_json::from_slice::<Value>(body) {
@@ -477,7 +470,7 @@ pub async fn file_draft(
     }
     match base_url.scheme() {
         "https" => {}
-        "http" if is_loopback_host(&host) => {}
+        "http" if crate::net::is_loopback_host(&host) => {}
         s => {
             return Err(GithubError::Config(format!(
                 "refusing to send the GitHub token over {s} to {host}; use https"

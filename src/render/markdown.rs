@@ -186,7 +186,7 @@ pub(super) fn render(r: &Report) -> String {
                 .iter()
                 .map(|a| {
                     let url = super::sarif::help_uri(&a.id, None);
-                    format!("{} ({})", link(&a.id, Some(&url)), a.severity)
+                    format!("{} ({})", link(&a.id, url.as_deref()), a.severity)
                 })
                 .collect();
             let suggestion = match (&risk.suggested, &risk.note) {
@@ -349,7 +349,7 @@ fn findings_table(
     );
     for f in findings {
         let url = super::sarif::help_uri(&f.id, f.url.as_deref());
-        let mut advisory = link(&f.id, Some(&url));
+        let mut advisory = link(&f.id, url.as_deref());
         if let Some(a) = alias_text(&f.id, &f.ids) {
             let _ = write!(advisory, " ({a})");
         }
