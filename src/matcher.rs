@@ -389,7 +389,9 @@ impl<'a> Matcher<'a> {
                 package_fix.clone()
             };
             let mut finding = Finding {
-                url: primary.and_then(advisory_url).or_else(|| AdvisoryId::new(&id).url()),
+                url: primary
+                    .and_then(advisory_url)
+                    .or_else(|| AdvisoryId::new(&id).url()),
                 summary: title_of(dep.ecosystem, &id, &records),
                 id,
                 ids: ids.into_iter().collect(),

@@ -102,7 +102,16 @@ impl Event {
     /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind the earliest deadline, then the highest
     /// severity, then id, package and fingerprint, so the order is stable across runs.
     pub fn urgency_cmp(&self, other: &Self) -> std::cmp::Ordering {
-        fn key(e: &Event) -> (u8, Option<Timestamp>, std::cmp::Reverse<Level>, &str, &str, &str) {
+        fn key(
+            e: &Event,
+        ) -> (
+            u8,
+            Option<Timestamp>,
+            std::cmp::Reverse<Level>,
+            &str,
+            &str,
+            &str,
+        ) {
             let due = match &e.kind {
                 EventKind::Overdue { due, .. } | EventKind::DeadlineNear { due, .. } => Some(*due),
                 _ => None,
@@ -570,7 +579,10 @@ mod tests {
             },
         ];
         events.sort_by(Event::urgency_cmp);
-        let ids: Vec<&str> = events.iter().map(|e| e.finding.finding.id.as_str()).collect();
+        let ids: Vec<&str> = events
+            .iter()
+            .map(|e| e.finding.finding.id.as_str())
+            .collect();
         assert_eq!(
             ids,
             [

@@ -525,7 +525,14 @@ mod tests {
         ] {
             assert!(is_loopback_host(h), "{h}");
         }
-        for h in ["", "example.com", "localhost.example.com", "10.0.0.1", "[::2]", "0.0.0.0"] {
+        for h in [
+            "",
+            "example.com",
+            "localhost.example.com",
+            "10.0.0.1",
+            "[::2]",
+            "0.0.0.0",
+        ] {
             assert!(!is_loopback_host(h), "{h}");
         }
     }

@@ -708,13 +708,9 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<String> {
     Some(now.checked_add(wait).unwrap_or(now).to_string())
 }
 
-/// Send every due message in the outbox, oldest first.
-pub fn deliver(store: &mut Store, opts: &RunOptions) -> Result<Delivery, RunError> {
-    Ok(deliver_tracked(store, opts)?.0)
-}
-
-/// [`deliver`], also returning each channel that had something to send with its outcome:
-/// failed (the last error) if any of its messages failed, else ok.
+/// Send every due message in the outbox, oldest first; also return each channel that had
+/// something to send with its outcome: failed (the last error) if any of its messages failed,
+/// else ok.
 fn deliver_tracked(
     store: &mut Store,
     opts: &RunOptions,

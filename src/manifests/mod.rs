@@ -84,14 +84,6 @@ impl std::str::FromStr for ManifestKind {
 }
 
 impl ManifestKind {
-    /// True for lockfiles (their versions are resolved).
-    pub fn is_lockfile(self) -> bool {
-        matches!(
-            self,
-            Self::CargoLock | Self::PoetryLock | Self::UvLock | Self::PipfileLock | Self::Pylock
-        )
-    }
-
     /// The ecosystem of the format.
     pub fn ecosystem(self) -> Ecosystem {
         match self {
