@@ -570,7 +570,7 @@ mod tests {
             }
         };
         // "A" sorts first by id and fingerprint, but fell due later.
-        let mut events = vec![
+        let mut events = [
             event("GHSA-aaaa-aaaa-aaaa", "2026-11-20T00:00:00Z"),
             event("GHSA-zzzz-zzzz-zzzz", "2026-11-10T00:00:00Z"),
             Event {
