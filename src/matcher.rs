@@ -153,11 +153,8 @@ fn summary_field(a: &CompiledAdvisory) -> Option<String> {
 fn details_excerpt(a: &CompiledAdvisory) -> Option<String> {
     let d = a.advisory.details.as_deref()?.trim();
     let first = d.lines().find(|l| !l.trim().is_empty())?.trim();
-    let mut out: String = first.chars().take(160).collect();
-    if first.chars().count() > 160 {
-        out.push('…');
-    }
-    Some(out)
+    // 160 characters in all, the `…` included (the cut used to add it as a 161st).
+    Some(crate::text::cap_chars(first, 160))
 }
 
 /// The title of a group of records: a record's `summary` wins over any record's shortened

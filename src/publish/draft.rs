@@ -79,15 +79,7 @@ pub(crate) fn one_line(s: &str) -> String {
         .join(" ")
 }
 
-/// At most `max` characters, cut at a character boundary and marked with `…`.
-pub(crate) fn cap_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub(crate) use crate::text::cap_chars;
 
 /// "Medium", "Unknown".
 pub(crate) fn severity_word(level: Level) -> String {
