@@ -799,6 +799,30 @@ mod tests {
         assert!(r.findings[0].disagreements[0].starts_with("GHSA-b"));
     }
 
+    /// A finding shown under a CVE id, with no advisory reference, links to the CVE's page
+    /// (it had no link in the report while SARIF linked osv.dev and drafts NVD); an id of a
+    /// kind depwatch does not know gets no guessed link.
+    #[test]
+    fn the_url_comes_from_the_one_id_table() {
+        let d = db(vec![
+            record("CVE-2024-0001", &[], "PyPI", "y", &[("i", "0")]),
+            record("LOCAL-7", &[], "PyPI", "z", &[("i", "0")]),
+        ]);
+        let r = run(&d, vec![pin("y", "1.0"), pin("z", "1.0")], &settings(vec![]));
+        let url = |id: &str| {
+            r.findings
+                .iter()
+                .find(|f| f.id == id)
+                .map(|f| f.url.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            url("CVE-2024-0001").as_deref(),
+            Some("https://nvd.nist.gov/vuln/detail/CVE-2024-0001")
+        );
+        assert_eq!(url("LOCAL-7"), None);
+    }
+
     #[test]
     fn no_fix_and_no_safe_version() {
         let d = db(vec![record("PYSEC-9", &[], "PyPI", "y", &[("i", "0")])]);
