@@ -808,7 +808,11 @@ mod tests {
             record("CVE-2024-0001", &[], "PyPI", "y", &[("i", "0")]),
             record("LOCAL-7", &[], "PyPI", "z", &[("i", "0")]),
         ]);
-        let r = run(&d, vec![pin("y", "1.0"), pin("z", "1.0")], &settings(vec![]));
+        let r = run(
+            &d,
+            vec![pin("y", "1.0"), pin("z", "1.0")],
+            &settings(vec![]),
+        );
         let url = |id: &str| {
             r.findings
                 .iter()
