@@ -4,7 +4,7 @@
 use crate::advisory::{CompiledAdvisory, CompiledAffected};
 use crate::ecosystem::Ecosystem;
 use crate::feeds::Loaded;
-use crate::report::{LoadError, SourceSummary};
+use crate::feeds::{LoadError, SourceSummary};
 use crate::store::StoredRecords;
 use std::collections::HashMap;
 

@@ -15,6 +15,7 @@ pub mod health;
 pub mod manifests;
 pub mod matcher;
 pub mod monitor;
+pub mod net;
 pub mod notes;
 pub mod peer_ignores;
 pub mod policy;

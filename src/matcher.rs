@@ -13,7 +13,7 @@
 //!   affected versions; the suggested bound is the lowest one that excludes every known
 //!   affected version.
 
-use crate::advisory::{AdvisoryKind, CompiledAdvisory};
+use crate::advisory::{AdvisoryId, AdvisoryKind, CompiledAdvisory};
 use crate::database::{Database, Hit};
 use crate::ecosystem::{Ecosystem, Version, VersionSet};
 use crate::manifests::{Dependency, Manifest, ManifestError, ManifestKind, Requirement};
@@ -65,27 +65,9 @@ pub struct MatchSettings {
 /// A manifest as parsed (or the error that stopped it).
 pub type ParsedManifest = (PathBuf, ManifestKind, Result<Manifest, ManifestError>);
 
-/// Rank of an id as display id: the ecosystem's own database first, then GHSA, then CVE
-/// (uv's `best_id`: PYSEC > GHSA > CVE for Python; RUSTSEC > GHSA > CVE for Rust).
-fn id_rank(eco: Ecosystem, id: &str) -> u8 {
-    let own = match eco {
-        Ecosystem::CratesIo => "RUSTSEC-",
-        Ecosystem::PyPI => "PYSEC-",
-    };
-    if id.starts_with(own) {
-        0
-    } else if id.starts_with("GHSA-") {
-        1
-    } else if id.starts_with("CVE-") {
-        2
-    } else {
-        3
-    }
-}
-
 fn best_id(eco: Ecosystem, ids: &BTreeSet<String>) -> String {
     ids.iter()
-        .min_by(|a, b| id_rank(eco, a).cmp(&id_rank(eco, b)).then_with(|| a.cmp(b)))
+        .min_by_key(|id| (AdvisoryId::new(id).rank(eco), *id))
         .cloned()
         .unwrap_or_default()
 }
@@ -212,18 +194,6 @@ fn advisory_url(a: &CompiledAdvisory) -> Option<String> {
         .map(|r| r.url.clone())
 }
 
-fn url_for_id(id: &str) -> Option<String> {
-    if id.starts_with("RUSTSEC-") {
-        Some(format!("https://rustsec.org/advisories/{id}.html"))
-    } else if id.starts_with("GHSA-") {
-        Some(format!("https://github.com/advisories/{id}"))
-    } else if id.starts_with("PYSEC-") || id.starts_with("MAL-") {
-        Some(format!("https://osv.dev/vulnerability/{id}"))
-    } else {
-        None
-    }
-}
-
 /// The record's own one-line `summary`, when it has one.
 fn summary_field(a: &CompiledAdvisory) -> Option<String> {
     a.advisory
@@ -239,11 +209,8 @@ fn summary_field(a: &CompiledAdvisory) -> Option<String> {
 fn details_excerpt(a: &CompiledAdvisory) -> Option<String> {
     let d = a.advisory.details.as_deref()?.trim();
     let first = d.lines().find(|l| !l.trim().is_empty())?.trim();
-    let mut out: String = first.chars().take(160).collect();
-    if first.chars().count() > 160 {
-        out.push('…');
-    }
-    Some(out)
+    // 160 characters in all, the `…` included (the cut used to add it as a 161st).
+    Some(crate::text::cap_chars(first, 160))
 }
 
 /// The title of a group of records: a record's `summary` wins over any record's shortened
@@ -253,7 +220,7 @@ fn title_of(eco: Ecosystem, id: &str, records: &[Hit<'_>]) -> Option<String> {
     let mut ordered: Vec<&CompiledAdvisory> = records.iter().map(|h| h.advisory).collect();
     ordered.sort_by(|a, b| {
         let (a, b) = (&a.advisory.id, &b.advisory.id);
-        (a != id, id_rank(eco, a), a).cmp(&(b != id, id_rank(eco, b), b))
+        (a != id, AdvisoryId::new(a).rank(eco), a).cmp(&(b != id, AdvisoryId::new(b).rank(eco), b))
     });
     ordered
         .iter()
@@ -481,7 +448,9 @@ impl<'a> Matcher<'a> {
             };
             range_notes.extend(unlabelled_fix_note(&fix, fix_hits));
             let mut finding = Finding {
-                url: primary.and_then(advisory_url).or_else(|| url_for_id(&id)),
+                url: primary
+                    .and_then(advisory_url)
+                    .or_else(|| AdvisoryId::new(&id).url()),
                 summary: title_of(dep.ecosystem, &id, &records),
                 id,
                 ids: ids.into_iter().collect(),
@@ -890,6 +859,34 @@ mod tests {
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].disagreements.len(), 1);
         assert!(r.findings[0].disagreements[0].starts_with("GHSA-b"));
+    }
+
+    /// A finding shown under a CVE id, with no advisory reference, links to the CVE's page
+    /// (it had no link in the report while SARIF linked osv.dev and drafts NVD); an id of a
+    /// kind depwatch does not know gets no guessed link.
+    #[test]
+    fn the_url_comes_from_the_one_id_table() {
+        let d = db(vec![
+            record("CVE-2024-0001", &[], "PyPI", "y", &[("i", "0")]),
+            record("LOCAL-7", &[], "PyPI", "z", &[("i", "0")]),
+        ]);
+        let r = run(
+            &d,
+            vec![pin("y", "1.0"), pin("z", "1.0")],
+            &settings(vec![]),
+        );
+        let url = |id: &str| {
+            r.findings
+                .iter()
+                .find(|f| f.id == id)
+                .map(|f| f.url.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            url("CVE-2024-0001").as_deref(),
+            Some("https://nvd.nist.gov/vuln/detail/CVE-2024-0001")
+        );
+        assert_eq!(url("LOCAL-7"), None);
     }
 
     #[test]

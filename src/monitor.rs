@@ -7,34 +7,8 @@ use crate::severity::Level;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Which deadline of the policy an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeadlineKind {
-    /// Initial response.
-    Respond,
-    /// Status update.
-    Update,
-    /// Assessment complete (only policies that promise one).
-    Assess,
-    /// Fix released.
-    Fix,
-    /// Public disclosure.
-    Disclose,
-}
-
-impl DeadlineKind {
-    /// Words for people ("fix").
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Respond => "initial response",
-            Self::Update => "status update",
-            Self::Assess => "assessment",
-            Self::Fix => "fix",
-            Self::Disclose => "disclosure",
-        }
-    }
-}
+// The policy owns its deadline kinds; re-exported here because events name them.
+pub use crate::policy::DeadlineKind;
 
 /// What happened to a finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +50,19 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Urgency of the kind, 0 most urgent: overdue, deadline near, new, severity changed,
+    /// fix available, resolved. Part of [`Event::urgency_cmp`].
+    pub fn urgency_rank(&self) -> u8 {
+        match self {
+            Self::Overdue { .. } => 0,
+            Self::DeadlineNear { .. } => 1,
+            Self::New => 2,
+            Self::SeverityChanged { .. } => 3,
+            Self::FixAvailable { .. } => 4,
+            Self::Resolved { .. } => 5,
+        }
+    }
+
     /// A short stable name (`new`, `severity_changed`, ...), for templates and logs.
     pub fn name(&self) -> &'static str {
         match self {
@@ -109,6 +96,38 @@ pub struct Event {
     pub kind: EventKind,
     /// The finding it happened to.
     pub finding: TrackedFinding,
+}
+
+impl Event {
+    /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind the earliest deadline, then the highest
+    /// severity, then id, package and fingerprint, so the order is stable across runs.
+    pub fn urgency_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        fn key(
+            e: &Event,
+        ) -> (
+            u8,
+            Option<Timestamp>,
+            std::cmp::Reverse<Level>,
+            &str,
+            &str,
+            &str,
+        ) {
+            let due = match &e.kind {
+                EventKind::Overdue { due, .. } | EventKind::DeadlineNear { due, .. } => Some(*due),
+                _ => None,
+            };
+            let f = &e.finding.finding;
+            (
+                e.kind.urgency_rank(),
+                due,
+                std::cmp::Reverse(f.severity),
+                &f.id,
+                &f.package.name,
+                &e.finding.fingerprint,
+            )
+        }
+        key(self).cmp(&key(other))
+    }
 }
 
 /// The events of one run for one project: what a Slack message or an email carries.
@@ -210,22 +229,6 @@ fn deadline_of(d: &Deadlines, k: DeadlineKind) -> Option<Timestamp> {
         DeadlineKind::Fix => d.fix_by,
         DeadlineKind::Disclose => d.disclose_by,
     }
-}
-
-fn urgency(e: &Event) -> (u8, std::cmp::Reverse<Level>, String) {
-    let rank = match e.kind {
-        EventKind::Overdue { .. } => 0,
-        EventKind::DeadlineNear { .. } => 1,
-        EventKind::New => 2,
-        EventKind::SeverityChanged { .. } => 3,
-        EventKind::FixAvailable { .. } => 4,
-        EventKind::Resolved { .. } => 5,
-    };
-    (
-        rank,
-        std::cmp::Reverse(e.finding.finding.severity),
-        e.finding.fingerprint.clone(),
-    )
 }
 
 struct Row {
@@ -373,7 +376,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         });
     }
 
-    events.sort_by_key(urgency);
+    events.sort_by(Event::urgency_cmp);
     let mut open: Vec<TrackedFinding> = rows
         .values()
         .filter(|r| r.resolved_at.is_none())
@@ -541,6 +544,49 @@ mod tests {
 
     fn kinds(d: &Diff) -> Vec<&'static str> {
         d.events.iter().map(|e| e.kind.name()).collect()
+    }
+
+    /// The monitor's own order used to break ties by fingerprint only, while messages used the
+    /// earliest deadline: now both use [`Event::urgency_cmp`], the earlier deadline first.
+    #[test]
+    fn one_urgency_order_earliest_deadline_first() {
+        let event = |id: &str, due: &str| {
+            let f = finding(id, "2.31.0", Level::High, None);
+            Event {
+                kind: EventKind::Overdue {
+                    deadline: DeadlineKind::Fix,
+                    due: ts(due),
+                },
+                finding: TrackedFinding {
+                    fingerprint: fingerprint(&f),
+                    finding: f,
+                    first_seen: ts("2026-11-01T00:00:00Z"),
+                    deadlines: Deadlines::default(),
+                },
+            }
+        };
+        // "A" sorts first by id and fingerprint, but fell due later.
+        let mut events = [
+            event("GHSA-aaaa-aaaa-aaaa", "2026-11-20T00:00:00Z"),
+            event("GHSA-zzzz-zzzz-zzzz", "2026-11-10T00:00:00Z"),
+            Event {
+                kind: EventKind::New,
+                ..event("GHSA-0000-0000-0000", "2026-11-01T00:00:00Z")
+            },
+        ];
+        events.sort_by(Event::urgency_cmp);
+        let ids: Vec<&str> = events
+            .iter()
+            .map(|e| e.finding.finding.id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "GHSA-zzzz-zzzz-zzzz",
+                "GHSA-aaaa-aaaa-aaaa",
+                "GHSA-0000-0000-0000"
+            ]
+        );
     }
 
     #[test]

@@ -757,26 +757,9 @@ struct NotesContext {
     introduced: Vec<ItemContext>,
 }
 
-/// Escape text for markdown prose: one line, punctuation that would format is
-/// backslash-escaped.
+/// Markdown prose on one line, by the one markdown escape ([`crate::text::escape_markdown`]).
 fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        for c in word.chars() {
-            match c {
-                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                c if c.is_control() => out.push(' '),
-                c => out.push(c),
-            }
-        }
-    }
-    out
+    crate::text::escape_markdown(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A code span (names and versions): backticks cannot be escaped inside one, so drop them.
@@ -1239,7 +1222,14 @@ mod tests {
 
     #[test]
     fn markdown_escaping_and_links() {
-        assert_eq!(md("a *b*\n_c_ [d](e) <x>"), r"a \*b\* \_c\_ \[d\](e) \<x\>");
+        assert_eq!(
+            md("a *b*\n_c_ [d](e) <x>"),
+            r"a \*b\* \_c\_ \[d\](e) &lt;x&gt;"
+        );
+        // The one markdown escape: an entity in feed text shows as written (notes used to
+        // pass `&` through, so `&amp;` showed as `&`), and no bidi override survives.
+        assert_eq!(md("a &amp; b"), "a &amp;amp; b");
+        assert_eq!(md("x\u{202E}y"), "x y");
         assert_eq!(code("we`ird"), "`weird`");
         assert_eq!(
             link_target("https://x.test/a b(c)").as_deref(),

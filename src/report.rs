@@ -6,6 +6,8 @@
 use crate::advisory::AdvisoryKind;
 use crate::ecosystem::Ecosystem;
 use crate::severity::Level;
+// Defined by the sources that produce them; re-exported because a report carries them.
+pub use crate::feeds::{LoadError, SourceSummary};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -57,17 +59,6 @@ impl Default for Tool {
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
-}
-
-/// One advisory source as loaded.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SourceSummary {
-    /// `KIND:LOCATION` as given.
-    pub source: String,
-    /// Records loaded.
-    pub advisories: usize,
-    /// Records skipped because they were broken.
-    pub skipped: usize,
 }
 
 /// One manifest as scanned.
@@ -259,20 +250,6 @@ pub struct IgnoredFinding {
     /// `osv-scanner.toml`) or `--ignore`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
-}
-
-/// A record that could not be loaded.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct LoadError {
-    /// The source.
-    pub source: String,
-    /// The file (or zip entry).
-    pub file: String,
-    /// The record id when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// What is wrong.
-    pub message: String,
 }
 
 /// Totals.

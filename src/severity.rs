@@ -1,7 +1,6 @@
 //! Severity levels from CVSS vectors (v3.x, v4.0 via the `cvss` crate; v2 computed here, as
 //! the crate has no v2) or a source's label.
 
-use crate::advisory::Advisory;
 use std::str::FromStr;
 
 /// A severity level, ordered from least to most severe.
@@ -159,41 +158,6 @@ fn impact_slot(metric: &str) -> usize {
     }
 }
 
-/// Assess a record: the highest CVSS v3/v4 base score among its vectors; else the highest v2
-/// base score (levels by NVD's v2 bands); else its label (GHSA `database_specific.severity`).
-pub fn assess(advisory: &Advisory) -> (Level, Option<f64>) {
-    let highest = |kind: &str, score: fn(&str) -> Option<f64>| {
-        advisory
-            .severity
-            .iter()
-            .filter(|s| s.kind.starts_with(kind))
-            .filter_map(|s| score(&s.score))
-            .fold(None, |best: Option<f64>, s| {
-                Some(best.map_or(s, |b| b.max(s)))
-            })
-    };
-    let v3_v4 = match (
-        highest("CVSS_V3", cvss_score),
-        highest("CVSS_V4", cvss_score),
-    ) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    if let Some(s) = v3_v4 {
-        return (Level::from_score(s), Some(s));
-    }
-    if let Some(s) = highest("CVSS_V2", cvss_v2_score) {
-        return (Level::from_v2_score(s), Some(s));
-    }
-    (
-        advisory
-            .severity_label()
-            .map(|l| Level::from_label(&l))
-            .unwrap_or(Level::Unknown),
-        None,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,36 +223,5 @@ mod tests {
         // 9.3 is "critical" in v3 bands, "high" in v2's.
         assert_eq!(Level::from_v2_score(9.3), Level::High);
         assert_eq!(Level::from_v2_score(10.0), Level::High);
-    }
-
-    fn record(severity: &[(&str, &str)], label: Option<&str>) -> Advisory {
-        Advisory {
-            id: "X-1".into(),
-            severity: severity
-                .iter()
-                .map(|(kind, score)| crate::advisory::Severity {
-                    kind: kind.to_string(),
-                    score: score.to_string(),
-                })
-                .collect(),
-            database_specific: label.map(|l| serde_json::json!({ "severity": l })),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn assess_uses_v2_after_v3_and_v4_and_before_the_label() {
-        let v2 = ("CVSS_V2", "AV:N/AC:M/Au:N/C:C/I:C/A:C");
-        assert_eq!(assess(&record(&[v2], None)), (Level::High, Some(9.3)));
-        assert_eq!(
-            assess(&record(&[v2], Some("LOW"))),
-            (Level::High, Some(9.3))
-        );
-        let v3 = ("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N");
-        assert_eq!(assess(&record(&[v2, v3], None)), (Level::High, Some(7.5)));
-        assert_eq!(
-            assess(&record(&[("CVSS_V2", "garbage")], Some("MODERATE"))),
-            (Level::Medium, None)
-        );
     }
 }

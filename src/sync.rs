@@ -276,15 +276,31 @@ pub fn refresh_yanked(
     settings: HttpSettings,
     rt: &tokio::runtime::Handle,
 ) -> Result<crate::feeds::crates_index::RefreshReport, SyncError> {
-    let parsed = crate::scan::parse_manifests(paths, &crate::manifests::ParseOptions::default())
-        .map_err(|e| SyncError::Setup(e.to_string()))?;
-    let names: Vec<String> = parsed
+    use crate::manifests::{self, ManifestKind, ParseOptions, Requirement};
+    // The lockfiles under `paths`, found as a scan finds them (a missing path is an error);
+    // read here rather than through `scan`, which sits beside sync in the application layer.
+    let mut lockfiles = std::collections::BTreeSet::new();
+    for p in paths {
+        if !p.exists() {
+            return Err(SyncError::Setup(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
+        }
+        let found = manifests::discover_as(p, None).map_err(|e| SyncError::Setup(e.to_string()))?;
+        lockfiles.extend(
+            found
+                .into_iter()
+                .filter(|(_, kind)| *kind == ManifestKind::CargoLock),
+        );
+    }
+    // A lockfile that does not parse is skipped here; a scan reports it.
+    let names: Vec<String> = lockfiles
         .iter()
-        .filter(|(_, kind, _)| *kind == crate::manifests::ManifestKind::CargoLock)
-        .filter_map(|(_, _, m)| m.as_ref().ok())
-        .flat_map(|m| m.dependencies.iter())
-        .filter(|d| matches!(d.requirement, crate::manifests::Requirement::Pinned { .. }))
-        .map(|d| d.name.clone())
+        .filter_map(|(path, kind)| manifests::parse(path, *kind, &ParseOptions::default()).ok())
+        .flat_map(|m| m.dependencies)
+        .filter(|d| matches!(d.requirement, Requirement::Pinned { .. }))
+        .map(|d| d.name)
         .collect();
     let http = Http::new(settings).map_err(|e| SyncError::Setup(e.to_string()))?;
     Ok(rt.block_on(refresh_crate_index(&http, index_url, store, &names))?)

@@ -13,6 +13,18 @@ pub fn shorten(s: &str, max: usize) -> String {
     format!("{}…", s.get(..end).unwrap_or(""))
 }
 
+/// The one cut for text shown to people (titles, messages, drafts): at most `max` characters
+/// in all, cut at a character boundary and marked with `…`. (Echoes of bad input in errors are
+/// bounded in bytes by [`shorten`].)
+pub fn cap_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// The one cleaning rule for text depwatch did not write (feeds, mirrors, servers, scanned
 /// checkouts) on its way to people: a terminal, markdown, email, Slack. Every control
 /// character (C0 with NUL and ESC, DEL, C1 with the 8-bit CSI and OSC) and every bidi
@@ -79,6 +91,31 @@ pub fn http_error(e: &reqwest::Error) -> String {
     } else {
         format!("{kind}: {detail}")
     }
+}
+
+/// The one markdown escape (scan reports, SARIF help, release notes), for a table cell or a
+/// paragraph: markdown punctuation gets a backslash,
+/// `<`, `>` and `&` become entities, newlines become `<br>` and other control characters
+/// spaces.
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    // The shared cleaning rule first; newlines become `<br>` below.
+    let s = clean(s, true);
+    for c in s.chars() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '~' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' => out.push_str("<br>"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

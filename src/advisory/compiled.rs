@@ -414,7 +414,7 @@ impl CompiledAdvisory {
             out.affected = set;
             affected.push(out);
         }
-        let (severity, score) = crate::severity::assess(&advisory);
+        let (severity, score) = advisory.assess();
         Ok(Self {
             kind: advisory.kind(),
             severity,

@@ -6,9 +6,12 @@
 //! their edge.
 
 mod compiled;
+mod id;
 
 pub use compiled::{CompileError, CompiledAdvisory, CompiledAffected, RangeNote};
+pub use id::{AdvisoryId, IdKind};
 
+use crate::severity::{Level, cvss_score, cvss_v2_score};
 use serde::{Deserialize, Serialize};
 
 /// What kind of advisory a record is. Informational kinds come from RustSec
@@ -220,7 +223,7 @@ impl Advisory {
             Some("unsound") => AdvisoryKind::Unsound,
             Some("notice") => AdvisoryKind::Notice,
             Some(_) => AdvisoryKind::Other,
-            None if self.id.starts_with("MAL-") => AdvisoryKind::Malware,
+            None if AdvisoryId::new(&self.id).kind() == IdKind::Malware => AdvisoryKind::Malware,
             None => AdvisoryKind::Vulnerability,
         }
     }
@@ -232,6 +235,39 @@ impl Advisory {
             .and_then(|d| d.get("severity"))
             .and_then(|s| s.as_str())
             .map(str::to_ascii_lowercase)
+    }
+
+    /// Assess a record: the highest CVSS v3/v4 base score among its vectors; else the highest v2
+    /// base score (levels by NVD's v2 bands); else its label (GHSA `database_specific.severity`).
+    pub fn assess(&self) -> (Level, Option<f64>) {
+        let highest = |kind: &str, score: fn(&str) -> Option<f64>| {
+            self.severity
+                .iter()
+                .filter(|s| s.kind.starts_with(kind))
+                .filter_map(|s| score(&s.score))
+                .fold(None, |best: Option<f64>, s| {
+                    Some(best.map_or(s, |b| b.max(s)))
+                })
+        };
+        let v3_v4 = match (
+            highest("CVSS_V3", cvss_score),
+            highest("CVSS_V4", cvss_score),
+        ) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(s) = v3_v4 {
+            return (Level::from_score(s), Some(s));
+        }
+        if let Some(s) = highest("CVSS_V2", cvss_v2_score) {
+            return (Level::from_v2_score(s), Some(s));
+        }
+        (
+            self.severity_label()
+                .map(|l| Level::from_label(&l))
+                .unwrap_or(Level::Unknown),
+            None,
+        )
     }
 
     /// CWE ids the source lists (GHSA `database_specific.cwe_ids`).
@@ -246,5 +282,41 @@ impl Advisory {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(severity: &[(&str, &str)], label: Option<&str>) -> Advisory {
+        Advisory {
+            id: "X-1".into(),
+            severity: severity
+                .iter()
+                .map(|(kind, score)| Severity {
+                    kind: kind.to_string(),
+                    score: score.to_string(),
+                })
+                .collect(),
+            database_specific: label.map(|l| serde_json::json!({ "severity": l })),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn assess_uses_v2_after_v3_and_v4_and_before_the_label() {
+        let v2 = ("CVSS_V2", "AV:N/AC:M/Au:N/C:C/I:C/A:C");
+        assert_eq!(record(&[v2], None).assess(), (Level::High, Some(9.3)));
+        assert_eq!(
+            record(&[v2], Some("LOW")).assess(),
+            (Level::High, Some(9.3))
+        );
+        let v3 = ("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N");
+        assert_eq!(record(&[v2, v3], None).assess(), (Level::High, Some(7.5)));
+        assert_eq!(
+            record(&[("CVSS_V2", "garbage")], Some("MODERATE")).assess(),
+            (Level::Medium, None)
+        );
     }
 }

@@ -479,7 +479,7 @@ pub(super) fn projects(
             let cve_id = match a.cve_id {
                 Some(c) => {
                     let v = c.get_ref().trim().to_string();
-                    if !crate::publish::draft::is_cve(&v) {
+                    if !crate::advisory::AdvisoryId::new(&v).is_well_formed_cve() {
                         return Err(ctx.err(
                             Some(c.span().start),
                             format!(

@@ -72,22 +72,6 @@ impl Ecosystem {
                 }),
         }
     }
-
-    /// The smallest possible version of this ecosystem (OSV's `introduced: "0"`).
-    pub fn min_version(self) -> Version {
-        match self {
-            Self::CratesIo => Version::Semver(semver::Version {
-                major: 0,
-                minor: 0,
-                patch: 0,
-                pre: semver::Prerelease::new("0").unwrap_or(semver::Prerelease::EMPTY),
-                build: semver::BuildMetadata::EMPTY,
-            }),
-            Self::PyPI => {
-                Version::Pep440(pep508_rs::pep440_rs::Version::new([0u64]).with_min(Some(0)))
-            }
-        }
-    }
 }
 
 impl fmt::Display for Ecosystem {

@@ -117,11 +117,6 @@ impl VersionSet {
     pub fn intervals(&self) -> impl Iterator<Item = (&Bound<Version>, &Bound<Version>)> {
         self.0.iter()
     }
-
-    /// The lower bound of the lowest interval, `None` for an empty set.
-    pub fn lower_bound(&self) -> Option<&Bound<Version>> {
-        self.0.iter().next().map(|(lo, _)| lo)
-    }
 }
 
 impl fmt::Display for VersionSet {

@@ -26,7 +26,7 @@ impl Budget {
 
     /// The budget set by `$DEPWATCH_FEED_MAX_BYTES`, else the default.
     pub fn from_env() -> Self {
-        Self::new(super::http::HttpSettings::default().max_feed_bytes)
+        Self::new(crate::net::HttpSettings::default().max_feed_bytes)
     }
 
     /// Bytes left.

@@ -7,7 +7,7 @@
 //! not know (`404`) is recorded with no yanked version. Requests run concurrently (bounded);
 //! the store is written once, in one transaction, after every request has finished.
 
-use super::http::{Conditional, Http, HttpError};
+use crate::net::{Conditional, Http, HttpError};
 use reqwest::header::HeaderMap;
 use std::collections::BTreeSet;
 

@@ -30,14 +30,14 @@
 //! affected entry's `database_specific`.
 
 use super::defs::FeedDef;
-use super::http::{Conditional, Http, redact};
 use super::{FeedError, FeedUpdate};
 use crate::advisory::{
     Advisory, Affected, CompiledAdvisory, Credit, Event, Package, Range, Reference, Severity,
 };
 use crate::ecosystem::Ecosystem;
+use crate::feeds::LoadError;
 use crate::feeds::SourceState;
-use crate::report::LoadError;
+use crate::net::{Conditional, Http, next_link, redact};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -646,36 +646,6 @@ pub fn to_osv(record: &Value) -> Result<Advisory, ConvertError> {
     })
 }
 
-/// The URL of the `rel="next"` link in `Link` headers, if any.
-pub fn next_link(headers: &HeaderMap) -> Option<String> {
-    for value in headers.get_all(header::LINK) {
-        let Ok(value) = value.to_str() else { continue };
-        let mut rest = value;
-        while let Some(start) = rest.find('<') {
-            let after = &rest[start + 1..];
-            let end = after.find('>')?;
-            let url = after[..end].trim();
-            let tail = &after[end + 1..];
-            let params_end = tail.find('<').unwrap_or(tail.len());
-            let is_next = tail[..params_end].split(';').any(|p| {
-                let p = p.trim().trim_end_matches(',').trim();
-                p.split_once('=').is_some_and(|(k, v)| {
-                    k.trim().eq_ignore_ascii_case("rel")
-                        && v.trim()
-                            .trim_matches('"')
-                            .split_whitespace()
-                            .any(|r| r.eq_ignore_ascii_case("next"))
-                })
-            });
-            if is_next {
-                return Some(url.to_string());
-            }
-            rest = &tail[params_end..];
-        }
-    }
-    None
-}
-
 fn invalid(url: &str, message: String) -> FeedError {
     FeedError::Invalid {
         path: PathBuf::from(redact(url)),
@@ -702,7 +672,7 @@ fn headers_for(def: &FeedDef) -> Result<HeaderMap, FeedError> {
     // with a scanned repository) gets it only when the operator names that URL in
     // $DEPWATCH_GHSA_TOKEN_URL (or `*`): the environment is the operator's, the config may not
     // be.
-    let trusted = super::http::github_token_allowed(
+    let trusted = crate::net::github_token_allowed(
         &def.base_url,
         std::env::var("DEPWATCH_GHSA_TOKEN_URL").ok().as_deref(),
     );

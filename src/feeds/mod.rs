@@ -11,7 +11,9 @@ pub mod budget;
 pub mod crates_index;
 pub mod defs;
 pub mod ghsa;
-pub mod http;
+// The HTTP client moved to `crate::net`; this path stays for callers not yet moved.
+pub use crate::net as http;
+mod load;
 pub mod osv;
 pub mod osv_api;
 pub mod osv_export;
@@ -20,7 +22,7 @@ pub mod rustsec;
 pub mod rustsec_archive;
 
 use crate::advisory::CompiledAdvisory;
-use crate::report::LoadError;
+pub use load::{LoadError, SourceSummary};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;

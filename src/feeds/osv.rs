@@ -6,7 +6,7 @@
 
 use super::{FeedError, Loaded, walk_files};
 use crate::advisory::{Advisory, CompiledAdvisory};
-use crate::report::LoadError;
+use crate::feeds::LoadError;
 use rayon::prelude::*;
 use std::io::Read;
 use std::path::Path;

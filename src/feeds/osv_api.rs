@@ -7,12 +7,12 @@
 //! scan must not look clean because the feed was down).
 
 use super::FeedError;
-use super::http::{Http, redact};
 use super::osv::parse_record;
 use super::osv_export::{get_many, join_url, valid_id};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
-use crate::report::LoadError;
+use crate::feeds::LoadError;
+use crate::net::{Http, redact};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;

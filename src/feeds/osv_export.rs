@@ -16,12 +16,12 @@
 
 use super::budget::Budget;
 use super::defs::FeedDef;
-use super::http::{Conditional, Http, HttpError, redact};
 use super::osv::{load_zip_reader, parse_record};
 use super::{FeedError, FeedUpdate};
 use crate::advisory::Advisory;
+use crate::feeds::LoadError;
 use crate::feeds::SourceState;
-use crate::report::LoadError;
+use crate::net::{Conditional, Http, HttpError, redact};
 use jiff::Timestamp;
 use reqwest::header::HeaderMap;
 use std::collections::HashSet;
@@ -135,8 +135,9 @@ pub fn parse_line(line: &str, ecosystem: &str) -> Result<Option<(Timestamp, Stri
     Ok(Some((time, id.to_string())))
 }
 
+/// Echoed input is cut by the one rule for messages, which marks the cut.
 fn shorten(s: &str) -> String {
-    s.chars().take(60).collect()
+    crate::text::shorten(s, 60)
 }
 
 /// What `modified_id.csv` says has changed since a mark.
@@ -517,6 +518,18 @@ async fn incremental(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cut echo says it is cut (it used to stop at 60 characters without a mark).
+    #[test]
+    fn a_long_bad_id_is_echoed_cut_and_marked() {
+        let e = parse_line(
+            &format!("2024-01-01T00:00:00Z,{}", "x/".repeat(100)),
+            "PyPI",
+        )
+        .unwrap_err();
+        assert!(e.ends_with("…\""), "{e}");
+        assert!(e.len() < 100, "{e}");
+    }
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

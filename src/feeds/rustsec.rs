@@ -16,7 +16,7 @@ use super::{FeedError, Loaded, walk_files};
 use crate::advisory::{
     Advisory, Affected, CompiledAdvisory, Event, Package, Range, Reference, Severity,
 };
-use crate::report::LoadError;
+use crate::feeds::LoadError;
 use rayon::prelude::*;
 use serde_json::json;
 use std::path::Path;

@@ -18,11 +18,11 @@
 //! (it would otherwise empty the source, since a pull replaces everything).
 
 use super::defs::FeedDef;
-use super::http::{Conditional, Http, redact};
 use super::{FeedError, FeedUpdate};
 use crate::advisory::{Advisory, CompiledAdvisory};
+use crate::feeds::LoadError;
 use crate::feeds::SourceState;
-use crate::report::LoadError;
+use crate::net::{Conditional, Http, redact};
 use rayon::prelude::*;
 use reqwest::header::HeaderMap;
 use std::io::{Cursor, Read};

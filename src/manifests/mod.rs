@@ -90,14 +90,6 @@ impl ManifestKind {
         self.0
     }
 
-    /// True for lockfiles (their versions are resolved).
-    pub fn is_lockfile(self) -> bool {
-        matches!(
-            self,
-            Self::CargoLock | Self::PoetryLock | Self::UvLock | Self::PipfileLock | Self::Pylock
-        )
-    }
-
     /// Recognise a manifest by file name (and, for Django-style `requirements/base.txt`,
     /// by the name of its directory).
     pub fn detect(path: &Path) -> Option<Self> {

@@ -58,13 +58,41 @@
 pub mod json;
 pub mod security_md;
 
-use crate::monitor::DeadlineKind;
 use crate::severity::Level;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// Which deadline of the policy an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// Initial response.
+    Respond,
+    /// Status update.
+    Update,
+    /// Assessment complete (only policies that promise one).
+    Assess,
+    /// Fix released.
+    Fix,
+    /// Public disclosure.
+    Disclose,
+}
+
+impl DeadlineKind {
+    /// Words for people ("fix").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Respond => "initial response",
+            Self::Update => "status update",
+            Self::Assess => "assessment",
+            Self::Fix => "fix",
+            Self::Disclose => "disclosure",
+        }
+    }
+}
 
 /// The deadlines of one finding, computed from when it was first seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -79,15 +79,7 @@ pub(crate) fn one_line(s: &str) -> String {
         .join(" ")
 }
 
-/// At most `max` characters, cut at a character boundary and marked with `…`.
-pub(crate) fn cap_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub(crate) use crate::text::cap_chars;
 
 /// "Medium", "Unknown".
 pub(crate) fn severity_word(level: Level) -> String {
@@ -638,20 +630,6 @@ fn v3_vector(f: &Finding) -> Option<String> {
         .map(|(v, _)| v.to_string())
 }
 
-/// `CVE-YYYY-NNNN` (four or more digits).
-pub(crate) fn is_cve(id: &str) -> bool {
-    let Some(rest) = id.strip_prefix("CVE-") else {
-        return false;
-    };
-    let Some((year, num)) = rest.split_once('-') else {
-        return false;
-    };
-    year.len() == 4
-        && year.bytes().all(|b| b.is_ascii_digit())
-        && num.len() >= 4
-        && num.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn is_cwe(id: &str) -> bool {
     id.strip_prefix("CWE-")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
@@ -703,7 +681,7 @@ pub fn github_advisory(
             .cve_id
             .as_deref()
             .map(str::trim)
-            .filter(|c| is_cve(c))
+            .filter(|c| crate::advisory::AdvisoryId::new(c).is_well_formed_cve())
             .map(str::to_string),
         // One entry per disjoint range of the project's versions; GitHub has no "unknown"
         // range, so an unknown one is left out (the description says why).

@@ -83,15 +83,6 @@ impl EmailError {
     }
 }
 
-/// `localhost`, 127.0.0.0/8 or ::1 (brackets allowed).
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.eq_ignore_ascii_case("localhost.")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 impl EmailSettings {
     /// Check the settings before any connection; the message names the offending key
     /// (`notify.email.tls`, `notify.email.to[1]`, ...).
@@ -119,7 +110,7 @@ impl EmailSettings {
             to.parse::<Mailbox>()
                 .map_err(|e| format!("notify.email.to[{i}]: {to:?} is not a mailbox: {e}"))?;
         }
-        if self.tls == TlsMode::None && !is_loopback(host) {
+        if self.tls == TlsMode::None && !crate::net::is_loopback_host(host) {
             // Mail (and any login) would cross the network in clear text.
             return Err(format!(
                 "notify.email.tls: \"none\" (no encryption) is allowed only for a loopback host \

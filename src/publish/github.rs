@@ -10,8 +10,7 @@
 //! through `$DEPWATCH_GHSA_TOKEN_URL` (the same rule as the GHSA feed; see [`token_allowed`]).
 
 use super::draft::{last_line_is_marker, neutralise_markers};
-use crate::feeds::ghsa::next_link;
-use crate::feeds::http::{Http, backoff_delay, redact, wait_hint};
+use crate::net::{Http, backoff_delay, next_link, redact, wait_hint};
 use crate::secret::Secret;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -122,9 +121,9 @@ impl GithubError {
 
 /// Whether the token may go to `api_base`: always to [`GITHUB_API`]; elsewhere only when
 /// `token_url_env` (the value of `$DEPWATCH_GHSA_TOKEN_URL`) is `*` or names that base. One
-/// rule for the advisory feed and for filing drafts: [`crate::feeds::http::github_token_allowed`].
+/// rule for the advisory feed and for filing drafts: [`crate::net::github_token_allowed`].
 pub fn token_allowed(api_base: &str, token_url_env: Option<&str>) -> bool {
-    crate::feeds::http::github_token_allowed(api_base, token_url_env)
+    crate::net::github_token_allowed(api_base, token_url_env)
 }
 
 /// Check `owner/name`: one slash, GitHub's name characters, no `.`/`..` path tricks.
@@ -193,13 +192,6 @@ fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// GitHub's error `message` and validation `errors`, as one short line.
@@ -498,7 +490,7 @@ pub async fn file_draft_matching(
     }
     match base_url.scheme() {
         "https" => {}
-        "http" if is_loopback_host(&host) => {}
+        "http" if crate::net::is_loopback_host(&host) => {}
         s => {
             return Err(GithubError::Config(format!(
                 "refusing to send the GitHub token over {s} to {host}; use https"

@@ -27,40 +27,10 @@ const FALLBACK_EVENTS: usize = 20;
 /// A summary longer than this is cut in messages: the link leads to the rest.
 const SUMMARY_MAX: usize = 500;
 
-/// Urgency rank of an event kind (lower is more urgent).
-fn rank(kind: &EventKind) -> u8 {
-    match kind {
-        EventKind::Overdue { .. } => 0,
-        EventKind::DeadlineNear { .. } => 1,
-        EventKind::New => 2,
-        EventKind::SeverityChanged { .. } => 3,
-        EventKind::FixAvailable { .. } => 4,
-        EventKind::Resolved { .. } => 5,
-    }
-}
-
-/// The events most urgent first; within a kind the earliest deadline, then the highest
-/// severity, then the id, so the order is stable across runs.
+/// The events most urgent first, in the monitor's one order ([`Event::urgency_cmp`]).
 pub fn ordered(events: &[Event]) -> Vec<&Event> {
     let mut out: Vec<&Event> = events.iter().collect();
-    out.sort_by(|a, b| {
-        let due = |e: &Event| match &e.kind {
-            EventKind::Overdue { due, .. } | EventKind::DeadlineNear { due, .. } => Some(*due),
-            _ => None,
-        };
-        rank(&a.kind)
-            .cmp(&rank(&b.kind))
-            .then_with(|| due(a).cmp(&due(b)))
-            .then_with(|| b.finding.finding.severity.cmp(&a.finding.finding.severity))
-            .then_with(|| a.finding.finding.id.cmp(&b.finding.finding.id))
-            .then_with(|| {
-                a.finding
-                    .finding
-                    .package
-                    .name
-                    .cmp(&b.finding.finding.package.name)
-            })
-    });
+    out.sort_by(|a, b| a.urgency_cmp(b));
     out
 }
 
@@ -211,7 +181,7 @@ fn slack_escaped(mut c: EventContext) -> EventContext {
 fn tally(events: &[&Event]) -> String {
     let mut counts = [0usize; 6];
     for e in events {
-        counts[usize::from(rank(&e.kind))] += 1;
+        counts[usize::from(e.kind.urgency_rank())] += 1;
     }
     let words = [
         ("overdue", "overdue"),

@@ -4,7 +4,7 @@
 //! [`Secret`]: errors and logs name the host only, and any text a library or the server echoes
 //! back is scrubbed of the URL, its path and its last segment.
 
-use crate::feeds::http::{Http, backoff_delay, wait_hint};
+use crate::net::{Http, backoff_delay, wait_hint};
 use crate::secret::Secret;
 use reqwest::StatusCode;
 use std::time::Duration;
@@ -82,7 +82,7 @@ fn host_of(url: &reqwest::Url) -> Result<String, SlackError> {
     };
     match url.scheme() {
         "https" => Ok(shown),
-        "http" if is_loopback_host(host) => Ok(shown),
+        "http" if crate::net::is_loopback_host(host) => Ok(shown),
         "http" => Err(SlackError::Config(format!(
             "refusing plain http to {shown}: the webhook URL is a credential; use https"
         ))),
@@ -90,14 +90,6 @@ fn host_of(url: &reqwest::Url) -> Result<String, SlackError> {
             "unsupported scheme {other:?} (host {shown}); expected https"
         ))),
     }
-}
-
-/// `localhost`, 127.0.0.0/8 or ::1 (URL hosts keep IPv6 brackets).
-fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Remove every form of the webhook secret from `text`: the URL, its path and query, and
@@ -233,6 +225,9 @@ mod tests {
             "127.0.0.1:8080"
         );
         assert!(host_of(&u("http://[::1]/hook")).is_ok());
+        // The one loopback rule: the fully qualified `localhost.` is loopback too (email
+        // accepted it, Slack and GitHub did not).
+        assert!(host_of(&u("http://localhost.:8080/hook")).is_ok());
         let e = host_of(&u("http://hooks.example.com/services/SECRETPATH")).unwrap_err();
         assert!(!e.is_retryable());
         assert!(!e.to_string().contains("SECRETPATH"), "{e}");

@@ -15,29 +15,8 @@ const MAX_ALIASES: usize = 4;
 /// How many load errors to list (they can number in the thousands).
 const MAX_LOAD_ERRORS: usize = 20;
 
-/// Escape text for a table cell or a paragraph: markdown punctuation gets a backslash,
-/// `<`, `>` and `&` become entities, newlines become `<br>` and other control characters
-/// spaces.
-pub(super) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    // The shared cleaning rule first; newlines become `<br>` below.
-    let s = crate::text::clean(s, true);
-    for c in s.chars() {
-        match c {
-            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '~' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' => out.push_str("<br>"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+// The one markdown escape, shared with release notes and SARIF help text.
+pub(super) use crate::text::escape_markdown as escape;
 
 /// Literal text (a version, requirement, path) as a code span, `|` escaped as GFM tables
 /// require; text a code span cannot hold falls back to [`escape`].
@@ -186,7 +165,7 @@ pub(super) fn render(r: &Report) -> String {
                 .iter()
                 .map(|a| {
                     let url = super::sarif::help_uri(&a.id, None);
-                    format!("{} ({})", link(&a.id, Some(&url)), a.severity)
+                    format!("{} ({})", link(&a.id, url.as_deref()), a.severity)
                 })
                 .collect();
             let suggestion = match (&risk.suggested, &risk.note) {
@@ -349,7 +328,7 @@ fn findings_table(
     );
     for f in findings {
         let url = super::sarif::help_uri(&f.id, f.url.as_deref());
-        let mut advisory = link(&f.id, Some(&url));
+        let mut advisory = link(&f.id, url.as_deref());
         if let Some(a) = alias_text(&f.id, &f.ids) {
             let _ = write!(advisory, " ({a})");
         }

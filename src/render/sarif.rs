@@ -57,7 +57,8 @@ struct Rule {
     name: String,
     short_description: Text,
     full_description: Text,
-    help_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     help: Help,
     properties: RuleProperties,
 }
@@ -150,18 +151,11 @@ impl RuleInfo {
     }
 }
 
-/// The link for an advisory: the report's URL, else the advisory's page on its database.
-pub(super) fn help_uri(id: &str, url: Option<&str>) -> String {
-    if let Some(u) = url {
-        return u.to_string();
-    }
-    if id.starts_with("RUSTSEC-") {
-        format!("https://rustsec.org/advisories/{id}.html")
-    } else if id.starts_with("GHSA-") {
-        format!("https://github.com/advisories/{id}")
-    } else {
-        format!("https://osv.dev/vulnerability/{id}")
-    }
+/// The link for an advisory: the report's URL, else the id's page on its database
+/// ([`AdvisoryId::url`]); none for an id of unknown kind.
+pub(super) fn help_uri(id: &str, url: Option<&str>) -> Option<String> {
+    url.map(str::to_string)
+        .or_else(|| crate::advisory::AdvisoryId::new(id).url())
 }
 
 /// GitHub's scale for `security-severity` when no CVSS score is known.
@@ -362,7 +356,9 @@ fn build_rule(id: &str, info: &RuleInfo) -> Rule {
             info.cwes.iter().cloned().collect::<Vec<_>>().join(", ")
         );
     }
-    let _ = write!(text, "\n\n{uri}");
+    if let Some(uri) = &uri {
+        let _ = write!(text, "\n\n{uri}");
+    }
     let mut markdown = format!(
         "**{}** ({} advisory{})",
         md_escape(id),
@@ -403,7 +399,10 @@ fn build_rule(id: &str, info: &RuleInfo) -> Rule {
                 .join(", ")
         );
     }
-    let _ = write!(markdown, "\n\n{advice}\n\n[{}]({uri})", md_escape(id));
+    let _ = write!(markdown, "\n\n{advice}");
+    if let Some(uri) = &uri {
+        let _ = write!(markdown, "\n\n[{}]({uri})", md_escape(id));
+    }
     let mut tags = vec!["security".to_string(), kind.as_str().to_string()];
     for cwe in &info.cwes {
         if let Some(n) = cwe.strip_prefix("CWE-") {

@@ -1,7 +1,7 @@
 //! Outbox delivery: every due message through its channel; transient failures retried with
 //! backoff, permanent ones given up at once.
 
-use super::clock::{Clock, SystemClock};
+use super::clock::Clock;
 use super::{Delivery, RunError, RunOptions};
 use crate::feeds::http::Http;
 use crate::health::Outcome;
@@ -30,17 +30,9 @@ fn retry_at(now: Timestamp, attempts: i64) -> Option<Timestamp> {
     Some(now.checked_add(wait).unwrap_or(now))
 }
 
-/// Send every due message in the outbox, oldest first.
-pub fn deliver(
-    store: &mut impl MonitorState,
-    opts: &RunOptions,
-    rt: &tokio::runtime::Handle,
-) -> Result<Delivery, RunError> {
-    Ok(deliver_tracked(store, opts, &SystemClock, &[], rt)?.0)
-}
-
-/// [`deliver`], also returning each channel that had something to send with its outcome:
-/// failed (the last error) if any of its messages failed, else ok. Messages for the channels
+/// Send every due message in the outbox, oldest first; also return each channel that had
+/// something to send with its outcome: failed (the last error) if any of its messages failed,
+/// else ok. Messages for the channels
 /// in `skip` stay queued.
 pub(super) fn deliver_tracked(
     store: &mut impl MonitorState,

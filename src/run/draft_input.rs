@@ -53,14 +53,9 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
     ]);
     let mut references: Vec<String> = f.finding.url.iter().cloned().collect();
     for id in &f.finding.ids {
-        let link = if id.starts_with("GHSA-") {
-            format!("https://github.com/advisories/{id}")
-        } else if id.starts_with("CVE-") {
-            format!("https://nvd.nist.gov/vuln/detail/{id}")
-        } else if id.starts_with("RUSTSEC-") {
-            format!("https://rustsec.org/advisories/{id}.html")
-        } else {
-            format!("https://osv.dev/vulnerability/{id}")
+        // Ids of a kind depwatch does not know get no guessed link.
+        let Some(link) = crate::advisory::AdvisoryId::new(id).url() else {
+            continue;
         };
         if !references.contains(&link) {
             references.push(link);

@@ -25,7 +25,7 @@ mod summary;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use cycle::{cycle, run, run_with_clock};
-pub use deliver::{MAX_ATTEMPTS, deliver};
+pub use deliver::MAX_ATTEMPTS;
 pub use draft_input::draft_input;
 pub use error::StepError;
 pub use file_drafts::{Published, publish_drafts};

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::advisory::{Advisory, Affected, Package};
 use crate::ecosystem::Ecosystem;
-use crate::report::LoadError;
+use crate::feeds::LoadError;
 use jiff::Timestamp;
 
 /// Run every check, each on a fresh store from `make`.

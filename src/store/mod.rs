@@ -27,7 +27,7 @@ pub mod yanked;
 
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
-use crate::report::{LoadError, SourceSummary};
+use crate::feeds::{LoadError, SourceSummary};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeSet;

@@ -32,7 +32,7 @@ use super::{HealthRow, SourceState};
 use super::{Message, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
-use crate::report::{LoadError, SourceSummary};
+use crate::feeds::{LoadError, SourceSummary};
 use jiff::Timestamp;
 
 /// One stored advisory record, as a sync wrote it.

@@ -1,6 +1,7 @@
 //! Integration tests: run the real binary on real files from `../shared`.
 
 mod advisory_drafts;
+mod architecture;
 mod broken_checkout;
 mod channels;
 mod conversion_refresh;

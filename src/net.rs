@@ -1,4 +1,4 @@
-//! The one HTTP client every feed uses: rustls, gzip, HTTP/2, a clear User-Agent, connect and
+//! The one HTTP client every feed and channel uses: rustls, gzip, HTTP/2, a clear User-Agent, connect and
 //! read timeouts, retries with exponential backoff and jitter on connection errors, 5xx and
 //! 429 (honouring `Retry-After`), conditional requests (ETag / If-None-Match,
 //! Last-Modified / If-Modified-Since), and bounded response sizes.
@@ -466,9 +466,76 @@ async fn read_limited(
     Ok(body)
 }
 
+/// The URL of the `rel="next"` link in `Link` headers, if any.
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    for value in headers.get_all(header::LINK) {
+        let Ok(value) = value.to_str() else { continue };
+        let mut rest = value;
+        while let Some(start) = rest.find('<') {
+            let after = &rest[start + 1..];
+            let end = after.find('>')?;
+            let url = after[..end].trim();
+            let tail = &after[end + 1..];
+            let params_end = tail.find('<').unwrap_or(tail.len());
+            let is_next = tail[..params_end].split(';').any(|p| {
+                let p = p.trim().trim_end_matches(',').trim();
+                p.split_once('=').is_some_and(|(k, v)| {
+                    k.trim().eq_ignore_ascii_case("rel")
+                        && v.trim()
+                            .trim_matches('"')
+                            .split_whitespace()
+                            .any(|r| r.eq_ignore_ascii_case("next"))
+                })
+            });
+            if is_next {
+                return Some(url.to_string());
+            }
+            rest = &tail[params_end..];
+        }
+    }
+    None
+}
+
+/// The one loopback rule, for every "plain text only to this machine" exception (webhooks,
+/// the GitHub API, SMTP without TLS): `localhost` (also fully qualified, `localhost.`),
+/// 127.0.0.0/8, `::1` and IPv4-mapped loopback; brackets and surrounding spaces allowed.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.eq_ignore_ascii_case("localhost.")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "LOCALHOST.",
+            "127.0.0.1",
+            "127.8.9.10",
+            "[::1]",
+            "::1",
+            "[::ffff:127.0.0.1]",
+            " localhost ",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "",
+            "example.com",
+            "localhost.example.com",
+            "10.0.0.1",
+            "[::2]",
+            "0.0.0.0",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
 
     #[test]
     fn redaction_of_text_that_is_not_a_url() {
