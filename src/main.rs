@@ -29,6 +29,12 @@ macro_rules! outln {
 }
 
 // After the macros: the subcommands use them.
+/// `eprintln!` through the one cleaning rule ([`depwatch::text::clean`]): error text can carry
+/// feed or server text, and no escape sequence may reach the operator's terminal.
+macro_rules! errln {
+    ($($t:tt)*) => { eprintln!("{}", depwatch::text::clean(&format!($($t)*), true)) };
+}
+
 mod cli;
 
 #[derive(Parser)]
@@ -116,7 +122,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(outcome) => outcome.into(),
         Err(e) => {
-            eprintln!("error: {}", describe(&e));
+            errln!("error: {}", describe(&e));
             Outcome::Error.into()
         }
     }

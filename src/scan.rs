@@ -213,6 +213,16 @@ fn parse_manifests_checked(
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
     let parse_one = |path: &Path, kind, root: PathBuf| {
+        // A manifest that is itself a symlink out of the scanned root (a committed
+        // `requirements.txt -> ~/.env`) is never read: its lines could reach the report.
+        if !opts.allow_outside_includes && symlink_out_of(path, &root) {
+            return Err(ManifestError::parse(
+                path,
+                None,
+                "a symlink to a file outside the scanned root; not read \
+                 (--allow-outside-includes follows it)",
+            ));
+        }
         let o = ParseOptions {
             include_root: Some(root),
             ..opts.clone()
@@ -234,6 +244,19 @@ fn parse_manifests_checked(
             (path, kind, parsed)
         })
         .collect())
+}
+
+/// True when `path` is a symlink whose target resolves outside `root` (both after
+/// canonicalisation); a target that cannot be resolved counts as outside.
+fn symlink_out_of(path: &Path, root: &Path) -> bool {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return false;
+    }
+    match (std::fs::canonicalize(path), std::fs::canonicalize(root)) {
+        (Ok(target), Ok(root)) => !target.starts_with(root),
+        _ => true,
+    }
 }
 
 /// One `via` rule for every format (README, report `via`): the path starts below the

@@ -57,7 +57,7 @@ pub fn run(args: NotesArgs) -> anyhow::Result<Outcome> {
     };
     let (notes, md) = depwatch::notes::release_notes(&opts)?;
     for w in &notes.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     match &args.output {
         Some(p) => std::fs::write(p, md.as_bytes()).with_context(|| format!("{}", p.display()))?,

@@ -31,7 +31,7 @@ pub fn run(args: PublishArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Out
             Ok(line) => outln!("{}: {line}", r.project),
             Err(e) => {
                 ok = false;
-                eprintln!("error: {}: {e}", r.project);
+                errln!("error: {}: {e}", r.project);
             }
         }
     }

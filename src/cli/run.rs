@@ -76,11 +76,11 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
     }
     for p in &report.projects {
         if let Some(e) = &p.error {
-            eprintln!("error: project {}: {e}", p.name);
+            errln!("error: project {}: {e}", p.name);
         }
     }
     for e in &report.delivery.errors {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
     }
     let outcome = Outcome::from(report.outcome());
     if !args.ci {

@@ -193,7 +193,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     }
     for m in &report.manifests {
         if let Some(e) = &m.error {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
         }
     }
     let mut outcome = Outcome::from(scan::verdict(&report, fail_on));
@@ -204,7 +204,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             .iter()
             .map(|w| format!("{} {} ({})", w.package.name, w.id, w.kind.as_str()))
             .collect();
-        eprintln!("denied warnings (--deny): {}", ids.join(", "));
+        errln!("denied warnings (--deny): {}", ids.join(", "));
         outcome = outcome.max(Outcome::Failing);
     }
     Ok(outcome)

@@ -38,7 +38,7 @@ fn print_sync(r: &depwatch::sync::SourceSync) -> anyhow::Result<bool> {
             r.skipped
         ),
         Err(e) => {
-            eprintln!("error: {}: {e} (previous data kept)", r.source);
+            errln!("error: {}: {e} (previous data kept)", r.source);
             return Ok(false);
         }
     }
@@ -95,7 +95,7 @@ pub fn run(args: SyncArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcom
                 r.failed.len()
             );
             for (name, why) in &r.failed {
-                eprintln!("error: crates-index: {name}: {why}");
+                errln!("error: crates-index: {name}: {why}");
             }
             ok &= r.failed.is_empty();
         }

@@ -888,3 +888,69 @@ fn an_old_style_marker_matches_only_as_the_last_line() {
     );
     assert!(last_line(&drafts[1]["description"]).starts_with("<!-- depwatch:draft="));
 }
+
+/// A manifest named on the command line that is itself a committed symlink out of the
+/// checkout (`requirements.txt -> ~/.env`) is refused, not read: its lines could otherwise
+/// reach the report as "invalid requirement" text or names.
+#[test]
+fn a_manifest_that_is_a_symlink_out_of_the_checkout_is_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("checkout");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    // Parses as a requirement, so a followed link would print the name in the report.
+    std::fs::write(home.join(".env"), "leakedsecretvalue==1.0\n").unwrap();
+    std::os::unix::fs::symlink(home.join(".env"), repo.join("requirements.txt")).unwrap();
+    let source = format!("rustsec-dir:{}", crate::util::rustsec_dir().display());
+    let manifest = repo.join("requirements.txt");
+    let out = crate::util::depwatch(&[
+        "scan",
+        manifest.to_str().unwrap(),
+        "--source",
+        &source,
+        "--format",
+        "json",
+    ]);
+    let (stdout, stderr) = text(&out);
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(!all.contains("leakedsecretvalue"), "{all}");
+    assert!(
+        all.contains("symlink to a file outside the scanned root"),
+        "{all}"
+    );
+    // The operator's flag follows it.
+    let out = crate::util::depwatch(&[
+        "scan",
+        manifest.to_str().unwrap(),
+        "--source",
+        &source,
+        "--format",
+        "json",
+        "--allow-outside-includes",
+    ]);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("\"dependencies\": 1"), "{stdout}");
+}
+
+/// Error lines on stderr go through the one cleaning rule: a path (or feed text) carrying an
+/// escape sequence does not reach the operator's terminal raw.
+#[test]
+fn error_lines_on_stderr_carry_no_escape_sequences() {
+    let tmp = tempfile::tempdir().unwrap();
+    let evil = tmp.path().join("req\u{1b}]0;owned\u{7}\u{1b}[2J.txt");
+    let out = crate::util::depwatch(&[
+        "scan",
+        evil.to_str().unwrap(),
+        "--source",
+        &format!("rustsec-dir:{}", crate::util::rustsec_dir().display()),
+    ]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error:"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+}
