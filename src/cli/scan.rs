@@ -170,7 +170,12 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         kind: args.kind,
         require_manifest: true,
     };
-    let report = scan::run(&opts).await?;
+    // A local scan runs right here: the CLI's current-thread runtime has nothing else to do,
+    // and a blocking-pool thread would cost a fresh malloc arena. The online one is awaited.
+    let report = match opts.backend {
+        scan::Backend::Online { .. } => scan::run(&opts).await?,
+        _ => scan::run_offline(&opts)?,
+    };
     let format = Format::from(args.format);
     match &args.output {
         Some(path) => {
