@@ -8,7 +8,7 @@ the message as Python's `email` package parses it (subject, content types, bodie
 It exits when its stdin closes (the test process ended, even by a crash) or after --lifetime
 seconds, so no server outlives its test.
 
-Install the dependency with:  python3 -m pip install --quiet aiosmtpd
+Install the dependency with Debian's package: apt-get install python3-aiosmtpd (.ci/run does).
 """
 
 import argparse
