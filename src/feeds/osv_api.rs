@@ -53,29 +53,9 @@ struct VulnRef {
     id: String,
 }
 
-/// The `osv-api` feed kind, in [`super::registry::REMOTE`].
-pub struct OsvApi;
-
-impl super::registry::RemoteFeed for OsvApi {
-    fn kind(&self) -> super::defs::FeedKind {
-        super::defs::FeedKind::OsvApi
-    }
-
-    /// Read on demand, never synced.
-    fn sync_jobs(&self, _def: &super::defs::FeedDef) -> Vec<Option<String>> {
-        Vec::new()
-    }
-
-    fn pull<'a>(
-        &'a self,
-        _http: &'a Http,
-        _def: &'a super::defs::FeedDef,
-        _ecosystem: Option<&'a str>,
-        _prev: Option<&'a super::SourceState>,
-    ) -> super::registry::Pull<'a> {
-        super::registry::not_synced()
-    }
-}
+/// The `osv-api` feed kind, in [`super::registry::REMOTE`]: read by `scan --online`.
+pub static OSV_API: super::registry::OnDemand =
+    super::registry::OnDemand(super::defs::FeedKind::OsvApi);
 
 /// Ask the OSV API which advisories affect `packages` (ecosystem, name, version) and fetch
 /// them. Returns the records (sorted by id, each once) and the records that could not be read.

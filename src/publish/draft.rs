@@ -201,9 +201,10 @@ struct TimelineRow {
     rule: String,
 }
 
-/// A table cell: one line, pipes escaped so they do not split the cell.
+/// A table cell: one line, then the one markdown escape ([`crate::text::escape_markdown`]), so
+/// text from a SECURITY.md row or the config can neither split the cell nor become markup.
 fn cell(s: &str) -> String {
-    one_line(s).replace('|', "\\|")
+    crate::text::escape_markdown(&one_line(s))
 }
 
 fn draft_context(input: &DraftInput) -> DraftContext {
@@ -1113,7 +1114,7 @@ mod tests {
         for needle in [
             "emby-watchparty",
             "| Affected versions | `>= 1.4.0, < 1.4.3` (from SECURITY.md line 7: 1.4.x) |",
-            "| Patched versions | 1.4.3 (depwatch.toml `fixed-in`) |",
+            "| Patched versions | 1.4.3 (depwatch.toml \\`fixed-in\\`) |",
             "| CVE of this advisory | none assigned (",
             "| Dependency's advisory | GHSA-9wx4-h78v-vm56, CVE-2024-35195 |",
             "https://nvd.nist.gov/vuln/detail/CVE-2024-35195",
@@ -1500,5 +1501,11 @@ mod tests {
         assert_eq!(one_line(" a\r\n b\t c "), "a b c");
         assert_eq!(cap_chars("éééé", 3), "éé…");
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+        // A SECURITY.md row is text, never markup: the escape scan reports use.
+        assert_eq!(
+            cell("1.4.x <img src=x> [ok](https://evil.example) *"),
+            "1.4.x &lt;img src=x&gt; \\[ok\\](https://evil.example) \\*"
+        );
+        assert_eq!(cell("a|b"), crate::text::escape_markdown("a|b"));
     }
 }
