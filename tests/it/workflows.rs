@@ -4,7 +4,7 @@
 //! the real binary accepts (checked against its `--help`). The nightly job's own commands are also
 //! run for real on the corpus, with the remote feeds turned off.
 
-use crate::util::shared;
+use crate::support::shared;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -776,11 +776,9 @@ fn nightly_commands_run_for_real() {
                 .iter()
                 .map(|w| w.replace("$FAIL_ON", fail_on))
                 .collect();
-            let out = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            let out = crate::support::command(&&store)
                 .args(&args)
                 .current_dir(dir.path())
-                .env("NO_COLOR", "1")
-                .env("DEPWATCH_STORE", &store)
                 .env("GITHUB_STEP_SUMMARY", &summary)
                 .env_remove("GITHUB_TOKEN")
                 .env_remove("DEPWATCH_SLACK_WEBHOOK")

@@ -3,7 +3,7 @@
 //! zone, and `policy show --format json` gives the figures with their origins. Run on the five
 //! real policies in ../shared/policies.
 
-use crate::util::{depwatch, shared};
+use crate::support::{depwatch, shared};
 use depwatch::policy::{Origin, Policy};
 use depwatch::severity::Level;
 use jiff::Timestamp;
@@ -11,7 +11,6 @@ use jiff::tz::TimeZone;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const POLICIES: [&str; 5] = [
     "emby-watchparty",
@@ -312,13 +311,11 @@ fn deadlines_are_shown_in_the_configured_timezone() {
     )
     .unwrap();
     let out_dir = dir.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+    let o = crate::support::command(&dir.path().join("store.sqlite3"))
         .args(["run", "--offline", "--config"])
         .arg(&config)
         .arg("--out")
         .arg(&out_dir)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", dir.path().join("store.sqlite3"))
         .env("DEPWATCH_NOW", "2026-12-01T08:00:00Z")
         .output()
         .unwrap();

@@ -1,7 +1,7 @@
 //! `depwatch db check` verifies the index tables against the stored raw records, and its exit
 //! codes are the README's: 0 sound, 1 problems, 2 no store to check.
 
-use crate::util::{depwatch_store, manifest, rustsec_dir};
+use crate::support::{depwatch_store, manifest, rustsec_dir};
 use std::path::Path;
 
 fn sync_rustsec(store: &Path) {

@@ -2,15 +2,17 @@
 //! symlink) fails only that project in a real `depwatch run`; the other project is scanned and
 //! alerted through a loopback Slack receiver as usual.
 
-use crate::util::shared;
+use crate::support::command;
+use crate::support::config::{SLACK_WEBHOOK_ENV, slack_section};
+use crate::support::loopback::slack_header;
+use crate::support::shared;
 use serde_json::Value;
-use std::process::Command;
 
 const HOOK_PATH: &str = "/services/T0000/B0000/BrOkEnChEcKoUt";
 
 #[test]
 fn a_broken_checkout_fails_only_its_project() {
-    let (slack, accepted) = crate::loopback::slack_receiver(HOOK_PATH, 0);
+    let (slack, accepted) = crate::support::loopback::slack_receiver(HOOK_PATH, 0);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let record = shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-2g68-c3qc-8985.json");
@@ -46,29 +48,23 @@ name = "good"
 path = "good/requirements.txt"
 security-policy = "good/SECURITY.md"
 
-[notify.slack]
-webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
-
+{slack}
 [watch]
 health-after = 1
 "#,
-            osv = d.join("osv").display()
+            osv = d.join("osv").display(),
+            slack = slack_section(),
         ),
     )
     .unwrap();
     let run = |json: bool| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_depwatch"));
+        let mut c = command(&d.join("store.sqlite3"));
         c.args(["run", "--offline", "--config"])
             .arg(&cfg)
             .arg("--out")
             .arg(d.join("out"))
-            .env("NO_COLOR", "1")
-            .env("DEPWATCH_STORE", d.join("store.sqlite3"))
             .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
-            .env(
-                "DEPWATCH_TEST_SLACK_WEBHOOK",
-                format!("{}{HOOK_PATH}", slack.url),
-            );
+            .env(SLACK_WEBHOOK_ENV, format!("{}{HOOK_PATH}", slack.url));
         if json {
             c.arg("--json");
         }
@@ -117,15 +113,7 @@ health-after = 1
     assert_eq!(health.len(), 1, "{report}");
     assert_eq!(health[0]["component"], "project:broken");
     let bodies = accepted.lock().unwrap().clone();
-    let headers: Vec<String> = bodies
-        .iter()
-        .map(|b| {
-            b["blocks"][0]["text"]["text"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
+    let headers: Vec<String> = bodies.iter().map(slack_header).collect();
     assert_eq!(bodies.len(), 2, "{headers:?}");
     assert!(headers.iter().any(|h| h.contains("good")), "{headers:?}");
     assert!(headers.iter().any(|h| h.contains("health")), "{headers:?}");

@@ -2,39 +2,25 @@
 //! Party (plus uv's Cargo.lock) with the five real policies, against a store synced from
 //! `../shared`, publishing to a loopback Slack receiver and a real SMTP server (aiosmtpd).
 
-use crate::channels::SmtpServer;
-use crate::loopback::{Reply, Request, Server};
-use crate::util::shared;
+use crate::support::config::{Monitor, corpus_sources, email_section, slack_section};
+use crate::support::loopback::{Reply, Request, Server, slack_header};
+use crate::support::shared;
+use crate::support::smtp::SmtpServer;
+use crate::support::{output_text as text, read};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 const HOOK_PATH: &str = "/services/T0000/B0000/SeCrEtWeBhOoK";
 
-struct Env {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    store: PathBuf,
-    out: PathBuf,
-    hook: String,
-}
-
 /// Write a config for the five projects (two scanned with their policies, three policy-only)
 /// plus uv's workspace with the default policy.
-fn setup(slack: &Server, smtp_port: u16) -> Env {
-    let dir = tempfile::tempdir().unwrap();
+fn setup(slack: &Server, smtp_port: u16) -> Monitor {
     let s = shared();
     let p = |rel: &str| s.join(rel).display().to_string();
-    let config = dir.path().join("depwatch.toml");
     let text = format!(
         r#"
-sources = [
-    "rustsec-dir:{rustsec}",
-    "osv-dir:{pypa}",
-    "osv-dir:{ghsa}",
-]
-timezone = "Europe/Berlin"
+{sources}timezone = "Europe/Berlin"
 
 [[project]]
 name = "plexcollect"
@@ -62,81 +48,31 @@ security-policy = "{pol}/moviemind-api.SECURITY.md"
 name = "uv-workspace"
 path = "{uv}"
 
-[notify.slack]
-webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
-
-[notify.email]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-from = "depwatch <depwatch@example.com>"
-to = ["security@example.com", "maintainer@example.org"]
-"#,
-        rustsec = p("corpus/advisories/rustsec"),
-        pypa = p("corpus/advisories/pypa/vulns"),
-        ghsa = p("feeds-reference/ghsa-osv"),
+{slack}
+{email}"#,
+        sources = corpus_sources(),
+        slack = slack_section(),
+        email = email_section(
+            smtp_port,
+            &["security@example.com", "maintainer@example.org"]
+        ),
         plex = p("corpus/manifests/plexcollect"),
         emby = p("corpus/manifests/emby-watchparty/requirements.txt"),
         uv = p("corpus/manifests/uv/Cargo.lock"),
         pol = p("policies"),
     );
-    std::fs::write(&config, text).unwrap();
-    Env {
-        store: dir.path().join("store.sqlite3"),
-        out: dir.path().join("out"),
-        hook: format!("{}{HOOK_PATH}", slack.url),
-        config,
-        dir,
-    }
-}
-
-fn command(env: &Env, now: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_depwatch"));
-    c.args(["run", "--offline", "--config"])
-        .arg(&env.config)
-        .arg("--out")
-        .arg(&env.out)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", &env.store)
-        .env("DEPWATCH_NOW", now)
-        .env("DEPWATCH_TEST_SLACK_WEBHOOK", &env.hook);
-    c
-}
-
-fn run(env: &Env, now: &str) -> Output {
-    command(env, now).output().expect("run depwatch")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    Monitor::new(format!("{}{HOOK_PATH}", slack.url), |_| text)
 }
 
 /// A Slack receiver that checks the Block Kit structure of every body it accepts.
 fn slack_receiver(fail_first: usize) -> (Server, Arc<Mutex<Vec<Value>>>) {
-    crate::loopback::slack_receiver(HOOK_PATH, fail_first)
+    crate::support::loopback::slack_receiver(HOOK_PATH, fail_first)
 }
 
 fn projects_in(bodies: &[Value]) -> Vec<String> {
-    let mut v: Vec<String> = bodies
-        .iter()
-        .map(|b| {
-            b["blocks"][0]["text"]["text"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
+    let mut v: Vec<String> = bodies.iter().map(slack_header).collect();
     v.sort();
     v
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 #[test]
@@ -145,7 +81,7 @@ fn run_publishes_once_per_affected_project_and_then_nothing() {
     let (slack, accepted) = slack_receiver(0);
     let env = setup(&slack, smtp.port);
 
-    let o = run(&env, "2026-12-01T09:00:00Z");
+    let o = env.run("2026-12-01T09:00:00Z");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -217,7 +153,7 @@ fn run_publishes_once_per_affected_project_and_then_nothing() {
     assert!(!text(&o).contains("SeCrEtWeBhOoK"));
 
     // The second run publishes nothing.
-    let o = run(&env, "2026-12-01T10:00:00Z");
+    let o = env.run("2026-12-01T10:00:00Z");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("delivery: 0 sent"),
@@ -233,7 +169,7 @@ fn a_failing_webhook_is_retried_within_the_call_and_sent_once() {
     let smtp = SmtpServer::start(None);
     let (slack, accepted) = slack_receiver(1);
     let env = setup(&slack, smtp.port);
-    let o = run(&env, "2026-12-01T09:00:00Z");
+    let o = env.run("2026-12-01T09:00:00Z");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(accepted.lock().unwrap().len(), 2);
     // 1 failure + 2 accepted requests reached the server.
@@ -250,14 +186,14 @@ fn smtp_down_is_retried_on_a_later_run_and_nothing_is_lost() {
         .unwrap()
         .port();
     let env = setup(&slack, port);
-    let o = run(&env, "2026-12-01T09:00:00Z");
+    let o = env.run("2026-12-01T09:00:00Z");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(out.contains("delivery: 2 sent, 2 failed"), "{out}");
     assert_eq!(accepted.lock().unwrap().len(), 2);
 
     // Before the retry time nothing is attempted again...
-    let o = run(&env, "2026-12-01T09:00:30Z");
+    let o = env.run("2026-12-01T09:00:30Z");
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("delivery: 0 sent, 0 failed"),
         "{}",
@@ -265,7 +201,7 @@ fn smtp_down_is_retried_on_a_later_run_and_nothing_is_lost() {
     );
     // ...after it, with the server up on that port, both mails arrive, once.
     let smtp = SmtpServer::start_on(port, None);
-    let o = run(&env, "2026-12-01T09:05:00Z");
+    let o = env.run("2026-12-01T09:05:00Z");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("delivery: 2 sent, 0 failed"),
@@ -278,7 +214,7 @@ fn smtp_down_is_retried_on_a_later_run_and_nothing_is_lost() {
         2,
         "Slack must not be sent twice"
     );
-    let o = run(&env, "2026-12-01T10:00:00Z");
+    let o = env.run("2026-12-01T10:00:00Z");
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("delivery: 0 sent"),
         "{}",
@@ -312,7 +248,8 @@ fn a_kill_between_send_and_mark_duplicates_only_the_message_in_flight() {
         Reply::ok("ok")
     });
     let env = setup(&slack, smtp.port);
-    let mut child = command(&env, "2026-12-01T09:00:00Z")
+    let mut child = env
+        .run_command("2026-12-01T09:00:00Z")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -322,7 +259,7 @@ fn a_kill_between_send_and_mark_duplicates_only_the_message_in_flight() {
     assert_eq!(status.code(), None, "depwatch should have been killed");
     assert_eq!(accepted.lock().unwrap().len(), 1);
 
-    let o = run(&env, "2026-12-01T09:01:00Z");
+    let o = env.run("2026-12-01T09:01:00Z");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let bodies = accepted.lock().unwrap().clone();
     // The message in flight went out twice, the other Slack message once; nothing was lost.
@@ -337,12 +274,9 @@ fn a_kill_between_send_and_mark_duplicates_only_the_message_in_flight() {
     let _ = env.dir.path();
 }
 
-fn depwatch_in(env: &Env, args: &[&str], extra: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_depwatch"));
-    c.args(args)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", &env.store)
-        .env("DEPWATCH_TEST_SLACK_WEBHOOK", &env.hook);
+fn depwatch_in(env: &Monitor, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut c = env.command();
+    c.args(args);
     for (k, v) in extra {
         c.env(k, v);
     }
@@ -386,7 +320,7 @@ fn policy_show_reads_the_projects_policy_from_the_config() {
 
 #[test]
 fn publish_files_drafts_once_then_updates_them() {
-    use crate::channels::{FakeGithub, TOKEN};
+    use crate::support::github::{FakeGithub, TOKEN};
     let gh = FakeGithub::start(vec![]);
     let (slack, _) = slack_receiver(0);
     let env = setup(&slack, 25);

@@ -1,19 +1,15 @@
-//! The shared HTTP client's own behaviour against a loopback server.
+//! The one HTTP client (`net`) on its own against a loopback server: rate limits, errors
+//! without query strings.
 
-use crate::loopback::{Reply, Server};
-use depwatch::feeds::http::{Conditional, Http, HttpSettings};
+use crate::support::clients::http_with;
+use crate::support::loopback::{Reply, Server};
+use depwatch::feeds::http::{Conditional, Http};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-fn http() -> Http {
-    Http::new(HttpSettings {
-        attempts: 3,
-        backoff: Duration::from_millis(10),
-        read_timeout: Duration::from_millis(500),
-        max_wait: Duration::from_millis(200),
-        ..Default::default()
-    })
-    .unwrap()
+/// Waits of at most 200 ms: the rate-limit wait below is the longest one allowed.
+fn short_waits() -> Http {
+    http_with(Duration::from_millis(500), Duration::from_millis(200))
 }
 
 #[test]
@@ -33,7 +29,7 @@ fn secondary_rate_limit_403_is_waited_out_and_retried() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let t0 = std::time::Instant::now();
     let got = rt
-        .block_on(http().get(
+        .block_on(short_waits().get(
             &format!("{}/advisories", srv.url),
             &Default::default(),
             None,
@@ -55,7 +51,7 @@ fn a_plain_403_is_an_error_without_retry() {
     let srv = Server::start(|_| Reply::status(403));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let err = rt
-        .block_on(http().get(
+        .block_on(short_waits().get(
             &format!("{}/x?token=secret", srv.url),
             &Default::default(),
             None,

@@ -3,11 +3,13 @@
 //! checked against GitHub's real REST schema (`../shared/feeds-reference/github-rest`): no
 //! dependency CVE as `cve_id`, the project's version range, the release that fixes it.
 
-use crate::channels::{FakeGithub, TOKEN};
-use crate::util::shared;
+use crate::support::config::corpus_sources;
+use crate::support::github::{FakeGithub, TOKEN};
+use crate::support::shared;
+use crate::support::{output_text as text, read};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// The repository-advisories extract of GitHub's OpenAPI description.
 fn openapi() -> Value {
@@ -162,28 +164,12 @@ fn schema_check_works(doc: &Value) {
 }
 
 fn depwatch(store: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_depwatch"));
-    c.args(args)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", store)
-        .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z");
+    let mut c = crate::support::command(store);
+    c.args(args).env("DEPWATCH_NOW", "2026-12-01T09:00:00Z");
     for (k, v) in env {
         c.env(k, v);
     }
     c.output().expect("run depwatch")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// emby-watchparty (SECURITY.md: `1.4.x` supported) with `fixed-in`, and uv's workspace (no
@@ -193,8 +179,7 @@ fn config(dir: &Path, gh: &FakeGithub, emby_extra: &str) -> std::path::PathBuf {
     let p = |rel: &str| s.join(rel).display().to_string();
     let text = format!(
         r#"
-sources = ["rustsec-dir:{rustsec}", "osv-dir:{pypa}", "osv-dir:{ghsa}"]
-
+{sources}
 [[project]]
 name = "emby-watchparty"
 path = "{emby}"
@@ -210,9 +195,7 @@ api-url = "{api}"
 name = "uv-workspace"
 path = "{uv}"
 "#,
-        rustsec = p("corpus/advisories/rustsec"),
-        pypa = p("corpus/advisories/pypa/vulns"),
-        ghsa = p("feeds-reference/ghsa-osv"),
+        sources = corpus_sources(),
         emby = p("corpus/manifests/emby-watchparty/requirements.txt"),
         pol = p("policies/emby-watchparty.SECURITY.md"),
         uv = p("corpus/manifests/uv/Cargo.lock"),

@@ -1,8 +1,7 @@
 //! Issue 11 item 10: `depwatch status` shows deadlines in the configured zone with its offset,
 //! as the drafts and messages do.
 
-use crate::util::shared;
-use std::process::Command;
+use crate::support::shared;
 
 #[test]
 fn status_shows_deadlines_in_the_configured_zone() {
@@ -23,12 +22,10 @@ fn status_shows_deadlines_in_the_configured_zone() {
     )
     .unwrap();
     let depwatch = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        crate::support::command(&d.join("store.sqlite3"))
             .args(args)
             .arg("--config")
             .arg(&cfg)
-            .env("NO_COLOR", "1")
-            .env("DEPWATCH_STORE", d.join("store.sqlite3"))
             .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
             .output()
             .expect("run depwatch")

@@ -5,9 +5,10 @@
 //! (PyPA records: `requests` 2.19.0 is affected by PYSEC-2018-28 and PYSEC-2023-74; RustSec:
 //! `smallvec` 0.6.9 by RUSTSEC-2019-0009 and RUSTSEC-2019-0012, fixed in 0.6.10).
 
-use crate::util::{depwatch, pypa_dir, rustsec_dir};
+use crate::support::files::write;
+use crate::support::{depwatch, pypa_dir, rustsec_dir};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// `depwatch scan PATHS --source osv-dir:PyPA --source rustsec-dir:… --format json EXTRA…`:
 /// the report (Null when stdout is not JSON), the exit code and stderr.
@@ -25,13 +26,6 @@ fn scan(paths: &[&Path], extra: &[&str]) -> (Value, i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, bytes).unwrap();
-    p
 }
 
 /// The ids of the findings on `name` `version`.

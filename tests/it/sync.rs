@@ -3,44 +3,12 @@
 //! `modified_id.csv`, RustSec's OSV records as the `crates.io` export, the advisory-db as the
 //! RustSec archive, and an (empty) GitHub advisories API.
 
-use crate::loopback::{Reply, Server};
-use crate::util::{depwatch_store, manifest, pypa_dir, rustsec_dir, shared};
-use std::io::Write;
+use crate::support::files::{walk as files, zip_of};
+use crate::support::loopback::{Reply, Server};
+use crate::support::{depwatch_store, manifest, pypa_dir, rustsec_dir, shared};
 use std::path::{Path, PathBuf};
 
 const ETAG: &str = "\"archive-v1\"";
-
-fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        for (name, data) in entries {
-            z.start_file(name.as_str(), opts).unwrap();
-            z.write_all(data).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    buf.into_inner()
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// The PyPA snapshot as the OSV export serves it: JSON records in all.zip, newest first in
 /// modified_id.csv.

@@ -124,6 +124,11 @@ impl Server {
     }
 }
 
+/// The paths (without query) of `reqs`, in order.
+pub fn paths(reqs: &[Request]) -> Vec<String> {
+    reqs.iter().map(|r| r.path().to_string()).collect()
+}
+
 fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     // Head and body go out in two writes: without this, Nagle's algorithm and the client's
@@ -195,6 +200,14 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) -> std
             }
         }
     }
+}
+
+/// The text of the header block of a Block Kit body (`""` when there is none).
+pub fn slack_header(body: &serde_json::Value) -> String {
+    body["blocks"][0]["text"]["text"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// A Slack incoming-webhook receiver at `path` that accepts only Block Kit bodies (a header

@@ -2,34 +2,22 @@
 //! a revoked webhook) is sent once and given up at once with a health alert; a transient one
 //! (503) is retried on a later run.
 
-use crate::loopback::{Reply, Request, Server};
-use crate::util::shared;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use crate::support::config::{Monitor, slack_section};
+use crate::support::loopback::{Reply, Request, Server, slack_header};
+use crate::support::output_text as text;
+use crate::support::shared;
 
 const HOOK_PATH: &str = "/services/T0000/B0000/ReVoKeDhOoK";
 
-struct Env {
-    _dir: tempfile::TempDir,
-    config: PathBuf,
-    store: PathBuf,
-    out: PathBuf,
-    hook: String,
-}
-
 /// One project with one finding (requests 2.31.0, GHSA-9wx4-h78v-vm56), Slack only.
-fn setup(slack: &Server) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::create_dir_all(d.join("osv")).unwrap();
-    std::fs::copy(
-        shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-9wx4-h78v-vm56.json"),
-        d.join("osv/GHSA-9wx4-h78v-vm56.json"),
-    )
-    .unwrap();
-    let config = d.join("depwatch.toml");
-    std::fs::write(
-        &config,
+fn setup(slack: &Server) -> Monitor {
+    Monitor::new(format!("{}{HOOK_PATH}", slack.url), |d| {
+        std::fs::create_dir_all(d.join("osv")).unwrap();
+        std::fs::copy(
+            shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-9wx4-h78v-vm56.json"),
+            d.join("osv/GHSA-9wx4-h78v-vm56.json"),
+        )
+        .unwrap();
         format!(
             r#"
 sources = ["osv-dir:{osv}"]
@@ -38,60 +26,27 @@ sources = ["osv-dir:{osv}"]
 name = "emby"
 path = "{emby}"
 
-[notify.slack]
-webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
-
+{slack}
 [watch]
 health-after = 3
 "#,
             osv = d.join("osv").display(),
+            slack = slack_section(),
             emby = shared()
                 .join("corpus/manifests/emby-watchparty/requirements.txt")
                 .display(),
-        ),
-    )
-    .unwrap();
-    Env {
-        store: d.join("store.sqlite3"),
-        out: d.join("out"),
-        hook: format!("{}{HOOK_PATH}", slack.url),
-        config,
-        _dir: dir,
-    }
+        )
+    })
 }
 
-fn run(env: &Env, now: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_depwatch"))
-        .args(["run", "--offline", "--config"])
-        .arg(&env.config)
-        .arg("--out")
-        .arg(&env.out)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", &env.store)
-        .env("DEPWATCH_NOW", now)
-        .env("DEPWATCH_TEST_SLACK_WEBHOOK", &env.hook)
-        .output()
-        .expect("run depwatch")
-}
-
-fn status(env: &Env) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+fn status(env: &Monitor) -> String {
+    let o = env
+        .command()
         .args(["status", "--config"])
         .arg(&env.config)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", &env.store)
         .output()
         .expect("run depwatch status");
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// The Block Kit header of each POST the server received.
@@ -99,13 +54,7 @@ fn headers_posted(server: &Server) -> Vec<String> {
     server
         .requests()
         .iter()
-        .map(|r| {
-            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
-            body["blocks"][0]["text"]["text"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
+        .map(|r| slack_header(&serde_json::from_slice(&r.body).unwrap_or_default()))
         .collect()
 }
 
@@ -114,7 +63,7 @@ fn a_revoked_webhook_gets_one_post_then_the_message_is_given_up_with_an_alert() 
     let slack = Server::start(|_: &Request| Reply::status(404));
     let env = setup(&slack);
 
-    let o = run(&env, "2026-12-01T09:00:00Z");
+    let o = env.run("2026-12-01T09:00:00Z");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(
@@ -146,14 +95,14 @@ fn a_revoked_webhook_gets_one_post_then_the_message_is_given_up_with_an_alert() 
 
     // Past the first retry time: the finding's message is never sent again; the queued alert
     // gets its one try (and is given up too), without a second alert.
-    let o = run(&env, "2026-12-01T12:00:00Z");
+    let o = env.run("2026-12-01T12:00:00Z");
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(out.contains("1 given up"), "{}", text(&o));
     assert!(!out.contains("health:"), "{out}");
     let posts = headers_posted(&slack);
     assert_eq!(posts.len(), 2, "{posts:?}");
     assert!(posts[1].starts_with("depwatch health"), "{posts:?}");
-    let o = run(&env, "2026-12-02T12:00:00Z");
+    let o = env.run("2026-12-02T12:00:00Z");
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("delivery: 0 sent, 0 failed"),
         "{}",
@@ -168,7 +117,7 @@ fn an_unavailable_webhook_is_retried_on_a_later_run() {
     let slack = Server::start(|_: &Request| Reply::status(503));
     let env = setup(&slack);
 
-    let o = run(&env, "2026-12-01T09:00:00Z");
+    let o = env.run("2026-12-01T09:00:00Z");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(
@@ -181,7 +130,7 @@ fn an_unavailable_webhook_is_retried_on_a_later_run() {
     assert!(status(&env).contains("outbox: 0 sent, 1 pending, 0 given up"));
 
     // After the backoff, tried again.
-    let o = run(&env, "2026-12-01T09:05:00Z");
+    let o = env.run("2026-12-01T09:05:00Z");
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("1 failed (retried next run), 0 given up"),
         "{}",

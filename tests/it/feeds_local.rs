@@ -1,6 +1,6 @@
 //! Loading the real advisory snapshots from `../shared/corpus/advisories`.
 
-use crate::util::{pypa_dir, rustsec_dir};
+use crate::support::{pypa_dir, rustsec_dir};
 use depwatch::feeds::{self, SourceSpec};
 
 #[test]
@@ -60,7 +60,7 @@ fn ghsa_zip(dir: &std::path::Path) -> std::path::PathBuf {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    let src = crate::util::shared().join("feeds-reference/ghsa-osv/PyPI");
+    let src = crate::support::shared().join("feeds-reference/ghsa-osv/PyPI");
     let mut names: Vec<_> = std::fs::read_dir(&src)
         .unwrap()
         .flatten()
@@ -102,8 +102,8 @@ fn one_vulnerability_from_two_sources_is_one_finding() {
     // fixed in 2.32.2: affected) and GHSA-j8r2-6x86-q33q (= PYSEC-2023-74, fixed 2.31.0).
     let tmp = tempfile::tempdir().unwrap();
     let zip = ghsa_zip(tmp.path());
-    let m = crate::util::manifest("emby-watchparty/requirements.txt");
-    let out = crate::util::depwatch(&[
+    let m = crate::support::manifest("emby-watchparty/requirements.txt");
+    let out = crate::support::depwatch(&[
         "scan",
         m.to_str().unwrap(),
         "--source",

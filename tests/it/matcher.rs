@@ -3,7 +3,8 @@
 //! included). Real records from `../shared`; where a case needs a record the corpus lacks, a
 //! real one is copied to a temporary directory and changed as the test says.
 
-use crate::util::{depwatch, depwatch_store, manifest, pypa_dir, shared};
+use crate::support::{depwatch, depwatch_store, manifest, pypa_dir};
+use crate::support::{ghsa_osv_dir as ghsa_osv, json_of};
 use serde_json::Value;
 use std::path::Path;
 
@@ -12,23 +13,9 @@ fn airflow() -> String {
     manifest("airflow/constraints.txt").display().to_string()
 }
 
-fn ghsa_osv() -> std::path::PathBuf {
-    shared().join("feeds-reference/ghsa-osv")
-}
-
 fn ghsa_record(id: &str) -> Value {
     let p = ghsa_osv().join(format!("PyPI/{id}.json"));
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout={} stderr={}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 fn finding<'a>(report: &'a Value, package: &str, id: &str) -> &'a Value {

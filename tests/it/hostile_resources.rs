@@ -4,8 +4,9 @@
 //! must end in a clean, named failure of the one feed or project it targets, in bounded time
 //! and memory. Peak memory is the child's VmHWM, polled from /proc while it runs.
 
-use crate::loopback::{Reply, Server};
-use crate::util::{pypa_dir, rustsec_dir};
+use crate::support::files::zip_of;
+use crate::support::loopback::{Reply, Server};
+use crate::support::{pypa_dir, rustsec_dir};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -78,7 +79,7 @@ fn run_bounded(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Bounded 
 }
 
 fn sources(store: &Path, args: &[&str]) -> serde_json::Value {
-    let out = crate::util::depwatch_store(store, args);
+    let out = crate::support::depwatch_store(store, args);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -131,20 +132,6 @@ fn zip_of_copies(name: impl Fn(usize) -> String, data: &[u8], n: usize) -> Vec<u
         z.finish().unwrap();
     }
     out.into_inner()
-}
-
-fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default();
-        for (name, data) in entries {
-            z.start_file(name.as_str(), opts).unwrap();
-            z.write_all(data).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    buf.into_inner()
 }
 
 /// A config whose only enabled feeds are those given (name, base URL).

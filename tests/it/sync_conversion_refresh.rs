@@ -2,13 +2,10 @@
 //! (and scans say so until then), and the OSV export's copy of a RustSec record never passes
 //! off RustSec's `unaffected` versions as fixes unnoticed.
 
-use crate::util::{depwatch, depwatch_store, rustsec_dir, shared};
+use crate::support::files::time_0_1_lock;
+use crate::support::{depwatch, depwatch_store, shared};
+use crate::support::{json_of, rustsec_source as rustsec};
 use serde_json::{Value, json};
-use std::path::Path;
-
-fn rustsec() -> String {
-    format!("rustsec-dir:{}", rustsec_dir().display())
-}
 
 /// RustSec's records as its OSV export writes them (no `patched` / `unaffected` labels).
 fn rustsec_osv_export() -> String {
@@ -16,42 +13,6 @@ fn rustsec_osv_export() -> String {
         "osv-dir:{}",
         shared().join("feeds-reference/rustsec-osv").display()
     )
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout={} stderr={}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-/// A Cargo.lock with `time 0.1.43`: RUSTSEC-2020-0071, patched `>= 0.2.23`, with `=0.2.0`
-/// .. `=0.2.6` unaffected.
-fn time_0_1_lock(dir: &Path) -> std::path::PathBuf {
-    let p = dir.join("Cargo.lock");
-    std::fs::write(
-        &p,
-        r#"version = 3
-
-[[package]]
-name = "app"
-version = "0.1.0"
-dependencies = [
- "time",
-]
-
-[[package]]
-name = "time"
-version = "0.1.43"
-source = "registry+https://github.com/rust-lang/crates.io-index"
-checksum = "ca8a50ef2360fbd1eeb0ecd46795a87a19024eb4b53c5dc916ca1fd95fe62438"
-"#,
-    )
-    .unwrap();
-    p
 }
 
 fn time_finding(report: &Value) -> Value {
