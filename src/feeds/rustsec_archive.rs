@@ -180,12 +180,6 @@ pub fn read_archive(
     Ok((advisories, errors))
 }
 
-/// The `rustsec-archive` feed kind, in [`super::registry::REMOTE`].
-pub static RUSTSEC_ARCHIVE: super::registry::WholeFeed = super::registry::WholeFeed {
-    kind: super::defs::FeedKind::RustsecArchive,
-    pull: |http, def, prev| Box::pin(pull(http, def, prev)),
-};
-
 /// Download the archive (conditionally on the stored validators) and read it. Returns
 /// [`FeedUpdate::Replace`]: the archive is the whole database.
 pub async fn pull(
@@ -231,6 +225,12 @@ pub async fn pull(
         },
     })
 }
+
+/// The `rustsec-archive` feed kind, in [`super::registry::REMOTE`].
+pub static RUSTSEC_ARCHIVE: super::registry::WholeFeed = super::registry::WholeFeed {
+    kind: super::defs::FeedKind::RustsecArchive,
+    pull: |http, def, prev| Box::pin(pull(http, def, prev)),
+};
 
 #[cfg(test)]
 mod tests {
