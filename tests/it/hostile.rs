@@ -146,7 +146,7 @@ fn monitor_config(dir: &Path) -> PathBuf {
 fn closed_stdout(store: &Path, args: &[&str]) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    crate::support::command(&store)
+    crate::support::command(store)
         .args(args)
         .stdout(writer)
         .stderr(std::process::Stdio::piped())

@@ -776,7 +776,7 @@ fn nightly_commands_run_for_real() {
                 .iter()
                 .map(|w| w.replace("$FAIL_ON", fail_on))
                 .collect();
-            let out = crate::support::command(&&store)
+            let out = crate::support::command(&store)
                 .args(&args)
                 .current_dir(dir.path())
                 .env("GITHUB_STEP_SUMMARY", &summary)
