@@ -33,6 +33,9 @@ fn lossy_paths(report: &Report) -> Report {
     r.not_checked
         .iter_mut()
         .for_each(|n| fix_loc(&mut n.location));
+    r.not_applicable
+        .iter_mut()
+        .for_each(|n| fix_loc(&mut n.location));
     r
 }
 

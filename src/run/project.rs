@@ -37,6 +37,7 @@ pub(super) fn project_step(
         name: p.name.clone(),
         open: 0,
         max_severity: None,
+        max_runtime_severity: None,
         events: Vec::new(),
         written: Vec::new(),
         queued: 0,
@@ -56,6 +57,36 @@ pub(super) fn project_step(
         out.error = Some(e.to_string());
     }
     out
+}
+
+/// One line naming the dependencies the project's target environments rule out, and what
+/// would have been reported on them: quiet, but said.
+fn not_applicable_notice(report: &Report) -> Option<String> {
+    let first = report.not_applicable.first()?;
+    let quiet: usize = report
+        .not_applicable
+        .iter()
+        .map(|n| n.advisories.len())
+        .sum();
+    let names: Vec<String> = report
+        .not_applicable
+        .iter()
+        .take(5)
+        .map(|n| format!("{} {}", n.name, n.requirement))
+        .collect();
+    let more = report.not_applicable.len().saturating_sub(names.len());
+    Some(format!(
+        "{} dependencies not applicable in the declared environments ({}) by their markers, \
+         with {quiet} advisories not counted: {}{}",
+        report.not_applicable.len(),
+        first.environments.join("; "),
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 fn project_inner(
@@ -80,6 +111,7 @@ fn project_inner(
         today,
         kind: None,
         require_manifest: true,
+        targets: p.targets.clone(),
     };
     let project = p.clone();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
@@ -111,10 +143,20 @@ fn project_inner(
             warn_before: opts.config.deadline_warning,
             deadlines: &deadlines,
             withdrawn: &withdrawn,
+            not_applicable: &report.not_applicable,
         },
     )?;
     out.open = diff.open.len();
     out.max_severity = diff.open.iter().map(|f| f.finding.severity).max();
+    out.max_runtime_severity = diff
+        .open
+        .iter()
+        .filter(|f| scan::is_runtime(f.finding.scope.as_deref()))
+        .map(|f| f.finding.severity)
+        .max();
+    if let Some(note) = not_applicable_notice(&report) {
+        out.notices.push(note);
+    }
     out.events = diff
         .events
         .iter()
