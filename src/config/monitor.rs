@@ -12,6 +12,9 @@
 //! versions = ">= 1.0.0"                 # optional: its versions for advisory drafts (see below)
 //! fixed-in = "1.4.3"                    # optional: its release that fixes its open findings
 //! notify = ["slack", "email"]           # default: every configured channel
+//! python = ["3.11", "3.12"]             # optional: where it runs (see `crate::environment`)
+//! platforms = ["linux"]                 # linux, windows, darwin/macos
+//! implementation = "cpython"            # cpython, pypy
 //! [project.policy]                      # optional overrides of what SECURITY.md says
 //! fix-high = "14 days"
 //! [project.github]                      # optional: `depwatch publish` files drafts here
