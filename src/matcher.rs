@@ -682,7 +682,10 @@ pub fn build_report(
                 });
                 dependencies += manifest.dependencies.len();
                 for dep in &manifest.dependencies {
+                    // PEP 508 markers only: a crate's `cfg(...)` target is not one, and the
+                    // declared environments say nothing about Rust targets.
                     if let Some(markers) = dep.markers.as_deref()
+                        && dep.ecosystem == Ecosystem::PyPI
                         && settings.targets.is_declared()
                     {
                         let first = !verdicts.contains_key(markers);
@@ -876,6 +879,91 @@ mod tests {
             warnings: vec![],
         };
         build_report(db, &[(m.path.clone(), m.kind, Ok(m))], s)
+    }
+
+    #[test]
+    fn ruled_out_dependencies_are_listed_not_counted() {
+        let d = db(vec![
+            record(
+                "PYSEC-1",
+                &["CVE-1"],
+                "PyPI",
+                "flask",
+                &[("i", "0"), ("f", "3.0")],
+            ),
+            record("PYSEC-2", &[], "PyPI", "flask", &[("i", "0"), ("f", "3.0")]),
+            record(
+                "RUSTSEC-1",
+                &[],
+                "crates.io",
+                "nix",
+                &[("i", "0"), ("f", "9.0")],
+            ),
+        ]);
+        let old = |mut dep: Dependency, m: &str| {
+            dep.markers = Some(m.into());
+            dep
+        };
+        let mut nix = Dependency::new(
+            Ecosystem::CratesIo,
+            "nix",
+            Requirement::Pinned {
+                version: Ecosystem::CratesIo.parse_version("1.0.0").unwrap(),
+                text: "1.0.0".into(),
+            },
+            Path::new("Cargo.toml"),
+            9,
+        );
+        nix.markers = Some("cfg(windows)".into());
+        let deps = vec![
+            old(pin("Flask", "2.0"), "python_version < '3.8'"),
+            old(range("flask", ">=1.0"), "python_version < '3.8'"),
+            old(pin("flask", "2.1"), "python_version >= '3.8'"),
+            nix,
+        ];
+        let mut s = settings(vec![Ignore {
+            id: "PYSEC-2".into(),
+            ..Default::default()
+        }]);
+        s.targets = Targets::new(&["3.12".into()], &[], &[]).unwrap();
+        let r = run(&d, deps.clone(), &s);
+        // Flask 2.1 (python >= 3.8) and the crate (cfg() is not PEP 508) stay.
+        let found: Vec<(&str, &str)> = r
+            .findings
+            .iter()
+            .map(|f| (f.package.name.as_str(), f.id.as_str()))
+            .collect();
+        assert_eq!(found, [("nix", "RUSTSEC-1"), ("flask", "PYSEC-1")]);
+        assert_eq!(r.notices, Vec::<String>::new());
+        assert!(r.risks.is_empty());
+        // The ignored PYSEC-2 is listed once, for the applicable pin only.
+        assert_eq!(r.ignored.len(), 1);
+        assert_eq!(r.ignored[0].package.version, "2.1");
+        let na: Vec<(&str, &str, Vec<String>)> = r
+            .not_applicable
+            .iter()
+            .map(|n| {
+                (
+                    n.name.as_str(),
+                    n.requirement.as_str(),
+                    n.advisories.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            na,
+            [
+                ("Flask", "2.0", vec!["PYSEC-1".to_string()]),
+                ("flask", ">=1.0", vec!["PYSEC-1".to_string()]),
+            ]
+        );
+        assert_eq!(r.not_applicable[0].environments, ["python 3.12"]);
+        assert_eq!((r.summary.findings, r.summary.not_applicable), (2, 2));
+        assert_eq!(r.summary.dependencies, 4);
+        // Undeclared: everything applies.
+        let r = run(&d, deps, &settings(vec![]));
+        assert!(r.not_applicable.is_empty());
+        assert_eq!(r.summary.findings, 5);
     }
 
     #[test]
