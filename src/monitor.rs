@@ -203,6 +203,21 @@ pub struct DiffInput<'a> {
     pub not_applicable: &'a [crate::report::NotApplicable],
 }
 
+/// The not-applicable entry a finding went to: same package and version, and one of its ids
+/// among the advisories the entry would have had.
+pub fn ruled_out<'a>(
+    f: &Finding,
+    not_applicable: &'a [crate::report::NotApplicable],
+) -> Option<&'a crate::report::NotApplicable> {
+    not_applicable.iter().find(|n| {
+        n.ecosystem == f.package.ecosystem
+            && n.ecosystem.normalize_name(&n.name)
+                == f.package.ecosystem.normalize_name(&f.package.name)
+            && n.requirement == f.package.version
+            && n.advisories.iter().any(|a| f.ids.contains(a))
+    })
+}
+
 /// The result of a project's diff.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diff {
@@ -365,13 +380,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
             continue;
         }
         let f = &row.state.finding;
-        let ruled_out = input.not_applicable.iter().find(|n| {
-            n.ecosystem == f.package.ecosystem
-                && n.ecosystem.normalize_name(&n.name)
-                    == f.package.ecosystem.normalize_name(&f.package.name)
-                && n.requirement == f.package.version
-                && n.advisories.iter().any(|a| f.ids.contains(a))
-        });
+        let ruled_out = ruled_out(f, input.not_applicable);
         let reason = if (input.withdrawn)(&row.state.finding.ids) {
             format!("advisory {} was withdrawn", row.state.finding.id)
         } else if let Some(n) = ruled_out {
