@@ -98,7 +98,12 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
         return Ok(outcome);
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let md = depwatch::run::summary_markdown(&report, fail_on);
+        let mut md = depwatch::run::summary_markdown(&report, fail_on);
+        if matches!(args.fail_scope, FailScopeArg::Runtime) {
+            md.push_str(
+                "\nOnly open findings of runtime dependencies fail the run (--fail-scope runtime).\n",
+            );
+        }
         let shown = PathBuf::from(&path);
         let mut f = std::fs::OpenOptions::new()
             .create(true)

@@ -359,6 +359,31 @@ fn run_ci_uses_the_projects_environments_and_fail_scope() {
     let (r, code) = run(&["--no-sync", "--fail-scope", "runtime"]);
     assert_eq!(code, Some(0), "{r}");
     assert_eq!(r["projects"][0]["open"], 2);
+    // The job summary says why a run with open findings passed.
+    let summary = dir.path().join("step-summary.md");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args([
+            "run",
+            "--ci",
+            "--no-sync",
+            "--fail-scope",
+            "runtime",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", &store)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("Only open findings of runtime dependencies fail the run"),
+        "{md}"
+    );
 
     // The flag is for --ci only.
     let c = config.display().to_string();
