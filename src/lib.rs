@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod config;
 pub mod database;
 pub mod ecosystem;
+pub mod environment;
 pub mod feeds;
 pub mod fsread;
 pub mod health;

@@ -16,10 +16,11 @@
 use crate::advisory::{AdvisoryId, AdvisoryKind, CompiledAdvisory};
 use crate::database::{Database, Hit};
 use crate::ecosystem::{Ecosystem, Version, VersionSet};
+use crate::environment::{Applies, Targets};
 use crate::manifests::{Dependency, Manifest, ManifestError, ManifestKind, Requirement};
 use crate::report::{
-    Finding, Fix, IgnoredFinding, Location, ManifestSummary, NotChecked, PackageRef, RangeRisk,
-    Report, RiskAdvisory, Summary, Tool,
+    Finding, Fix, IgnoredFinding, Location, ManifestSummary, NotApplicable, NotChecked, PackageRef,
+    RangeRisk, Report, RiskAdvisory, Summary, Tool,
 };
 use crate::severity::Level;
 use std::collections::BTreeSet;
@@ -60,6 +61,9 @@ pub struct MatchSettings {
     pub ignores: Vec<Ignore>,
     /// Today, for ignore expiry.
     pub today: jiff::civil::Date,
+    /// The declared target environments: a dependency whose markers exclude them all goes to
+    /// `not_applicable`. Default (none declared): every marker may apply.
+    pub targets: Targets,
 }
 
 /// A manifest as parsed (or the error that stopped it).
@@ -362,6 +366,51 @@ impl<'a> Matcher<'a> {
         })
     }
 
+    /// A dependency its markers rule out: matched as any other, but what that reports is
+    /// taken back out and only its ids kept on its `not_applicable` entry.
+    fn not_applicable(&mut self, dep: &Dependency, markers: &str, environments: &[String]) {
+        let r = &self.report;
+        let before = (
+            r.findings.len(),
+            r.warnings.len(),
+            r.risks.len(),
+            r.ignored.len(),
+        );
+        let requirement = match &dep.requirement {
+            Requirement::Pinned { version, text } => {
+                self.pinned(dep, version, text);
+                text.clone()
+            }
+            Requirement::Range { text, set } => {
+                self.range(dep, text, set);
+                text.clone()
+            }
+            Requirement::NotChecked { reason } => format!("not checked: {reason}"),
+        };
+        let r = &mut self.report;
+        let mut advisories: BTreeSet<String> = BTreeSet::new();
+        advisories.extend(r.findings.drain(before.0..).map(|f| f.id));
+        advisories.extend(r.warnings.drain(before.1..).map(|f| f.id));
+        advisories.extend(
+            r.risks
+                .drain(before.2..)
+                .flat_map(|x| x.advisories.into_iter().map(|a| a.id)),
+        );
+        // An ignore hides it anyway; listing it as ignored would say it applies.
+        r.ignored.truncate(before.3);
+        r.not_applicable.push(NotApplicable {
+            location: location(dep),
+            ecosystem: dep.ecosystem,
+            name: dep.name.clone(),
+            requirement,
+            markers: markers.to_string(),
+            environments: environments.to_vec(),
+            advisories: advisories.into_iter().collect(),
+            scope: dep.scope.clone(),
+            member: dep.member.clone(),
+        });
+    }
+
     fn pinned(&mut self, dep: &Dependency, version: &Version, text: &str) {
         let name = dep.ecosystem.normalize_name(&dep.name);
         let hits = self.db.lookup(dep.ecosystem, &name);
@@ -597,6 +646,7 @@ pub fn build_report(
         warnings: Vec::new(),
         risks: Vec::new(),
         not_checked: Vec::new(),
+        not_applicable: Vec::new(),
         ignored: Vec::new(),
         load_errors: db.load_errors.clone(),
         notices: Vec::new(),
@@ -609,6 +659,9 @@ pub fn build_report(
         manifest_dir: PathBuf::new(),
     };
     let mut dependencies = 0;
+    // One evaluation per distinct marker text (a lockfile repeats a few markers many times).
+    let mut verdicts: std::collections::HashMap<&str, Applies> = std::collections::HashMap::new();
+    let environments = settings.targets.describe();
     for (path, kind, parsed) in manifests {
         m.manifest_dir = path.parent().map(PathBuf::from).unwrap_or_default();
         match parsed {
@@ -629,6 +682,33 @@ pub fn build_report(
                 });
                 dependencies += manifest.dependencies.len();
                 for dep in &manifest.dependencies {
+                    // PEP 508 markers only: a crate's `cfg(...)` target is not one, and the
+                    // declared environments say nothing about Rust targets.
+                    if let Some(markers) = dep.markers.as_deref()
+                        && dep.ecosystem == Ecosystem::PyPI
+                        && settings.targets.is_declared()
+                    {
+                        let first = !verdicts.contains_key(markers);
+                        let verdict = verdicts
+                            .entry(markers)
+                            .or_insert_with(|| settings.targets.applies(markers));
+                        match verdict {
+                            Applies::Maybe => {}
+                            Applies::NotHere => {
+                                m.not_applicable(dep, markers, &environments);
+                                continue;
+                            }
+                            // Said once per marker text, at its first declaration.
+                            Applies::Unreadable(why) if first => m.report.notices.push(format!(
+                                "{}:{}: the markers of {} could not be evaluated ({why}): \
+                                 counted as applying (and wherever the same markers recur)",
+                                dep.file.display(),
+                                dep.line,
+                                crate::text::shorten(&dep.name, 100)
+                            )),
+                            Applies::Unreadable(_) => {}
+                        }
+                    }
                     match &dep.requirement {
                         Requirement::Pinned { version, text } => m.pinned(dep, version, text),
                         Requirement::Range { text, set } => m.range(dep, text, set),
@@ -662,6 +742,7 @@ pub fn build_report(
     r.risks
         .sort_by(|a, b| (&a.location, &a.package).cmp(&(&b.location, &b.package)));
     r.not_checked.sort();
+    r.not_applicable.sort();
     r.ignored
         .sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
     r.manifests.sort_by(|a, b| a.path.cmp(&b.path));
@@ -682,6 +763,7 @@ pub fn build_report(
         risks: r.risks.len(),
         not_checked: r.not_checked.len(),
         manifest_errors: r.manifests.iter().filter(|m| m.error.is_some()).count(),
+        not_applicable: r.not_applicable.len(),
         max_severity: r.findings.iter().map(|f| f.severity).max(),
     };
     r
@@ -783,6 +865,7 @@ mod tests {
 
     fn settings(ignores: Vec<Ignore>) -> MatchSettings {
         MatchSettings {
+            targets: Targets::default(),
             ignores,
             today: jiff::civil::date(2026, 11, 23),
         }
@@ -796,6 +879,91 @@ mod tests {
             warnings: vec![],
         };
         build_report(db, &[(m.path.clone(), m.kind, Ok(m))], s)
+    }
+
+    #[test]
+    fn ruled_out_dependencies_are_listed_not_counted() {
+        let d = db(vec![
+            record(
+                "PYSEC-1",
+                &["CVE-1"],
+                "PyPI",
+                "flask",
+                &[("i", "0"), ("f", "3.0")],
+            ),
+            record("PYSEC-2", &[], "PyPI", "flask", &[("i", "0"), ("f", "3.0")]),
+            record(
+                "RUSTSEC-1",
+                &[],
+                "crates.io",
+                "nix",
+                &[("i", "0"), ("f", "9.0")],
+            ),
+        ]);
+        let old = |mut dep: Dependency, m: &str| {
+            dep.markers = Some(m.into());
+            dep
+        };
+        let mut nix = Dependency::new(
+            Ecosystem::CratesIo,
+            "nix",
+            Requirement::Pinned {
+                version: Ecosystem::CratesIo.parse_version("1.0.0").unwrap(),
+                text: "1.0.0".into(),
+            },
+            Path::new("Cargo.toml"),
+            9,
+        );
+        nix.markers = Some("cfg(windows)".into());
+        let deps = vec![
+            old(pin("Flask", "2.0"), "python_version < '3.8'"),
+            old(range("flask", ">=1.0"), "python_version < '3.8'"),
+            old(pin("flask", "2.1"), "python_version >= '3.8'"),
+            nix,
+        ];
+        let mut s = settings(vec![Ignore {
+            id: "PYSEC-2".into(),
+            ..Default::default()
+        }]);
+        s.targets = Targets::new(&["3.12".into()], &[], &[]).unwrap();
+        let r = run(&d, deps.clone(), &s);
+        // Flask 2.1 (python >= 3.8) and the crate (cfg() is not PEP 508) stay.
+        let found: Vec<(&str, &str)> = r
+            .findings
+            .iter()
+            .map(|f| (f.package.name.as_str(), f.id.as_str()))
+            .collect();
+        assert_eq!(found, [("nix", "RUSTSEC-1"), ("flask", "PYSEC-1")]);
+        assert_eq!(r.notices, Vec::<String>::new());
+        assert!(r.risks.is_empty());
+        // The ignored PYSEC-2 is listed once, for the applicable pin only.
+        assert_eq!(r.ignored.len(), 1);
+        assert_eq!(r.ignored[0].package.version, "2.1");
+        let na: Vec<(&str, &str, Vec<String>)> = r
+            .not_applicable
+            .iter()
+            .map(|n| {
+                (
+                    n.name.as_str(),
+                    n.requirement.as_str(),
+                    n.advisories.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            na,
+            [
+                ("Flask", "2.0", vec!["PYSEC-1".to_string()]),
+                ("flask", ">=1.0", vec!["PYSEC-1".to_string()]),
+            ]
+        );
+        assert_eq!(r.not_applicable[0].environments, ["python 3.12"]);
+        assert_eq!((r.summary.findings, r.summary.not_applicable), (2, 2));
+        assert_eq!(r.summary.dependencies, 4);
+        // Undeclared: everything applies.
+        let r = run(&d, deps, &settings(vec![]));
+        assert!(r.not_applicable.is_empty());
+        assert_eq!(r.summary.findings, 5);
     }
 
     #[test]

@@ -198,6 +198,24 @@ pub struct DiffInput<'a> {
     pub deadlines: &'a dyn Fn(Timestamp, Level) -> Deadlines,
     /// Whether these ids' advisories are withdrawn (for the resolved reason).
     pub withdrawn: &'a dyn Fn(&[String]) -> bool,
+    /// Dependencies the declared target environments rule out: a finding that went there is
+    /// resolved as not applicable, not as upgraded.
+    pub not_applicable: &'a [crate::report::NotApplicable],
+}
+
+/// The not-applicable entry a finding went to: same package and version, and one of its ids
+/// among the advisories the entry would have had.
+pub fn ruled_out<'a>(
+    f: &Finding,
+    not_applicable: &'a [crate::report::NotApplicable],
+) -> Option<&'a crate::report::NotApplicable> {
+    not_applicable.iter().find(|n| {
+        n.ecosystem == f.package.ecosystem
+            && n.ecosystem.normalize_name(&n.name)
+                == f.package.ecosystem.normalize_name(&f.package.name)
+            && n.requirement == f.package.version
+            && n.advisories.iter().any(|a| f.ids.contains(a))
+    })
 }
 
 /// The result of a project's diff.
@@ -361,8 +379,19 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         if hidden || !input.complete {
             continue;
         }
+        let f = &row.state.finding;
+        let ruled_out = ruled_out(f, input.not_applicable);
         let reason = if (input.withdrawn)(&row.state.finding.ids) {
             format!("advisory {} was withdrawn", row.state.finding.id)
+        } else if let Some(n) = ruled_out {
+            format!(
+                "{} {} is not applicable in the declared environments ({}): its markers `{}` \
+                 exclude them all",
+                f.package.name,
+                f.package.version,
+                n.environments.join("; "),
+                crate::text::shorten(&n.markers, 200)
+            )
         } else {
             format!(
                 "{} {} is no longer affected (upgraded or removed)",
@@ -529,6 +558,7 @@ mod tests {
             warn_before: jiff::SignedDuration::from_hours(72),
             deadlines: &ten_days,
             withdrawn,
+            not_applicable: &[],
         }
     }
 
@@ -765,6 +795,50 @@ mod tests {
         let d2 = diff(&d1.rows, &input).unwrap();
         assert!(
             matches!(&d2.events[0].kind, EventKind::Resolved { reason } if reason.contains("withdrawn"))
+        );
+    }
+
+    #[test]
+    fn findings_ruled_out_by_markers_are_resolved_as_not_applicable() {
+        let f = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-12-01T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        let na = crate::report::NotApplicable {
+            location: f.location.clone(),
+            ecosystem: Ecosystem::PyPI,
+            name: "Requests".into(),
+            requirement: "2.31.0".into(),
+            markers: "python_version < '3.8'".into(),
+            environments: vec!["python 3.12".into()],
+            advisories: vec!["CVE-2024-35195".into()],
+            scope: None,
+            member: None,
+        };
+        let mut input = input("2026-12-02T10:00:00Z", &[], &[], true, &|_| false);
+        input.not_applicable = std::slice::from_ref(&na);
+        let d2 = diff(&d1.rows, &input).unwrap();
+        let EventKind::Resolved { reason } = &d2.events[0].kind else {
+            panic!("{:?}", kinds(&d2));
+        };
+        assert!(
+            reason.contains("not applicable in the declared environments (python 3.12)")
+                && !reason.contains("upgraded"),
+            "{reason}"
+        );
+        // Another version of the package is not this finding: upgraded or removed.
+        let other = crate::report::NotApplicable {
+            requirement: "2.32.0".into(),
+            ..na.clone()
+        };
+        input.not_applicable = std::slice::from_ref(&other);
+        let d3 = diff(&d1.rows, &input).unwrap();
+        assert!(
+            matches!(&d3.events[0].kind, EventKind::Resolved { reason } if reason.contains("upgraded"))
         );
     }
 

@@ -954,6 +954,8 @@ fn scan_revision(opts: &NotesOptions, rev: &str, dir: &Path) -> Result<Scanned, 
         kind: None,
         // A revision from before the project had manifests is compared as empty.
         require_manifest: false,
+        // Release notes compare revisions as scanned, with no target environments.
+        targets: Default::default(),
     })?;
     for f in report.findings.iter_mut().chain(report.warnings.iter_mut()) {
         f.location.file = relative(&f.location.file, dir);
@@ -1072,6 +1074,7 @@ mod tests {
             warnings: Vec::new(),
             risks: Vec::new(),
             not_checked: Vec::new(),
+            not_applicable: Vec::new(),
             ignored: Vec::new(),
             load_errors: Vec::new(),
             notices: Vec::new(),

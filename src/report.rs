@@ -33,6 +33,11 @@ pub struct Report {
     pub risks: Vec<RangeRisk>,
     /// Dependencies that could not be checked (path, git, URL, virtual...).
     pub not_checked: Vec<NotChecked>,
+    /// Dependencies whose markers exclude every declared target environment: listed here
+    /// with what would have been reported on them, never counted, alerted or failed on.
+    /// Absent when the project declares no environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicable>,
     /// Findings hidden by an ignore that is still in force.
     pub ignored: Vec<IgnoredFinding>,
     /// Records that could not be loaded (file and id), counted and skipped.
@@ -231,6 +236,35 @@ pub struct NotChecked {
     pub names: Vec<String>,
 }
 
+/// A dependency whose environment markers are false in every declared target environment
+/// (`--python`, `--platform`, `--implementation`; a project's `python`, `platforms`,
+/// `implementation`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotApplicable {
+    /// Where it is declared.
+    pub location: Location,
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Name as written.
+    pub name: String,
+    /// The pinned version or the requirement as written (or why it is not checked).
+    pub requirement: String,
+    /// The markers as written (for `uv.lock`, as depwatch combined them: see the README).
+    pub markers: String,
+    /// The declared environments, none of which the markers admit.
+    pub environments: Vec<String>,
+    /// Display ids of the vulnerabilities, warnings and range risks that would be reported
+    /// on it were it applicable, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<String>,
+    /// Dependency kind or group, as in a finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Workspace member, as in a finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+}
+
 /// A finding hidden by an ignore in force.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct IgnoredFinding {
@@ -269,7 +303,15 @@ pub struct Summary {
     pub not_checked: usize,
     /// Manifests that failed to parse.
     pub manifest_errors: usize,
+    /// Dependencies not applicable in the declared environments (in none of the other
+    /// counts but `dependencies`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_applicable: usize,
     /// Highest severity among findings, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_severity: Option<Level>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

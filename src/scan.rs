@@ -52,6 +52,9 @@ pub struct ScanOptions {
     /// Fail when a path holds no manifest ([`ScanError::NoManifest`]): a scan of nothing must
     /// not pass as clean. Off only where an empty revision is expected (release notes).
     pub require_manifest: bool,
+    /// The target environments declared for the scanned project (`--python`, `--platform`,
+    /// `--implementation`, or a project's keys); default: none, every marker may apply.
+    pub targets: crate::environment::Targets,
 }
 
 /// Errors that stop a scan before it can report anything.
@@ -108,13 +111,52 @@ pub enum Verdict {
 
 /// The verdict a report calls for: clean, findings at or above `fail_on`, or input errors.
 pub fn verdict(report: &Report, fail_on: Level) -> Verdict {
+    verdict_in(report, fail_on, FailScope::All)
+}
+
+/// [`verdict`], counting only the findings of dependencies in `scope` (`--fail-scope`); the
+/// others are still in the report.
+pub fn verdict_in(report: &Report, fail_on: Level, scope: FailScope) -> Verdict {
     if report.summary.manifest_errors > 0 {
         return Verdict::InputError;
     }
-    if report.findings.iter().any(|f| f.severity >= fail_on) {
+    if report
+        .findings
+        .iter()
+        .any(|f| f.severity >= fail_on && scope.covers(f.scope.as_deref()))
+    {
         return Verdict::Findings;
     }
     Verdict::Clean
+}
+
+/// Which findings decide a failing exit (`--fail-scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailScope {
+    /// Every finding (the default).
+    #[default]
+    All,
+    /// Only findings of runtime dependencies ([`is_runtime`]).
+    Runtime,
+}
+
+impl FailScope {
+    /// Whether a finding with this scope counts.
+    pub fn covers(self, scope: Option<&str>) -> bool {
+        match self {
+            Self::All => true,
+            Self::Runtime => is_runtime(scope),
+        }
+    }
+}
+
+/// Whether a dependency scope is a runtime one: no scope (requirements files, `Cargo.toml`
+/// `[dependencies]`, a lockfile package the project reaches through its main dependencies,
+/// Pipfile.lock `default`), Poetry's `main` group, or Cargo's `normal` kind
+/// (`--trusted-workspace`). Dev and build dependencies, extras and dependency groups are not:
+/// an extra is installed only when asked for.
+pub fn is_runtime(scope: Option<&str>) -> bool {
+    matches!(scope, None | Some("main" | "normal"))
 }
 
 /// Store data older than this is stale unless said otherwise (`scan --max-age-hours`); `notes`
@@ -142,10 +184,20 @@ pub enum Deny {
 
 /// The warnings that `deny` turns into failures.
 pub fn denied<'a>(report: &'a Report, deny: &[Deny]) -> Vec<&'a crate::report::Finding> {
+    denied_in(report, deny, FailScope::All)
+}
+
+/// [`denied`], only for the warnings of dependencies in `scope` (`--fail-scope`).
+pub fn denied_in<'a>(
+    report: &'a Report,
+    deny: &[Deny],
+    scope: FailScope,
+) -> Vec<&'a crate::report::Finding> {
     use crate::advisory::AdvisoryKind as K;
     report
         .warnings
         .iter()
+        .filter(|w| scope.covers(w.scope.as_deref()))
         .filter(|w| {
             deny.iter().any(|d| match d {
                 Deny::Warnings => true,
@@ -574,6 +626,7 @@ fn settings_for(opts: &ScanOptions, parsed: &[ParsedManifest]) -> Result<MatchSe
     Ok(MatchSettings {
         ignores,
         today: opts.today,
+        targets: opts.targets.clone(),
     })
 }
 
@@ -644,7 +697,8 @@ pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
             let (db, yanked, notices) =
                 database_from_store(&mut store, path, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
-            report.notices = notices;
+            // The store's notices first, then the matcher's (markers it could not read).
+            report.notices.splice(0..0, notices);
             add_yanked(&yanked, &parsed, &mut report);
             summarise_workspace_crates(&parsed, &mut report);
             Ok(report)

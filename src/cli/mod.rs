@@ -45,6 +45,26 @@ impl From<Outcome> for std::process::ExitCode {
     }
 }
 
+/// `--fail-scope`: which findings decide a failing exit (`scan`, `run --ci`).
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum FailScopeArg {
+    /// Every finding.
+    #[default]
+    All,
+    /// Only findings of runtime dependencies (no scope, Poetry's `main`, Cargo's `normal`):
+    /// not dev or build dependencies, extras or dependency groups.
+    Runtime,
+}
+
+impl From<FailScopeArg> for depwatch::scan::FailScope {
+    fn from(s: FailScopeArg) -> Self {
+        match s {
+            FailScopeArg::All => Self::All,
+            FailScopeArg::Runtime => Self::Runtime,
+        }
+    }
+}
+
 impl From<depwatch::scan::Verdict> for Outcome {
     fn from(v: depwatch::scan::Verdict) -> Self {
         match v {

@@ -1,6 +1,6 @@
 //! `depwatch scan`.
 
-use super::{ConfigArg, Outcome, SourceArgs, StoreArg};
+use super::{ConfigArg, FailScopeArg, Outcome, SourceArgs, StoreArg};
 use anyhow::Context;
 use clap::ValueEnum;
 use depwatch::feeds::defs::{self, FeedKind};
@@ -13,6 +13,7 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  nothing at or above --fail-on, and no warning of a --deny kind
   1  a finding at or above --fail-on (default: any vulnerability), or a warning of a --deny kind
+     (with --fail-scope runtime: of a runtime dependency only)
   2  usage or input error: a bad flag, an unreadable source or store, a broken ignore file, a
      path with no manifest; or a manifest that does not parse (the other manifests are still
      scanned and reported)";
@@ -95,6 +96,21 @@ pub struct ScanArgs {
     /// Exit 1 on warnings of this kind too, as cargo-audit's --deny; repeatable.
     #[arg(long = "deny", value_enum, value_name = "KIND")]
     deny: Vec<DenyArg>,
+    /// Which findings decide the exit code; the others are still reported with their scope.
+    #[arg(long, value_enum, value_name = "SCOPE", default_value = "all")]
+    fail_scope: FailScopeArg,
+    /// A Python version the project runs on (`3.11`: any 3.11.x; `3.11.4`); repeatable. With
+    /// any of --python / --platform / --implementation, dependencies whose environment markers
+    /// exclude every declared combination are listed as not applicable, never counted or
+    /// failed on. Undeclared parts stay open: any value may hold.
+    #[arg(long = "python", value_name = "VERSION")]
+    python: Vec<String>,
+    /// A platform the project runs on: linux, windows, darwin (or macos); repeatable.
+    #[arg(long = "platform", value_name = "PLATFORM")]
+    platforms: Vec<String>,
+    /// A Python implementation the project runs on: cpython or pypy; repeatable.
+    #[arg(long = "implementation", value_name = "NAME")]
+    implementations: Vec<String>,
     #[command(flatten)]
     config: ConfigArg,
     /// Resolve Cargo workspaces with `cargo metadata` to tell normal / build / dev
@@ -160,7 +176,11 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         args.paths.clone()
     };
     let ignores = scan::ignores_from(&config, &args.ignores);
+    let targets =
+        depwatch::environment::Targets::new(&args.python, &args.platforms, &args.implementations)
+            .map_err(anyhow::Error::msg)?;
     let opts = ScanOptions {
+        targets,
         paths,
         backend,
         today: scan::today_for(&ignores),
@@ -201,9 +221,10 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             errln!("error: {e}");
         }
     }
-    let mut outcome = Outcome::from(scan::verdict(&report, fail_on));
+    let fail_scope = scan::FailScope::from(args.fail_scope);
+    let mut outcome = Outcome::from(scan::verdict_in(&report, fail_on, fail_scope));
     let deny: Vec<scan::Deny> = args.deny.iter().map(|d| scan::Deny::from(*d)).collect();
-    let denied = scan::denied(&report, &deny);
+    let denied = scan::denied_in(&report, &deny, fail_scope);
     if !denied.is_empty() {
         let ids: Vec<String> = denied
             .iter()

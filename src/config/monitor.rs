@@ -12,6 +12,9 @@
 //! versions = ">= 1.0.0"                 # optional: its versions for advisory drafts (see below)
 //! fixed-in = "1.4.3"                    # optional: its release that fixes its open findings
 //! notify = ["slack", "email"]           # default: every configured channel
+//! python = ["3.11", "3.12"]             # optional: where it runs (see `crate::environment`)
+//! platforms = ["linux"]                 # linux, windows, darwin/macos
+//! implementation = "cpython"            # cpython, pypy
 //! [project.policy]                      # optional overrides of what SECURITY.md says
 //! fix-high = "14 days"
 //! [project.github]                      # optional: `depwatch publish` files drafts here
@@ -94,6 +97,12 @@ pub(super) struct RawProject {
     github: Option<RawGithub>,
     #[serde(default)]
     advisory: std::collections::BTreeMap<String, RawAdvisory>,
+    #[serde(default)]
+    python: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    platforms: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    implementation: Option<Spanned<OneOrMany>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +213,9 @@ pub struct Project {
     pub policy: PolicyOverride,
     /// Where `depwatch publish` files drafts.
     pub github: Option<GithubRepo>,
+    /// Where it runs (`python`, `platforms`, `implementation`): dependencies whose markers
+    /// exclude every such environment are not applicable. Default: undeclared.
+    pub targets: crate::environment::Targets,
 }
 
 impl Project {
@@ -497,7 +509,9 @@ pub(super) fn projects(
                 fixed_in: release_list(ctx, &name, &format!("{key}.fixed-in"), a.fixed_in)?,
             });
         }
+        let targets = targets(ctx, &name, p.python, p.platforms, p.implementation)?;
         out.push(Project {
+            targets,
             name,
             paths,
             security_policy,
@@ -510,6 +524,38 @@ pub(super) fn projects(
         });
     }
     Ok(out)
+}
+
+/// The project's target environments, each value checked (the error names its line).
+fn targets(
+    ctx: &Ctx,
+    name: &str,
+    python: Option<Spanned<OneOrMany>>,
+    platforms: Option<Spanned<OneOrMany>>,
+    implementation: Option<Spanned<OneOrMany>>,
+) -> Result<crate::environment::Targets, ConfigError> {
+    use crate::environment::Targets;
+    let split = |v: Option<Spanned<OneOrMany>>| match v {
+        Some(v) => (Some(v.span().start), v.into_inner().into_vec()),
+        None => (None, Vec::new()),
+    };
+    let (py_at, python) = split(python);
+    let (pl_at, platforms) = split(platforms);
+    let (im_at, implementation) = split(implementation);
+    // Each list on its own first, so the error points at the key that holds the bad value.
+    for (at, key, check) in [
+        (py_at, "python", Targets::new(&python, &[], &[])),
+        (pl_at, "platforms", Targets::new(&[], &platforms, &[])),
+        (
+            im_at,
+            "implementation",
+            Targets::new(&[], &[], &implementation),
+        ),
+    ] {
+        check.map_err(|e| ctx.err(at, format!("project {name}: {key}: {e}")))?;
+    }
+    Targets::new(&python, &platforms, &implementation)
+        .map_err(|e| ctx.err(py_at, format!("project {name}: {e}")))
 }
 
 /// A list of the project's release versions (`fixed-in`), each checked.
@@ -692,6 +738,32 @@ mod tests {
         ] {
             let e = Config::parse(text, cfg).unwrap_err().to_string();
             assert!(e.contains(line) && e.contains(want), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn target_environments_are_read_and_checked() {
+        use crate::config::Config;
+        let cfg = Path::new("/nonexistent/depwatch.toml");
+        let c = Config::parse(
+            "[[project]]\nname = \"app\"\npython = [\"3.11\", \"3.12\"]\nplatforms = \"linux\"\n\
+             [[project]]\nname = \"b\"\n",
+            cfg,
+        )
+        .unwrap();
+        assert_eq!(
+            c.projects[0].targets.describe(),
+            ["python 3.11, linux", "python 3.12, linux"]
+        );
+        assert!(!c.projects[1].targets.is_declared());
+        for (text, want) in [
+            ("python = \"3.x\"", ":3:"),
+            ("python = [\"3.12\"]\nplatforms = [\"beos\"]", ":4:"),
+            ("implementation = \"jython\"", ":3:"),
+        ] {
+            let text = format!("[[project]]\nname = \"a\"\n{text}\n");
+            let e = Config::parse(&text, cfg).unwrap_err().to_string();
+            assert!(e.contains(want) && e.contains("project a: "), "{text}: {e}");
         }
     }
 

@@ -113,6 +113,12 @@ pub(super) fn render(r: &Report) -> String {
         ("Load errors".to_string(), r.load_errors.len()),
         ("Manifest errors".to_string(), s.manifest_errors),
     ]);
+    if s.not_applicable > 0 {
+        counts.push((
+            "Not applicable here (markers)".to_string(),
+            s.not_applicable,
+        ));
+    }
     for (label, n) in counts {
         row(&mut out, &[label, n.to_string()]);
     }
@@ -208,6 +214,33 @@ pub(super) fn render(r: &Report) -> String {
                     escape(n.ecosystem.as_osv()),
                     code(&location_text(&n.location)),
                     escape(&n.reason),
+                ],
+            );
+        }
+    }
+
+    if let Some(first) = r.not_applicable.first() {
+        let _ = write!(
+            out,
+            "\n## Not applicable here (markers) ({})\n\nTheir environment markers exclude every \
+             declared environment ({}): not counted, alerted or failed on.\n\n",
+            r.not_applicable.len(),
+            escape(&first.environments.join("; "))
+        );
+        table_head(
+            &mut out,
+            &["Package", "Requirement", "Location", "Markers", "Would be"],
+            &[false; 5],
+        );
+        for n in &r.not_applicable {
+            row(
+                &mut out,
+                &[
+                    escape(&n.name),
+                    code(&n.requirement),
+                    code(&location_text(&n.location)),
+                    code(&n.markers),
+                    escape(&n.advisories.join(", ")),
                 ],
             );
         }

@@ -367,6 +367,7 @@ pub(crate) mod test_support {
                 count: None,
                 names: Vec::new(),
             }],
+            not_applicable: Vec::new(),
             ignored: vec![IgnoredFinding {
                 id: "PYSEC-2022-42969".into(),
                 package: PackageRef {
@@ -393,6 +394,7 @@ pub(crate) mod test_support {
                 risks: 2,
                 not_checked: 1,
                 manifest_errors: 1,
+                not_applicable: 0,
                 max_severity: Some(Level::Critical),
             },
         }

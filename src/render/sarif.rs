@@ -32,6 +32,31 @@ struct Log {
 struct Run {
     tool: Tool,
     results: Vec<SarifResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties>,
+}
+
+/// The run's property bag: what is not a result. Dependencies the declared environments rule
+/// out are listed here, not as results, so code scanning never raises an alert for them.
+#[derive(Serialize)]
+struct RunProperties {
+    #[serde(rename = "depwatch/notApplicable")]
+    not_applicable: Vec<NotApplicable>,
+}
+
+/// A not-applicable dependency, its file as an artifact URI like the results' (a path that
+/// is not UTF-8 must not make the log unserialisable).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotApplicable {
+    package: String,
+    ecosystem: &'static str,
+    requirement: String,
+    uri: String,
+    start_line: usize,
+    markers: String,
+    environments: Vec<String>,
+    advisories: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -525,6 +550,22 @@ pub(super) fn render(report: &Report) -> String {
                 },
             },
             results,
+            properties: (!report.not_applicable.is_empty()).then(|| RunProperties {
+                not_applicable: report
+                    .not_applicable
+                    .iter()
+                    .map(|n| NotApplicable {
+                        package: n.name.clone(),
+                        ecosystem: n.ecosystem.as_osv(),
+                        requirement: n.requirement.clone(),
+                        uri: artifact_uri(&n.location.file),
+                        start_line: n.location.line.max(1),
+                        markers: n.markers.clone(),
+                        environments: n.environments.clone(),
+                        advisories: n.advisories.clone(),
+                    })
+                    .collect(),
+            }),
         }],
     };
     // The model holds only strings, integers and maps with string keys: it always serialises.

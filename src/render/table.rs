@@ -40,6 +40,7 @@ pub(super) fn render(report: &Report, color: bool) -> String {
     t.findings("Warnings", &report.warnings, true);
     t.risks(&report.risks);
     t.not_checked(report);
+    t.not_applicable(report);
     t.ignored(report);
     t.load_errors(report);
     t.manifest_problems(report);
@@ -229,6 +230,45 @@ impl Table {
         self.more(single.len());
     }
 
+    /// Dependencies the declared environments rule out: every one that would have had a
+    /// finding, then the others up to the usual limit.
+    fn not_applicable(&mut self, r: &Report) {
+        let Some(first) = r.not_applicable.first() else {
+            return;
+        };
+        self.title(&format!(
+            "Not applicable here (markers) ({}): not counted, alerted or failed on",
+            r.not_applicable.len()
+        ));
+        self.line(&format!(
+            "  declared environments: {}",
+            clean(&first.environments.join("; "))
+        ));
+        let (loud, quiet): (Vec<_>, Vec<_>) = r
+            .not_applicable
+            .iter()
+            .partition(|n| !n.advisories.is_empty());
+        let shown = loud.iter().chain(quiet.iter().take(MAX_LISTED));
+        let rows: Vec<Vec<Cell>> = shown
+            .map(|n| {
+                let would = if n.advisories.is_empty() {
+                    String::new()
+                } else {
+                    format!("would be: {}", clean(&n.advisories.join(", ")))
+                };
+                vec![
+                    (clean(&n.name), None),
+                    (clean(&n.requirement), None),
+                    (location_text(&n.location), None),
+                    (format!("markers: {}", clean(&n.markers)), None),
+                    (would, None),
+                ]
+            })
+            .collect();
+        self.rows(&rows);
+        self.more(quiet.len());
+    }
+
     fn ignored(&mut self, r: &Report) {
         if r.ignored.is_empty() {
             return;
@@ -339,6 +379,9 @@ impl Table {
             plural(s.risks, "range risk", "range risks"),
             format!("{} not checked", s.not_checked),
         ];
+        if s.not_applicable > 0 {
+            parts.push(format!("{} not applicable here", s.not_applicable));
+        }
         if !r.ignored.is_empty() {
             parts.push(format!("{} ignored", r.ignored.len()));
         }

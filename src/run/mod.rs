@@ -104,6 +104,10 @@ pub struct ProjectOutcome {
     pub open: usize,
     /// Highest severity among them.
     pub max_severity: Option<Level>,
+    /// Highest severity among the open findings of runtime dependencies
+    /// ([`crate::scan::is_runtime`]), which `run --ci --fail-scope runtime` fails on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_runtime_severity: Option<Level>,
     /// Events found this run, by name.
     pub events: Vec<String>,
     /// Files written (drafts, notes).
@@ -168,5 +172,17 @@ impl RunReport {
     /// The highest severity open in any project.
     pub fn max_severity(&self) -> Option<Level> {
         self.projects.iter().filter_map(|p| p.max_severity).max()
+    }
+
+    /// The highest severity open in any project among the findings `scope` counts.
+    pub fn max_severity_in(&self, scope: crate::scan::FailScope) -> Option<Level> {
+        match scope {
+            crate::scan::FailScope::All => self.max_severity(),
+            crate::scan::FailScope::Runtime => self
+                .projects
+                .iter()
+                .filter_map(|p| p.max_runtime_severity)
+                .max(),
+        }
     }
 }

@@ -37,6 +37,7 @@ pub(super) fn project_step(
         name: p.name.clone(),
         open: 0,
         max_severity: None,
+        max_runtime_severity: None,
         events: Vec::new(),
         written: Vec::new(),
         queued: 0,
@@ -56,6 +57,36 @@ pub(super) fn project_step(
         out.error = Some(e.to_string());
     }
     out
+}
+
+/// One line naming the dependencies the project's target environments rule out, and what
+/// would have been reported on them: quiet, but said.
+fn not_applicable_notice(report: &Report) -> Option<String> {
+    let first = report.not_applicable.first()?;
+    let quiet: usize = report
+        .not_applicable
+        .iter()
+        .map(|n| n.advisories.len())
+        .sum();
+    let names: Vec<String> = report
+        .not_applicable
+        .iter()
+        .take(5)
+        .map(|n| format!("{} {}", n.name, n.requirement))
+        .collect();
+    let more = report.not_applicable.len().saturating_sub(names.len());
+    Some(format!(
+        "{} dependencies not applicable in the declared environments ({}) by their markers, \
+         with {quiet} advisories not counted: {}{}",
+        report.not_applicable.len(),
+        first.environments.join("; "),
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 fn project_inner(
@@ -80,6 +111,7 @@ fn project_inner(
         today,
         kind: None,
         require_manifest: true,
+        targets: p.targets.clone(),
     };
     let project = p.clone();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
@@ -111,10 +143,20 @@ fn project_inner(
             warn_before: opts.config.deadline_warning,
             deadlines: &deadlines,
             withdrawn: &withdrawn,
+            not_applicable: &report.not_applicable,
         },
     )?;
     out.open = diff.open.len();
     out.max_severity = diff.open.iter().map(|f| f.finding.severity).max();
+    out.max_runtime_severity = diff
+        .open
+        .iter()
+        .filter(|f| scan::is_runtime(f.finding.scope.as_deref()))
+        .map(|f| f.finding.severity)
+        .max();
+    if let Some(note) = not_applicable_notice(&report) {
+        out.notices.push(note);
+    }
     out.events = diff
         .events
         .iter()
@@ -138,7 +180,7 @@ fn project_inner(
             out.written.push(path);
         }
     }
-    let notes = run_notes(&diff.events, &diff.open);
+    let notes = run_notes(&diff.events, &diff.open, &report.not_applicable);
     let md = crate::notes::render(t, &notes)?;
     let path = dir.join("SECURITY-NOTES.md");
     write_atomic(&path, md.as_bytes())?;
@@ -229,8 +271,13 @@ fn event_names(events: &[Event]) -> String {
 /// The security section for this run, from the one release-notes builder
 /// ([`crate::notes::compare_findings`]): before = what was open before this run (resolved this
 /// run, and open but not new), after = what is open now. So fixed = resolved this run,
-/// introduced = first seen this run, still open = the rest.
-pub(super) fn run_notes(events: &[Event], open: &[TrackedFinding]) -> ReleaseNotes {
+/// introduced = first seen this run, still open = the rest. A finding the declared target
+/// environments ruled out this run was not fixed: it is left out.
+pub(super) fn run_notes(
+    events: &[Event],
+    open: &[TrackedFinding],
+    not_applicable: &[crate::report::NotApplicable],
+) -> ReleaseNotes {
     let new: Vec<&str> = events
         .iter()
         .filter(|e| e.kind == EventKind::New)
@@ -239,6 +286,7 @@ pub(super) fn run_notes(events: &[Event], open: &[TrackedFinding]) -> ReleaseNot
     let resolved = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::Resolved { .. }))
+        .filter(|e| monitor::ruled_out(&e.finding.finding, not_applicable).is_none())
         .map(|e| e.finding.finding.clone());
     let before: Vec<Finding> = resolved
         .chain(
@@ -288,7 +336,7 @@ mod tests {
             ),
             event(EventKind::New, &new),
         ];
-        let notes = run_notes(&events, &[new.clone(), old.clone()]);
+        let notes = run_notes(&events, &[new.clone(), old.clone()], &[]);
         fn ids(l: &[crate::notes::NoteEntry]) -> Vec<&str> {
             l.iter().map(|e| e.id.as_str()).collect()
         }
@@ -318,5 +366,21 @@ mod tests {
             None,
         );
         assert_eq!(notes, same);
+
+        // Ruled out by the declared environments this run: not "fixed".
+        let na = crate::report::NotApplicable {
+            location: gone.finding.location.clone(),
+            ecosystem: gone.finding.package.ecosystem,
+            name: gone.finding.package.name.clone(),
+            requirement: gone.finding.package.version.clone(),
+            markers: "python_version < '3.8'".into(),
+            environments: vec!["python 3.12".into()],
+            advisories: vec![gone.finding.id.clone()],
+            scope: None,
+            member: None,
+        };
+        let notes = run_notes(&events, &[new.clone(), old.clone()], &[na]);
+        assert!(notes.fixed.is_empty(), "{:?}", ids(&notes.fixed));
+        assert_eq!(ids(&notes.still_open), [old.finding.id.as_str()]);
     }
 }

@@ -24,7 +24,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         "base",
         &["text", "fsread", "secret", "schedule", "net", "blocking"],
     ),
-    ("model", &["ecosystem", "severity", "advisory"]),
+    (
+        "model",
+        &["ecosystem", "severity", "advisory", "environment"],
+    ),
     ("inputs", &["manifests", "feeds"]),
     ("store", &["store"]),
     (

@@ -48,12 +48,14 @@
 //! | `hostile_output.rs` | issue 12: control characters from a feed reach no human output |
 //! | `malformed.rs` | broken manifests, records, archives and configs: named errors, no panic |
 //! | `props.rs` | property tests of the parsers and the matcher |
+//! | `environments.rs` | `environment`: declared target environments, PEP 508 markers, `--fail-scope` |
 //! | `fuzz.rs` | a few seconds of the mutation fuzzer |
 //! | `layout.rs` | this map: every file of `tests/it/` in it once |
 
 mod support;
 
 mod architecture;
+mod environments;
 mod feeds_crates_index;
 mod feeds_ghsa;
 mod feeds_local;

@@ -19,6 +19,7 @@ fn scan_options(backend: Backend) -> ScanOptions {
         today: jiff::civil::date(2026, 12, 1),
         kind: None,
         require_manifest: true,
+        targets: Default::default(),
     }
 }
 
