@@ -396,7 +396,8 @@ impl Config {
                 .iter()
                 .map(|s| match s.split_once(':') {
                     Some((kind, loc))
-                        if crate::feeds::registry::local(kind).is_some()
+                        if (crate::feeds::registry::local(kind).is_some()
+                            || crate::feeds::signal::SignalKind::parse(kind).is_some())
                             && Path::new(loc).is_relative() =>
                     {
                         format!("{kind}:{}", ctx.resolve(loc).display())

@@ -495,6 +495,9 @@ mod tests {
             markers: None,
             note: None,
             disagreements: vec![],
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
         }
     }
 

@@ -814,6 +814,9 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: vec![],
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
         }
     }
 
