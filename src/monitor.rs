@@ -42,6 +42,13 @@ pub enum EventKind {
         /// When it fell due.
         due: Timestamp,
     },
+    /// The finding became known exploited since the last run: it entered CISA KEV, or its
+    /// EPSS score reached the project's `epss-alert`. Sent even for an old finding, and first
+    /// among a run's events.
+    KnownExploited {
+        /// What changed, in words (`CVE-2020-11978 entered CISA KEV on 2022-01-18`).
+        reason: String,
+    },
     /// The finding is gone.
     Resolved {
         /// Why: the dependency was upgraded or removed, or the advisory withdrawn.
@@ -50,18 +57,22 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Urgency of the kind, 0 most urgent: overdue, deadline near, new, severity changed,
-    /// fix available, resolved. Part of [`Event::urgency_cmp`].
+    /// Urgency of the kind, 0 most urgent: now known exploited, overdue, deadline near, new,
+    /// severity changed, fix available, resolved. Part of [`Event::urgency_cmp`].
     pub fn urgency_rank(&self) -> u8 {
         match self {
-            Self::Overdue { .. } => 0,
-            Self::DeadlineNear { .. } => 1,
-            Self::New => 2,
-            Self::SeverityChanged { .. } => 3,
-            Self::FixAvailable { .. } => 4,
-            Self::Resolved { .. } => 5,
+            Self::KnownExploited { .. } => 0,
+            Self::Overdue { .. } => 1,
+            Self::DeadlineNear { .. } => 2,
+            Self::New => 3,
+            Self::SeverityChanged { .. } => 4,
+            Self::FixAvailable { .. } => 5,
+            Self::Resolved { .. } => 6,
         }
     }
+
+    /// How many kinds [`Self::urgency_rank`] tells apart.
+    pub const KINDS: usize = 7;
 
     /// A short stable name (`new`, `severity_changed`, ...), for templates and logs.
     pub fn name(&self) -> &'static str {
@@ -71,6 +82,7 @@ impl EventKind {
             Self::FixAvailable { .. } => "fix_available",
             Self::DeadlineNear { .. } => "deadline_near",
             Self::Overdue { .. } => "overdue",
+            Self::KnownExploited { .. } => "known_exploited",
             Self::Resolved { .. } => "resolved",
         }
     }
@@ -99,34 +111,27 @@ pub struct Event {
 }
 
 impl Event {
-    /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind the earliest deadline, then the highest
-    /// severity, then id, package and fingerprint, so the order is stable across runs.
+    /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind
+    /// the earliest deadline, then the one finding order ([`crate::report::finding_order`]:
+    /// malware, KEV, EPSS, severity), then id, package and fingerprint, so the order is stable
+    /// across runs.
     pub fn urgency_cmp(&self, other: &Self) -> std::cmp::Ordering {
-        fn key(
-            e: &Event,
-        ) -> (
-            u8,
-            Option<Timestamp>,
-            std::cmp::Reverse<Level>,
-            &str,
-            &str,
-            &str,
-        ) {
-            let due = match &e.kind {
+        fn due(e: &Event) -> Option<Timestamp> {
+            match &e.kind {
                 EventKind::Overdue { due, .. } | EventKind::DeadlineNear { due, .. } => Some(*due),
                 _ => None,
-            };
-            let f = &e.finding.finding;
-            (
-                e.kind.urgency_rank(),
-                due,
-                std::cmp::Reverse(f.severity),
-                &f.id,
-                &f.package.name,
-                &e.finding.fingerprint,
-            )
+            }
         }
-        key(self).cmp(&key(other))
+        fn tail(e: &Event) -> (&str, &str, &str) {
+            let f = &e.finding.finding;
+            (&f.id, &f.package.name, &e.finding.fingerprint)
+        }
+        (self.kind.urgency_rank(), due(self))
+            .cmp(&(other.kind.urgency_rank(), due(other)))
+            .then_with(|| {
+                crate::report::finding_order(&self.finding.finding, &other.finding.finding)
+            })
+            .then_with(|| tail(self).cmp(&tail(other)))
     }
 }
 
@@ -177,6 +182,10 @@ struct State {
     /// Deadline alerts already sent (`near:fix`, `overdue:disclose`).
     #[serde(default)]
     notified: BTreeSet<String>,
+    /// When depwatch first saw it in CISA KEV: the known-exploited fix deadline counts from
+    /// here (an old finding that enters KEV is not overdue at once).
+    #[serde(default)]
+    exploited_since: Option<Timestamp>,
 }
 
 /// The inputs of one project's diff.
@@ -194,8 +203,11 @@ pub struct DiffInput<'a> {
     pub complete: bool,
     /// How long before a watched deadline a "near" event is sent.
     pub warn_before: jiff::SignedDuration,
-    /// The policy's deadlines for (first seen, severity).
-    pub deadlines: &'a dyn Fn(Timestamp, Level) -> Deadlines,
+    /// The policy's deadlines for (first seen, the finding, when it was first seen known
+    /// exploited).
+    pub deadlines: &'a dyn Fn(Timestamp, &Finding, Option<Timestamp>) -> Deadlines,
+    /// The project's EPSS alert threshold (`epss-alert`): a score reaching it is an event.
+    pub epss_alert: f64,
     /// Whether these ids' advisories are withdrawn (for the resolved reason).
     pub withdrawn: &'a dyn Fn(&[String]) -> bool,
 }
@@ -269,7 +281,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     let mut events = Vec::new();
     let mut touched: BTreeSet<String> = BTreeSet::new();
     let mut current: Vec<&Finding> = input.findings.iter().collect();
-    current.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+    current.sort_by(|a, b| crate::report::finding_order(a, b).then(a.id.cmp(&b.id)));
 
     for f in current {
         // The remembered row for this vulnerability: same fingerprint, or the same package
@@ -306,9 +318,18 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                         version: to.clone(),
                     });
                 }
+                if let Some(reason) = newly_exploited(&row.state.finding, f, input.epss_alert) {
+                    new_events.push(EventKind::KnownExploited { reason });
+                }
+                if f.kev.is_none() {
+                    row.state.exploited_since = None;
+                } else if row.state.exploited_since.is_none() {
+                    row.state.exploited_since = Some(now);
+                }
                 row.state.fix_known = fix_known;
                 row.state.finding = f.clone();
-                row.state.deadlines = (input.deadlines)(row.first_seen, f.severity);
+                row.state.deadlines =
+                    (input.deadlines)(row.first_seen, f, row.state.exploited_since);
                 row.last_seen = now;
                 new_events.extend(deadline_events(&mut row.state, now, input.warn_before));
                 for kind in new_events {
@@ -320,13 +341,15 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
             }
             _ => {
                 // New, or back after it was resolved: deadlines count from now.
-                let deadlines = (input.deadlines)(now, f.severity);
+                let exploited_since = f.kev.as_ref().map(|_| now);
+                let deadlines = (input.deadlines)(now, f, exploited_since);
                 let mut state = State {
                     finding: f.clone(),
                     deadlines,
                     published_severity: f.severity,
                     fix_known,
                     notified: BTreeSet::new(),
+                    exploited_since,
                 };
                 // The new-finding message shows its deadlines: do not repeat them as alerts.
                 let _ = deadline_events(&mut state, now, input.warn_before);
@@ -383,10 +406,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         .map(tracked)
         .collect();
     open.sort_by(|a, b| {
-        b.finding
-            .severity
-            .cmp(&a.finding.severity)
-            .then(a.fingerprint.cmp(&b.fingerprint))
+        crate::report::finding_order(&a.finding, &b.finding).then(a.fingerprint.cmp(&b.fingerprint))
     });
     let out_rows = rows
         .values()
@@ -414,10 +434,7 @@ pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFindi
         out.push(tracked(&parse_row(project, r)?));
     }
     out.sort_by(|a, b| {
-        b.finding
-            .severity
-            .cmp(&a.finding.severity)
-            .then(a.fingerprint.cmp(&b.fingerprint))
+        crate::report::finding_order(&a.finding, &b.finding).then(a.fingerprint.cmp(&b.fingerprint))
     });
     Ok(out)
 }
@@ -428,6 +445,31 @@ fn tracked(r: &Row) -> TrackedFinding {
         finding: r.state.finding.clone(),
         first_seen: r.first_seen,
         deadlines: r.state.deadlines.clone(),
+    }
+}
+
+/// Why a finding still open is now known exploited, if it is: it entered CISA KEV, or its EPSS
+/// score reached `alert` (having been below it, or unscored, at the last run).
+fn newly_exploited(before: &Finding, now: &Finding, alert: f64) -> Option<String> {
+    if let (None, Some(k)) = (&before.kev, &now.kev) {
+        return Some(format!(
+            "{} entered CISA KEV on {} (catalog {}, source {})",
+            k.cve, k.date_added, k.catalog_version, k.source
+        ));
+    }
+    let was = before.epss_score().unwrap_or(0.0);
+    match &now.epss {
+        Some(e) if e.score >= alert && was < alert => Some(format!(
+            "EPSS of {} rose to {} (from {}), reaching the project's epss-alert of {alert} ({})",
+            e.cve,
+            e.score,
+            before
+                .epss
+                .as_ref()
+                .map_or_else(|| "no score".to_string(), |b| b.score.to_string()),
+            e.describe()
+        )),
+        _ => None,
     }
 }
 
@@ -506,7 +548,7 @@ mod tests {
     }
 
     /// Fix due 10 days after first seen.
-    fn ten_days(first: Timestamp, _: Level) -> Deadlines {
+    fn ten_days(first: Timestamp, _: &Finding, _: Option<Timestamp>) -> Deadlines {
         Deadlines {
             respond_by: Some(first + jiff::SignedDuration::from_hours(48)),
             update_by: None,
@@ -531,6 +573,7 @@ mod tests {
             complete,
             warn_before: jiff::SignedDuration::from_hours(72),
             deadlines: &ten_days,
+            epss_alert: 0.1,
             withdrawn,
         }
     }

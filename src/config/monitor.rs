@@ -94,6 +94,8 @@ pub(super) struct RawProject {
     github: Option<RawGithub>,
     #[serde(default)]
     advisory: std::collections::BTreeMap<String, RawAdvisory>,
+    #[serde(default)]
+    epss_alert: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +206,9 @@ pub struct Project {
     pub policy: PolicyOverride,
     /// Where `depwatch publish` files drafts.
     pub github: Option<GithubRepo>,
+    /// `epss-alert`: an open finding whose EPSS score reaches it is a "now known exploited"
+    /// event; `None`: [`super::DEFAULT_EPSS_ALERT`].
+    pub epss_alert: Option<f64>,
 }
 
 impl Project {
@@ -497,7 +502,21 @@ pub(super) fn projects(
                 fixed_in: release_list(ctx, &name, &format!("{key}.fixed-in"), a.fixed_in)?,
             });
         }
+        let epss_alert = match p.epss_alert {
+            Some(v) if (0.0..=1.0).contains(v.get_ref()) => Some(*v.get_ref()),
+            Some(v) => {
+                return Err(ctx.err(
+                    Some(v.span().start),
+                    format!(
+                        "project {name}: epss-alert {} is not a score from 0 to 1 (e.g. 0.1)",
+                        v.get_ref()
+                    ),
+                ));
+            }
+            None => None,
+        };
         out.push(Project {
+            epss_alert,
             name,
             paths,
             security_policy,

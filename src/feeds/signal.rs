@@ -155,6 +155,51 @@ pub struct KevMark {
     pub source: String,
 }
 
+impl KevMark {
+    /// One line for people: `CVE-2020-11978 is in CISA KEV since 2022-01-18 (due 2022-07-18,
+    /// known ransomware use: Unknown; catalog 2025.08.25, source kev)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} is in CISA KEV since {} (due {}, known ransomware use: {}; catalog {}, source {})",
+            self.cve,
+            self.date_added,
+            self.due_date,
+            self.known_ransomware_campaign_use,
+            self.catalog_version,
+            self.source
+        )
+    }
+}
+
+impl EpssMark {
+    /// One line for people: `EPSS 0.94369 for CVE-2020-11978 (99.9th percentile, scores of
+    /// 2026-01-30, model v2025.03.14, source epss)`; a file without a date says so.
+    pub fn describe(&self) -> String {
+        let date = match self.score_date {
+            Some(d) => format!("scores of {d}"),
+            None => "score date not stated by the file".to_string(),
+        };
+        let model = self
+            .model_version
+            .as_deref()
+            .map(|m| format!(", model {m}"))
+            .unwrap_or_default();
+        format!(
+            "EPSS {} for {} ({} percentile, {date}{model}, source {})",
+            self.score,
+            self.cve,
+            percentile_text(self.percentile),
+            self.source
+        )
+    }
+}
+
+/// `0.99912` -> `99.9th`.
+fn percentile_text(p: f64) -> String {
+    let v = (p * 1000.0).floor() / 10.0;
+    format!("{v:.1}th")
+}
+
 /// A finding's EPSS mark: the score of one of its CVEs, with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpssMark {
