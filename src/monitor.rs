@@ -592,6 +592,118 @@ mod tests {
         d.events.iter().map(|e| e.kind.name()).collect()
     }
 
+    fn kev(cve: &str) -> crate::report::KevMark {
+        crate::report::KevMark {
+            cve: cve.into(),
+            date_added: jiff::civil::date(2025, 9, 2),
+            due_date: jiff::civil::date(2025, 9, 23),
+            known_ransomware_campaign_use: "Unknown".into(),
+            catalog_version: "2026.01.29".into(),
+            source: "kev".into(),
+        }
+    }
+
+    fn epss(score: f64) -> crate::report::EpssMark {
+        crate::report::EpssMark {
+            cve: "CVE-2024-35195".into(),
+            score,
+            percentile: 0.9,
+            score_date: None,
+            model_version: None,
+            source: "epss".into(),
+        }
+    }
+
+    /// An old finding that enters KEV, or whose EPSS score reaches `epss-alert`, is an event,
+    /// sent before every other kind; a new finding already in KEV is only `new` (its message
+    /// shows the mark); a score staying above the threshold is not news again.
+    #[test]
+    fn now_known_exploited_is_an_event_for_old_findings() {
+        let plain = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-01-01T00:00:00Z",
+            std::slice::from_ref(&plain),
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d1), ["new"]);
+        let mut in_kev = plain.clone();
+        in_kev.kev = Some(kev("CVE-2024-35195"));
+        // Forty days after first seen: the 10-day fix deadline is past too.
+        let d2 = run(
+            &d1.rows,
+            "2026-02-10T00:00:00Z",
+            &[in_kev.clone()],
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d2), ["known_exploited", "overdue"]);
+        let EventKind::KnownExploited { reason } = &d2.events[0].kind else {
+            panic!("{:?}", d2.events[0].kind)
+        };
+        assert!(
+            reason.starts_with("CVE-2024-35195 entered CISA KEV on 2025-09-02 (catalog 2026.01.29"),
+            "{reason}"
+        );
+        let d3 = run(
+            &d2.rows,
+            "2026-02-11T00:00:00Z",
+            &[in_kev.clone()],
+            &[],
+            true,
+        );
+        assert!(kinds(&d3).is_empty(), "{:?}", kinds(&d3));
+
+        // EPSS: below, then at the threshold (0.1 in these tests), then still above.
+        let mut low = plain.clone();
+        low.epss = Some(epss(0.05));
+        let e1 = run(&[], "2026-01-01T00:00:00Z", &[low], &[], true);
+        let mut high = plain.clone();
+        high.epss = Some(epss(0.1));
+        let e2 = run(&e1.rows, "2026-01-02T00:00:00Z", &[high.clone()], &[], true);
+        assert_eq!(kinds(&e2), ["known_exploited"]);
+        let e3 = run(&e2.rows, "2026-01-03T00:00:00Z", &[high], &[], true);
+        assert!(kinds(&e3).is_empty());
+
+        let n = run(&[], "2026-01-01T00:00:00Z", &[in_kev], &[], true);
+        assert_eq!(kinds(&n), ["new"]);
+    }
+
+    /// Within one kind, the one finding order: malware, KEV, EPSS (higher first), severity.
+    #[test]
+    fn events_of_a_kind_follow_the_one_finding_order() {
+        let mut crit = finding("PYSEC-2099-1", "1.0", Level::Critical, None);
+        crit.package.name = "a".into();
+        let mut kev_low = finding("PYSEC-2099-2", "1.0", Level::Low, None);
+        kev_low.package.name = "b".into();
+        kev_low.kev = Some(kev("CVE-2099-0002"));
+        let mut epss_med = finding("PYSEC-2099-3", "1.0", Level::Medium, None);
+        epss_med.package.name = "c".into();
+        epss_med.epss = Some(epss(0.5));
+        let mut malware = finding("MAL-2099-4", "1.0", Level::Unknown, None);
+        malware.package.name = "d".into();
+        malware.kind = AdvisoryKind::Malware;
+        let d = run(
+            &[],
+            "2026-01-01T00:00:00Z",
+            &[crit, kev_low, epss_med, malware],
+            &[],
+            true,
+        );
+        let ids: Vec<&str> = d
+            .events
+            .iter()
+            .map(|e| e.finding.finding.id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            ["MAL-2099-4", "PYSEC-2099-2", "PYSEC-2099-3", "PYSEC-2099-1"]
+        );
+        let open: Vec<&str> = d.open.iter().map(|t| t.finding.id.as_str()).collect();
+        assert_eq!(open, ids);
+    }
+
     /// The monitor's own order used to break ties by fingerprint only, while messages used the
     /// earliest deadline: now both use [`Event::urgency_cmp`], the earlier deadline first.
     #[test]
