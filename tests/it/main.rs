@@ -15,6 +15,7 @@ mod hostile_feeds;
 mod hostile_output;
 mod http;
 mod inputs;
+mod kev_epss;
 mod loopback;
 mod malformed;
 mod matching;
