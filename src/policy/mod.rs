@@ -971,6 +971,55 @@ mod tests {
     use jiff::civil::{DateTime, date};
     use proptest::prelude::*;
 
+    /// Known exploited findings: the critical rule by default (labelled so), a SECURITY.md
+    /// line naming exploited issues, or `fix-known-exploited`; due by the earlier of the
+    /// severity's deadline and the rule counted from when the finding was seen in KEV.
+    #[test]
+    fn the_known_exploited_fix_rule_and_its_deadline() {
+        let utc = TimeZone::UTC;
+        let first: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let kev_seen: Timestamp = "2026-03-01T00:00:00Z".parse().unwrap();
+        let p = Policy::defaults();
+        let (rule, origin) = p.known_exploited_rule();
+        assert_eq!(rule, FixTime::Within(Period::days(7)));
+        assert_eq!(origin, "default: the critical rule, default");
+        // Low: 180 days from first seen, but 7 days after it was seen in KEV.
+        let d = p.deadlines_for(first, Level::Low, Some(kev_seen), &utc);
+        assert_eq!(d.fix_by, Some("2026-03-08T00:00:00Z".parse().unwrap()));
+        assert_eq!(
+            p.deadlines_for(first, Level::Low, None, &utc),
+            p.deadlines(first, Level::Low, &utc)
+        );
+        let stated = Policy::parse(
+            "### Timeline\n- **Known exploited vulnerabilities**: patched within 48 hours\n",
+            Path::new("SECURITY.md"),
+        );
+        let (rule, origin) = stated.known_exploited_rule();
+        assert_eq!(rule, FixTime::Within(Period::hours(48)));
+        assert_eq!(origin, Origin::Line(2).to_string());
+        assert!(
+            stated
+                .show("p", &Zone::default())
+                .contains("fix (exploited):")
+        );
+        let mut o = Policy::defaults();
+        let over = PolicyOverride {
+            fix_known_exploited: Some("24 hours".into()),
+            ..Default::default()
+        };
+        assert!(over.validate().is_ok());
+        o.apply(&over);
+        assert_eq!(
+            o.known_exploited_rule().0,
+            FixTime::Within(Period::hours(24))
+        );
+        let bad = PolicyOverride {
+            fix_known_exploited: Some("soon".into()),
+            ..Default::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("fix-known-exploited"));
+    }
+
     fn zone(name: &str, posix: &str) -> TimeZone {
         // The system tzdb when present, else the same rules as a POSIX TZ string.
         TimeZone::get(name).unwrap_or_else(|_| TimeZone::posix(posix).unwrap())
