@@ -147,6 +147,10 @@ pub const DEFAULT_OUTPUT_DIR: &str = "depwatch-out";
 /// vulnerability fails.
 pub const DEFAULT_FAIL_ON: Level = Level::Unknown;
 
+/// The EPSS alert threshold of a project that sets no `epss-alert` (the example,
+/// 0.1: about the top 7% of scored CVEs in the 2026-01-30 file). depwatch's default.
+pub const DEFAULT_EPSS_ALERT: f64 = 0.1;
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -396,7 +400,8 @@ impl Config {
                 .iter()
                 .map(|s| match s.split_once(':') {
                     Some((kind, loc))
-                        if crate::feeds::registry::local(kind).is_some()
+                        if (crate::feeds::registry::local(kind).is_some()
+                            || crate::feeds::signal::SignalKind::parse(kind).is_some())
                             && Path::new(loc).is_relative() =>
                     {
                         format!("{kind}:{}", ctx.resolve(loc).display())

@@ -524,6 +524,9 @@ impl<'a> Matcher<'a> {
                 note: (!range_notes.is_empty())
                     .then(|| range_notes.into_iter().collect::<Vec<_>>().join("; ")),
                 disagreements,
+                kev: None,
+                kev_related: Vec::new(),
+                epss: None,
             };
             if self.apply_ignores(&mut finding) {
                 continue;
@@ -739,6 +742,9 @@ pub fn build_report(
     };
     r.findings.sort_by_key(key);
     r.warnings.sort_by_key(key);
+    // The one finding order first (malware, KEV, EPSS, severity); location order breaks ties
+    // (a stable sort keeps it).
+    r.findings.sort_by(crate::report::finding_order);
     r.risks
         .sort_by(|a, b| (&a.location, &a.package).cmp(&(&b.location, &b.package)));
     r.not_checked.sort();

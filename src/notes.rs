@@ -1061,6 +1061,9 @@ mod tests {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
         }
     }
 

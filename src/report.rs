@@ -7,6 +7,7 @@ use crate::advisory::AdvisoryKind;
 use crate::ecosystem::Ecosystem;
 use crate::severity::Level;
 // Defined by the sources that produce them; re-exported because a report carries them.
+pub use crate::feeds::signal::{EpssMark, KevMark};
 pub use crate::feeds::{LoadError, SourceSummary};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -175,6 +176,62 @@ pub struct Finding {
     /// Where the sources disagree on the affected ranges, what each says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disagreements: Vec<String>,
+    /// The CISA KEV entry of one of `ids` (the earliest added when several are listed):
+    /// known exploited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev: Option<KevMark>,
+    /// KEV entries of CVEs the records name only as `related` (a different vulnerability,
+    /// such as a bundled library's): shown, but the finding is not marked `kev` for them, is
+    /// not ordered as KEV and does not fail `--fail-on-kev`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kev_related: Vec<KevMark>,
+    /// The FIRST EPSS score of one of `ids` (the highest when several are scored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<EpssMark>,
+}
+
+impl Finding {
+    /// The EPSS score, when there is one.
+    pub fn epss_score(&self) -> Option<f64> {
+        self.epss.as_ref().map(|e| e.score)
+    }
+}
+
+/// The one finding order, most urgent first: malware, then known exploited (KEV), then the
+/// EPSS score (higher first; none last), then severity (higher first). Ties are left to the
+/// caller's own keys (location, id, fingerprint), so every list stays deterministic.
+pub fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    use std::cmp::Reverse;
+    let key = |f: &Finding| {
+        (
+            f.kind != AdvisoryKind::Malware,
+            f.kev.is_none(),
+            Reverse(EpssKey(f.epss_score())),
+            Reverse(f.severity),
+        )
+    };
+    key(a).cmp(&key(b))
+}
+
+/// An EPSS score that orders (`f64` does not): none below every score.
+#[derive(PartialEq)]
+struct EpssKey(Option<f64>);
+
+impl Eq for EpssKey {}
+
+impl PartialOrd for EpssKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for EpssKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        }
+    }
 }
 
 /// One advisory whose affected versions intersect an unpinned requirement.

@@ -159,6 +159,32 @@ pub fn is_runtime(scope: Option<&str>) -> bool {
     matches!(scope, None | Some("main" | "normal"))
 }
 
+/// The findings `--fail-on-kev` (`kev`) and `--fail-on-epss SCORE` (`epss`) fail on, each
+/// with why (`in CISA KEV since 2022-01-18`, `EPSS 0.94 >= 0.1`); only findings `scope`
+/// covers (`--fail-scope`).
+pub fn exploited(
+    report: &Report,
+    kev: bool,
+    epss: Option<f64>,
+    scope: FailScope,
+) -> Vec<(&crate::report::Finding, String)> {
+    let mut out = Vec::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| scope.covers(f.scope.as_deref()))
+    {
+        if let (true, Some(k)) = (kev, &f.kev) {
+            out.push((f, format!("{} in CISA KEV since {}", k.cve, k.date_added)));
+        } else if let (Some(min), Some(e)) = (epss, &f.epss)
+            && e.score >= min
+        {
+            out.push((f, format!("{} EPSS {} >= {min}", e.cve, e.score)));
+        }
+    }
+    out
+}
+
 /// Store data older than this is stale unless said otherwise (`scan --max-age-hours`); `notes`
 /// and the monitor's scans use it as is.
 pub const DEFAULT_MAX_AGE_HOURS: i64 = 48;
@@ -522,6 +548,9 @@ fn add_yanked(
                 markers: None,
                 note: None,
                 disagreements: Vec::new(),
+                kev: None,
+                kev_related: Vec::new(),
+                epss: None,
             });
         }
     }
@@ -697,12 +726,130 @@ pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
             let (db, yanked, notices) =
                 database_from_store(&mut store, path, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
+            let related = related_cves(&db, &report);
+            let signals =
+                crate::store::AdvisoryStore::signals_for(&store, &wanted_cves(&report, &related))?;
+            join_exploit_data(&mut report, &related, &signals);
             // The store's notices first, then the matcher's (markers it could not read).
             report.notices.splice(0..0, notices);
             add_yanked(&yanked, &parsed, &mut report);
             summarise_workspace_crates(&parsed, &mut report);
             Ok(report)
         }
+    }
+}
+
+/// The CVE ids each finding's records name only as `related`, one list per finding of
+/// `report.findings` (same order).
+fn related_cves(db: &Database, report: &Report) -> Vec<Vec<String>> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let eco = f.package.ecosystem;
+            let mut out: Vec<String> = db
+                .lookup(eco, &eco.normalize_name(&f.package.name))
+                .iter()
+                .filter(|h| f.ids.contains(&h.advisory.advisory.id))
+                .flat_map(|h| h.advisory.advisory.related.iter())
+                .filter(|r| feeds::signal::is_cve(r) && !f.ids.contains(r))
+                .cloned()
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        })
+        .collect()
+}
+
+/// Every CVE the exploit data is looked up for: the findings' ids and related CVEs.
+fn wanted_cves(report: &Report, related: &[Vec<String>]) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.ids.iter())
+        .chain(related.iter().flatten())
+        .filter(|id| feeds::signal::is_cve(id))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Mark each finding with the KEV entry and EPSS score of its CVEs (`kev`, `epss`), and with
+/// the KEV entries of CVEs its records name only as `related` (`kev_related`), then put the
+/// findings in the one order ([`crate::report::finding_order`]).
+pub fn join_exploit_data(
+    report: &mut Report,
+    related: &[Vec<String>],
+    signals: &feeds::signal::ExploitSignals,
+) {
+    for (i, f) in report.findings.iter_mut().enumerate() {
+        // The earliest listed of its CVEs: when it became known exploited.
+        f.kev = f
+            .ids
+            .iter()
+            .filter_map(|id| signals.kev.get(id))
+            .min_by(|a, b| (a.date_added, &a.cve).cmp(&(b.date_added, &b.cve)))
+            .cloned();
+        f.epss = f
+            .ids
+            .iter()
+            .filter_map(|id| signals.epss.get(id))
+            .max_by(|a, b| a.score.total_cmp(&b.score).then(b.cve.cmp(&a.cve)))
+            .cloned();
+        f.kev_related = related
+            .get(i)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| signals.kev.get(id))
+            .cloned()
+            .collect();
+    }
+    // Stable: the matcher's order (location) breaks ties.
+    report.findings.sort_by(crate::report::finding_order);
+}
+
+/// Read KEV / EPSS files (`--source kev:PATH`, `--source epss:PATH`) for the CVEs of a
+/// report; a later file of a kind replaces an earlier one, as a sync does.
+fn signals_from_files(
+    files: &[feeds::signal::SignalSpec],
+    cves: &[String],
+) -> Result<feeds::signal::ExploitSignals, ScanError> {
+    let wanted: std::collections::HashSet<&str> = cves.iter().map(String::as_str).collect();
+    let mut out = feeds::signal::ExploitSignals::default();
+    let budget = feeds::budget::Budget::from_env();
+    for spec in files {
+        let data = feeds::signal::load_file(spec.kind, &spec.path, &budget)?;
+        out.add(&data, &spec.canonical().to_string(), &wanted);
+    }
+    Ok(out)
+}
+
+/// [`run_offline`] with KEV / EPSS files read directly (`--source kev:PATH`,
+/// `--source epss:PATH`). A store scan reads the exploit data the store holds whatever
+/// `signal_files` says; a sources scan reads only these files.
+pub fn run_offline_with(
+    opts: &ScanOptions,
+    signal_files: &[feeds::signal::SignalSpec],
+) -> Result<Report, ScanError> {
+    match &opts.backend {
+        Backend::Online { .. } => Err(ScanError::NeedsRuntime),
+        Backend::Sources(sources) => {
+            let (db, parsed) = rayon::join(|| load_database(sources), || parse_for(opts));
+            let (db, parsed) = (db?, parsed?);
+            let settings = settings_for(opts, &parsed)?;
+            let mut report = matcher::build_report(&db, &parsed, &settings);
+            if !signal_files.is_empty() {
+                let related = related_cves(&db, &report);
+                let signals = signals_from_files(signal_files, &wanted_cves(&report, &related))?;
+                join_exploit_data(&mut report, &related, &signals);
+            }
+            summarise_workspace_crates(&parsed, &mut report);
+            Ok(report)
+        }
+        Backend::Store { .. } => run_offline(opts),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::feeds::defs::FeedDef;
 use crate::feeds::http::{Http, HttpSettings};
+use crate::feeds::signal::{self, SignalSpec};
 use crate::feeds::{self, FeedError, FeedUpdate, SourceSpec, registry};
 use crate::store::{AdvisoryStore, SourceState, StoreError, SyncOutcome};
 use std::hash::Hasher;
@@ -132,6 +133,62 @@ pub fn sync_local(
     }
 }
 
+/// Sync a local KEV catalog or EPSS file (`--source kev:PATH`, `--source epss:PATH`): the
+/// whole file replaces the store's data set of its kind in one transaction; an unchanged file
+/// (same size and modification time) is not read again. A file that does not read leaves the
+/// previous set as it was.
+pub fn sync_signal_local(
+    store: &mut impl AdvisoryStore,
+    spec: &SignalSpec,
+) -> Result<SourceSync, SyncError> {
+    let spec = spec.canonical();
+    let source = spec.to_string();
+    if let (Ok(fp), Some(state)) = (fingerprint(&spec.path), store.source_state(&source)?)
+        && state.cursor.as_deref() == Some(fp.as_str())
+        && state.last_success.is_some()
+        && state.records > 0
+    {
+        store.record_unchanged(&source)?;
+        return Ok(SourceSync {
+            source,
+            result: Ok(SyncOutcome {
+                unchanged: true,
+                ..Default::default()
+            }),
+            skipped: 0,
+        });
+    }
+    let budget = crate::feeds::budget::Budget::from_env();
+    let attempt = || -> Result<_, FeedError> {
+        let fp = fingerprint(&spec.path)?;
+        Ok((fp, signal::load_file(spec.kind, &spec.path, &budget)?))
+    };
+    match attempt() {
+        Err(e) => {
+            let msg = e.to_string();
+            store.record_failure(&source, &msg)?;
+            Ok(SourceSync {
+                source,
+                result: Err(msg),
+                skipped: 0,
+            })
+        }
+        Ok((fp, data)) => {
+            let state = SourceState {
+                source: source.clone(),
+                cursor: Some(fp),
+                ..Default::default()
+            };
+            let outcome = store.replace_signal(&state, &data)?;
+            Ok(SourceSync {
+                source,
+                result: Ok(outcome),
+                skipped: 0,
+            })
+        }
+    }
+}
+
 /// The store's source name of a feed pulled for one ecosystem.
 fn feed_source(def: &FeedDef, ecosystem: Option<&str>) -> String {
     match ecosystem {
@@ -249,6 +306,15 @@ pub fn sync_feeds(
                     source,
                     result: Ok(o),
                     skipped: errors.len(),
+                }
+            }
+            Ok(FeedUpdate::Signal { data, mut state }) => {
+                state.source = source.clone();
+                let o = store.replace_signal(&state, &data)?;
+                SourceSync {
+                    source,
+                    result: Ok(o),
+                    skipped: 0,
                 }
             }
             Err(e) => {

@@ -242,6 +242,13 @@ fn sync_only(ro: &RunOptions, rt: &tokio::runtime::Handle) -> Result<(), WatchEr
     let mut store = Store::open(&ro.store)?;
     info!("sync started");
     for s in &ro.config.sources {
+        if let Some(spec) = crate::feeds::signal::SignalSpec::parse(s) {
+            match crate::sync::sync_signal_local(&mut store, &spec) {
+                Ok(r) => log_sync(&r),
+                Err(e) => warn!(source = %s, error = %e, "sync failed"),
+            }
+            continue;
+        }
         match s.parse::<crate::feeds::SourceSpec>() {
             Err(e) => warn!(source = %s, error = %e, "source skipped"),
             Ok(spec) => match crate::sync::sync_local(&mut store, &spec) {

@@ -14,6 +14,7 @@ pub mod watch;
 use anyhow::Context;
 use depwatch::config::Config;
 use depwatch::feeds::SourceSpec;
+use depwatch::feeds::signal::SignalSpec;
 use depwatch::severity::Level;
 use std::path::PathBuf;
 
@@ -160,7 +161,9 @@ impl StoreArg {
 pub struct SourceArgs {
     // Help text from the registry, so a new source kind is listed without an edit here.
     #[arg(long = "source", value_name = "KIND:LOCATION", help = format!(
-        "Read this advisory source directly instead of the store, KIND:LOCATION ({}); repeatable",
+        "Read this advisory source directly instead of the store, KIND:LOCATION ({}), or \
+         exploit data from a file, kev:PATH (CISA KEV JSON) or epss:PATH (FIRST EPSS CSV, \
+         gzipped or not); repeatable",
         depwatch::feeds::registry::local_forms()
     ))]
     pub sources: Vec<String>,
@@ -171,14 +174,26 @@ impl SourceArgs {
     pub fn specs(&self) -> anyhow::Result<Vec<SourceSpec>> {
         parse_sources(&self.sources)
     }
+
+    /// The KEV / EPSS files among them (`kev:PATH`, `epss:PATH`).
+    pub fn signals(&self) -> Vec<SignalSpec> {
+        parse_signals(&self.sources)
+    }
 }
 
-/// Parse `KIND:LOCATION` source texts (from flags or the config).
+/// Parse `KIND:LOCATION` advisory source texts (from flags or the config); the exploit data
+/// files among them (`kev:PATH`, `epss:PATH`) are left to [`parse_signals`].
 pub fn parse_sources(texts: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
     Ok(texts
         .iter()
+        .filter(|s| SignalSpec::parse(s).is_none())
         .map(|s| s.parse::<SourceSpec>())
         .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The exploit data files among source texts: `kev:PATH` and `epss:PATH`.
+pub fn parse_signals(texts: &[String]) -> Vec<SignalSpec> {
+    texts.iter().filter_map(|s| SignalSpec::parse(s)).collect()
 }
 
 /// The output directory: --out, else the config's `output`, else the default.

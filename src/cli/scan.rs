@@ -12,8 +12,9 @@ use std::path::PathBuf;
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  nothing at or above --fail-on, and no warning of a --deny kind
-  1  a finding at or above --fail-on (default: any vulnerability), or a warning of a --deny kind
-     (with --fail-scope runtime: of a runtime dependency only)
+  1  a finding at or above --fail-on (default: any vulnerability), a warning of a --deny kind,
+     or a finding --fail-on-kev / --fail-on-epss name (with --fail-scope runtime: of a runtime
+     dependency only)
   2  usage or input error: a bad flag, an unreadable source or store, a broken ignore file, a
      path with no manifest; or a manifest that does not parse (the other manifests are still
      scanned and reported)";
@@ -89,6 +90,14 @@ pub struct ScanArgs {
     /// Exit 1 when a finding is at or above this level (critical, high, medium, low, unknown = any).
     #[arg(long, value_name = "LEVEL")]
     fail_on: Option<String>,
+    /// Exit 1 when a finding is in the CISA KEV catalog (known exploited), whatever
+    /// --fail-on says. A CVE named only as `related` does not count.
+    #[arg(long)]
+    fail_on_kev: bool,
+    /// Exit 1 when a finding's EPSS score is at or above SCORE (0 to 1, e.g. 0.1), whatever
+    /// --fail-on says.
+    #[arg(long, value_name = "SCORE", value_parser = parse_score)]
+    fail_on_epss: Option<f64>,
     /// Ignore a vulnerability by any of its ids; repeatable. Ignores in `.cargo/audit.toml`
     /// and `osv-scanner.toml` next to the manifests are honoured too.
     #[arg(long = "ignore", value_name = "ID")]
@@ -133,6 +142,13 @@ pub struct ScanArgs {
     kind: Option<depwatch::manifests::ManifestKind>,
 }
 
+fn parse_score(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a score from 0 to 1 (e.g. 0.1)")),
+    }
+}
+
 fn parse_kind(s: &str) -> Result<depwatch::manifests::ManifestKind, String> {
     s.parse()
 }
@@ -145,6 +161,14 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     // `--source` reads snapshots directly; otherwise the synced store answers (the config's
     // `sources` are what `depwatch sync` brings into it).
     let sources = args.sources.specs()?;
+    let signals = args.sources.signals();
+    if !signals.is_empty() && (sources.is_empty() || args.online) {
+        anyhow::bail!(
+            "--source kev:PATH / epss:PATH add exploit data to the advisory sources given with \
+             --source; for a store scan, bring them into the store first (depwatch sync \
+             --source kev:PATH)"
+        );
+    }
     let backend = if args.online {
         if !sources.is_empty() {
             anyhow::bail!("--online and --source exclude each other");
@@ -194,7 +218,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     // and a blocking-pool thread would cost a fresh malloc arena. The online one is awaited.
     let report = match opts.backend {
         scan::Backend::Online { .. } => scan::run(&opts).await?,
-        _ => scan::run_offline(&opts)?,
+        _ => scan::run_offline_with(&opts, &signals)?,
     };
     let format = Format::from(args.format);
     match &args.output {
@@ -231,6 +255,15 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
             .map(|w| format!("{} {} ({})", w.package.name, w.id, w.kind.as_str()))
             .collect();
         errln!("denied warnings (--deny): {}", ids.join(", "));
+        outcome = outcome.max(Outcome::Failing);
+    }
+    let exploited = scan::exploited(&report, args.fail_on_kev, args.fail_on_epss, fail_scope);
+    if !exploited.is_empty() {
+        let ids: Vec<String> = exploited
+            .iter()
+            .map(|(f, why)| format!("{} {} ({why})", f.package.name, f.id))
+            .collect();
+        errln!("exploited or likely exploited: {}", ids.join(", "));
         outcome = outcome.max(Outcome::Failing);
     }
     Ok(outcome)

@@ -103,6 +103,7 @@ pub(super) struct RawProject {
     platforms: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     implementation: Option<Spanned<OneOrMany>>,
+    epss_alert: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,6 +217,9 @@ pub struct Project {
     /// Where it runs (`python`, `platforms`, `implementation`): dependencies whose markers
     /// exclude every such environment are not applicable. Default: undeclared.
     pub targets: crate::environment::Targets,
+    /// `epss-alert`: an open finding whose EPSS score reaches it is a "now known exploited"
+    /// event; `None`: [`super::DEFAULT_EPSS_ALERT`].
+    pub epss_alert: Option<f64>,
 }
 
 impl Project {
@@ -510,8 +514,22 @@ pub(super) fn projects(
             });
         }
         let targets = targets(ctx, &name, p.python, p.platforms, p.implementation)?;
+        let epss_alert = match p.epss_alert {
+            Some(v) if (0.0..=1.0).contains(v.get_ref()) => Some(*v.get_ref()),
+            Some(v) => {
+                return Err(ctx.err(
+                    Some(v.span().start),
+                    format!(
+                        "project {name}: epss-alert {} is not a score from 0 to 1 (e.g. 0.1)",
+                        v.get_ref()
+                    ),
+                ));
+            }
+            None => None,
+        };
         out.push(Project {
             targets,
+            epss_alert,
             name,
             paths,
             security_policy,

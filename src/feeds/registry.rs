@@ -14,7 +14,7 @@ use super::defs::{FeedDef, FeedKind};
 use super::http::Http;
 use super::{
     FeedError, FeedUpdate, Loaded, SourceState, crates_index, ghsa, osv, osv_api, osv_export,
-    rustsec, rustsec_archive,
+    rustsec, rustsec_archive, signal,
 };
 use std::future::Future;
 use std::path::Path;
@@ -80,6 +80,8 @@ pub static REMOTE: &[&dyn RemoteFeed] = &[
     &ghsa::GHSA,
     &rustsec_archive::RUSTSEC_ARCHIVE,
     &crates_index::CRATES_INDEX,
+    &signal::Kev,
+    &signal::Epss,
 ];
 
 /// The remote feed kind named `kind`.

@@ -99,6 +99,26 @@ pub(crate) fn severity_text(f: &Finding) -> String {
     }
 }
 
+/// What is known of the finding's exploitation, each statement with its source: the CISA
+/// KEV entry of its CVE, KEV entries of CVEs it names only as related, its EPSS score. Empty
+/// when nothing is known.
+pub(crate) fn exploit_text(f: &Finding) -> String {
+    let mut parts = Vec::new();
+    if let Some(k) = &f.kev {
+        parts.push(format!("known exploited: {}", k.describe()));
+    }
+    for k in &f.kev_related {
+        parts.push(format!(
+            "related (not this finding's own id): {}",
+            k.describe()
+        ));
+    }
+    if let Some(e) = &f.epss {
+        parts.push(e.describe());
+    }
+    one_line(&parts.join("; "))
+}
+
 /// The finding's summary on one line, or words built from its kind and package.
 pub(crate) fn summary_of(f: &Finding) -> String {
     match f.summary.as_deref().map(one_line) {
@@ -162,6 +182,9 @@ struct DraftContext {
     severity_known: bool,
     cvss_score: String,
     has_cvss_score: bool,
+    /// Exploitation (KEV, EPSS) in words with sources; empty when nothing is known.
+    exploit: String,
+    has_exploit: bool,
     cvss_vectors: Vec<String>,
     has_cvss_vectors: bool,
     cwes: String,
@@ -334,6 +357,8 @@ fn draft_context(input: &DraftInput) -> DraftContext {
         severity_known: f.severity != Level::Unknown,
         cvss_score: f.cvss_score.map(|s| format!("{s:.1}")).unwrap_or_default(),
         has_cvss_score: f.cvss_score.is_some(),
+        exploit: cell(&exploit_text(f)),
+        has_exploit: !exploit_text(f).is_empty(),
         cvss_vectors: f.cvss_vectors.clone(),
         has_cvss_vectors: !f.cvss_vectors.is_empty(),
         cwes: f.cwe_ids.join(", "),
@@ -815,6 +840,9 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: vec![],
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
         }
     }
 

@@ -9,7 +9,8 @@ use crate::monitor::{Event, EventKind, ProjectEvents};
 use crate::policy::Zone;
 use crate::publish::EmailPayload;
 use crate::publish::draft::{
-    cap_chars, deadline_rows, fmt_date, fmt_datetime, one_line, severity_text, summary_of, web_url,
+    cap_chars, deadline_rows, exploit_text, fmt_date, fmt_datetime, one_line, severity_text,
+    summary_of, web_url,
 };
 use crate::publish::templates::{TemplateError, Templates, slack_escape};
 use crate::report::Fix;
@@ -67,6 +68,12 @@ fn headline(e: &Event, zone: &Zone) -> String {
         EventKind::Resolved { reason } => {
             format!("Resolved: {}", cap_chars(&one_line(reason), SUMMARY_MAX))
         }
+        EventKind::KnownExploited { reason } => {
+            format!(
+                "Now known exploited: {}",
+                cap_chars(&one_line(reason), SUMMARY_MAX)
+            )
+        }
     }
 }
 
@@ -90,6 +97,9 @@ struct EventContext {
     /// False for a resolved finding: there is nothing left to fix.
     show_fix: bool,
     severity: String,
+    /// Exploitation (KEV, EPSS) in words with sources; empty when nothing is known.
+    exploit: String,
+    has_exploit: bool,
     summary: String,
     /// The summary is shown under the headline unless the headline already is the summary.
     show_summary: bool,
@@ -151,6 +161,8 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         has_upgrade,
         show_fix: !resolved,
         severity: severity_text(f),
+        exploit: exploit_text(f),
+        has_exploit: !exploit_text(f).is_empty(),
         summary: cap_chars(&summary_of(f), SUMMARY_MAX),
         show_summary: !matches!(e.kind, EventKind::New),
         declared_in,
@@ -170,6 +182,7 @@ fn slack_escaped(mut c: EventContext) -> EventContext {
         &mut c.version,
         &mut c.fix,
         &mut c.summary,
+        &mut c.exploit,
         &mut c.declared_in,
     ] {
         *s = slack_escape(s);
@@ -179,11 +192,12 @@ fn slack_escaped(mut c: EventContext) -> EventContext {
 
 /// Counts of the events by kind, most urgent first: "1 overdue, 2 new".
 fn tally(events: &[&Event]) -> String {
-    let mut counts = [0usize; 6];
+    let mut counts = [0usize; EventKind::KINDS];
     for e in events {
         counts[usize::from(e.kind.urgency_rank())] += 1;
     }
     let words = [
+        ("now known exploited", "now known exploited"),
         ("overdue", "overdue"),
         ("deadline near", "deadlines near"),
         ("new", "new"),

@@ -389,6 +389,25 @@ fn findings_table(
         };
         if f.kind == AdvisoryKind::Malware {
             severity = format!("**malware**, {}", f.severity);
+        } else if f.kev.is_some() {
+            severity = format!("**KEV**, {severity}");
+        }
+        if let Some(k) = &f.kev {
+            let _ = write!(
+                advisory,
+                "<br>**Known exploited**: {}",
+                escape(&k.describe())
+            );
+        }
+        for k in &f.kev_related {
+            let _ = write!(
+                advisory,
+                "<br>Related (not this finding's own id): {}",
+                escape(&k.describe())
+            );
+        }
+        if let Some(e) = &f.epss {
+            let _ = write!(advisory, "<br>{}", escape(&e.describe()));
         }
         if let Some(score) = f.cvss_score {
             let _ = write!(severity, " ({score:.1})");

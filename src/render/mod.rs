@@ -170,6 +170,9 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
         };
         let critical = Finding {
             id: "GHSA-jfh8-c2jp-5v3q".into(),
@@ -196,6 +199,9 @@ pub(crate) mod test_support {
             markers: None,
             note: Some("the ignore of CVE-2023-0286 expired on 2025-01-01".into()),
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
         };
         let atty = Finding {
             id: "RUSTSEC-2024-0375".into(),
@@ -222,6 +228,9 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
         };
         let flask_range = RangeRisk {
             ecosystem: Ecosystem::PyPI,

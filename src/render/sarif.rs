@@ -115,6 +115,29 @@ struct SarifResult {
     message: Text,
     locations: Vec<SarifLocation>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<ResultProperties>,
+}
+
+/// Exploit data of a result (SARIF property bag): the finding's `kev`, `kev_related` and
+/// `epss` as the JSON report has them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultProperties {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kev: Option<crate::report::KevMark>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kev_related: Vec<crate::report::KevMark>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epss: Option<crate::report::EpssMark>,
+}
+
+fn result_properties(f: &Finding) -> Option<ResultProperties> {
+    (f.kev.is_some() || f.epss.is_some() || !f.kev_related.is_empty()).then(|| ResultProperties {
+        kev: f.kev.clone(),
+        kev_related: f.kev_related.clone(),
+        epss: f.epss.clone(),
+    })
 }
 
 #[derive(Serialize)]
@@ -292,6 +315,12 @@ fn finding_message(f: &Finding) -> String {
     }
     if let Some(note) = &f.note {
         let _ = write!(m, ". Note: {note}");
+    }
+    if let Some(k) = &f.kev {
+        let _ = write!(m, ". Known exploited: {}", k.describe());
+    }
+    if let Some(e) = &f.epss {
+        let _ = write!(m, ". {}", e.describe());
     }
     m
 }
@@ -509,6 +538,7 @@ pub(super) fn render(report: &Report) -> String {
             },
             locations,
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fp)]),
+            properties: result_properties(f),
         });
     }
     for r in &report.risks {
@@ -525,6 +555,7 @@ pub(super) fn render(report: &Report) -> String {
                 },
                 locations,
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fp)]),
+                properties: None,
             });
         }
     }

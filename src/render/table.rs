@@ -162,6 +162,18 @@ impl Table {
                     plural(f.disagreements.len(), "record", "records")
                 ));
             }
+            if let Some(k) = &f.kev {
+                self.line(&format!("      known exploited: {}", clean(&k.describe())));
+            }
+            for k in &f.kev_related {
+                self.line(&format!(
+                    "      related (not this finding's own id): {}",
+                    clean(&k.describe())
+                ));
+            }
+            if let Some(e) = &f.epss {
+                self.line(&format!("      {}", clean(&e.describe())));
+            }
         }
     }
 
@@ -435,6 +447,9 @@ fn finding_row(f: &Finding, informational: bool) -> Vec<Cell> {
         if f.kind == AdvisoryKind::Malware {
             text = format!("malware, {text}");
             (text, Some(BOLD_RED))
+        } else if f.kev.is_some() {
+            // The marker: known exploited, whatever the severity.
+            (format!("KEV, {text}"), Some(BOLD_RED))
         } else {
             (text, severity_style(f.severity))
         }

@@ -12,7 +12,6 @@ use crate::publish::templates::Templates;
 use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, ScanOptions};
-use crate::severity::Level;
 use crate::store::{AdvisoryStore, MonitorState, NewMessage};
 use jiff::Timestamp;
 use std::path::Path;
@@ -130,7 +129,9 @@ fn project_inner(
         ));
     }
     let remembered = store.seen(&p.name)?;
-    let deadlines = |first: Timestamp, sev: Level| policy.deadlines(first, sev, &tz);
+    let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
+        policy.deadlines_for(first, f.severity, since, &tz)
+    };
     let withdrawn = |ids: &[String]| store_withdrawn(store, ids);
     let diff = monitor::diff(
         &remembered,
@@ -142,6 +143,7 @@ fn project_inner(
             complete: report.summary.manifest_errors == 0,
             warn_before: opts.config.deadline_warning,
             deadlines: &deadlines,
+            epss_alert: p.epss_alert.unwrap_or(crate::config::DEFAULT_EPSS_ALERT),
             withdrawn: &withdrawn,
             not_applicable: &report.not_applicable,
         },

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 /// Run every check, each on a fresh store from `make`.
 pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
     type Check<S> = fn(&mut S);
-    let checks: [(&str, Check<S>); 11] = [
+    let checks: [(&str, Check<S>); 12] = [
         ("source_state", source_state),
         ("replace_source", replace_source),
         ("upsert_source", upsert_source),
@@ -35,6 +35,7 @@ pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
         ("outbox_give_up", outbox_give_up),
         ("runs", runs),
         ("health", health),
+        ("signals", signals),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -494,4 +495,99 @@ fn health<S: AdvisoryStore + MonitorState>(s: &mut S) {
     s.record_health(std::slice::from_ref(&healthy), &[], now)
         .unwrap();
     assert_eq!(s.health().unwrap(), [other, healthy]);
+}
+
+fn kev_entry(cve: &str, added: &str) -> crate::feeds::signal::KevEntry {
+    crate::feeds::signal::KevEntry {
+        cve: cve.into(),
+        vendor_project: "v".into(),
+        product: "p".into(),
+        date_added: added.parse().expect("a test date"),
+        due_date: "2030-01-01".parse().expect("a test date"),
+        known_ransomware_campaign_use: "Unknown".into(),
+    }
+}
+
+/// KEV and EPSS sets: a sync replaces the whole set of its kind atomically; another source of
+/// the same kind takes the set over; marks say their source and version; exploit-data
+/// sources are not advisory sources.
+fn signals<S: AdvisoryStore + MonitorState>(s: &mut S) {
+    use crate::feeds::signal::{EpssFile, EpssRow, KevCatalog, SignalData};
+    let cves = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        s.signals_for(&cves(&["CVE-2020-0001"])).unwrap(),
+        Default::default(),
+        "an empty store has no exploit data"
+    );
+    let kev1 = SignalData::Kev(KevCatalog {
+        catalog_version: "2025.08.25".into(),
+        date_released: None,
+        entries: vec![
+            kev_entry("CVE-2020-0001", "2021-01-02"),
+            kev_entry("CVE-2020-0002", "2021-01-03"),
+        ],
+    });
+    let o = s.replace_signal(&state("kev"), &kev1).unwrap();
+    assert_eq!((o.written, o.removed), (2, 0));
+    let got = s
+        .signals_for(&cves(&["CVE-2020-0001", "CVE-2099-9999"]))
+        .unwrap();
+    let k = &got.kev["CVE-2020-0001"];
+    assert_eq!(
+        (
+            k.source.as_str(),
+            k.catalog_version.as_str(),
+            k.date_added.to_string()
+        ),
+        ("kev", "2025.08.25", "2021-01-02".to_string())
+    );
+    assert_eq!(got.kev.len(), 1);
+    assert_eq!(s.source_state("kev").unwrap().unwrap().records, 2);
+    // The next catalog replaces the set: what it no longer lists is gone.
+    let kev2 = SignalData::Kev(KevCatalog {
+        catalog_version: "2026.01.29".into(),
+        date_released: None,
+        entries: vec![kev_entry("CVE-2020-0002", "2021-01-03")],
+    });
+    let o = s.replace_signal(&state("kev"), &kev2).unwrap();
+    assert_eq!((o.written, o.removed), (1, 1));
+    let got = s
+        .signals_for(&cves(&["CVE-2020-0001", "CVE-2020-0002"]))
+        .unwrap();
+    assert_eq!(got.kev.keys().collect::<Vec<_>>(), ["CVE-2020-0002"]);
+    assert_eq!(got.kev["CVE-2020-0002"].catalog_version, "2026.01.29");
+    // EPSS: a separate set; a second source of the kind takes it over.
+    let epss = |src: &str, score: f64| {
+        (
+            state(src),
+            SignalData::Epss(EpssFile {
+                model_version: Some("v2025.03.14".into()),
+                score_date: Some(jiff::civil::date(2026, 1, 30)),
+                rows: vec![EpssRow {
+                    cve: "CVE-2020-0002".into(),
+                    score,
+                    percentile: 0.5,
+                }],
+            }),
+        )
+    };
+    let (st, d) = epss("epss", 2e-05);
+    s.replace_signal(&st, &d).unwrap();
+    let (st, d) = epss("epss:/x.csv.gz", 0.94579);
+    s.replace_signal(&st, &d).unwrap();
+    let got = s.signals_for(&cves(&["CVE-2020-0002"])).unwrap();
+    let e = &got.epss["CVE-2020-0002"];
+    assert_eq!((e.score, e.source.as_str()), (0.94579, "epss:/x.csv.gz"));
+    assert_eq!(e.score_date, Some(jiff::civil::date(2026, 1, 30)));
+    assert!(got.kev.contains_key("CVE-2020-0002"), "EPSS left KEV alone");
+    assert!(
+        s.source_state("epss").unwrap().is_none(),
+        "the source whose set was taken over is gone"
+    );
+    // Exploit-data sources are not advisory sources.
+    s.replace_source(&state("a"), &[adv("A-1", "t1", &[("PyPI", "x")])], &[])
+        .unwrap();
+    let r = s.records_for(&[(Ecosystem::PyPI, "x".into())]).unwrap();
+    let names: Vec<&str> = r.sources.iter().map(|x| x.source.as_str()).collect();
+    assert_eq!(names, ["a"]);
 }

@@ -116,4 +116,29 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN resync INTEGER NOT NULL DEFAULT 0;
     UPDATE sources SET resync = 1, cursor = NULL, etag = NULL, last_modified = NULL;
     "#,
+    // 5: exploit intelligence (CISA KEV, FIRST EPSS). Not advisories: facts about CVE ids, one
+    // data set of each kind (the last synced), replaced whole by a sync. The source that wrote
+    // a set keeps its row in `sources` (sync times, errors); `records` there counts its rows.
+    r#"
+    CREATE TABLE IF NOT EXISTS signal_sets (
+        kind    TEXT PRIMARY KEY,            -- kev | epss
+        source  TEXT NOT NULL,               -- the source that wrote the set
+        version TEXT,                        -- KEV catalogVersion, EPSS model_version
+        dated   TEXT,                        -- KEV dateReleased, EPSS score date (YYYY-MM-DD)
+        rows    INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS kev (
+        cve            TEXT PRIMARY KEY,
+        date_added     TEXT NOT NULL,        -- YYYY-MM-DD
+        due_date       TEXT NOT NULL,        -- YYYY-MM-DD
+        ransomware     TEXT NOT NULL,        -- knownRansomwareCampaignUse: Known | Unknown
+        vendor_project TEXT NOT NULL,
+        product        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS epss (
+        cve        TEXT PRIMARY KEY,
+        score      REAL NOT NULL,
+        percentile REAL NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -32,6 +32,8 @@ use super::{HealthRow, SourceState};
 use super::{Message, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
+pub use crate::feeds::signal::ExploitSignals;
+use crate::feeds::signal::SignalData;
 use crate::feeds::{LoadError, SourceSummary};
 use jiff::Timestamp;
 
@@ -95,6 +97,17 @@ pub trait AdvisoryStore {
         advisories: &[Advisory],
         errors: &[LoadError],
     ) -> Result<SyncOutcome, StoreError>;
+
+    /// Replace the whole KEV or EPSS data set with `data` and set the source's state, in one
+    /// transaction. A set another source wrote before is dropped with that source's row.
+    fn replace_signal(
+        &mut self,
+        state: &SourceState,
+        data: &SignalData,
+    ) -> Result<SyncOutcome, StoreError>;
+
+    /// The KEV entries and EPSS scores of `cves` (the ones held; others are absent).
+    fn signals_for(&self, cves: &[String]) -> Result<ExploitSignals, StoreError>;
 
     /// Every record that affects one of `packages` (normalised names), with the sources,
     /// load errors and yanked cache, read as one snapshot: a concurrent sync is seen entirely

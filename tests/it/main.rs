@@ -49,6 +49,7 @@
 //! | `malformed.rs` | broken manifests, records, archives and configs: named errors, no panic |
 //! | `props.rs` | property tests of the parsers and the matcher |
 //! | `environments.rs` | `environment`: declared target environments, PEP 508 markers, `--fail-scope` |
+//! | `kev_epss.rs` | `feeds::signal` and the exploit join: CISA KEV and FIRST EPSS on the real files |
 //! | `fuzz.rs` | a few seconds of the mutation fuzzer |
 //! | `layout.rs` | this map: every file of `tests/it/` in it once |
 
@@ -67,6 +68,7 @@ mod health;
 mod hostile;
 mod hostile_output;
 mod hostile_resources;
+mod kev_epss;
 mod layout;
 mod malformed;
 mod manifests;
