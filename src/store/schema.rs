@@ -116,4 +116,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN resync INTEGER NOT NULL DEFAULT 0;
     UPDATE sources SET resync = 1, cursor = NULL, etag = NULL, last_modified = NULL;
     "#,
+    // 5: events held for a project's digest (`[notify] digest`), and when each project's last
+    // digest was queued. Held items are written with the run's memory and deleted in the
+    // transaction that queues the digest, so an event is in one of the two, never neither.
+    r#"
+    CREATE TABLE digest_held (
+        id       INTEGER PRIMARY KEY,
+        project  TEXT NOT NULL,
+        event    TEXT NOT NULL,              -- event kind name, for status and logs
+        item     TEXT NOT NULL,              -- JSON: the event, why it was held, the run time
+        held_at  TEXT NOT NULL
+    );
+    CREATE INDEX digest_held_by_project ON digest_held (project, id);
+    CREATE TABLE digest_sent (
+        project   TEXT PRIMARY KEY,
+        queued_at TEXT NOT NULL              -- RFC 3339: when the last digest was queued
+    );
+    "#,
 ];
