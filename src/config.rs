@@ -223,6 +223,20 @@ impl Config {
         self.projects.iter().find(|p| p.name == name)
     }
 
+    /// The digest schedule (`[notify] digest`) in the watch's zone (`[watch] timezone`, else
+    /// `timezone`, else UTC), or `None` when no digest is configured.
+    pub fn digest_schedule(&self) -> Option<crate::schedule::Schedule> {
+        let expr = self.notify.digest.as_deref()?;
+        let zone = self
+            .watch
+            .timezone
+            .as_deref()
+            .or(self.timezone.as_deref())
+            .unwrap_or("UTC");
+        // Checked when the config was read; a failure here cannot happen with a loaded config.
+        crate::schedule::Schedule::parse(expr, zone).ok()
+    }
+
     /// The configured time zone (UTC when unset).
     pub fn tz(&self) -> jiff::tz::TimeZone {
         self.timezone
@@ -386,7 +400,13 @@ impl Config {
                 }
             }
         };
-        let notify = monitor::notify(&ctx, raw.notify)?;
+        let digest_zone = watch
+            .timezone
+            .as_deref()
+            .or(timezone.as_deref())
+            .unwrap_or("UTC")
+            .to_string();
+        let notify = monitor::notify(&ctx, raw.notify, &digest_zone)?;
         let projects = monitor::projects(&ctx, raw.project, &notify)?;
         Ok(Self {
             fail_on,

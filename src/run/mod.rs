@@ -16,6 +16,7 @@
 mod clock;
 mod cycle;
 mod deliver;
+mod digest;
 mod draft_input;
 mod error;
 mod file_drafts;
@@ -26,6 +27,7 @@ mod summary;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use cycle::{cycle, run, run_with_clock};
 pub use deliver::MAX_ATTEMPTS;
+pub use digest::digest_due;
 pub use draft_input::draft_input;
 pub use error::StepError;
 pub use file_drafts::{Published, publish_drafts};
@@ -110,12 +112,22 @@ pub struct ProjectOutcome {
     pub written: Vec<PathBuf>,
     /// Messages queued.
     pub queued: usize,
+    /// Events of this run held for the project's next digest (`[notify] digest`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: usize,
+    /// Digest messages queued in this run (one per channel when the digest fell due).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub digest_queued: usize,
     /// Why the project could not be processed (the others still were).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Notices (stale data, manifests that did not parse).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Deliveries of this run.
