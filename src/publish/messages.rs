@@ -1082,4 +1082,68 @@ mod tests {
             proptest::prop_assert!(!m.html.contains("<script"));
         }
     }
+
+    #[test]
+    fn a_digest_says_why_each_event_waited_and_since_when() {
+        use crate::monitor::digest::HeldEvent;
+        let t = Templates::load(None).unwrap();
+        let mut w = werkzeug();
+        w.finding.scope = Some("dev".into());
+        let items = vec![
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::New,
+                    finding: jinja2(),
+                },
+                reason: "low severity".into(),
+                run_at: ts("2026-11-24T10:00:00Z"),
+            },
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::New,
+                    finding: w,
+                },
+                reason: "scope dev is quiet for this project".into(),
+                run_at: ts("2026-11-25T10:00:00Z"),
+            },
+        ];
+        let mut d = DigestEvents {
+            project: "emby-watchparty".into(),
+            at: ts("2026-11-30T09:00:00Z"),
+            since: ts("2026-11-23T09:00:00Z"),
+            since_last_digest: true,
+            zone: Zone::default(),
+            items,
+        };
+        let body = digest_slack(&t, &d).unwrap();
+        assert_eq!(
+            body["blocks"][0]["text"]["text"],
+            "emby-watchparty: digest, 2 events"
+        );
+        // Most urgent first: the high one, then the medium one.
+        let first = body["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(first.contains("GHSA-2g68-c3qc-8985"), "{first}");
+        assert!(
+            first.contains("_Held for the digest: scope dev is quiet for this project · found 2026-11-25 10:00 UTC_"),
+            "{first}"
+        );
+        let ctx = body["blocks"][3]["elements"][0]["text"].as_str().unwrap();
+        assert!(
+            ctx.contains("since the last digest (2026-11-23 09:00 UTC)"),
+            "{ctx}"
+        );
+        let text = body["text"].as_str().unwrap();
+        assert!(text.starts_with("depwatch digest: emby-watchparty: 2 events (2 new)"), "{text}");
+        d.since_last_digest = false;
+        let mail = digest_email(&t, &d).unwrap();
+        assert_eq!(mail.subject, "[depwatch] emby-watchparty digest: 2 new");
+        assert!(
+            mail.text
+                .contains("since 2026-11-23 09:00 UTC, when the first of them was found"),
+            "{}",
+            mail.text
+        );
+        assert!(mail.text.contains("Held for the digest: low severity; found 2026-11-24 10:00 UTC"));
+        assert!(mail.html.contains("<em>Held for the digest: scope dev is quiet"));
+    }
 }
