@@ -222,10 +222,7 @@ mod tests {
     fn low_is_held_unknown_is_not_and_deadlines_stay_urgent() {
         let rules = Some(DigestRules { quiet_scopes: &[] });
         let low = event(EventKind::New, Level::Low, None, V);
-        assert_eq!(
-            route(&low, rules),
-            Route::Digest(DigestReason::LowSeverity)
-        );
+        assert_eq!(route(&low, rules), Route::Digest(DigestReason::LowSeverity));
         let unknown = event(EventKind::New, Level::Unknown, None, V);
         assert_eq!(route(&unknown, rules), Route::Urgent);
         let low_overdue = event(overdue(), Level::Low, None, V);

@@ -476,10 +476,7 @@ fn digest_context(d: &DigestEvents, ordered: &[&HeldEvent]) -> DigestContext {
 /// The Slack body of a project's digest: a header, one section per held event (template
 /// `slack.mrkdwn` plus why it waited), and a context line with the period; the fallback text is
 /// template `digest-fallback.txt`. Within Slack's limits like [`slack_message`].
-pub fn digest_slack(
-    t: &Templates,
-    d: &DigestEvents,
-) -> Result<serde_json::Value, TemplateError> {
+pub fn digest_slack(t: &Templates, d: &DigestEvents) -> Result<serde_json::Value, TemplateError> {
     let ordered = digest_ordered(d);
     let mut ctx = digest_context(d, &ordered);
     ctx.project = slack_escape(&ctx.project);
@@ -1133,7 +1130,10 @@ mod tests {
             "{ctx}"
         );
         let text = body["text"].as_str().unwrap();
-        assert!(text.starts_with("depwatch digest: emby-watchparty: 2 events (2 new)"), "{text}");
+        assert!(
+            text.starts_with("depwatch digest: emby-watchparty: 2 events (2 new)"),
+            "{text}"
+        );
         d.since_last_digest = false;
         let mail = digest_email(&t, &d).unwrap();
         assert_eq!(mail.subject, "[depwatch] emby-watchparty digest: 2 new");
@@ -1143,7 +1143,13 @@ mod tests {
             "{}",
             mail.text
         );
-        assert!(mail.text.contains("Held for the digest: low severity; found 2026-11-24 10:00 UTC"));
-        assert!(mail.html.contains("<em>Held for the digest: scope dev is quiet"));
+        assert!(
+            mail.text
+                .contains("Held for the digest: low severity; found 2026-11-24 10:00 UTC")
+        );
+        assert!(
+            mail.html
+                .contains("<em>Held for the digest: scope dev is quiet")
+        );
     }
 }

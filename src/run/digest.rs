@@ -10,9 +10,9 @@
 use super::{ProjectOutcome, RunOptions, StepError};
 use crate::config::Project;
 use crate::monitor::digest::HeldEvent;
+use crate::publish::Payload;
 use crate::publish::messages::{self, DigestEvents};
 use crate::publish::templates::Templates;
-use crate::publish::Payload;
 use crate::schedule::{Schedule, ScheduleError};
 use crate::store::{HeldRow, MonitorState, NewMessage};
 use jiff::Timestamp;
@@ -84,10 +84,7 @@ fn project_digest(
     if !due {
         return Ok(0);
     }
-    let items = held
-        .iter()
-        .map(parse_held)
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = held.iter().map(parse_held).collect::<Result<Vec<_>, _>>()?;
     let d = DigestEvents {
         project: p.name.clone(),
         at: opts.now,

@@ -149,11 +149,10 @@ fn project_inner(
 
     // Messages: one per channel for the run's urgent events; the others are held for the
     // digest (only with `[notify] digest` and a channel to send it to).
-    let rules = (opts.config.notify.digest.is_some() && !p.notify.is_empty()).then_some(
-        DigestRules {
+    let rules =
+        (opts.config.notify.digest.is_some() && !p.notify.is_empty()).then_some(DigestRules {
             quiet_scopes: &p.quiet_scopes,
-        },
-    );
+        });
     let mut urgent = Vec::new();
     let mut held = Vec::new();
     for e in &diff.events {

@@ -12,8 +12,8 @@
 //! so a backend comparing stored text and one comparing instants agree.
 
 use super::{
-    AdvisoryStore, HealthRow, MessageState, MonitorState, NewHeld, NewMessage, RunOutcome,
-    SeenRow, SourceState,
+    AdvisoryStore, HealthRow, MessageState, MonitorState, NewHeld, NewMessage, RunOutcome, SeenRow,
+    SourceState,
 };
 use crate::advisory::{Advisory, Affected, Package};
 use crate::ecosystem::Ecosystem;
@@ -542,13 +542,23 @@ fn digest<S: AdvisoryStore + MonitorState>(s: &mut S) {
         .unwrap();
     let left = s.held("p").unwrap();
     assert_eq!(left.len(), 1);
-    assert_eq!((left[0].event.as_str(), left[0].held_at), ("severity_changed", t2));
-    assert_eq!(s.held("q").unwrap().len(), 1, "another project's are untouched");
+    assert_eq!(
+        (left[0].event.as_str(), left[0].held_at),
+        ("severity_changed", t2)
+    );
+    assert_eq!(
+        s.held("q").unwrap().len(),
+        1,
+        "another project's are untouched"
+    );
     assert_eq!(s.last_digest("p").unwrap(), Some(t3));
     assert_eq!(s.last_digest("q").unwrap(), None);
     let due = s.due_messages(t3).unwrap();
     assert_eq!(due.len(), 2);
-    assert_eq!((due[1].channel.as_str(), due[1].event.as_str()), ("email", "digest"));
+    assert_eq!(
+        (due[1].channel.as_str(), due[1].event.as_str()),
+        ("email", "digest")
+    );
     let t4 = ts("2026-12-14T09:00:00Z");
     s.queue_digest("p", &[left[0].id], &[], t4).unwrap();
     assert!(s.held("p").unwrap().is_empty());

@@ -6,6 +6,7 @@ mod broken_checkout;
 mod channels;
 mod conversion_refresh;
 mod db_check;
+mod digest;
 mod feeds_ghsa;
 mod feeds_osv;
 mod fuzz;
