@@ -12,6 +12,7 @@
 //! versions = ">= 1.0.0"                 # optional: its versions for advisory drafts (see below)
 //! fixed-in = "1.4.3"                    # optional: its release that fixes its open findings
 //! notify = ["slack", "email"]           # default: every configured channel
+//! quiet-scopes = ["dev", "test"]        # their events wait for the digest (needs [notify] digest)
 //! [project.policy]                      # optional overrides of what SECURITY.md says
 //! fix-high = "14 days"
 //! [project.github]                      # optional: `depwatch publish` files drafts here
@@ -20,6 +21,9 @@
 //! [project.advisory.GHSA-9wx4-h78v-vm56]  # optional, per finding (any of its ids)
 //! cve-id = "CVE-2026-0001"              # the CVE assigned to the project's own advisory
 //! fixed-in = "1.4.3"                    # replaces the project's `fixed-in` for this finding
+//!
+//! [notify]
+//! digest = "0 9 * * 1"                  # low-priority events: one message per project, Mondays 09:00
 //!
 //! [notify.slack]
 //! webhook-env = "DEPWATCH_SLACK_WEBHOOK"   # or webhook = "https://hooks.slack.com/..." in a 0600 file

@@ -10,7 +10,8 @@
 //!
 //! The module is split by job: `cycle` runs one cycle (and the health step), `sources` syncs,
 //! `project` does one project's work, `draft_input` builds a draft's input, `deliver` empties
-//! the outbox through the channels, `summary` writes the summaries, `file_drafts` files drafts
+//! the outbox through the channels, `digest` queues due digests, `summary` writes the
+//! summaries, `file_drafts` files drafts
 //! on GitHub; `error` is the steps' typed error, `clock` the injected clock.
 
 mod clock;
