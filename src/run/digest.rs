@@ -6,6 +6,7 @@
 //! digest; a project that never had one is due once a fire time comes at or after its first
 //! held event. `run` (one-shot, CI) and every `watch` cycle check it, so a digest goes out with
 //! the first run at or after its time, however many fire times were missed (one message).
+//! Events still held when the config no longer has a digest go out at the next run.
 
 use super::{ProjectOutcome, RunOptions, StepError};
 use crate::config::Project;
@@ -41,11 +42,11 @@ pub(super) fn digest_step(
     opts: &RunOptions,
     outcomes: &mut [ProjectOutcome],
 ) {
-    let Some(schedule) = opts.config.digest_schedule() else {
-        return;
-    };
+    // Without a schedule (the digest was taken out of the config) whatever is still held goes
+    // out now, rather than never.
+    let schedule = opts.config.digest_schedule();
     for p in &opts.config.projects {
-        let result = project_digest(store, t, opts, &schedule, p);
+        let result = project_digest(store, t, opts, schedule.as_ref(), p);
         let Some(out) = outcomes.iter_mut().find(|o| o.name == p.name) else {
             continue;
         };
@@ -67,7 +68,7 @@ fn project_digest(
     store: &mut impl MonitorState,
     t: &Templates,
     opts: &RunOptions,
-    schedule: &Schedule,
+    schedule: Option<&Schedule>,
     p: &Project,
 ) -> Result<usize, StepError> {
     // Without a channel the events stay held (a config may name channels again later).
@@ -79,8 +80,11 @@ fn project_digest(
         return Ok(0);
     };
     let last = store.last_digest(&p.name)?;
-    let due = digest_due(schedule, last, first.held_at, opts.now)
-        .map_err(|e| StepError::Digest(e.to_string()))?;
+    let due = match schedule {
+        Some(s) => digest_due(s, last, first.held_at, opts.now)
+            .map_err(|e| StepError::Digest(e.to_string()))?,
+        None => true,
+    };
     if !due {
         return Ok(0);
     }

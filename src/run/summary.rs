@@ -109,6 +109,14 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
         r.delivery.given_up,
         fail_on.as_str()
     );
+    let held: usize = r.projects.iter().map(|p| p.held).sum();
+    let digests: usize = r.projects.iter().map(|p| p.digest_queued).sum();
+    if held + digests > 0 {
+        let _ = writeln!(
+            s,
+            "\nDigest: {held} event(s) held for the next digest, {digests} digest message(s) queued."
+        );
+    }
     if let Some(line) = health::summary_line(&r.health) {
         let _ = writeln!(s, "\nHealth: {line}.");
     }

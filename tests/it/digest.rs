@@ -391,3 +391,30 @@ fn a_kill_mid_digest_duplicates_only_the_digest_in_flight() {
     assert!(stdout(&o).contains("delivery: 0 sent"), "{}", text(&o));
     assert_eq!(digests(&slack.accepted.lock().unwrap()).len(), 2);
 }
+
+#[test]
+fn events_held_when_the_digest_is_taken_out_of_the_config_go_out_at_the_next_run() {
+    let smtp = SmtpServer::start(None);
+    let slack = slack(false);
+    let env = setup(&slack.server, smtp.port, true);
+    first_run(&env, &slack, &smtp);
+    let cfg = std::fs::read_to_string(&env.config).unwrap();
+    let without = cfg
+        .replace("digest = \"0 9 * * 1\"", "")
+        .replace("quiet-scopes = [\"dev\"]", "");
+    std::fs::write(&env.config, without).unwrap();
+    // A Wednesday: no fire time, but no schedule either: sent now rather than never.
+    let o = run(&env, "2026-12-02T10:00:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        stdout(&o).contains("digest queued (2 message(s))"),
+        "{}",
+        text(&o)
+    );
+    let d = digests(&slack.accepted.lock().unwrap());
+    assert_eq!(d.len(), 1);
+    assert_eq!(header(&d[0]), "demo: digest, 2 events");
+    assert_eq!(digest_mails(&smtp).len(), 1);
+    let o = run(&env, "2026-12-03T10:00:00Z");
+    assert!(stdout(&o).contains("delivery: 0 sent"), "{}", text(&o));
+}
