@@ -252,6 +252,22 @@ fn a_digest_goes_to_slack_and_email_once_with_everything_held_since() {
         .cloned()
         .unwrap_or_else(|| panic!("{report:#}"));
     assert_eq!(werkzeug["scope"], "dev");
+    // `status` says what waits, and when the digest is due.
+    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["status", "--config"])
+        .arg(&env.config)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", &env.store)
+        .env("DEPWATCH_NOW", "2026-12-02T10:00:00Z")
+        .output()
+        .unwrap();
+    let st = stdout(&o);
+    assert!(
+        st.contains("digest: demo: 2 event(s) held since 2026-12-01 10:00 UTC"),
+        "{}",
+        text(&o)
+    );
+    assert!(st.contains("next digest: 2026-12-07 09:00"), "{st}");
 
     // Before Monday 09:00: nothing more.
     let o = run(&env, "2026-12-07T08:59:00Z");
