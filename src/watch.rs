@@ -447,11 +447,9 @@ mod tests {
 
     #[test]
     fn a_digest_fire_time_wakes_a_cycle() {
-        let mut config = crate::config::Config::default();
-        config.notify.digest = Some("0 9 * * 1".into());
-        let opts = WatchOptions {
+        let mut opts = WatchOptions {
             run: RunOptions {
-                config,
+                config: Default::default(),
                 store: "s".into(),
                 out_dir: "o".into(),
                 sync_local: true,
@@ -468,6 +466,7 @@ mod tests {
             lock_wait: Duration::ZERO,
             grace: Duration::ZERO,
         };
+        opts.run.config.notify.digest = Some("0 9 * * 1".into());
         let mut j = Jitter::new(1);
         // Monday 2026-12-07 08:30: the digest at 09:00 comes before the sync at 12:00.
         let now: Timestamp = "2026-12-07T08:30:00Z".parse().unwrap();
