@@ -434,3 +434,37 @@ fn events_held_when_the_digest_is_taken_out_of_the_config_go_out_at_the_next_run
     let o = run(&env, "2026-12-03T10:00:00Z");
     assert!(stdout(&o).contains("delivery: 0 sent"), "{}", text(&o));
 }
+
+#[test]
+fn a_digest_mail_while_smtp_is_down_is_retried_and_arrives_once() {
+    let smtp = SmtpServer::start(None);
+    let port = smtp.port;
+    let slack = slack(false);
+    let env = setup(&slack.server, port, true);
+    first_run(&env, &slack, &smtp);
+    drop(smtp);
+
+    let o = run(&env, "2026-12-07T09:05:00Z");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        stdout(&o).contains("delivery: 1 sent, 1 failed (retried next run)"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(digests(&slack.accepted.lock().unwrap()).len(), 1);
+
+    let smtp = SmtpServer::start_on(port, None);
+    let o = run(&env, "2026-12-07T09:10:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mails = digest_mails(&smtp);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0]["subject"], "[depwatch] demo digest: 2 new");
+    assert_eq!(
+        digests(&slack.accepted.lock().unwrap()).len(),
+        1,
+        "Slack is not sent twice"
+    );
+    let o = run(&env, "2026-12-14T09:05:00Z");
+    assert!(stdout(&o).contains("delivery: 0 sent"), "{}", text(&o));
+    assert_eq!(digest_mails(&smtp).len(), 1);
+}
