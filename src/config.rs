@@ -227,6 +227,20 @@ impl Config {
         self.projects.iter().find(|p| p.name == name)
     }
 
+    /// The digest schedule (`[notify] digest`) in the watch's zone (`[watch] timezone`, else
+    /// `timezone`, else UTC), or `None` when no digest is configured.
+    pub fn digest_schedule(&self) -> Option<crate::schedule::Schedule> {
+        let expr = self.notify.digest.as_deref()?;
+        let zone = self
+            .watch
+            .timezone
+            .as_deref()
+            .or(self.timezone.as_deref())
+            .unwrap_or("UTC");
+        // Checked when the config was read; a failure here cannot happen with a loaded config.
+        crate::schedule::Schedule::parse(expr, zone).ok()
+    }
+
     /// The configured time zone (UTC when unset).
     pub fn tz(&self) -> jiff::tz::TimeZone {
         self.timezone
@@ -390,7 +404,13 @@ impl Config {
                 }
             }
         };
-        let notify = monitor::notify(&ctx, raw.notify)?;
+        let digest_zone = watch
+            .timezone
+            .as_deref()
+            .or(timezone.as_deref())
+            .unwrap_or("UTC")
+            .to_string();
+        let notify = monitor::notify(&ctx, raw.notify, &digest_zone)?;
         let projects = monitor::projects(&ctx, raw.project, &notify)?;
         Ok(Self {
             fail_on,
@@ -558,6 +578,34 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn digest_and_quiet_scopes_are_validated_with_lines() {
+        let good = "[[project]]\nname = \"p\"\nquiet-scopes = [\"dev\", \"test\"]\n\
+                    [notify]\ndigest = \"0 9 * * 1\"\n[notify.slack]\nwebhook-env = \"DEPWATCH_X\"\n";
+        let c = Config::parse(good, Path::new("d.toml")).unwrap();
+        assert_eq!(c.projects[0].quiet_scopes, ["dev", "test"]);
+        assert_eq!(c.notify.digest.as_deref(), Some("0 9 * * 1"));
+        assert!(c.digest_schedule().is_some());
+        // Quiet without a digest would be untrue: refused, naming the line.
+        let e = Config::parse(
+            "[[project]]\nname = \"p\"\nquiet-scopes = [\"dev\"]\n",
+            Path::new("d.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("d.toml:3") && e.contains("no digest"), "{e}");
+        let e = Config::parse("[notify]\ndigest = \"every monday\"\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("d.toml:2") && e.contains("notify.digest"), "{e}");
+        let e = Config::parse(&good.replace("\"test\"", "\"\""), Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("quiet-scopes") && e.contains("d.toml:3"), "{e}");
+        // Without it: no digest, today's behaviour.
+        assert!(Config::default().digest_schedule().is_none());
+    }
+
     #[test]
     fn inline_secrets_need_a_private_file() {
         use std::os::unix::fs::PermissionsExt;

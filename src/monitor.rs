@@ -1,6 +1,8 @@
 //! The monitor's memory: which findings of a project are new, changed, near a deadline,
 //! overdue or resolved since the last run. Publishers render these events; nothing else.
 
+pub mod digest;
+
 use crate::policy::Deadlines;
 use crate::report::Finding;
 use crate::severity::Level;

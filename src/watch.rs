@@ -293,6 +293,15 @@ fn next_fire(
             at = sync_at;
         }
     }
+    // A digest goes out with a cycle: wake for one at its fire times too, so it is not late
+    // by up to a cycle interval.
+    if let Some(d) = opts.run.config.digest_schedule() {
+        let digest_at = d.next_after(now)?;
+        if digest_at < at {
+            job = Job::Cycle;
+            at = digest_at;
+        }
+    }
     let wait = Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO);
     info!(job = ?job, at = %at, "next fire");
     Ok((job, wait + jitter.delay(opts.jitter)))
@@ -441,5 +450,42 @@ mod tests {
         }
         drop(a);
         assert!(CycleLock::try_acquire(&store).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_digest_fire_time_wakes_a_cycle() {
+        let mut opts = WatchOptions {
+            run: RunOptions {
+                config: Default::default(),
+                store: "s".into(),
+                out_dir: "o".into(),
+                sync_local: true,
+                sync_remote: false,
+                deliver: true,
+                now: Timestamp::UNIX_EPOCH,
+                http: Default::default(),
+            },
+            // Daily at 06:00, and feeds every 4 hours.
+            schedule: Schedule::parse("0 6 * * *", "UTC").unwrap(),
+            sync_schedule: Some(Schedule::parse("0 */4 * * *", "UTC").unwrap()),
+            jitter: Duration::ZERO,
+            test_interval: None,
+            lock_wait: Duration::ZERO,
+            grace: Duration::ZERO,
+        };
+        opts.run.config.notify.digest = Some("0 9 * * 1".into());
+        let mut j = Jitter::new(1);
+        // Monday 2026-12-07 08:30: the digest at 09:00 comes before the sync at 12:00.
+        let now: Timestamp = "2026-12-07T08:30:00Z".parse().unwrap();
+        let (job, wait) = next_fire(&opts, now, &mut j).unwrap();
+        assert_eq!((job, wait), (Job::Cycle, Duration::from_secs(1800)));
+        // Without a digest: the sync.
+        let mut plain = opts.clone();
+        plain.run.config.notify.digest = None;
+        let (job, wait) = next_fire(&plain, now, &mut j).unwrap();
+        assert_eq!(
+            (job, wait),
+            (Job::Sync, Duration::from_secs(3 * 3600 + 1800))
+        );
     }
 }

@@ -15,6 +15,7 @@
 //! python = ["3.11", "3.12"]             # optional: where it runs (see `crate::environment`)
 //! platforms = ["linux"]                 # linux, windows, darwin/macos
 //! implementation = "cpython"            # cpython, pypy
+//! quiet-scopes = ["dev", "test"]        # their events wait for the digest (needs [notify] digest)
 //! [project.policy]                      # optional overrides of what SECURITY.md says
 //! fix-high = "14 days"
 //! [project.github]                      # optional: `depwatch publish` files drafts here
@@ -23,6 +24,9 @@
 //! [project.advisory.GHSA-9wx4-h78v-vm56]  # optional, per finding (any of its ids)
 //! cve-id = "CVE-2026-0001"              # the CVE assigned to the project's own advisory
 //! fixed-in = "1.4.3"                    # replaces the project's `fixed-in` for this finding
+//!
+//! [notify]
+//! digest = "0 9 * * 1"                  # low-priority events: one message per project, Mondays 09:00
 //!
 //! [notify.slack]
 //! webhook-env = "DEPWATCH_SLACK_WEBHOOK"   # or webhook = "https://hooks.slack.com/..." in a 0600 file
@@ -92,6 +96,8 @@ pub(super) struct RawProject {
     #[serde(default)]
     notify: Option<Spanned<Vec<String>>>,
     #[serde(default)]
+    quiet_scopes: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
     policy: Option<Spanned<PolicyOverride>>,
     #[serde(default)]
     github: Option<RawGithub>,
@@ -128,6 +134,8 @@ struct RawGithub {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawNotify {
+    #[serde(default)]
+    digest: Option<Spanned<String>>,
     #[serde(default)]
     slack: Option<RawSlack>,
     #[serde(default)]
@@ -210,6 +218,9 @@ pub struct Project {
     pub advisories: Vec<ProjectAdvisory>,
     /// Channels it notifies (`slack`, `email`).
     pub notify: Vec<String>,
+    /// Scopes whose events go to the digest instead of an immediate alert (`quiet-scopes`);
+    /// the findings stay in every report with their scope.
+    pub quiet_scopes: Vec<String>,
     /// Overrides of the parsed policy.
     pub policy: PolicyOverride,
     /// Where `depwatch publish` files drafts.
@@ -281,6 +292,9 @@ pub struct EmailConfig {
 /// The channels.
 #[derive(Debug, Clone, Default)]
 pub struct Notify {
+    /// `digest = "<cron>"`: when low-priority events held since the last digest go out, one
+    /// message per project and channel; `None`: every event is sent at once.
+    pub digest: Option<String>,
     /// `[notify.slack]`.
     pub slack: Option<SlackConfig>,
     /// `[notify.email]`.
@@ -429,6 +443,38 @@ pub(super) fn projects(
                 v
             }
         };
+        let quiet_scopes = match p.quiet_scopes {
+            None => Vec::new(),
+            Some(q) => {
+                let at = Some(q.span().start);
+                if notify.digest.is_none() {
+                    // Quiet without a digest would either drop the events or send them at
+                    // once; both would make the setting say something untrue.
+                    return Err(ctx.err(
+                        at,
+                        format!(
+                            "project {name}: quiet-scopes sends events to the digest, but \
+                             [notify] has no digest = \"<cron>\""
+                        ),
+                    ));
+                }
+                let mut v = Vec::new();
+                for s in q.into_inner() {
+                    let s = s.trim().to_string();
+                    if s.is_empty() || s.contains(',') {
+                        return Err(ctx.err(
+                            at,
+                            format!(
+                                "project {name}: quiet-scopes: {s:?} is not a scope name \
+                                 (e.g. \"dev\", \"test\", \"build\")"
+                            ),
+                        ));
+                    }
+                    v.push(s);
+                }
+                v
+            }
+        };
         let policy = match p.policy {
             Some(o) => {
                 validate_override(o.get_ref()).map_err(|m| {
@@ -537,6 +583,7 @@ pub(super) fn projects(
             fixed_in,
             advisories,
             notify: notify_list,
+            quiet_scopes,
             policy,
             github,
         });
@@ -600,7 +647,8 @@ fn release_list(
     Ok(v)
 }
 
-pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
+/// `[notify]`; `zone` is the zone of the digest schedule (the watch's, else the config's).
+pub(super) fn notify(ctx: &Ctx, raw: RawNotify, zone: &str) -> Result<Notify, ConfigError> {
     let slack = match raw.slack {
         None => None,
         Some(s) => {
@@ -672,7 +720,19 @@ pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
             Some(EmailConfig { settings, password })
         }
     };
-    Ok(Notify { slack, email })
+    let digest = match raw.digest {
+        Some(d) => {
+            crate::schedule::Schedule::parse(d.get_ref(), zone)
+                .map_err(|m| ctx.err(Some(d.span().start), format!("notify.digest: {m}")))?;
+            Some(d.into_inner())
+        }
+        None => None,
+    };
+    Ok(Notify {
+        digest,
+        slack,
+        email,
+    })
 }
 
 fn validate_override(o: &PolicyOverride) -> Result<(), String> {

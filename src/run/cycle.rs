@@ -2,6 +2,7 @@
 
 use super::clock::{Clock, SystemClock};
 use super::deliver::deliver_tracked;
+use super::digest::digest_step;
 use super::project::project_step;
 use super::sources::sync_step;
 use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, StepError, SyncLine};
@@ -45,6 +46,7 @@ pub fn run_with_clock(
     for p in &opts.config.projects {
         projects.push(project_step(&mut store, &templates, opts, p));
     }
+    digest_step(&mut store, &templates, opts, &mut projects);
     let (mut delivery, channels) = if opts.deliver {
         deliver_tracked(&mut store, opts, clock, &[], rt)?
     } else {

@@ -10,12 +10,14 @@
 //!
 //! The module is split by job: `cycle` runs one cycle (and the health step), `sources` syncs,
 //! `project` does one project's work, `draft_input` builds a draft's input, `deliver` empties
-//! the outbox through the channels, `summary` writes the summaries, `file_drafts` files drafts
+//! the outbox through the channels, `digest` queues due digests, `summary` writes the
+//! summaries, `file_drafts` files drafts
 //! on GitHub; `error` is the steps' typed error, `clock` the injected clock.
 
 mod clock;
 mod cycle;
 mod deliver;
+mod digest;
 mod draft_input;
 mod error;
 mod file_drafts;
@@ -26,6 +28,7 @@ mod summary;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use cycle::{cycle, run, run_with_clock};
 pub use deliver::MAX_ATTEMPTS;
+pub use digest::digest_due;
 pub use draft_input::draft_input;
 pub use error::StepError;
 pub use file_drafts::{Published, publish_drafts};
@@ -114,12 +117,22 @@ pub struct ProjectOutcome {
     pub written: Vec<PathBuf>,
     /// Messages queued.
     pub queued: usize,
+    /// Events of this run held for the project's next digest (`[notify] digest`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: usize,
+    /// Digest messages queued in this run (one per channel when the digest fell due).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub digest_queued: usize,
     /// Why the project could not be processed (the others still were).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Notices (stale data, manifests that did not parse).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Deliveries of this run.

@@ -4,6 +4,7 @@
 use super::draft_input::draft_input;
 use super::{ProjectOutcome, RunOptions, StepError};
 use crate::config::Project;
+use crate::monitor::digest::{self, DigestRules, HeldEvent, Route};
 use crate::monitor::{self, Event, EventKind, ProjectEvents, TrackedFinding};
 use crate::notes::ReleaseNotes;
 use crate::policy::Policy;
@@ -12,7 +13,7 @@ use crate::publish::templates::Templates;
 use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, ScanOptions};
-use crate::store::{AdvisoryStore, MonitorState, NewMessage};
+use crate::store::{AdvisoryStore, MonitorState, NewHeld, NewMessage};
 use jiff::Timestamp;
 use std::path::Path;
 
@@ -40,6 +41,8 @@ pub(super) fn project_step(
         events: Vec::new(),
         written: Vec::new(),
         queued: 0,
+        held: 0,
+        digest_queued: 0,
         error: None,
         notices: Vec::new(),
     };
@@ -188,16 +191,40 @@ fn project_inner(
     write_atomic(&path, md.as_bytes())?;
     out.written.push(path);
 
-    // Messages: one per channel for the run's events.
+    // Messages: one per channel for the run's urgent events; the others are held for the
+    // digest (only with `[notify] digest` and a channel to send it to).
+    let rules =
+        (opts.config.notify.digest.is_some() && !p.notify.is_empty()).then_some(DigestRules {
+            quiet_scopes: &p.quiet_scopes,
+        });
+    let mut urgent = Vec::new();
+    let mut held = Vec::new();
+    for e in &diff.events {
+        match digest::route(e, rules) {
+            Route::Urgent => urgent.push(e.clone()),
+            Route::Digest(reason) => {
+                let item = HeldEvent {
+                    event: e.clone(),
+                    reason: reason.to_string(),
+                    run_at: opts.now,
+                };
+                held.push(NewHeld {
+                    event: e.kind.name().to_string(),
+                    item: serde_json::to_string(&item)?,
+                });
+            }
+        }
+    }
+    out.held = held.len();
     let mut queued = Vec::new();
-    if !diff.events.is_empty() {
+    if !urgent.is_empty() {
         let pe = ProjectEvents {
             project: p.name.clone(),
             run_at: opts.now,
             zone: crate::policy::Zone::configured(opts.config.timezone.as_deref()),
-            events: diff.events.clone(),
+            events: urgent,
         };
-        let names = event_names(&diff.events);
+        let names = event_names(&pe.events);
         for ch in &p.notify {
             let payload = match ch.as_str() {
                 "slack" => Payload::Slack {
@@ -215,7 +242,7 @@ fn project_inner(
         }
     }
     out.queued = queued.len();
-    store.record_run(&p.name, &diff.rows, &queued, opts.now)?;
+    store.record_run_held(&p.name, &diff.rows, &queued, &held, opts.now)?;
     Ok(())
 }
 

@@ -32,12 +32,22 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
         let state = match &p.error {
             Some(e) => format!("FAILED: {}", clean(e)),
             None => format!(
-                "{} open{}, {events}, {} message(s) queued",
+                "{} open{}, {events}, {} message(s) queued{}{}",
                 p.open,
                 p.max_severity
                     .map(|l| format!(" (highest {})", l.as_str()))
                     .unwrap_or_default(),
-                p.queued
+                p.queued,
+                if p.held > 0 {
+                    format!(", {} event(s) held for the digest", p.held)
+                } else {
+                    String::new()
+                },
+                if p.digest_queued > 0 {
+                    format!(", digest queued ({} message(s))", p.digest_queued)
+                } else {
+                    String::new()
+                }
             ),
         };
         let _ = writeln!(s, "  project {}: {state}", p.name);
@@ -99,6 +109,14 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
         r.delivery.given_up,
         fail_on.as_str()
     );
+    let held: usize = r.projects.iter().map(|p| p.held).sum();
+    let digests: usize = r.projects.iter().map(|p| p.digest_queued).sum();
+    if held + digests > 0 {
+        let _ = writeln!(
+            s,
+            "\nDigest: {held} event(s) held for the next digest, {digests} digest message(s) queued."
+        );
+    }
     if let Some(line) = health::summary_line(&r.health) {
         let _ = writeln!(s, "\nHealth: {line}.");
     }

@@ -12,7 +12,7 @@
 //! so a backend comparing stored text and one comparing instants agree.
 
 use super::{
-    AdvisoryStore, HealthRow, MessageState, MonitorState, NewMessage, RunOutcome, SeenRow,
+    AdvisoryStore, HealthRow, MessageState, MonitorState, NewHeld, NewMessage, RunOutcome, SeenRow,
     SourceState,
 };
 use crate::advisory::{Advisory, Affected, Package};
@@ -23,7 +23,7 @@ use jiff::Timestamp;
 /// Run every check, each on a fresh store from `make`.
 pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
     type Check<S> = fn(&mut S);
-    let checks: [(&str, Check<S>); 12] = [
+    let checks: [(&str, Check<S>); 13] = [
         ("source_state", source_state),
         ("replace_source", replace_source),
         ("upsert_source", upsert_source),
@@ -36,6 +36,7 @@ pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
         ("runs", runs),
         ("health", health),
         ("signals", signals),
+        ("digest", digest),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -590,4 +591,72 @@ fn signals<S: AdvisoryStore + MonitorState>(s: &mut S) {
     let r = s.records_for(&[(Ecosystem::PyPI, "x".into())]).unwrap();
     let names: Vec<&str> = r.sources.iter().map(|x| x.source.as_str()).collect();
     assert_eq!(names, ["a"]);
+}
+
+/// Held events are kept per project in order with the run's memory; queueing a digest deletes
+/// exactly the ids it names (not one held since), queues its messages and records its time,
+/// together.
+fn digest<S: AdvisoryStore + MonitorState>(s: &mut S) {
+    let held = |event: &str| NewHeld {
+        event: event.into(),
+        item: format!("{{\"kind\":\"{event}\"}}"),
+    };
+    let row = SeenRow {
+        fingerprint: "PyPI/a/GHSA-1".into(),
+        first_seen: ts("2026-12-01T10:00:00Z"),
+        last_seen: ts("2026-12-01T10:00:00Z"),
+        resolved_at: None,
+        state: "{}".into(),
+    };
+    let t1 = ts("2026-12-01T10:00:00Z");
+    assert_eq!(s.last_digest("p").unwrap(), None);
+    s.record_run_held(
+        "p",
+        std::slice::from_ref(&row),
+        &[message("p", "slack", "new")],
+        &[held("new"), held("resolved")],
+        t1,
+    )
+    .unwrap();
+    s.record_run_held("q", &[], &[], &[held("fix_available")], t1)
+        .unwrap();
+    assert_eq!(s.seen("p").unwrap(), [row]);
+    let p = s.held("p").unwrap();
+    let names: Vec<&str> = p.iter().map(|h| h.event.as_str()).collect();
+    assert_eq!(names, ["new", "resolved"], "in the order held");
+    assert_eq!((p[0].project.as_str(), p[0].held_at), ("p", t1));
+    assert_eq!(p[0].item, "{\"kind\":\"new\"}");
+    assert_eq!(s.due_messages(t1).unwrap().len(), 1, "the urgent message");
+
+    // One more is held after the digest was composed from the first two: it stays.
+    let t2 = ts("2026-12-01T11:00:00Z");
+    s.record_run_held("p", &[], &[], &[held("severity_changed")], t2)
+        .unwrap();
+    let t3 = ts("2026-12-07T09:00:00Z");
+    let ids: Vec<i64> = p.iter().map(|h| h.id).collect();
+    s.queue_digest("p", &ids, &[message("p", "email", "digest")], t3)
+        .unwrap();
+    let left = s.held("p").unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].event.as_str(), left[0].held_at),
+        ("severity_changed", t2)
+    );
+    assert_eq!(
+        s.held("q").unwrap().len(),
+        1,
+        "another project's are untouched"
+    );
+    assert_eq!(s.last_digest("p").unwrap(), Some(t3));
+    assert_eq!(s.last_digest("q").unwrap(), None);
+    let due = s.due_messages(t3).unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(
+        (due[1].channel.as_str(), due[1].event.as_str()),
+        ("email", "digest")
+    );
+    let t4 = ts("2026-12-14T09:00:00Z");
+    s.queue_digest("p", &[left[0].id], &[], t4).unwrap();
+    assert!(s.held("p").unwrap().is_empty());
+    assert_eq!(s.last_digest("p").unwrap(), Some(t4));
 }

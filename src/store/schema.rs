@@ -141,4 +141,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
         percentile REAL NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 6: events held for a project's digest (`[notify] digest`), and when each project's last
+    // digest was queued. Held items are written with the run's memory and deleted in the
+    // transaction that queues the digest, so an event is in one of the two, never neither.
+    // `IF NOT EXISTS`: a store an older depwatch downgraded re-runs this migration harmlessly.
+    r#"
+    CREATE TABLE IF NOT EXISTS digest_held (
+        id       INTEGER PRIMARY KEY,
+        project  TEXT NOT NULL,
+        event    TEXT NOT NULL,              -- event kind name, for status and logs
+        item     TEXT NOT NULL,              -- JSON: the event, why it was held, the run time
+        held_at  TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS digest_held_by_project ON digest_held (project, id);
+    CREATE TABLE IF NOT EXISTS digest_sent (
+        project   TEXT PRIMARY KEY,
+        queued_at TEXT NOT NULL              -- RFC 3339: when the last digest was queued
+    );
+    "#,
 ];

@@ -29,7 +29,9 @@
 
 use super::yanked::{Cached, Yanked};
 use super::{HealthRow, SourceState};
-use super::{Message, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome};
+use super::{
+    HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome,
+};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
 pub use crate::feeds::signal::ExploitSignals;
@@ -215,6 +217,34 @@ pub trait MonitorState {
         &mut self,
         project: &str,
         rows: &[SeenRow],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// [`MonitorState::record_run`], also holding `held` events for the project's next
+    /// digest, in the same transaction.
+    fn record_run_held(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The events held for `project`'s next digest, in the order held.
+    fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError>;
+
+    /// When `project`'s last digest was queued, if ever.
+    fn last_digest(&self, project: &str) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Queue a digest atomically: delete the held events `held_ids` of `project`, queue
+    /// `messages`, and record `now` as its last digest. A crash keeps the events held (the
+    /// next run composes the digest again) or queues the digest, never neither.
+    fn queue_digest(
+        &mut self,
+        project: &str,
+        held_ids: &[i64],
         messages: &[NewMessage],
         now: Timestamp,
     ) -> Result<(), StoreError>;

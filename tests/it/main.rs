@@ -48,6 +48,7 @@
 //! | `hostile_output.rs` | issue 12: control characters from a feed reach no human output |
 //! | `malformed.rs` | broken manifests, records, archives and configs: named errors, no panic |
 //! | `props.rs` | property tests of the parsers and the matcher |
+//! | `digest.rs` | `monitor::digest` and the digest delivery: quiet scopes, loopback Slack and SMTP, faults |
 //! | `environments.rs` | `environment`: declared target environments, PEP 508 markers, `--fail-scope` |
 //! | `kev_epss.rs` | `feeds::signal` and the exploit join: CISA KEV and FIRST EPSS on the real files |
 //! | `fuzz.rs` | a few seconds of the mutation fuzzer |
@@ -56,6 +57,7 @@
 mod support;
 
 mod architecture;
+mod digest;
 mod environments;
 mod feeds_crates_index;
 mod feeds_ghsa;
