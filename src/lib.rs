@@ -31,4 +31,5 @@ pub mod status;
 pub mod store;
 pub mod sync;
 pub mod text;
+pub mod vex;
 pub mod watch;

@@ -43,6 +43,9 @@ pub struct Ignore {
     pub dir: Option<PathBuf>,
     /// Only for dependencies of this ecosystem (cargo-audit's file: crates only).
     pub ecosystem: Option<Ecosystem>,
+    /// In force only while no fixed version is known (`until-fix = true`): once the finding's
+    /// fix is more than [`Fix::NoFix`], it shows again with a note saying why.
+    pub until_fix: bool,
 }
 
 impl Ignore {
@@ -60,6 +63,8 @@ pub struct MatchSettings {
     pub ignores: Vec<Ignore>,
     /// Today, for ignore expiry.
     pub today: jiff::civil::Date,
+    /// The project's VEX statements (`vex` documents and `.openvex.json` files).
+    pub vex: Vec<crate::vex::VexStatement>,
 }
 
 /// A manifest as parsed (or the error that stopped it).
@@ -284,6 +289,15 @@ fn disagreements_of(records: &[Hit<'_>], version: &Version, text: &str) -> Vec<S
     out
 }
 
+/// Put `note` before the finding's note (an ignore's or VEX's word comes before how the
+/// ranges were read).
+fn add_note(finding: &mut Finding, note: String) {
+    finding.note = Some(match finding.note.take() {
+        Some(n) => format!("{note}; {n}"),
+        None => note,
+    });
+}
+
 fn location(dep: &Dependency) -> Location {
     Location {
         file: dep.file.clone(),
@@ -300,10 +314,12 @@ struct Matcher<'a> {
 }
 
 impl<'a> Matcher<'a> {
-    /// Check ignores: `Some(ignored)` when an ignore in force hides the finding; an expired
-    /// ignore adds a note and lets it through.
+    /// Check ignores: `true` when an ignore in force hides the finding; an expired ignore (or an
+    /// `until-fix` one whose fix has appeared) adds a note and lets it through.
     fn apply_ignores(&mut self, finding: &mut Finding) -> bool {
         let eco = finding.package.ecosystem;
+        let today = self.settings.today;
+        let has_fix = finding.fix != Fix::NoFix;
         let matching: Vec<&Ignore> = self
             .settings
             .ignores
@@ -314,7 +330,7 @@ impl<'a> Matcher<'a> {
         // A rule in force wins over an expired one for the same vulnerability.
         let in_force = matching
             .iter()
-            .find(|r| r.until.is_none_or(|u| self.settings.today <= u));
+            .find(|r| r.until.is_none_or(|u| today <= u) && !(r.until_fix && has_fix));
         let Some(rule) = in_force.or(matching.first()).copied() else {
             return false;
         };
@@ -323,24 +339,32 @@ impl<'a> Matcher<'a> {
             .as_ref()
             .map(|o| format!(" (from {o})"))
             .unwrap_or_default();
-        match rule.until {
-            Some(until) if self.settings.today > until => {
-                let expired = format!(
-                    "ignore of {} expired on {until}{origin}{}",
-                    rule.id,
-                    rule.reason
-                        .as_ref()
-                        .map(|r| format!(" (reason was: {r})"))
-                        .unwrap_or_default()
-                );
-                // Kept after any note on how the ranges were read.
-                finding.note = Some(match finding.note.take() {
-                    Some(n) => format!("{expired}; {n}"),
-                    None => expired,
-                });
+        let was = rule
+            .reason
+            .as_ref()
+            .map(|r| format!(" (reason was: {r})"))
+            .unwrap_or_default();
+        let ended = match rule.until {
+            Some(until) if today > until => Some(format!(
+                "ignore of {} expired on {until}{origin}{was}",
+                rule.id
+            )),
+            _ if rule.until_fix && has_fix => Some(format!(
+                "ignore of {} (until-fix){origin} ended: {}{was}",
+                rule.id,
+                match &finding.fix {
+                    Fix::Upgrade { to } => format!("a fixed version is known (upgrade to {to})"),
+                    _ => "fixed versions are known (none of them is safe yet)".to_string(),
+                }
+            )),
+            _ => None,
+        };
+        match ended {
+            Some(ended) => {
+                add_note(finding, ended);
                 false
             }
-            _ => {
+            None => {
                 self.report.ignored.push(IgnoredFinding {
                     id: finding.id.clone(),
                     package: finding.package.clone(),
@@ -348,10 +372,80 @@ impl<'a> Matcher<'a> {
                     reason: rule.reason.clone(),
                     until: rule.until.map(|d| d.to_string()),
                     origin: rule.origin.clone(),
+                    justification: None,
                 });
                 true
             }
         }
+    }
+
+    /// Apply the project's VEX statements about the finding: `true` when a `not_affected`
+    /// statement hides it (listed as ignored, with its justification and statement). The other
+    /// statuses leave it open: `affected` and `under_investigation` are recorded on the finding
+    /// (a draft shows the action statement), and a `fixed` statement about a version the scan
+    /// finds affected is a contradiction, said in the finding's note and the report's notices.
+    fn apply_vex(&mut self, finding: &mut Finding) -> bool {
+        use crate::vex::Status;
+        let p = &finding.package;
+        let applying: Vec<&crate::vex::VexStatement> = self
+            .settings
+            .vex
+            .iter()
+            .filter(|s| s.covers(&finding.ids, p.ecosystem, &p.name, &p.version))
+            .collect();
+        if let Some(s) = applying
+            .iter()
+            .find(|s| s.statement.status == Status::NotAffected)
+        {
+            let st = &s.statement;
+            let reason = match (st.justification, st.impact_statement.as_deref()) {
+                (Some(j), Some(i)) => format!("not_affected: {}: {}", j.as_str(), i.trim()),
+                (Some(j), None) => format!("not_affected: {}", j.as_str()),
+                (None, Some(i)) => format!("not_affected: {}", i.trim()),
+                (None, None) => "not_affected".to_string(),
+            };
+            self.report.ignored.push(IgnoredFinding {
+                id: finding.id.clone(),
+                package: finding.package.clone(),
+                ignored_as: st.vulnerability.name.clone(),
+                reason: Some(reason),
+                until: None,
+                origin: Some(s.origin()),
+                justification: st.justification,
+            });
+            return true;
+        }
+        for s in applying {
+            let st = &s.statement;
+            let note = match st.status {
+                Status::NotAffected => continue,
+                Status::Fixed => {
+                    let text = format!(
+                        "contradiction: {} says {} is fixed in {} {}, but the scan finds that \
+                         version affected",
+                        s.origin(),
+                        st.vulnerability.name,
+                        finding.package.name,
+                        finding.package.version
+                    );
+                    self.report.notices.push(text.clone());
+                    text
+                }
+                Status::Affected => format!(
+                    "{} says affected; action: {}",
+                    s.origin(),
+                    st.action_statement.as_deref().unwrap_or_default().trim()
+                ),
+                Status::UnderInvestigation => format!("{} says under investigation", s.origin()),
+            };
+            add_note(finding, note);
+            finding.vex.push(crate::report::VexClaim {
+                status: st.status,
+                origin: s.origin(),
+                action_statement: st.action_statement.clone(),
+            });
+        }
+        false
     }
 
     fn is_ignored_id(&self, ids: &[String], ecosystem: Ecosystem) -> bool {
@@ -475,8 +569,9 @@ impl<'a> Matcher<'a> {
                 note: (!range_notes.is_empty())
                     .then(|| range_notes.into_iter().collect::<Vec<_>>().join("; ")),
                 disagreements,
+                vex: Vec::new(),
             };
-            if self.apply_ignores(&mut finding) {
+            if self.apply_ignores(&mut finding) || self.apply_vex(&mut finding) {
                 continue;
             }
             if finding.kind.is_informational() {
@@ -665,6 +760,9 @@ pub fn build_report(
     r.ignored
         .sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
     r.manifests.sort_by(|a, b| a.path.cmp(&b.path));
+    // One contradiction per statement and package, however many manifests declare it.
+    r.notices.sort();
+    r.notices.dedup();
     let mut by_severity = std::collections::BTreeMap::new();
     for l in ["critical", "high", "medium", "low", "unknown"] {
         by_severity.insert(l.to_string(), 0);
@@ -785,6 +883,7 @@ mod tests {
         MatchSettings {
             ignores,
             today: jiff::civil::date(2026, 11, 23),
+            vex: Vec::new(),
         }
     }
 

@@ -495,6 +495,7 @@ mod tests {
             markers: None,
             note: None,
             disagreements: vec![],
+            vex: Vec::new(),
         }
     }
 
@@ -712,6 +713,7 @@ mod tests {
             reason: Some("not reachable".into()),
             until: Some("2027-01-01".into()),
             origin: None,
+            justification: None,
         };
         let d2 = run(
             &d1.rows,

@@ -950,6 +950,7 @@ fn scan_revision(opts: &NotesOptions, rev: &str, dir: &Path) -> Result<Scanned, 
         ignores: Vec::new(),
         trusted_workspace: false,
         allow_outside_includes: false,
+        vex: Vec::new(),
         today: opts.today,
         kind: None,
         // A revision from before the project had manifests is compared as empty.
@@ -1059,6 +1060,7 @@ mod tests {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            vex: Vec::new(),
         }
     }
 

@@ -170,6 +170,22 @@ pub struct Finding {
     /// Where the sources disagree on the affected ranges, what each says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disagreements: Vec<String>,
+    /// The project's VEX statements that apply and leave it open (`affected`,
+    /// `under_investigation`, a contradicted `fixed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<VexClaim>,
+}
+
+/// A VEX statement of the project about a finding it leaves open.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VexClaim {
+    /// The statement's status.
+    pub status: crate::vex::Status,
+    /// Where it was written: `FILE statement N`.
+    pub origin: String,
+    /// For `affected`: what the project says to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_statement: Option<String>,
 }
 
 /// One advisory whose affected versions intersect an unpinned requirement.
@@ -247,9 +263,12 @@ pub struct IgnoredFinding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
     /// Where the ignore was written: a file (`depwatch.toml`, `.cargo/audit.toml`,
-    /// `osv-scanner.toml`) or `--ignore`.
+    /// `osv-scanner.toml`), `--ignore`, or a VEX statement (`FILE statement N`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// For a VEX `not_affected` statement: its justification label, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<crate::vex::Justification>,
 }
 
 /// Totals.

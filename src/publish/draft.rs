@@ -814,6 +814,7 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: vec![],
+            vex: Vec::new(),
         }
     }
 

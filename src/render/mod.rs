@@ -170,6 +170,7 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            vex: Vec::new(),
         };
         let critical = Finding {
             id: "GHSA-jfh8-c2jp-5v3q".into(),
@@ -196,6 +197,7 @@ pub(crate) mod test_support {
             markers: None,
             note: Some("the ignore of CVE-2023-0286 expired on 2025-01-01".into()),
             disagreements: Vec::new(),
+            vex: Vec::new(),
         };
         let atty = Finding {
             id: "RUSTSEC-2024-0375".into(),
@@ -222,6 +224,7 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            vex: Vec::new(),
         };
         let flask_range = RangeRisk {
             ecosystem: Ecosystem::PyPI,
@@ -378,6 +381,7 @@ pub(crate) mod test_support {
                 reason: Some("disputed | not reachable".into()),
                 until: Some("2030-01-01".into()),
                 origin: Some("depwatch.toml".into()),
+                justification: None,
             }],
             load_errors: vec![LoadError {
                 source: "osv-dir:advisories/pypi".into(),
