@@ -398,17 +398,18 @@ impl<'a> Matcher<'a> {
             .find(|s| s.statement.status == Status::NotAffected)
         {
             let st = &s.statement;
-            let reason = match (st.justification, st.impact_statement.as_deref()) {
-                (Some(j), Some(i)) => format!("not_affected: {}: {}", j.as_str(), i.trim()),
-                (Some(j), None) => format!("not_affected: {}", j.as_str()),
-                (None, Some(i)) => format!("not_affected: {}", i.trim()),
-                (None, None) => "not_affected".to_string(),
-            };
+            // The justification label has its own field; the reason is the impact statement.
+            let reason = st
+                .impact_statement
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(String::from);
             self.report.ignored.push(IgnoredFinding {
                 id: finding.id.clone(),
                 package: finding.package.clone(),
                 ignored_as: st.vulnerability.name.clone(),
-                reason: Some(reason),
+                reason,
                 until: None,
                 origin: Some(s.origin()),
                 justification: st.justification,

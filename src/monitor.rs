@@ -422,6 +422,22 @@ pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFindi
     Ok(out)
 }
 
+/// The findings among remembered rows the monitor saw resolved, with when (for `vex`), in
+/// fingerprint order.
+pub fn resolved_findings(
+    project: &str,
+    rows: &[SeenRow],
+) -> Result<Vec<(TrackedFinding, Timestamp)>, MonitorError> {
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(at) = r.resolved_at {
+            out.push((tracked(&parse_row(project, r)?), at));
+        }
+    }
+    out.sort_by(|a, b| a.0.fingerprint.cmp(&b.0.fingerprint));
+    Ok(out)
+}
+
 fn tracked(r: &Row) -> TrackedFinding {
     TrackedFinding {
         fingerprint: r.fingerprint.clone(),

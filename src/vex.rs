@@ -236,6 +236,24 @@ pub fn purl_of(ecosystem: Ecosystem, name: &str, version: &str) -> String {
     }
 }
 
+/// `pkg:cargo/NAME`, `pkg:pypi/NAME`: every version of a package.
+pub fn purl_of_unversioned(ecosystem: Ecosystem, name: &str) -> String {
+    let (ty, name) = match ecosystem {
+        Ecosystem::CratesIo => ("cargo", name.to_string()),
+        Ecosystem::PyPI => ("pypi", ecosystem.normalize_name(name)),
+    };
+    packageurl::PackageUrl::new(ty, name.clone())
+        .map(|p| p.to_string())
+        .unwrap_or_else(|_| format!("pkg:{ty}/{name}"))
+}
+
+/// `pkg:generic/NAME`: a project named in depwatch.toml, which gives it no purl of its own.
+pub fn purl_of_generic(name: &str) -> String {
+    packageurl::PackageUrl::new("generic", name.to_string())
+        .map(|p| p.to_string())
+        .unwrap_or_else(|_| format!("pkg:generic/{name}"))
+}
+
 /// A statement of a project's document, ready to match.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VexStatement {
@@ -288,7 +306,8 @@ pub fn load(path: &Path) -> Result<Vec<VexStatement>, VexError> {
         statement,
         message,
     };
-    let bytes = crate::fsread::read_regular(path, MAX_BYTES).map_err(|e| err(None, e.to_string()))?;
+    let bytes =
+        crate::fsread::read_regular(path, MAX_BYTES).map_err(|e| err(None, e.to_string()))?;
     parse(path, &bytes)
 }
 
@@ -349,19 +368,25 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<VexStatement>, VexError> {
                 ));
             }
             Status::Affected if st.action_statement.as_deref().is_none_or(blank) => {
-                return Err(at("affected needs an action_statement (OpenVEX 0.2.0)".into()));
+                return Err(at(
+                    "affected needs an action_statement (OpenVEX 0.2.0)".into()
+                ));
             }
             _ => {}
         }
         let mut ids = vec![st.vulnerability.name.trim().to_string()];
-        ids.extend(st.vulnerability.aliases.iter().map(|a| a.trim().to_string()));
+        ids.extend(
+            st.vulnerability
+                .aliases
+                .iter()
+                .map(|a| a.trim().to_string()),
+        );
         let mut packages = Vec::new();
         for p in &st.products {
             for c in std::iter::once(p).chain(&p.subcomponents) {
-                let purls = c
-                    .id
-                    .iter()
-                    .chain(c.identifiers.as_ref().and_then(|i| i.purl.as_ref()));
+                let purls =
+                    c.id.iter()
+                        .chain(c.identifiers.as_ref().and_then(|i| i.purl.as_ref()));
                 packages.extend(purls.filter_map(|s| PackageMatch::from_purl(s)));
             }
         }
@@ -412,27 +437,49 @@ mod tests {
         assert!(!any.covers(Ecosystem::CratesIo, "RSA", "0.9.6"));
         assert_eq!(PackageMatch::from_purl("pkg:npm/left-pad@1.0.0"), None);
         assert_eq!(PackageMatch::from_purl("not a purl"), None);
-        assert_eq!(purl_of(Ecosystem::PyPI, "Flask_Limiter", "1.0"), "pkg:pypi/flask-limiter@1.0");
-        assert_eq!(purl_of(Ecosystem::CratesIo, "rsa", "0.9.6"), "pkg:cargo/rsa@0.9.6");
+        assert_eq!(
+            purl_of(Ecosystem::PyPI, "Flask_Limiter", "1.0"),
+            "pkg:pypi/flask-limiter@1.0"
+        );
+        assert_eq!(
+            purl_of(Ecosystem::CratesIo, "rsa", "0.9.6"),
+            "pkg:cargo/rsa@0.9.6"
+        );
     }
 
     #[test]
     fn statement_timestamp_stands_in_for_the_documents() {
         let s = r#"{"vulnerability":{"name":"CVE-1"},"timestamp":"2026-01-01T00:00:00Z",
             "products":[{"@id":"pkg:cargo/x@1.0.0"}],"status":"under_investigation"}"#;
-        assert_eq!(parse(Path::new("v.json"), doc(s, false).as_bytes()).unwrap().len(), 1);
+        assert_eq!(
+            parse(Path::new("v.json"), doc(s, false).as_bytes())
+                .unwrap()
+                .len(),
+            1
+        );
         let s = r#"{"vulnerability":{"name":"CVE-1"},"status":"under_investigation"}"#;
-        let e = parse(Path::new("v.json"), doc(&format!("{s},{s}"), false).as_bytes()).unwrap_err();
+        let e = parse(
+            Path::new("v.json"),
+            doc(&format!("{s},{s}"), false).as_bytes(),
+        )
+        .unwrap_err();
         assert_eq!(e.statement, Some(0));
-        assert!(e.to_string().starts_with("v.json: statement 0: no timestamp"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("v.json: statement 0: no timestamp"),
+            "{e}"
+        );
     }
 
     #[test]
     fn errors_name_the_statement() {
         let ok = r#"{"vulnerability":{"name":"CVE-1"},"status":"fixed"}"#;
         let bad = r#"{"vulnerability":{"name":"CVE-2"},"status":"not_affected"}"#;
-        let e = parse(Path::new("v.json"), doc(&format!("{ok},{bad}"), true).as_bytes())
-            .unwrap_err();
+        let e = parse(
+            Path::new("v.json"),
+            doc(&format!("{ok},{bad}"), true).as_bytes(),
+        )
+        .unwrap_err();
         assert_eq!(e.statement, Some(1));
         assert!(e.message.contains("justification"), "{e}");
         let bad = r#"{"vulnerability":{"name":"CVE-2"},"status":"affected"}"#;

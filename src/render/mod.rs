@@ -6,6 +6,7 @@
 
 mod json;
 mod markdown;
+pub mod openvex;
 mod sarif;
 mod table;
 

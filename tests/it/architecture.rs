@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["text", "fsread", "secret", "schedule", "net", "blocking"],
     ),
     ("model", &["ecosystem", "severity", "advisory"]),
-    ("inputs", &["manifests", "feeds"]),
+    ("inputs", &["manifests", "feeds", "vex"]),
     ("store", &["store"]),
     (
         "matcher",
@@ -36,7 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "application",
         &[
-            "config", "scan", "sync", "notes", "health", "status", "run", "watch",
+            "config", "scan", "sync", "notes", "health", "status", "run", "watch", "vexdoc",
         ],
     ),
 ];
@@ -51,6 +51,8 @@ const SAME_LAYER: &[(&str, &str)] = &[
     ("monitor", "policy"),
     ("scan", "config"),
     ("status", "config"),
+    ("vexdoc", "config"),
+    ("vexdoc", "scan"),
     ("notes", "scan"),
     ("run", "config"),
     ("run", "health"),
