@@ -37,5 +37,6 @@ mod store;
 mod sync_remote;
 mod trust_policy;
 mod util;
+mod vex;
 mod watch;
 mod workflows;
