@@ -1088,6 +1088,79 @@ mod tests {
     }
 
     #[test]
+    fn an_until_fix_ignore_holds_only_while_no_fix_is_known() {
+        let rule = Ignore {
+            id: "PYSEC-1".into(),
+            reason: Some("waiting for upstream".into()),
+            until_fix: true,
+            ..Default::default()
+        };
+        let open = db(vec![record("PYSEC-1", &[], "PyPI", "x", &[("i", "0")])]);
+        let r = run(&open, vec![pin("x", "1")], &settings(vec![rule.clone()]));
+        assert!(r.findings.is_empty());
+        assert_eq!(r.ignored.len(), 1);
+        let fixed = db(vec![record(
+            "PYSEC-1",
+            &[],
+            "PyPI",
+            "x",
+            &[("i", "0"), ("f", "2")],
+        )]);
+        let r = run(&fixed, vec![pin("x", "1")], &settings(vec![rule]));
+        assert!(r.ignored.is_empty());
+        assert_eq!(r.findings.len(), 1);
+        let note = r.findings[0].note.as_deref().unwrap();
+        assert!(
+            note.starts_with(
+                "ignore of PYSEC-1 (until-fix) ended: a fixed version is known (upgrade to 2)"
+            ),
+            "{note}"
+        );
+        assert!(note.contains("reason was: waiting for upstream"));
+    }
+
+    fn vex_statement(json: &str) -> Vec<crate::vex::VexStatement> {
+        let doc = format!(
+            r#"{{"@context":"https://openvex.dev/ns/v0.2.0","@id":"urn:x","author":"a",
+            "timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[{json}]}}"#
+        );
+        crate::vex::parse(Path::new("vex.json"), doc.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn vex_not_affected_hides_and_fixed_contradicts() {
+        let d = db(vec![record(
+            "PYSEC-1",
+            &["CVE-1"],
+            "PyPI",
+            "x",
+            &[("i", "0")],
+        )]);
+        let mut s = settings(vec![]);
+        s.vex = vex_statement(
+            r#"{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:pypi/X@1.0"}],
+            "status":"not_affected","justification":"component_not_present"}"#,
+        );
+        let r = run(&d, vec![pin("x", "1")], &s);
+        assert!(r.findings.is_empty());
+        assert_eq!(
+            r.ignored[0].justification,
+            Some(crate::vex::Justification::ComponentNotPresent)
+        );
+        assert_eq!(r.ignored[0].origin.as_deref(), Some("vex.json statement 0"));
+        s.vex = vex_statement(
+            r#"{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:pypi/x"}],
+            "status":"fixed"}"#,
+        );
+        // Declared twice: one notice.
+        let r = run(&d, vec![pin("x", "1"), pin("x", "1")], &s);
+        assert_eq!(r.findings.len(), 2);
+        assert_eq!(r.notices.len(), 1, "{:?}", r.notices);
+        assert!(r.notices[0].starts_with("contradiction: vex.json statement 0 says CVE-1"));
+        assert_eq!(r.findings[0].vex[0].status, crate::vex::Status::Fixed);
+    }
+
+    #[test]
     fn range_risks_and_suggested_bounds() {
         let d = db(vec![
             record(

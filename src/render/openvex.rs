@@ -228,3 +228,85 @@ pub fn to_json(doc: &Document) -> String {
     // Serialising plain structs of strings cannot fail.
     serde_json::to_string_pretty(doc).unwrap_or_default() + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecosystem::Ecosystem;
+    use crate::report::{PackageRef, Summary, Tool};
+
+    fn report(ignored: Vec<IgnoredFinding>) -> Report {
+        Report {
+            schema_version: 1,
+            tool: Tool::default(),
+            sources: vec![],
+            manifests: vec![],
+            findings: vec![],
+            warnings: vec![],
+            risks: vec![],
+            not_checked: vec![],
+            ignored,
+            load_errors: vec![],
+            notices: vec![],
+            summary: Summary::default(),
+        }
+    }
+
+    fn ignored(id: &str, name: &str, reason: Option<&str>) -> IgnoredFinding {
+        IgnoredFinding {
+            id: id.into(),
+            package: PackageRef {
+                ecosystem: Ecosystem::PyPI,
+                name: name.into(),
+                version: "1.0".into(),
+            },
+            ignored_as: id.into(),
+            reason: reason.map(String::from),
+            until: None,
+            origin: Some(".cargo/audit.toml".into()),
+            justification: None,
+        }
+    }
+
+    #[test]
+    fn statements_are_sorted_and_the_id_follows_the_content() {
+        let ts: jiff::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        let a = report(vec![
+            ignored("PYSEC-2", "b", None),
+            ignored("PYSEC-1", "a", Some("r")),
+        ]);
+        let b = report(vec![
+            ignored("PYSEC-1", "a", Some("r")),
+            ignored("PYSEC-2", "b", None),
+        ]);
+        let doc = |r: &Report| {
+            document(&VexInput {
+                project: "app",
+                author: "me",
+                report: r,
+                resolved: &[],
+                timestamp: ts,
+            })
+            .unwrap()
+        };
+        let (da, db) = (doc(&a), doc(&b));
+        assert_eq!(to_json(&da), to_json(&db));
+        assert_eq!(da.statements[0].vulnerability.name, "PYSEC-1");
+        // Without a reason or justification, the impact statement says so (the spec needs one).
+        assert_eq!(
+            da.statements[1].impact_statement.as_deref(),
+            Some("ignored in .cargo/audit.toml, which gives no reason")
+        );
+        let c = report(vec![ignored("PYSEC-1", "a", Some("other"))]);
+        assert_ne!(doc(&c).id, da.id);
+        assert!(da.id.starts_with("urn:depwatch:openvex:"));
+        let e = document(&VexInput {
+            project: "app",
+            author: "me",
+            report: &report(vec![]),
+            resolved: &[],
+            timestamp: ts,
+        });
+        assert!(matches!(e, Err(OpenVexError::Empty(_))));
+    }
+}
