@@ -177,6 +177,10 @@ struct State {
     /// Deadline alerts already sent (`near:fix`, `overdue:disclose`).
     #[serde(default)]
     notified: BTreeSet<String>,
+    /// An ignore or a VEX `not_affected` statement hides it now: remembered (not resolved,
+    /// no event), but not open, so it writes no draft and fails no `run --ci`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    hidden: bool,
 }
 
 /// The inputs of one project's diff.
@@ -307,6 +311,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                     });
                 }
                 row.state.fix_known = fix_known;
+                row.state.hidden = false;
                 row.state.finding = f.clone();
                 row.state.deadlines = (input.deadlines)(row.first_seen, f.severity);
                 row.last_seen = now;
@@ -327,6 +332,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                     published_severity: f.severity,
                     fix_known,
                     notified: BTreeSet::new(),
+                    hidden: false,
                 };
                 // The new-finding message shows its deadlines: do not repeat them as alerts.
                 let _ = deadline_events(&mut state, now, input.warn_before);
@@ -358,7 +364,11 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                 && (row.state.finding.ids.contains(&i.id)
                     || row.state.finding.ids.contains(&i.ignored_as))
         });
-        if hidden || !input.complete {
+        if hidden {
+            row.state.hidden = true;
+            continue;
+        }
+        if !input.complete {
             continue;
         }
         let reason = if (input.withdrawn)(&row.state.finding.ids) {
@@ -379,7 +389,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     events.sort_by(Event::urgency_cmp);
     let mut open: Vec<TrackedFinding> = rows
         .values()
-        .filter(|r| r.resolved_at.is_none())
+        .filter(|r| r.resolved_at.is_none() && !r.state.hidden)
         .map(tracked)
         .collect();
     open.sort_by(|a, b| {
@@ -407,11 +417,15 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     })
 }
 
-/// The open findings among remembered rows, most severe first (for `publish` and `status`).
+/// The open findings among remembered rows, most severe first (for `publish` and `status`);
+/// a finding an ignore or VEX statement hides is not open.
 pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFinding>, MonitorError> {
     let mut out = Vec::new();
     for r in rows.iter().filter(|r| r.resolved_at.is_none()) {
-        out.push(tracked(&parse_row(project, r)?));
+        let row = parse_row(project, r)?;
+        if !row.state.hidden {
+            out.push(tracked(&row));
+        }
     }
     out.sort_by(|a, b| {
         b.finding
@@ -739,6 +753,20 @@ mod tests {
             true,
         );
         assert!(d2.events.is_empty(), "{:?}", kinds(&d2));
+        // Remembered, not resolved, but not open: no draft, no failing `run --ci`.
+        assert!(d2.open.is_empty());
+        assert!(d2.rows[0].resolved_at.is_none());
+        assert!(open_findings("p", &d2.rows).unwrap().is_empty());
+        // Shown again: open, the same finding (not new); its deadlines kept counting.
+        let d4 = run(
+            &d2.rows,
+            "2026-12-21T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        assert_eq!(d4.open.len(), 1);
+        assert_eq!(kinds(&d4), ["overdue"]);
         // A finding first met while ignored is not published either.
         let d3 = run(
             &[],

@@ -7,7 +7,8 @@
 //! Reading is lenient where the spec is: a document without its own `timestamp` is accepted
 //! when each statement carries one; unknown fields are skipped. What the spec requires of a
 //! statement (a justification or impact statement for `not_affected`, an action statement for
-//! `affected`) is required here, since a `not_affected` statement hides a finding.
+//! `affected`) is required here, since a `not_affected` statement hides a finding. Statement
+//! texts are cut at [`MAX_TEXT_CHARS`]: they reach reports and drafts.
 //!
 //! Products and subcomponents are matched by purl (`pkg:cargo/NAME@VERSION`,
 //! `pkg:pypi/NAME@VERSION`): the `@id` when it is a purl, else `identifiers.purl`. A purl
@@ -24,6 +25,10 @@ pub const CONTEXT: &str = "https://openvex.dev/ns/v0.2.0";
 
 /// The largest document read (4 MiB): far above any project's statements.
 pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The longest statement text kept (impact, action, notes), in characters; longer is cut
+/// with `…`.
+pub const MAX_TEXT_CHARS: usize = 1000;
 
 /// The file name picked up next to the manifests.
 pub const DISCOVERED_NAME: &str = ".openvex.json";
@@ -344,7 +349,18 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<VexStatement>, VexError> {
     let mut out = Vec::with_capacity(statements.len());
     for (index, raw) in statements.iter().enumerate() {
         let at = |m: String| err(Some(index), m);
-        let st: Statement = Statement::deserialize(raw).map_err(|e| at(e.to_string()))?;
+        let mut st: Statement = Statement::deserialize(raw).map_err(|e| at(e.to_string()))?;
+        // Free text reaches reports, notes and drafts: cut like other text for people.
+        for t in [
+            &mut st.impact_statement,
+            &mut st.action_statement,
+            &mut st.status_notes,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *t = crate::text::cap_chars(t, MAX_TEXT_CHARS);
+        }
         if st.vulnerability.name.trim().is_empty() {
             return Err(at("vulnerability.name is empty".into()));
         }

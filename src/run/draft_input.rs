@@ -111,8 +111,10 @@ fn vex_actions(f: &crate::report::Finding) -> Option<String> {
         .iter()
         .filter(|c| c.status == crate::vex::Status::Affected)
         .filter_map(|c| {
+            // Checkout text: one cleaned line, so it cannot end the draft with a line of its own.
             let a = c.action_statement.as_deref()?.trim();
-            (!a.is_empty()).then(|| format!("{a} (VEX: {})", c.origin))
+            (!a.is_empty())
+                .then(|| crate::publish::draft::one_line(&format!("{a} (VEX: {})", c.origin)))
         })
         .collect();
     (!lines.is_empty()).then(|| lines.join("\n\n"))

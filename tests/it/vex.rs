@@ -559,3 +559,49 @@ fn an_until_fix_ignore_reopens_with_an_event_when_a_fix_appears() {
         "{r:#}"
     );
 }
+
+#[test]
+fn a_vex_suppression_of_a_tracked_finding_neither_alerts_nor_fails_the_ci_run() {
+    let p = project("", "");
+    std::fs::write(
+        p.dir.path().join("requirements.txt"),
+        "cryptography==41.0.4\n",
+    )
+    .unwrap();
+    let out = p.dir.path().join("out");
+    let ci = |now: &str| {
+        cmd(
+            &p,
+            now,
+            &[
+                "run",
+                "--offline",
+                "--ci",
+                "--json",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+    };
+    let o = ci("2026-12-01T08:00:00Z");
+    assert_eq!(o.status.code(), Some(1), "tracked and open: {}", text(&o));
+    std::fs::write(
+        p.dir.path().join(".openvex.json"),
+        vex_doc(json!([{ "vulnerability": { "name": "CVE-2023-49083" },
+            "products": sub("pkg:pypi/cryptography@41.0.4"),
+            "status": "not_affected", "justification": "vulnerable_code_not_present" }])),
+    )
+    .unwrap();
+    let o = ci("2026-12-02T08:00:00Z");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["projects"][0]["open"], 0, "{r}");
+    assert_eq!(
+        r["projects"][0]["events"],
+        json!([]),
+        "no resolved event either"
+    );
+    let status = cmd(&p, "2026-12-02T08:00:00Z", &["status", "--json"]);
+    let s: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(!s.to_string().contains("PYSEC-2023-254"), "{s}");
+}
