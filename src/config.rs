@@ -12,6 +12,7 @@
 //! id = "RUSTSEC-2023-0071"               # any alias of the finding works
 //! reason = "rsa is only used to verify, never to decrypt"
 //! until = "2027-01-31"                   # optional: the ignore stops hiding the finding after this day
+//! until-fix = true                       # optional: ... or as soon as a fixed version is known
 //! ```
 
 mod monitor;
@@ -137,6 +138,8 @@ struct RawIgnore {
     reason: Option<String>,
     #[serde(default)]
     until: Option<toml::Spanned<toml::Value>>,
+    #[serde(default, rename = "until-fix")]
+    until_fix: bool,
 }
 
 /// Where `run` and `watch` write drafts and release notes when neither `--out` nor the
@@ -311,6 +314,7 @@ impl Config {
                 id: ig.id.trim().to_string(),
                 reason: ig.reason,
                 until,
+                until_fix: ig.until_fix,
                 origin: Some(path.display().to_string()),
                 ..Default::default()
             });

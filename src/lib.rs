@@ -32,4 +32,6 @@ pub mod status;
 pub mod store;
 pub mod sync;
 pub mod text;
+pub mod vex;
+pub mod vexdoc;
 pub mod watch;

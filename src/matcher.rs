@@ -44,6 +44,9 @@ pub struct Ignore {
     pub dir: Option<PathBuf>,
     /// Only for dependencies of this ecosystem (cargo-audit's file: crates only).
     pub ecosystem: Option<Ecosystem>,
+    /// In force only while no fixed version is known (`until-fix = true`): once the finding's
+    /// fix is more than [`Fix::NoFix`], it shows again with a note saying why.
+    pub until_fix: bool,
 }
 
 impl Ignore {
@@ -64,6 +67,8 @@ pub struct MatchSettings {
     /// The declared target environments: a dependency whose markers exclude them all goes to
     /// `not_applicable`. Default (none declared): every marker may apply.
     pub targets: Targets,
+    /// The project's VEX statements (`vex` documents and `.openvex.json` files).
+    pub vex: Vec<crate::vex::VexStatement>,
 }
 
 /// A manifest as parsed (or the error that stopped it).
@@ -288,6 +293,15 @@ fn disagreements_of(records: &[Hit<'_>], version: &Version, text: &str) -> Vec<S
     out
 }
 
+/// Put `note` before the finding's note (an ignore's or VEX's word comes before how the
+/// ranges were read).
+fn add_note(finding: &mut Finding, note: String) {
+    finding.note = Some(match finding.note.take() {
+        Some(n) => format!("{note}; {n}"),
+        None => note,
+    });
+}
+
 fn location(dep: &Dependency) -> Location {
     Location {
         file: dep.file.clone(),
@@ -304,10 +318,12 @@ struct Matcher<'a> {
 }
 
 impl<'a> Matcher<'a> {
-    /// Check ignores: `Some(ignored)` when an ignore in force hides the finding; an expired
-    /// ignore adds a note and lets it through.
+    /// Check ignores: `true` when an ignore in force hides the finding; an expired ignore (or an
+    /// `until-fix` one whose fix has appeared) adds a note and lets it through.
     fn apply_ignores(&mut self, finding: &mut Finding) -> bool {
         let eco = finding.package.ecosystem;
+        let today = self.settings.today;
+        let has_fix = finding.fix != Fix::NoFix;
         let matching: Vec<&Ignore> = self
             .settings
             .ignores
@@ -318,7 +334,7 @@ impl<'a> Matcher<'a> {
         // A rule in force wins over an expired one for the same vulnerability.
         let in_force = matching
             .iter()
-            .find(|r| r.until.is_none_or(|u| self.settings.today <= u));
+            .find(|r| r.until.is_none_or(|u| today <= u) && !(r.until_fix && has_fix));
         let Some(rule) = in_force.or(matching.first()).copied() else {
             return false;
         };
@@ -327,24 +343,32 @@ impl<'a> Matcher<'a> {
             .as_ref()
             .map(|o| format!(" (from {o})"))
             .unwrap_or_default();
-        match rule.until {
-            Some(until) if self.settings.today > until => {
-                let expired = format!(
-                    "ignore of {} expired on {until}{origin}{}",
-                    rule.id,
-                    rule.reason
-                        .as_ref()
-                        .map(|r| format!(" (reason was: {r})"))
-                        .unwrap_or_default()
-                );
-                // Kept after any note on how the ranges were read.
-                finding.note = Some(match finding.note.take() {
-                    Some(n) => format!("{expired}; {n}"),
-                    None => expired,
-                });
+        let was = rule
+            .reason
+            .as_ref()
+            .map(|r| format!(" (reason was: {r})"))
+            .unwrap_or_default();
+        let ended = match rule.until {
+            Some(until) if today > until => Some(format!(
+                "ignore of {} expired on {until}{origin}{was}",
+                rule.id
+            )),
+            _ if rule.until_fix && has_fix => Some(format!(
+                "ignore of {} (until-fix){origin} ended: {}{was}",
+                rule.id,
+                match &finding.fix {
+                    Fix::Upgrade { to } => format!("a fixed version is known (upgrade to {to})"),
+                    _ => "fixed versions are known (none of them is safe yet)".to_string(),
+                }
+            )),
+            _ => None,
+        };
+        match ended {
+            Some(ended) => {
+                add_note(finding, ended);
                 false
             }
-            _ => {
+            None => {
                 self.report.ignored.push(IgnoredFinding {
                     id: finding.id.clone(),
                     package: finding.package.clone(),
@@ -352,10 +376,81 @@ impl<'a> Matcher<'a> {
                     reason: rule.reason.clone(),
                     until: rule.until.map(|d| d.to_string()),
                     origin: rule.origin.clone(),
+                    justification: None,
                 });
                 true
             }
         }
+    }
+
+    /// Apply the project's VEX statements about the finding: `true` when a `not_affected`
+    /// statement hides it (listed as ignored, with its justification and statement). The other
+    /// statuses leave it open: `affected` and `under_investigation` are recorded on the finding
+    /// (a draft shows the action statement), and a `fixed` statement about a version the scan
+    /// finds affected is a contradiction, said in the finding's note and the report's notices.
+    fn apply_vex(&mut self, finding: &mut Finding) -> bool {
+        use crate::vex::Status;
+        let p = &finding.package;
+        let applying: Vec<&crate::vex::VexStatement> = self
+            .settings
+            .vex
+            .iter()
+            .filter(|s| s.covers(&finding.ids, p.ecosystem, &p.name, &p.version))
+            .collect();
+        if let Some(s) = applying
+            .iter()
+            .find(|s| s.statement.status == Status::NotAffected)
+        {
+            let st = &s.statement;
+            // The justification label has its own field; the reason is the impact statement.
+            let reason = st
+                .impact_statement
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(String::from);
+            self.report.ignored.push(IgnoredFinding {
+                id: finding.id.clone(),
+                package: finding.package.clone(),
+                ignored_as: st.vulnerability.name.clone(),
+                reason,
+                until: None,
+                origin: Some(s.origin()),
+                justification: st.justification,
+            });
+            return true;
+        }
+        for s in applying {
+            let st = &s.statement;
+            let note = match st.status {
+                Status::NotAffected => continue,
+                Status::Fixed => {
+                    let text = format!(
+                        "contradiction: {} says {} is fixed in {} {}, but the scan finds that \
+                         version affected",
+                        s.origin(),
+                        st.vulnerability.name,
+                        finding.package.name,
+                        finding.package.version
+                    );
+                    self.report.notices.push(text.clone());
+                    text
+                }
+                Status::Affected => format!(
+                    "{} says affected; action: {}",
+                    s.origin(),
+                    st.action_statement.as_deref().unwrap_or_default().trim()
+                ),
+                Status::UnderInvestigation => format!("{} says under investigation", s.origin()),
+            };
+            add_note(finding, note);
+            finding.vex.push(crate::report::VexClaim {
+                status: st.status,
+                origin: s.origin(),
+                action_statement: st.action_statement.clone(),
+            });
+        }
+        false
     }
 
     fn is_ignored_id(&self, ids: &[String], ecosystem: Ecosystem) -> bool {
@@ -527,8 +622,9 @@ impl<'a> Matcher<'a> {
                 kev: None,
                 kev_related: Vec::new(),
                 epss: None,
+                vex: Vec::new(),
             };
-            if self.apply_ignores(&mut finding) {
+            if self.apply_ignores(&mut finding) || self.apply_vex(&mut finding) {
                 continue;
             }
             if finding.kind.is_informational() {
@@ -752,6 +848,9 @@ pub fn build_report(
     r.ignored
         .sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
     r.manifests.sort_by(|a, b| a.path.cmp(&b.path));
+    // One contradiction per statement and package, however many manifests declare it.
+    r.notices.sort();
+    r.notices.dedup();
     let mut by_severity = std::collections::BTreeMap::new();
     for l in ["critical", "high", "medium", "low", "unknown"] {
         by_severity.insert(l.to_string(), 0);
@@ -874,6 +973,7 @@ mod tests {
             targets: Targets::default(),
             ignores,
             today: jiff::civil::date(2026, 11, 23),
+            vex: Vec::new(),
         }
     }
 
@@ -1159,6 +1259,79 @@ mod tests {
                 .unwrap()
                 .contains("expired on 2026-11-22")
         );
+    }
+
+    #[test]
+    fn an_until_fix_ignore_holds_only_while_no_fix_is_known() {
+        let rule = Ignore {
+            id: "PYSEC-1".into(),
+            reason: Some("waiting for upstream".into()),
+            until_fix: true,
+            ..Default::default()
+        };
+        let open = db(vec![record("PYSEC-1", &[], "PyPI", "x", &[("i", "0")])]);
+        let r = run(&open, vec![pin("x", "1")], &settings(vec![rule.clone()]));
+        assert!(r.findings.is_empty());
+        assert_eq!(r.ignored.len(), 1);
+        let fixed = db(vec![record(
+            "PYSEC-1",
+            &[],
+            "PyPI",
+            "x",
+            &[("i", "0"), ("f", "2")],
+        )]);
+        let r = run(&fixed, vec![pin("x", "1")], &settings(vec![rule]));
+        assert!(r.ignored.is_empty());
+        assert_eq!(r.findings.len(), 1);
+        let note = r.findings[0].note.as_deref().unwrap();
+        assert!(
+            note.starts_with(
+                "ignore of PYSEC-1 (until-fix) ended: a fixed version is known (upgrade to 2)"
+            ),
+            "{note}"
+        );
+        assert!(note.contains("reason was: waiting for upstream"));
+    }
+
+    fn vex_statement(json: &str) -> Vec<crate::vex::VexStatement> {
+        let doc = format!(
+            r#"{{"@context":"https://openvex.dev/ns/v0.2.0","@id":"urn:x","author":"a",
+            "timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[{json}]}}"#
+        );
+        crate::vex::parse(Path::new("vex.json"), doc.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn vex_not_affected_hides_and_fixed_contradicts() {
+        let d = db(vec![record(
+            "PYSEC-1",
+            &["CVE-1"],
+            "PyPI",
+            "x",
+            &[("i", "0")],
+        )]);
+        let mut s = settings(vec![]);
+        s.vex = vex_statement(
+            r#"{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:pypi/X@1.0"}],
+            "status":"not_affected","justification":"component_not_present"}"#,
+        );
+        let r = run(&d, vec![pin("x", "1")], &s);
+        assert!(r.findings.is_empty());
+        assert_eq!(
+            r.ignored[0].justification,
+            Some(crate::vex::Justification::ComponentNotPresent)
+        );
+        assert_eq!(r.ignored[0].origin.as_deref(), Some("vex.json statement 0"));
+        s.vex = vex_statement(
+            r#"{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:pypi/x"}],
+            "status":"fixed"}"#,
+        );
+        // Declared twice: one notice.
+        let r = run(&d, vec![pin("x", "1"), pin("x", "1")], &s);
+        assert_eq!(r.findings.len(), 2);
+        assert_eq!(r.notices.len(), 1, "{:?}", r.notices);
+        assert!(r.notices[0].starts_with("contradiction: vex.json statement 0 says CVE-1"));
+        assert_eq!(r.findings[0].vex[0].status, crate::vex::Status::Fixed);
     }
 
     #[test]

@@ -188,6 +188,10 @@ struct State {
     /// here (an old finding that enters KEV is not overdue at once).
     #[serde(default)]
     exploited_since: Option<Timestamp>,
+    /// An ignore or a VEX `not_affected` statement hides it now: remembered (not resolved,
+    /// no event), but not open, so it writes no draft and fails no `run --ci`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    hidden: bool,
 }
 
 /// The inputs of one project's diff.
@@ -347,6 +351,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                     row.state.exploited_since = Some(now);
                 }
                 row.state.fix_known = fix_known;
+                row.state.hidden = false;
                 row.state.finding = f.clone();
                 row.state.deadlines =
                     (input.deadlines)(row.first_seen, f, row.state.exploited_since);
@@ -370,6 +375,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                     fix_known,
                     notified: BTreeSet::new(),
                     exploited_since,
+                    hidden: false,
                 };
                 // The new-finding message shows its deadlines: do not repeat them as alerts.
                 let _ = deadline_events(&mut state, now, input.warn_before);
@@ -401,7 +407,11 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                 && (row.state.finding.ids.contains(&i.id)
                     || row.state.finding.ids.contains(&i.ignored_as))
         });
-        if hidden || !input.complete {
+        if hidden {
+            row.state.hidden = true;
+            continue;
+        }
+        if !input.complete {
             continue;
         }
         let f = &row.state.finding;
@@ -433,7 +443,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     events.sort_by(Event::urgency_cmp);
     let mut open: Vec<TrackedFinding> = rows
         .values()
-        .filter(|r| r.resolved_at.is_none())
+        .filter(|r| r.resolved_at.is_none() && !r.state.hidden)
         .map(tracked)
         .collect();
     open.sort_by(|a, b| {
@@ -458,15 +468,35 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     })
 }
 
-/// The open findings among remembered rows, most severe first (for `publish` and `status`).
+/// The open findings among remembered rows, most severe first (for `publish` and `status`);
+/// a finding an ignore or VEX statement hides is not open.
 pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFinding>, MonitorError> {
     let mut out = Vec::new();
     for r in rows.iter().filter(|r| r.resolved_at.is_none()) {
-        out.push(tracked(&parse_row(project, r)?));
+        let row = parse_row(project, r)?;
+        if !row.state.hidden {
+            out.push(tracked(&row));
+        }
     }
     out.sort_by(|a, b| {
         crate::report::finding_order(&a.finding, &b.finding).then(a.fingerprint.cmp(&b.fingerprint))
     });
+    Ok(out)
+}
+
+/// The findings among remembered rows the monitor saw resolved, with when (for `vex`), in
+/// fingerprint order.
+pub fn resolved_findings(
+    project: &str,
+    rows: &[SeenRow],
+) -> Result<Vec<(TrackedFinding, Timestamp)>, MonitorError> {
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(at) = r.resolved_at {
+            out.push((tracked(&parse_row(project, r)?), at));
+        }
+    }
+    out.sort_by(|a, b| a.0.fingerprint.cmp(&b.0.fingerprint));
     Ok(out)
 }
 
@@ -571,6 +601,7 @@ mod tests {
             kev: None,
             kev_related: Vec::new(),
             epss: None,
+            vex: Vec::new(),
         }
     }
 
@@ -902,6 +933,7 @@ mod tests {
             reason: Some("not reachable".into()),
             until: Some("2027-01-01".into()),
             origin: None,
+            justification: None,
         };
         let d2 = run(
             &d1.rows,
@@ -911,6 +943,20 @@ mod tests {
             true,
         );
         assert!(d2.events.is_empty(), "{:?}", kinds(&d2));
+        // Remembered, not resolved, but not open: no draft, no failing `run --ci`.
+        assert!(d2.open.is_empty());
+        assert!(d2.rows[0].resolved_at.is_none());
+        assert!(open_findings("p", &d2.rows).unwrap().is_empty());
+        // Shown again: open, the same finding (not new); its deadlines kept counting.
+        let d4 = run(
+            &d2.rows,
+            "2026-12-21T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        assert_eq!(d4.open.len(), 1);
+        assert_eq!(kinds(&d4), ["overdue"]);
         // A finding first met while ignored is not published either.
         let d3 = run(
             &[],

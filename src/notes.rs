@@ -950,6 +950,7 @@ fn scan_revision(opts: &NotesOptions, rev: &str, dir: &Path) -> Result<Scanned, 
         ignores: Vec::new(),
         trusted_workspace: false,
         allow_outside_includes: false,
+        vex: Vec::new(),
         today: opts.today,
         kind: None,
         // A revision from before the project had manifests is compared as empty.
@@ -1064,6 +1065,7 @@ mod tests {
             kev: None,
             kev_related: Vec::new(),
             epss: None,
+            vex: Vec::new(),
         }
     }
 

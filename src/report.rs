@@ -188,6 +188,10 @@ pub struct Finding {
     /// The FIRST EPSS score of one of `ids` (the highest when several are scored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epss: Option<EpssMark>,
+    /// The project's VEX statements that apply and leave it open (`affected`,
+    /// `under_investigation`, a contradicted `fixed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<VexClaim>,
 }
 
 impl Finding {
@@ -232,6 +236,18 @@ impl Ord for EpssKey {
             (a, b) => a.is_some().cmp(&b.is_some()),
         }
     }
+}
+
+/// A VEX statement of the project about a finding it leaves open.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VexClaim {
+    /// The statement's status.
+    pub status: crate::vex::Status,
+    /// Where it was written: `FILE statement N`.
+    pub origin: String,
+    /// For `affected`: what the project says to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_statement: Option<String>,
 }
 
 /// One advisory whose affected versions intersect an unpinned requirement.
@@ -338,9 +354,12 @@ pub struct IgnoredFinding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
     /// Where the ignore was written: a file (`depwatch.toml`, `.cargo/audit.toml`,
-    /// `osv-scanner.toml`) or `--ignore`.
+    /// `osv-scanner.toml`), `--ignore`, or a VEX statement (`FILE statement N`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// For a VEX `not_affected` statement: its justification label, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<crate::vex::Justification>,
 }
 
 /// Totals.

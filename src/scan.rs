@@ -49,6 +49,9 @@ pub struct ScanOptions {
     /// Follow `-r` / `-c` includes outside the scanned paths (`--allow-outside-includes`, a
     /// trusted checkout only); off, such an include is an error of its manifest.
     pub allow_outside_includes: bool,
+    /// The project's OpenVEX documents (`vex = [...]`); a `.openvex.json` next to a scanned
+    /// manifest is read as well.
+    pub vex: Vec<PathBuf>,
     /// Fail when a path holds no manifest ([`ScanError::NoManifest`]): a scan of nothing must
     /// not pass as clean. Off only where an empty revision is expected (release notes).
     pub require_manifest: bool,
@@ -93,6 +96,9 @@ pub enum ScanError {
     /// A peer tool's ignore file next to the manifests cannot be used.
     #[error(transparent)]
     PeerIgnore(#[from] crate::peer_ignores::PeerIgnoreError),
+    /// A VEX document of the project cannot be used.
+    #[error(transparent)]
+    Vex(#[from] crate::vex::VexError),
     /// [`run_offline`] was given the online backend, which needs the async [`run`].
     #[error("the online backend queries the network: use the async scan::run")]
     NeedsRuntime,
@@ -551,6 +557,7 @@ fn add_yanked(
                 kev: None,
                 kev_related: Vec::new(),
                 epss: None,
+                vex: Vec::new(),
             });
         }
     }
@@ -656,7 +663,64 @@ fn settings_for(opts: &ScanOptions, parsed: &[ParsedManifest]) -> Result<MatchSe
         ignores,
         today: opts.today,
         targets: opts.targets.clone(),
+        vex: vex_statements(opts, parsed)?,
     })
+}
+
+/// The statements of the project's VEX documents: those listed in `opts.vex` and each
+/// `.openvex.json` next to a scanned manifest. A document that is a symlink out of its root
+/// (the scanned path holding it, or the manifest's directory) is refused, as a manifest is.
+fn vex_statements(
+    opts: &ScanOptions,
+    parsed: &[ParsedManifest],
+) -> Result<Vec<crate::vex::VexStatement>, ScanError> {
+    let mut docs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for v in &opts.vex {
+        let parent = v.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let root = opts
+            .paths
+            .iter()
+            .map(|p| {
+                if p.is_dir() {
+                    p.clone()
+                } else {
+                    p.parent().unwrap_or(Path::new(".")).to_path_buf()
+                }
+            })
+            .find(|r| v.starts_with(r))
+            .unwrap_or(parent);
+        docs.push((v.clone(), root));
+    }
+    let dirs: std::collections::BTreeSet<PathBuf> = parsed
+        .iter()
+        .map(|(p, _, _)| p.parent().unwrap_or(Path::new(".")).to_path_buf())
+        .collect();
+    for dir in dirs {
+        let doc = dir.join(crate::vex::DISCOVERED_NAME);
+        // `symlink_metadata`: a dangling symlink is found too, and refused below.
+        if std::fs::symlink_metadata(&doc).is_ok() {
+            docs.push((doc, dir));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (doc, root) in docs {
+        if !seen.insert(doc.clone()) {
+            continue;
+        }
+        if !opts.allow_outside_includes && symlink_out_of(&doc, &root) {
+            return Err(crate::vex::VexError {
+                path: doc,
+                statement: None,
+                message: "a symlink to a file outside the scanned root; not read \
+                          (--allow-outside-includes follows it)"
+                    .into(),
+            }
+            .into());
+        }
+        out.extend(crate::vex::load(&doc)?);
+    }
+    Ok(out)
 }
 
 /// Run a whole scan on the caller's tokio runtime. The online backend's queries run on it;
@@ -730,7 +794,8 @@ pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
             let signals =
                 crate::store::AdvisoryStore::signals_for(&store, &wanted_cves(&report, &related))?;
             join_exploit_data(&mut report, &related, &signals);
-            // The store's notices first, then the matcher's (markers it could not read).
+            // The store's notices first, then the matcher's (markers it could not read, VEX
+            // contradictions).
             report.notices.splice(0..0, notices);
             add_yanked(&yanked, &parsed, &mut report);
             summarise_workspace_crates(&parsed, &mut report);

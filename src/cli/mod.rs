@@ -9,6 +9,7 @@ pub mod run;
 pub mod scan;
 pub mod status;
 pub mod sync;
+pub mod vex;
 pub mod watch;
 
 use anyhow::Context;

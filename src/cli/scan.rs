@@ -131,6 +131,10 @@ pub struct ScanArgs {
     /// print a host file's lines in the report. Trusted checkouts only.
     #[arg(long)]
     allow_outside_includes: bool,
+    /// An OpenVEX 0.2.0 document of the project (repeatable); a `.openvex.json` next to the
+    /// manifests is read without it. `not_affected` statements hide their findings.
+    #[arg(long = "vex", value_name = "FILE")]
+    vex: Vec<PathBuf>,
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -211,6 +215,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         ignores,
         trusted_workspace: args.trusted_workspace,
         allow_outside_includes: args.allow_outside_includes,
+        vex: args.vex.clone(),
         kind: args.kind,
         require_manifest: true,
     };

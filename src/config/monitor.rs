@@ -9,6 +9,7 @@
 //! name = "emby-watchparty"
 //! path = ["app/requirements.txt"]       # files or directories, relative to this file
 //! security-policy = "SECURITY.md"
+//! vex = ["security/vex.json"]           # optional: OpenVEX 0.2.0 documents (also: .openvex.json next to the manifests)
 //! versions = ">= 1.0.0"                 # optional: its versions for advisory drafts (see below)
 //! fixed-in = "1.4.3"                    # optional: its release that fixes its open findings
 //! notify = ["slack", "email"]           # default: every configured channel
@@ -89,6 +90,8 @@ pub(super) struct RawProject {
     path: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     security_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    vex: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     versions: Option<Spanned<OneOrMany>>,
     #[serde(default)]
@@ -209,6 +212,8 @@ pub struct Project {
     pub paths: Vec<PathBuf>,
     /// Its SECURITY.md.
     pub security_policy: Option<PathBuf>,
+    /// Its OpenVEX documents (resolved against the config's directory).
+    pub vex: Vec<PathBuf>,
     /// Its versions for advisory drafts (ranges, series such as `1.4.x`, or released
     /// versions); empty: the SECURITY.md supported-versions table is used.
     pub versions: Vec<String>,
@@ -408,6 +413,16 @@ pub(super) fn projects(
             None => Vec::new(),
         };
         let security_policy = p.security_policy.map(|sp| ctx.resolve(sp.get_ref()));
+        let vex: Vec<PathBuf> = p
+            .vex
+            .map(|v| {
+                v.into_inner()
+                    .into_vec()
+                    .iter()
+                    .map(|s| ctx.resolve(s))
+                    .collect()
+            })
+            .unwrap_or_default();
         let notify_list = match p.notify {
             Some(n) => {
                 for ch in n.get_ref() {
@@ -579,6 +594,7 @@ pub(super) fn projects(
             name,
             paths,
             security_policy,
+            vex,
             versions,
             fixed_in,
             advisories,

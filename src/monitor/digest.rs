@@ -172,6 +172,7 @@ mod tests {
             kev: None,
             kev_related: vec![],
             epss: None,
+            vex: vec![],
         };
         Event {
             kind,

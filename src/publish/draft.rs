@@ -843,6 +843,7 @@ pub(crate) mod test_support {
             kev: None,
             kev_related: Vec::new(),
             epss: None,
+            vex: Vec::new(),
         }
     }
 

@@ -270,7 +270,16 @@ pub(super) fn render(r: &Report) -> String {
                     escape(&i.id),
                     escape(&i.ignored_as),
                     i.until.as_deref().map(escape).unwrap_or_default(),
-                    i.reason.as_deref().map(escape).unwrap_or_default(),
+                    // A VEX statement's justification label comes before its impact statement.
+                    [
+                        i.justification
+                            .map(|j| format!("not_affected, {}", j.as_str())),
+                        i.reason.as_deref().map(escape),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": "),
                     i.origin.as_deref().map(code).unwrap_or_default(),
                 ],
             );

@@ -6,6 +6,7 @@
 
 mod json;
 mod markdown;
+pub mod openvex;
 mod sarif;
 mod table;
 
@@ -173,6 +174,7 @@ pub(crate) mod test_support {
             kev: None,
             kev_related: Vec::new(),
             epss: None,
+            vex: Vec::new(),
         };
         let critical = Finding {
             id: "GHSA-jfh8-c2jp-5v3q".into(),
@@ -202,6 +204,7 @@ pub(crate) mod test_support {
             kev: None,
             kev_related: Vec::new(),
             epss: None,
+            vex: Vec::new(),
         };
         let atty = Finding {
             id: "RUSTSEC-2024-0375".into(),
@@ -231,6 +234,7 @@ pub(crate) mod test_support {
             kev: None,
             kev_related: Vec::new(),
             epss: None,
+            vex: Vec::new(),
         };
         let flask_range = RangeRisk {
             ecosystem: Ecosystem::PyPI,
@@ -388,6 +392,7 @@ pub(crate) mod test_support {
                 reason: Some("disputed | not reachable".into()),
                 until: Some("2030-01-01".into()),
                 origin: Some("depwatch.toml".into()),
+                justification: None,
             }],
             load_errors: vec![LoadError {
                 source: "osv-dir:advisories/pypi".into(),

@@ -298,6 +298,9 @@ impl Table {
                 if let Some(o) = &i.origin {
                     let _ = write!(how, " (from {})", clean(o));
                 }
+                if let Some(j) = i.justification {
+                    let _ = write!(how, ": not_affected, {}", j.as_str());
+                }
                 if let Some(reason) = &i.reason {
                     let _ = write!(how, ": {}", clean(reason));
                 }

@@ -110,6 +110,7 @@ fn project_inner(
         ignores: opts.config.ignores.clone(),
         trusted_workspace: false,
         allow_outside_includes: false,
+        vex: p.vex.clone(),
         today,
         kind: None,
         require_manifest: true,

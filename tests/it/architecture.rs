@@ -28,7 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "model",
         &["ecosystem", "severity", "advisory", "environment"],
     ),
-    ("inputs", &["manifests", "feeds"]),
+    ("inputs", &["manifests", "feeds", "vex"]),
     ("store", &["store"]),
     (
         "matcher",
@@ -39,7 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "application",
         &[
-            "config", "scan", "sync", "notes", "health", "status", "run", "watch",
+            "config", "scan", "sync", "notes", "health", "status", "run", "watch", "vexdoc",
         ],
     ),
 ];
@@ -54,6 +54,8 @@ const SAME_LAYER: &[(&str, &str)] = &[
     ("monitor", "policy"),
     ("scan", "config"),
     ("status", "config"),
+    ("vexdoc", "config"),
+    ("vexdoc", "scan"),
     ("notes", "scan"),
     ("run", "config"),
     ("run", "health"),

@@ -38,6 +38,7 @@
 //! | `run.rs` | `run`: the monitor cycle on the real projects, delivery, drafts, locks |
 //! | `run_outbox.rs` | `run`'s outbox: permanent and transient delivery failures |
 //! | `run_broken_checkout.rs` | `run`: one broken checkout fails only its project |
+//! | `vex.rs` | `vex` and `vexdoc`: OpenVEX in (suppression, contradictions) and out (`depwatch vex`), until-fix ignores |
 //! | `watch.rs` | `watch` as a process: schedules, the cycle lock, SIGTERM |
 //! | `registries.rs` | the manifest-format and source-kind registries against the CLI |
 //! | `runtime.rs` | the library's async entry points on the caller's runtime |
@@ -100,6 +101,7 @@ mod store;
 mod store_db_check;
 mod sync;
 mod sync_conversion_refresh;
+mod vex;
 mod watch;
 mod workflows;
 

@@ -16,6 +16,7 @@ fn scan_options(backend: Backend) -> ScanOptions {
         ignores: Vec::new(),
         trusted_workspace: false,
         allow_outside_includes: false,
+        vex: Vec::new(),
         today: jiff::civil::date(2026, 12, 1),
         kind: None,
         require_manifest: true,
