@@ -800,6 +800,7 @@ fn fix_text(fixes: &[Fix]) -> String {
             Fix::Upgrade { to } => format!("upgrade to {}", code(to)),
             Fix::NoSafeVersion => "no version is free of every advisory".to_string(),
             Fix::NoFix => "no fixed version yet".to_string(),
+            Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => f.malware_advice(),
         })
         .collect();
     parts.join("; ")

@@ -111,7 +111,12 @@ pub fn verdict(report: &Report, fail_on: Level) -> Verdict {
     if report.summary.manifest_errors > 0 {
         return Verdict::InputError;
     }
-    if report.findings.iter().any(|f| f.severity >= fail_on) {
+    // Malware fails at any level: its records carry no score to compare.
+    if report
+        .findings
+        .iter()
+        .any(|f| f.is_malicious() || f.severity >= fail_on)
+    {
         return Verdict::Findings;
     }
     Verdict::Clean

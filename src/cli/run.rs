@@ -99,8 +99,9 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
     if outcome != Outcome::Success {
         return Ok(outcome);
     }
-    Ok(match report.max_severity() {
-        Some(s) if s >= fail_on => Outcome::Failing,
-        _ => Outcome::Success,
+    Ok(if report.fails(fail_on) {
+        Outcome::Failing
+    } else {
+        Outcome::Success
     })
 }

@@ -76,6 +76,7 @@ fn fix_text(fix: &Fix) -> String {
         Fix::Upgrade { to } => format!("upgrade to {to}"),
         Fix::NoSafeVersion => "no safe version".to_string(),
         Fix::NoFix => "no fixed version".to_string(),
+        Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => fix.malware_advice(),
     }
 }
 
@@ -394,6 +395,7 @@ pub(crate) mod test_support {
                 not_checked: 1,
                 manifest_errors: 1,
                 max_severity: Some(Level::Critical),
+                malicious: 0,
             },
         }
     }

@@ -102,8 +102,11 @@ pub struct ProjectOutcome {
     pub name: String,
     /// Open findings.
     pub open: usize,
-    /// Highest severity among them.
+    /// Highest severity among them (malware aside: its records carry no score).
     pub max_severity: Option<Level>,
+    /// Open malware findings: they fail `--ci` at any `--fail-on`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub malicious: usize,
     /// Events found this run, by name.
     pub events: Vec<String>,
     /// Files written (drafts, notes).
@@ -169,4 +172,21 @@ impl RunReport {
     pub fn max_severity(&self) -> Option<Level> {
         self.projects.iter().filter_map(|p| p.max_severity).max()
     }
+
+    /// Whether a `--ci` run fails: an open malware finding (whatever `fail_on`), or an open
+    /// finding at or above `fail_on`.
+    pub fn fails(&self, fail_on: Level) -> bool {
+        self.projects.iter().any(|p| p.fails(fail_on))
+    }
+}
+
+impl ProjectOutcome {
+    /// An open malware finding, or one at or above `fail_on`.
+    pub fn fails(&self, fail_on: Level) -> bool {
+        self.malicious > 0 || self.max_severity.is_some_and(|m| m >= fail_on)
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -37,6 +37,7 @@ pub(super) fn project_step(
         name: p.name.clone(),
         open: 0,
         max_severity: None,
+        malicious: 0,
         events: Vec::new(),
         written: Vec::new(),
         queued: 0,
@@ -114,7 +115,17 @@ fn project_inner(
         },
     )?;
     out.open = diff.open.len();
-    out.max_severity = diff.open.iter().map(|f| f.finding.severity).max();
+    out.malicious = diff
+        .open
+        .iter()
+        .filter(|f| f.finding.is_malicious())
+        .count();
+    out.max_severity = diff
+        .open
+        .iter()
+        .filter(|f| !f.finding.is_malicious())
+        .map(|f| f.finding.severity)
+        .max();
     out.events = diff
         .events
         .iter()

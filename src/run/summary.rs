@@ -34,9 +34,11 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
             None => format!(
                 "{} open{}, {events}, {} message(s) queued",
                 p.open,
-                p.max_severity
-                    .map(|l| format!(" (highest {})", l.as_str()))
-                    .unwrap_or_default(),
+                match (p.malicious, p.max_severity) {
+                    (0, Some(l)) => format!(" (highest {})", l.as_str()),
+                    (0, None) => String::new(),
+                    (n, _) => format!(" ({n} malicious)"),
+                },
                 p.queued
             ),
         };
@@ -74,7 +76,7 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
                 "failed: {}",
                 crate::text::clean(e, false).replace('|', "\\|")
             ),
-            None if p.max_severity.is_some_and(|m| m >= fail_on) => "findings".into(),
+            None if p.fails(fail_on) => "findings".into(),
             None => "ok".into(),
         };
         let _ = writeln!(
@@ -82,7 +84,11 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
             "| {} | {} | {} | {} | {} |",
             p.name,
             p.open,
-            p.max_severity.map(|l| l.as_str()).unwrap_or("-"),
+            if p.malicious > 0 {
+                crate::report::MALICIOUS
+            } else {
+                p.max_severity.map(|l| l.as_str()).unwrap_or("-")
+            },
             if p.events.is_empty() {
                 "-".to_string()
             } else {
