@@ -99,6 +99,12 @@ pub struct Event {
 }
 
 impl Event {
+    /// Malware is alerted at once, never held back by a digest, scope or quiet setting: the
+    /// one rule every routing of events asks. Its going away (resolved) is ordinary news.
+    pub fn alerts_at_once(&self) -> bool {
+        self.finding.finding.is_malicious() && !matches!(self.kind, EventKind::Resolved { .. })
+    }
+
     /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind the earliest deadline, then the highest
     /// severity, then id, package and fingerprint, so the order is stable across runs.
     pub fn urgency_cmp(&self, other: &Self) -> std::cmp::Ordering {

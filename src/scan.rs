@@ -610,6 +610,29 @@ pub async fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
 /// blocks. The online backend needs the network: [`run`] answers it, this returns
 /// [`ScanError::NeedsRuntime`].
 pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
+    run_offline_for(opts, None)
+}
+
+/// Packages as (ecosystem, normalised name).
+pub type PackageSet = std::collections::BTreeSet<(crate::ecosystem::Ecosystem, String)>;
+
+/// [`run_offline`] matching only the dependencies on `only`'s packages (all when `None`):
+/// the watcher's fast lane re-matches just the packages whose advisories changed. The
+/// manifests are still all parsed, so a broken one is still reported.
+pub fn run_offline_for(opts: &ScanOptions, only: Option<&PackageSet>) -> Result<Report, ScanError> {
+    let parse_for = |opts: &ScanOptions| {
+        let mut parsed = parse_for(opts)?;
+        if let Some(only) = only {
+            for (_, _, m) in &mut parsed {
+                if let Ok(m) = m {
+                    m.dependencies.retain(|d| {
+                        only.contains(&(d.ecosystem, d.ecosystem.normalize_name(&d.name)))
+                    });
+                }
+            }
+        }
+        Ok::<_, ScanError>(parsed)
+    };
     match &opts.backend {
         Backend::Online { .. } => Err(ScanError::NeedsRuntime),
         Backend::Sources(sources) => {

@@ -1,10 +1,12 @@
 //! `depwatch sync`: bring the store up to date from each source, one transaction per source.
 //! One source failing never stops the others; its previous data stays as it was.
 
+use crate::ecosystem::Ecosystem;
 use crate::feeds::defs::FeedDef;
 use crate::feeds::http::{Http, HttpSettings};
 use crate::feeds::{self, FeedError, FeedUpdate, SourceSpec, registry};
 use crate::store::{AdvisoryStore, SourceState, StoreError, SyncOutcome};
+use std::collections::BTreeSet;
 use std::hash::Hasher;
 use std::path::Path;
 
@@ -17,6 +19,50 @@ pub struct SourceSync {
     pub result: Result<SyncOutcome, String>,
     /// Broken records skipped.
     pub skipped: usize,
+    /// Which packages' advisories the sync wrote (for the watcher's fast lane).
+    pub changed: Changed,
+}
+
+/// The packages whose advisories a sync wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Nothing was written (unchanged, or the sync failed).
+    Nothing,
+    /// Records of these packages were written: (ecosystem, normalised name).
+    Packages(BTreeSet<(Ecosystem, String)>),
+    /// The source was replaced whole: any package may have changed.
+    Everything,
+}
+
+impl Changed {
+    /// The packages named by `advisories`' affected entries.
+    pub fn of(advisories: &[crate::advisory::Advisory]) -> Self {
+        let set: BTreeSet<(Ecosystem, String)> = advisories
+            .iter()
+            .flat_map(|a| a.affected.iter())
+            .filter_map(|e| {
+                let eco = Ecosystem::from_osv(&e.package.ecosystem)?;
+                Some((eco, eco.normalize_name(&e.package.name)))
+            })
+            .collect();
+        if set.is_empty() {
+            Self::Nothing
+        } else {
+            Self::Packages(set)
+        }
+    }
+
+    /// Both: everything if either is, else the union.
+    pub fn merge(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Everything, _) | (_, Self::Everything) => Self::Everything,
+            (Self::Nothing, o) | (o, Self::Nothing) => o,
+            (Self::Packages(mut a), Self::Packages(b)) => {
+                a.extend(b);
+                Self::Packages(a)
+            }
+        }
+    }
 }
 
 /// A sync failure that is not about one source: the store itself failed.
@@ -99,6 +145,7 @@ pub fn sync_local(
                 ..Default::default()
             }),
             skipped: 0,
+            changed: Changed::Nothing,
         });
     }
     match attempt() {
@@ -109,6 +156,7 @@ pub fn sync_local(
                 source,
                 result: Err(msg),
                 skipped: 0,
+                changed: Changed::Nothing,
             })
         }
         Ok((fp, loaded)) => {
@@ -127,6 +175,7 @@ pub fn sync_local(
                 source,
                 skipped: loaded.errors.len(),
                 result: Ok(outcome),
+                changed: Changed::Everything,
             })
         }
     }
@@ -223,6 +272,7 @@ pub fn sync_feeds(
                         ..Default::default()
                     }),
                     skipped: 0,
+                    changed: Changed::Nothing,
                 }
             }
             Ok(FeedUpdate::Replace {
@@ -236,6 +286,7 @@ pub fn sync_feeds(
                     source,
                     result: Ok(o),
                     skipped: errors.len(),
+                    changed: Changed::Everything,
                 }
             }
             Ok(FeedUpdate::Upsert {
@@ -249,6 +300,7 @@ pub fn sync_feeds(
                     source,
                     result: Ok(o),
                     skipped: errors.len(),
+                    changed: Changed::of(&advisories),
                 }
             }
             Err(e) => {
@@ -258,6 +310,7 @@ pub fn sync_feeds(
                     source,
                     result: Err(msg),
                     skipped: 0,
+                    changed: Changed::Nothing,
                 }
             }
         };

@@ -24,7 +24,7 @@ mod sources;
 mod summary;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use cycle::{cycle, run, run_with_clock};
+pub use cycle::{cycle, fast_lane, run, run_with_clock};
 pub use deliver::MAX_ATTEMPTS;
 pub use draft_input::draft_input;
 pub use error::StepError;

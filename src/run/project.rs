@@ -11,7 +11,7 @@ use crate::publish::draft;
 use crate::publish::templates::Templates;
 use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
-use crate::scan::{self, Backend, ScanOptions};
+use crate::scan::{self, Backend, PackageSet, ScanOptions};
 use crate::severity::Level;
 use crate::store::{AdvisoryStore, MonitorState, NewMessage};
 use jiff::Timestamp;
@@ -32,6 +32,7 @@ pub(super) fn project_step(
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
+    only: Option<&PackageSet>,
 ) -> ProjectOutcome {
     let mut out = ProjectOutcome {
         name: p.name.clone(),
@@ -53,17 +54,21 @@ pub(super) fn project_step(
             .push("no path configured: policy only, not scanned".into());
         return out;
     }
-    if let Err(e) = project_inner(store, t, opts, p, &mut out) {
+    if let Err(e) = project_inner(store, t, opts, p, only, &mut out) {
         out.error = Some(e.to_string());
     }
     out
 }
 
+/// With `only` (the fast lane), just the dependencies on those packages are matched and just
+/// their remembered findings compared: the project's other findings are left as they are, and
+/// no file is written (the next full cycle writes drafts and notes).
 fn project_inner(
     store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
+    only: Option<&PackageSet>,
     out: &mut ProjectOutcome,
 ) -> Result<(), StepError> {
     let tz = opts.config.tz();
@@ -83,13 +88,20 @@ fn project_inner(
         require_manifest: true,
     };
     let project = p.clone();
+    let only_packages = only.cloned();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
     // can make slow; it gets its own time budget so the other projects still run.
     let (policy, report): (Policy, Report) = within_time_budget(move || {
         let policy = project_policy(&project)?;
-        let report = scan::run_offline(&scan_opts)?;
+        let report = scan::run_offline_for(&scan_opts, only_packages.as_ref())?;
         Ok((policy, report))
     })?;
+    if only.is_some() && report.summary.dependencies == 0 && report.summary.manifest_errors == 0 {
+        // The fast lane: no dependency on a changed package.
+        out.notices
+            .push("fast lane: no dependency on a changed package".into());
+        return Ok(());
+    }
     out.notices.extend(report.notices.iter().cloned());
     for m in report.manifests.iter().filter(|m| m.error.is_some()) {
         out.notices.push(format!(
@@ -98,7 +110,14 @@ fn project_inner(
             m.error.as_deref().unwrap_or_default()
         ));
     }
-    let remembered = store.seen(&p.name)?;
+    let mut remembered = store.seen(&p.name)?;
+    if let Some(only) = only {
+        // Fingerprints start `ecosystem/normalised-name/`.
+        remembered.retain(|r| {
+            only.iter()
+                .any(|(e, n)| r.fingerprint.starts_with(&format!("{}/{n}/", e.as_osv())))
+        });
+    }
     let deadlines = |first: Timestamp, sev: Level| policy.deadlines(first, sev, &tz);
     let withdrawn = |ids: &[String]| store_withdrawn(store, ids);
     let diff = monitor::diff(
@@ -133,7 +152,23 @@ fn project_inner(
         .collect();
 
     // Files: a draft per open vulnerability, and the release-notes section. Written before
-    // the memory is committed: rewriting them on a retry is harmless.
+    // the memory is committed: rewriting them on a retry is harmless. Not in the fast lane,
+    // which sees only some findings: the next full cycle writes them from all of them.
+    if only.is_none() {
+        write_files(store, t, opts, p, &policy, &diff, out)?;
+    }
+    queue_messages(store, t, opts, p, &diff, out)
+}
+
+fn write_files(
+    store: &impl MonitorState,
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    policy: &Policy,
+    diff: &monitor::Diff,
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
     let dir = opts.out_dir.join(&p.name);
     let key = draft::MarkerKey::new(store.draft_marker_key()?);
     for f in &diff.open {
@@ -154,7 +189,18 @@ fn project_inner(
     let path = dir.join("SECURITY-NOTES.md");
     write_atomic(&path, md.as_bytes())?;
     out.written.push(path);
+    Ok(())
+}
 
+/// Queue the run's messages and commit the memory, in one transaction.
+fn queue_messages(
+    store: &mut impl MonitorState,
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    diff: &monitor::Diff,
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
     // Messages: one per channel for the run's events.
     let mut queued = Vec::new();
     if !diff.events.is_empty() {

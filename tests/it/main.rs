@@ -17,6 +17,7 @@ mod http;
 mod inputs;
 mod loopback;
 mod malformed;
+mod malicious;
 mod matching;
 mod monitor_run;
 mod notes;
