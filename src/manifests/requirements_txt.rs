@@ -828,10 +828,10 @@ impl State {
                 self.push(file, line, parsed, constraint);
             }
             "-i" | "--index-url" | "--extra-index-url" => {
-                if let Some(index) = super::private_pypi_index(value) {
-                    if !self.private_indexes.contains(&index) {
-                        self.private_indexes.push(index);
-                    }
+                if let Some(index) = super::private_pypi_index(value)
+                    && !self.private_indexes.contains(&index)
+                {
+                    self.private_indexes.push(index);
                 }
             }
             _ if IGNORED_OPTIONS.contains(&name) => {}

@@ -172,7 +172,7 @@ fn write_files(
     let dir = opts.out_dir.join(&p.name);
     let key = draft::MarkerKey::new(store.draft_marker_key()?);
     for f in &diff.open {
-        let mut input = draft_input(p, &policy, f, opts.now);
+        let mut input = draft_input(p, policy, f, opts.now);
         input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
         let md = draft::render_markdown(t, &input)?;
         let gh = draft::github_advisory(&input, &md, &key);
