@@ -84,6 +84,8 @@ struct RawWatch {
     #[serde(default)]
     sync_schedule: Option<toml::Spanned<String>>,
     #[serde(default)]
+    fast_lane: Option<toml::Spanned<String>>,
+    #[serde(default)]
     timezone: Option<toml::Spanned<String>>,
     #[serde(default)]
     jitter: Option<toml::Spanned<String>>,
@@ -98,6 +100,9 @@ pub struct WatchConfig {
     pub schedule: Option<String>,
     /// A separate feed-sync schedule.
     pub sync_schedule: Option<String>,
+    /// The fast lane's schedule (`fast-lane = "*/5 * * * *"`): the OSV exports' changed
+    /// records and the packages they name, alerted at once.
+    pub fast_lane: Option<String>,
     /// Time zone of the schedules (default: the top-level `timezone`, else UTC).
     pub timezone: Option<String>,
     /// Random delay of each fire, up to this.
@@ -111,6 +116,7 @@ impl Default for WatchConfig {
         Self {
             schedule: None,
             sync_schedule: None,
+            fast_lane: None,
             timezone: None,
             jitter: jiff::SignedDuration::ZERO,
             health_after: 3,
@@ -367,6 +373,7 @@ impl Config {
                 for (key, expr) in [
                     ("schedule", &w.schedule),
                     ("sync-schedule", &w.sync_schedule),
+                    ("fast-lane", &w.fast_lane),
                 ] {
                     if let Some(e) = expr {
                         let tz = w
@@ -402,6 +409,7 @@ impl Config {
                 WatchConfig {
                     schedule: w.schedule.map(|s| s.into_inner()),
                     sync_schedule: w.sync_schedule.map(|s| s.into_inner()),
+                    fast_lane: w.fast_lane.map(|s| s.into_inner()),
                     timezone: w.timezone.map(|s| s.into_inner()),
                     jitter,
                     health_after,

@@ -19,8 +19,8 @@ use crate::ecosystem::{Ecosystem, Version, VersionSet};
 use crate::environment::{Applies, Targets};
 use crate::manifests::{Dependency, Manifest, ManifestError, ManifestKind, Requirement};
 use crate::report::{
-    Finding, Fix, IgnoredFinding, Location, ManifestSummary, NotApplicable, NotChecked, PackageRef,
-    RangeRisk, Report, RiskAdvisory, Summary, Tool,
+    Finding, Fix, IgnoredFinding, Location, ManifestSummary, NearestVersion, NotApplicable,
+    NotChecked, PackageRef, RangeRisk, Report, RiskAdvisory, Summary, Tool,
 };
 use crate::severity::Level;
 use std::collections::BTreeSet;
@@ -315,6 +315,9 @@ struct Matcher<'a> {
     report: Report,
     /// The directory of the manifest being matched, for ignores that apply to one directory.
     manifest_dir: PathBuf,
+    /// Versions pinned in the scanned manifests, by (ecosystem, normalised name), with the
+    /// file that pins them: versions known to exist, for a malicious release's advice.
+    pinned_versions: std::collections::HashMap<(Ecosystem, String), Vec<(Version, PathBuf)>>,
 }
 
 impl<'a> Matcher<'a> {
@@ -580,7 +583,9 @@ impl<'a> Matcher<'a> {
             };
             let (severity, score) = group_severity(&records);
             let disagreements = disagreements_of(&records, version, text);
-            let fix = if kind.is_informational() {
+            let fix = if kind == AdvisoryKind::Malware {
+                self.malware_fix(dep, version, &group, &hits)
+            } else if kind.is_informational() {
                 smallest_fix(version, &group)
             } else {
                 package_fix.clone()
@@ -632,6 +637,84 @@ impl<'a> Matcher<'a> {
             } else {
                 self.report.findings.push(finding);
             }
+        }
+    }
+
+    /// The advice for a malicious release: check the index when the dependency comes from a
+    /// private one (the record is about the public name); else remove it, naming the nearest
+    /// version depwatch knows exists that no record on the package affects: the highest below
+    /// the current one (the last release before the compromise), else the lowest above.
+    /// Known versions are those the package's records name and those pinned in the scanned
+    /// manifests; no version is invented.
+    fn malware_fix(
+        &self,
+        dep: &Dependency,
+        current: &Version,
+        group: &[Hit<'_>],
+        hits: &[Hit<'_>],
+    ) -> Fix {
+        if let Some(index) = &dep.index {
+            return Fix::CheckIndex {
+                index: index.clone(),
+            };
+        }
+        let listed = group
+            .iter()
+            .filter(|h| h.advisory.kind == AdvisoryKind::Malware)
+            .fold(VersionSet::empty(), |acc, h| {
+                acc.union(&h.affected.affected)
+            });
+        if listed.complement().is_empty() {
+            return Fix::RemoveRelease {
+                nearest: None,
+                every_version: true,
+            };
+        }
+        let name = dep.ecosystem.normalize_name(&dep.name);
+        let mut known: std::collections::BTreeMap<Version, String> = Default::default();
+        for h in hits {
+            let id = &h.advisory.advisory.id;
+            for a in h.advisory.advisory.affected.iter().filter(|a| {
+                a.package.ecosystem == dep.ecosystem.as_osv()
+                    && dep.ecosystem.normalize_name(&a.package.name) == name
+            }) {
+                let ranged = a
+                    .ranges
+                    .iter()
+                    .filter(|r| r.kind != "GIT")
+                    .flat_map(|r| r.events.iter())
+                    .flat_map(|e| [&e.introduced, &e.fixed, &e.last_affected])
+                    .flatten();
+                for v in a.versions.iter().chain(ranged).filter(|v| *v != "0") {
+                    if let Ok(v) = dep.ecosystem.parse_version(v) {
+                        known.entry(v).or_insert_with(|| format!("named by {id}"));
+                    }
+                }
+            }
+        }
+        for (v, file) in self
+            .pinned_versions
+            .get(&(dep.ecosystem, name))
+            .into_iter()
+            .flatten()
+        {
+            known
+                .entry(v.clone())
+                .or_insert_with(|| format!("pinned in {}", file.display()));
+        }
+        let clean = |v: &Version| {
+            v != current
+                && (current.is_prerelease() || !v.is_prerelease())
+                && !hits.iter().any(|h| h.affected.affects(v, &v.to_string()))
+        };
+        let below = known.iter().rev().find(|(v, _)| *v < current && clean(v));
+        let above = known.iter().find(|(v, _)| *v > current && clean(v));
+        Fix::RemoveRelease {
+            nearest: below.or(above).map(|(v, from)| NearestVersion {
+                version: v.to_string(),
+                from: from.clone(),
+            }),
+            every_version: false,
         }
     }
 
@@ -751,11 +834,23 @@ pub fn build_report(
         notices: Vec::new(),
         summary: Summary::default(),
     };
+    let mut pinned_versions: std::collections::HashMap<_, Vec<_>> = Default::default();
+    for (path, _, parsed) in manifests {
+        for dep in parsed.iter().flat_map(|m| m.dependencies.iter()) {
+            if let Requirement::Pinned { version, .. } = &dep.requirement {
+                pinned_versions
+                    .entry((dep.ecosystem, dep.ecosystem.normalize_name(&dep.name)))
+                    .or_insert_with(Vec::new)
+                    .push((version.clone(), path.clone()));
+            }
+        }
+    }
     let mut m = Matcher {
         db,
         settings,
         report,
         manifest_dir: PathBuf::new(),
+        pinned_versions,
     };
     let mut dependencies = 0;
     // One evaluation per distinct marker text (a lockfile repeats a few markers many times).
@@ -856,8 +951,9 @@ pub fn build_report(
         by_severity.insert(l.to_string(), 0);
     }
     for f in &r.findings {
+        // Malware has its own key: it is not "unknown severity" noise.
         *by_severity
-            .entry(f.severity.as_str().to_string())
+            .entry(f.severity_text().to_string())
             .or_insert(0) += 1;
     }
     r.summary = Summary {
@@ -869,7 +965,13 @@ pub fn build_report(
         not_checked: r.not_checked.len(),
         manifest_errors: r.manifests.iter().filter(|m| m.error.is_some()).count(),
         not_applicable: r.not_applicable.len(),
-        max_severity: r.findings.iter().map(|f| f.severity).max(),
+        max_severity: r
+            .findings
+            .iter()
+            .filter(|f| !f.is_malicious())
+            .map(|f| f.severity)
+            .max(),
+        malicious: r.findings.iter().filter(|f| f.is_malicious()).count(),
     };
     r
 }

@@ -113,6 +113,14 @@ pub struct Event {
 }
 
 impl Event {
+    /// Malware (installed code acting against you) and a finding in CISA KEV (attackers use
+    /// it now) are alerted at once, never held back by a digest, scope or quiet setting: the
+    /// one rule every routing of events asks. Their going away (resolved) is ordinary news.
+    pub fn alerts_at_once(&self) -> bool {
+        let f = &self.finding.finding;
+        (f.is_malicious() || f.kev.is_some()) && !matches!(self.kind, EventKind::Resolved { .. })
+    }
+
     /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind
     /// the earliest deadline, then the one finding order ([`crate::report::finding_order`]:
     /// malware, KEV, EPSS, severity), then id, package and fingerprint, so the order is stable

@@ -118,7 +118,86 @@ pub enum Fix {
     NoSafeVersion,
     /// No fixed version above the current one is known.
     NoFix,
+    /// The release is malware (an OSV `MAL-` record lists it): remove it, or move to a version
+    /// the record does not list. Never "no fixed version": a malicious release has no fix.
+    RemoveRelease {
+        /// The nearest version the malicious records do not list, where one is known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nearest: Option<NearestVersion>,
+        /// The records list every version of the package: there is nothing to move to.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        every_version: bool,
+    },
+    /// A package of this name on the public registry is malware, but this dependency comes
+    /// from another index (dependency confusion): check the index configuration.
+    CheckIndex {
+        /// The index the dependency is declared to come from, as written.
+        index: String,
+    },
 }
+
+impl Fix {
+    /// The advice for a malicious release in words, the one wording every renderer, message
+    /// and draft uses; empty for the other fixes.
+    pub fn malware_advice(&self) -> String {
+        match self {
+            Fix::RemoveRelease {
+                nearest: Some(n), ..
+            } => format!(
+                "remove this release, or move to {} (not listed by the malware record; {})",
+                n.version, n.from
+            ),
+            Fix::RemoveRelease {
+                every_version: true,
+                ..
+            } => "remove this package (the malware record lists every version)".to_string(),
+            Fix::RemoveRelease { .. } => "remove this release".to_string(),
+            Fix::CheckIndex { index } => format!(
+                "a package of this name on PyPI is malware: check your index configuration \
+                 (this dependency is declared to come from {index})"
+            ),
+            Fix::Upgrade { .. } | Fix::NoSafeVersion | Fix::NoFix => String::new(),
+        }
+    }
+}
+
+/// A version to move to off a malicious release, and where depwatch learnt that it exists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NearestVersion {
+    /// The version.
+    pub version: String,
+    /// Where it came from (`named by PYSEC-2025-72`, `locked in uv.lock`): depwatch picks
+    /// it, the record does not recommend it.
+    pub from: String,
+}
+
+impl Finding {
+    /// An OSV `MAL-` record lists the release (or, with [`Fix::CheckIndex`], the public
+    /// package of its name): malware, not a vulnerability. Ranked above everything, alerted at
+    /// once and failing CI at any `--fail-on`.
+    pub fn is_malicious(&self) -> bool {
+        self.kind == AdvisoryKind::Malware
+    }
+
+    /// The severity as shown: `malicious` for malware (its records carry no CVSS score, so
+    /// its `severity` stays `unknown`, which it is not shown as), else the level.
+    pub fn severity_text(&self) -> &'static str {
+        if matches!(self.fix, Fix::CheckIndex { .. }) {
+            // Not installed malware: the public package of the name is.
+            DEPENDENCY_CONFUSION
+        } else if self.is_malicious() {
+            MALICIOUS
+        } else {
+            self.severity.as_str()
+        }
+    }
+}
+
+/// The marker shown in place of a severity for malware, and its `by_severity` key.
+pub const MALICIOUS: &str = "malicious";
+/// The marker of a malicious public package whose name a dependency from a private index
+/// shares, and its `by_severity` key.
+pub const DEPENDENCY_CONFUSION: &str = "dependency-confusion";
 
 /// One vulnerability (or informational advisory) in one dependency. Records that are
 /// aliases of each other across sources are one finding.
@@ -369,7 +448,8 @@ pub struct Summary {
     pub dependencies: usize,
     /// Findings (vulnerabilities).
     pub findings: usize,
-    /// Findings by severity: critical, high, medium, low, unknown.
+    /// Findings by severity: critical, high, medium, low, unknown; malware under
+    /// `malicious` or `dependency-confusion` (never under `unknown`).
     pub by_severity: std::collections::BTreeMap<String, usize>,
     /// Informational warnings.
     pub warnings: usize,
@@ -383,9 +463,12 @@ pub struct Summary {
     /// counts but `dependencies`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub not_applicable: usize,
-    /// Highest severity among findings, if any.
+    /// Highest severity among findings other than malware, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_severity: Option<Level>,
+    /// Malware findings (counted in `findings` too).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub malicious: usize,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -126,10 +126,12 @@ pub fn verdict_in(report: &Report, fail_on: Level, scope: FailScope) -> Verdict 
     if report.summary.manifest_errors > 0 {
         return Verdict::InputError;
     }
+    // Malware fails at any level and in any scope: its records carry no score to compare, and
+    // a malicious dev tool runs on developers' and CI machines.
     if report
         .findings
         .iter()
-        .any(|f| f.severity >= fail_on && scope.covers(f.scope.as_deref()))
+        .any(|f| f.is_malicious() || (f.severity >= fail_on && scope.covers(f.scope.as_deref())))
     {
         return Verdict::Findings;
     }
@@ -751,6 +753,29 @@ pub async fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
 /// blocks. The online backend needs the network: [`run`] answers it, this returns
 /// [`ScanError::NeedsRuntime`].
 pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
+    run_offline_for(opts, None)
+}
+
+/// Packages as (ecosystem, normalised name).
+pub type PackageSet = std::collections::BTreeSet<(crate::ecosystem::Ecosystem, String)>;
+
+/// [`run_offline`] matching only the dependencies on `only`'s packages (all when `None`):
+/// the watcher's fast lane re-matches just the packages whose advisories changed. The
+/// manifests are still all parsed, so a broken one is still reported.
+pub fn run_offline_for(opts: &ScanOptions, only: Option<&PackageSet>) -> Result<Report, ScanError> {
+    let parse_for = |opts: &ScanOptions| {
+        let mut parsed = parse_for(opts)?;
+        if let Some(only) = only {
+            for (_, _, m) in &mut parsed {
+                if let Ok(m) = m {
+                    m.dependencies.retain(|d| {
+                        only.contains(&(d.ecosystem, d.ecosystem.normalize_name(&d.name)))
+                    });
+                }
+            }
+        }
+        Ok::<_, ScanError>(parsed)
+    };
     match &opts.backend {
         Backend::Online { .. } => Err(ScanError::NeedsRuntime),
         Backend::Sources(sources) => {

@@ -130,6 +130,11 @@ pub struct WatchOptions {
     pub schedule: Schedule,
     /// A separate schedule for feed sync; cycles on `schedule` then skip the sync.
     pub sync_schedule: Option<Schedule>,
+    /// The fast lane's schedule (every few minutes): sync the OSV exports' `modified_id.csv`
+    /// and re-match only the packages whose advisories changed ([`run::fast_lane`]).
+    pub fast_lane: Option<Schedule>,
+    /// Test aid: run the fast lane every this long instead of on `fast_lane`.
+    pub fast_lane_test_interval: Option<Duration>,
     /// Each fire is delayed by a random amount in `[0, jitter)`.
     pub jitter: Duration,
     /// Test aid: fire every this long instead of on the cron schedules (which still decide
@@ -159,6 +164,8 @@ enum Job {
     Cycle,
     /// Sync only.
     Sync,
+    /// The fast lane: changed OSV export records, the packages they name, alerts.
+    FastLane,
 }
 
 /// How a job ended.
@@ -220,6 +227,43 @@ fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd
                 }
                 Err(e) => {
                     error!(error = %e, "cycle failed");
+                    JobEnd::Failed
+                }
+            }
+        }
+        Job::FastLane => {
+            let mut ro = opts.run.clone();
+            ro.now = Timestamp::now();
+            match run::fast_lane(&ro, rt) {
+                Ok(r) => {
+                    for l in r.sync.iter().filter(|l| !l.ok) {
+                        warn!(source = %l.source, error = %l.detail, "fast lane: sync failed (previous data kept)");
+                    }
+                    let rematched: Vec<&str> = r
+                        .projects
+                        .iter()
+                        .filter(|p| {
+                            p.error.is_none()
+                                && p.notices.iter().all(|n| !n.starts_with("fast lane:"))
+                        })
+                        .map(|p| p.name.as_str())
+                        .collect();
+                    for p in r.projects.iter().filter(|p| p.error.is_some()) {
+                        warn!(project = %p.name, error = p.error.as_deref().unwrap_or(""), "fast lane: project failed");
+                    }
+                    for e in &r.delivery.errors {
+                        warn!(error = %e, "fast lane: delivery failed");
+                    }
+                    info!(
+                        rematched = ?rematched,
+                        queued = r.projects.iter().map(|p| p.queued).sum::<usize>(),
+                        sent = r.delivery.sent,
+                        "fast lane finished"
+                    );
+                    JobEnd::Ran
+                }
+                Err(e) => {
+                    error!(error = %e, "fast lane failed");
                     JobEnd::Failed
                 }
             }
@@ -302,6 +346,19 @@ fn next_fire(
             at = digest_at;
         }
     }
+    // The fast lane's test interval counts from now, like the cycle's.
+    let fast_at = match (opts.fast_lane_test_interval, &opts.fast_lane) {
+        (Some(every), _) => Some(
+            now.checked_add(jiff::SignedDuration::try_from(every).unwrap_or_default())
+                .unwrap_or(now),
+        ),
+        (None, Some(s)) => Some(s.next_after(now)?),
+        (None, None) => None,
+    };
+    if let Some(fast_at) = fast_at.filter(|f| *f < at) {
+        job = Job::FastLane;
+        at = fast_at;
+    }
     let wait = Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO);
     info!(job = ?job, at = %at, "next fire");
     Ok((job, wait + jitter.delay(opts.jitter)))
@@ -362,6 +419,7 @@ async fn watch_loop(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
         schedule = opts.schedule.expr(),
         timezone = opts.schedule.timezone(),
         sync_schedule = opts.sync_schedule.as_ref().map(|s| s.expr()),
+        fast_lane = opts.fast_lane.as_ref().map(|s| s.expr()),
         "watching"
     );
     // Catch up once if the schedule fired while no watcher ran, however many slots that was.
@@ -468,6 +526,8 @@ mod tests {
             // Daily at 06:00, and feeds every 4 hours.
             schedule: Schedule::parse("0 6 * * *", "UTC").unwrap(),
             sync_schedule: Some(Schedule::parse("0 */4 * * *", "UTC").unwrap()),
+            fast_lane: None,
+            fast_lane_test_interval: None,
             jitter: Duration::ZERO,
             test_interval: None,
             lock_wait: Duration::ZERO,

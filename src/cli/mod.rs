@@ -234,6 +234,11 @@ pub struct ScheduleArgs {
     /// Default: the config's [watch] sync-schedule.
     #[arg(long, value_name = "CRON")]
     pub sync_schedule: Option<String>,
+    /// The fast lane (`watch` only): on this schedule, sync the OSV exports' changed records
+    /// and re-match only the packages they name, alerting at once. Default: the config's
+    /// [watch] fast-lane.
+    #[arg(long, value_name = "CRON")]
+    pub fast_lane: Option<String>,
     /// Time zone of the schedules (IANA name). Default: [watch] timezone, else the config's
     /// timezone, else UTC.
     #[arg(long, value_name = "TZ")]
@@ -241,6 +246,25 @@ pub struct ScheduleArgs {
 }
 
 impl ScheduleArgs {
+    /// The fast lane's schedule: command line first, then the config's [watch] fast-lane.
+    pub fn fast_lane(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<Option<depwatch::schedule::Schedule>> {
+        let tz = self
+            .timezone
+            .clone()
+            .or_else(|| config.watch.timezone.clone())
+            .or_else(|| config.timezone.clone())
+            .unwrap_or_else(|| "UTC".into());
+        Ok(self
+            .fast_lane
+            .as_ref()
+            .or(config.watch.fast_lane.as_ref())
+            .map(|s| depwatch::schedule::Schedule::parse(s, &tz))
+            .transpose()?)
+    }
+
     /// The cycle and sync schedules: command line first, then the config's [watch].
     #[allow(clippy::type_complexity)]
     pub fn schedules(

@@ -98,7 +98,7 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
         return Ok(outcome);
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let mut md = depwatch::run::summary_markdown(&report, fail_on);
+        let mut md = depwatch::run::summary_markdown(&report, fail_on, args.fail_scope.into());
         if matches!(args.fail_scope, FailScopeArg::Runtime) {
             md.push_str(
                 "\nOnly open findings of runtime dependencies fail the run (--fail-scope runtime).\n",
@@ -115,8 +115,9 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
     if outcome != Outcome::Success {
         return Ok(outcome);
     }
-    Ok(match report.max_severity_in(args.fail_scope.into()) {
-        Some(s) if s >= fail_on => Outcome::Failing,
-        _ => Outcome::Success,
+    Ok(if report.fails(fail_on, args.fail_scope.into()) {
+        Outcome::Failing
+    } else {
+        Outcome::Success
     })
 }

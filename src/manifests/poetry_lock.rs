@@ -116,6 +116,12 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
         };
 
         let mut dep = Dependency::new(Ecosystem::PyPI, name, requirement, path, line);
+        // `[package.source]` of type `legacy` (or any other registry kind) names the index.
+        if !matches!(source_type, "git" | "directory" | "file" | "url") {
+            dep.index = source
+                .and_then(|s| get_str(s, "url"))
+                .and_then(super::private_pypi_index);
+        }
         dep.scope = scope(pkg);
         dep.markers = markers(pkg);
         let children = edges.entry(key.clone()).or_default();

@@ -178,13 +178,11 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
             edges,
             forks,
         });
-        deps.push(Dependency::new(
-            Ecosystem::PyPI,
-            name,
-            requirement,
-            path,
-            line,
-        ));
+        let mut dep = Dependency::new(Ecosystem::PyPI, name, requirement, path, line);
+        if kind == Some("registry") {
+            dep.index = super::private_pypi_index(location);
+        }
+        deps.push(dep);
     }
 
     // Resolve edges to node keys.

@@ -11,8 +11,8 @@
 //! - the same kinds for informational advisories (unmaintained, unsound, notice, yanked,
 //!   other), should they reach the monitor (today it diffs vulnerabilities only).
 //!
-//! Never held: malware and findings in CISA KEV ([`never_digest`]), "now known exploited"
-//! events, and any event kind this module does not name.
+//! Never held: events of malware and of findings in CISA KEV ([`Event::alerts_at_once`], the
+//! one rule), "now known exploited" events, and any event kind this module does not name.
 
 use super::{Event, EventKind};
 use crate::advisory::AdvisoryKind;
@@ -57,14 +57,6 @@ pub struct DigestRules<'a> {
     pub quiet_scopes: &'a [String],
 }
 
-/// Events that always go out at once, whatever the scope or severity.
-pub fn never_digest(e: &Event) -> bool {
-    // Malware is installed code acting against you, and a CISA KEV entry means attackers use
-    // the bug now: never wait a week. ("Now known exploited" events are urgent anyway: `route`
-    // holds only the kinds it names.)
-    e.finding.finding.kind == AdvisoryKind::Malware || e.finding.finding.kev.is_some()
-}
-
 /// Whether a finding's scope is quiet: every comma-separated label of it is listed.
 fn quiet_scope<'s>(scope: Option<&'s str>, quiet: &[String]) -> Option<&'s str> {
     let scope = scope?;
@@ -83,7 +75,7 @@ pub fn route(e: &Event, rules: Option<DigestRules<'_>>) -> Route {
     let Some(rules) = rules else {
         return Route::Urgent;
     };
-    if never_digest(e) {
+    if e.alerts_at_once() {
         return Route::Urgent;
     }
     let f = &e.finding.finding;

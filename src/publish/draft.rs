@@ -94,6 +94,8 @@ pub(crate) fn severity_word(level: Level) -> String {
 /// "medium (CVSS 5.6)" or "medium".
 pub(crate) fn severity_text(f: &Finding) -> String {
     match f.cvss_score {
+        // Malware: the marker, never "unknown" (its records carry no score).
+        None if f.is_malicious() => f.severity_text().to_string(),
         Some(score) => format!("{} (CVSS {score:.1})", f.severity),
         None => f.severity.as_str().to_string(),
     }
@@ -254,6 +256,22 @@ fn draft_context(input: &DraftInput) -> DraftContext {
                 f.package.name, f.package.name
             ),
         ),
+        Fix::RemoveRelease { nearest, .. } => (
+            nearest
+                .as_ref()
+                .map_or_else(|| "none".to_string(), |n| n.version.clone()),
+            format!(
+                "{} {} is malware: {}. Treat machines that installed it as compromised, then release {}.",
+                f.package.name,
+                f.package.version,
+                f.fix.malware_advice(),
+                input.project
+            ),
+        ),
+        Fix::CheckIndex { .. } => (
+            "none".to_string(),
+            format!("{}: {}.", f.package.name, f.fix.malware_advice()),
+        ),
         Fix::NoFix => (
             "none yet".to_string(),
             format!(
@@ -353,8 +371,12 @@ fn draft_context(input: &DraftInput) -> DraftContext {
         patched_from: cell(versions.patched_from.as_deref().unwrap_or_default()),
         has_cve_id: input.cve_id.is_some(),
         cve_id: one_line(input.cve_id.as_deref().unwrap_or_default()),
-        severity: severity_word(f.severity),
-        severity_known: f.severity != Level::Unknown,
+        severity: if f.is_malicious() {
+            "Malicious (the record has no CVSS score)".to_string()
+        } else {
+            severity_word(f.severity)
+        },
+        severity_known: f.severity != Level::Unknown || f.is_malicious(),
         cvss_score: f.cvss_score.map(|s| format!("{s:.1}")).unwrap_or_default(),
         has_cvss_score: f.cvss_score.is_some(),
         exploit: cell(&exploit_text(f)),

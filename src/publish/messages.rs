@@ -131,6 +131,9 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         Fix::Upgrade { to } => (one_line(to), true),
         Fix::NoSafeVersion => ("no safe version yet".to_string(), false),
         Fix::NoFix => ("no fix yet".to_string(), false),
+        Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => {
+            (one_line(&f.fix.malware_advice()), false)
+        }
     };
     let resolved = matches!(e.kind, EventKind::Resolved { .. });
     // Past deadlines are either the event itself (overdue) or old news.

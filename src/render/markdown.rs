@@ -101,6 +101,11 @@ pub(super) fn render(r: &Report) -> String {
         ("Dependencies scanned".into(), s.dependencies),
         ("Vulnerabilities".into(), s.findings),
     ];
+    for marker in ["malicious", "dependency-confusion"] {
+        if let Some(n) = s.by_severity.get(marker).filter(|n| **n > 0) {
+            counts.push((format!("&nbsp;&nbsp;{marker}"), *n));
+        }
+    }
     for level in ["critical", "high", "medium", "low", "unknown"] {
         let n = s.by_severity.get(level).copied().unwrap_or(0);
         counts.push((format!("&nbsp;&nbsp;{level}"), n));
@@ -397,7 +402,8 @@ fn findings_table(
             f.severity.as_str().to_string()
         };
         if f.kind == AdvisoryKind::Malware {
-            severity = format!("**malware**, {}", f.severity);
+            // The record has no score: the marker, not "unknown".
+            severity = format!("**{}**", f.severity_text());
         } else if f.kev.is_some() {
             severity = format!("**KEV**, {severity}");
         }

@@ -77,6 +77,7 @@ fn fix_text(fix: &Fix) -> String {
         Fix::Upgrade { to } => format!("upgrade to {to}"),
         Fix::NoSafeVersion => "no safe version".to_string(),
         Fix::NoFix => "no fixed version".to_string(),
+        Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => fix.malware_advice(),
     }
 }
 
@@ -410,6 +411,7 @@ pub(crate) mod test_support {
                 manifest_errors: 1,
                 not_applicable: 0,
                 max_severity: Some(Level::Critical),
+                malicious: 0,
             },
         }
     }

@@ -152,6 +152,9 @@ fn open(project: &str, f: &Finding) -> Statement {
             "No fixed version of {} is known yet (depwatch's advice: watch the advisory)",
             p.name
         ),
+        Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => {
+            format!("{} (depwatch's advice)", f.fix.malware_advice())
+        }
     });
     s.status_notes = Some("depwatch: found affected by the scan".into());
     s

@@ -206,6 +206,10 @@ pub(super) fn help_uri(id: &str, url: Option<&str>) -> Option<String> {
         .or_else(|| crate::advisory::AdvisoryId::new(id).url())
 }
 
+/// depwatch's `security-severity` for malware, whose records carry no score: the top of
+/// GitHub's scale, so it shows as critical.
+const MALWARE_SECURITY_SEVERITY: &str = "10.0";
+
 /// GitHub's scale for `security-severity` when no CVSS score is known.
 fn default_score(level: Level) -> Option<&'static str> {
     match level {
@@ -300,9 +304,14 @@ fn finding_message(f: &Finding) -> String {
     let who = format!("{} {}", f.package.name, f.package.version);
     let mut m = match f.kind {
         AdvisoryKind::Vulnerability => format!("{who} is affected by {} ({})", f.id, f.severity),
-        AdvisoryKind::Malware => {
-            format!("{who} is flagged as malicious by {} ({})", f.id, f.severity)
-        }
+        AdvisoryKind::Malware => match &f.fix {
+            crate::report::Fix::CheckIndex { .. } => format!(
+                "{} on the public registry is flagged as malicious by {}",
+                f.package.name, f.id
+            ),
+            // No severity: the record carries no score.
+            _ => format!("{who} is flagged as malicious by {}", f.id),
+        },
         AdvisoryKind::Unmaintained => format!("{who} is unmaintained ({})", f.id),
         AdvisoryKind::Unsound => format!("{who} is unsound ({})", f.id),
         AdvisoryKind::Notice => format!("{who} has a notice ({})", f.id),
@@ -403,6 +412,13 @@ fn build_rule(id: &str, info: &RuleInfo) -> Rule {
          or ignore the advisory with a reason if it does not apply."
     };
     let mut text = format!("{full}\n\n{advice}");
+    if kind == AdvisoryKind::Malware && info.score.is_none() {
+        let _ = write!(
+            text,
+            "\n\nThe record has no CVSS score; security-severity {MALWARE_SECURITY_SEVERITY} \
+             is depwatch's rating of malware."
+        );
+    }
     if !info.cwes.is_empty() {
         let _ = write!(
             text,
@@ -465,6 +481,8 @@ fn build_rule(id: &str, info: &RuleInfo) -> Rule {
     }
     let security_severity = match info.score {
         Some(s) => Some(format!("{s:.1}")),
+        // depwatch's own rating, said in the rule's text: the record has no score.
+        None if kind == AdvisoryKind::Malware => Some(MALWARE_SECURITY_SEVERITY.to_string()),
         None => default_score(severity).map(str::to_string),
     };
     Rule {

@@ -376,15 +376,23 @@ impl Table {
     fn summary(&mut self, r: &Report) {
         let s = &r.summary;
         let mut vulns = plural(s.findings, "vulnerability", "vulnerabilities");
-        let by: Vec<String> = ["critical", "high", "medium", "low", "unknown"]
-            .iter()
-            .filter_map(|l| {
-                s.by_severity
-                    .get(*l)
-                    .filter(|n| **n > 0)
-                    .map(|n| format!("{n} {l}"))
-            })
-            .collect();
+        let by: Vec<String> = [
+            "malicious",
+            "dependency-confusion",
+            "critical",
+            "high",
+            "medium",
+            "low",
+            "unknown",
+        ]
+        .iter()
+        .filter_map(|l| {
+            s.by_severity
+                .get(*l)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{n} {l}"))
+        })
+        .collect();
         if !by.is_empty() {
             let _ = write!(vulns, " ({})", by.join(", "));
         }
@@ -416,6 +424,7 @@ impl Table {
             plural(s.dependencies, "dependency", "dependencies")
         );
         let style = match s.max_severity {
+            _ if s.malicious > 0 => severity_style(Level::Critical),
             Some(l) => severity_style(l).or(Some(BOLD)),
             None => Some(BOLD),
         };
@@ -448,7 +457,8 @@ fn finding_row(f: &Finding, informational: bool) -> Vec<Cell> {
             let _ = write!(text, " ({score:.1})");
         }
         if f.kind == AdvisoryKind::Malware {
-            text = format!("malware, {text}");
+            // The record has no score: the marker, not "unknown".
+            text = f.severity_text().to_string();
             (text, Some(BOLD_RED))
         } else if f.kev.is_some() {
             // The marker: known exploited, whatever the severity.

@@ -26,7 +26,7 @@ mod sources;
 mod summary;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use cycle::{cycle, run, run_with_clock};
+pub use cycle::{cycle, fast_lane, run, run_with_clock};
 pub use deliver::MAX_ATTEMPTS;
 pub use digest::digest_due;
 pub use draft_input::draft_input;
@@ -105,12 +105,15 @@ pub struct ProjectOutcome {
     pub name: String,
     /// Open findings.
     pub open: usize,
-    /// Highest severity among them.
+    /// Highest severity among them (malware aside: its records carry no score).
     pub max_severity: Option<Level>,
     /// Highest severity among the open findings of runtime dependencies
     /// ([`crate::scan::is_runtime`]), which `run --ci --fail-scope runtime` fails on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_runtime_severity: Option<Level>,
+    /// Open malware findings: they fail `--ci` at any `--fail-on`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub malicious: usize,
     /// Events found this run, by name.
     pub events: Vec<String>,
     /// Files written (drafts, notes).
@@ -197,5 +200,23 @@ impl RunReport {
                 .filter_map(|p| p.max_runtime_severity)
                 .max(),
         }
+    }
+
+    /// Whether a `--ci` run fails: an open malware finding (whatever `fail_on` and `scope`:
+    /// malware in a dev tool runs on the developers' and CI machines), or an open finding at
+    /// or above `fail_on` among those `scope` counts.
+    pub fn fails(&self, fail_on: Level, scope: crate::scan::FailScope) -> bool {
+        self.projects.iter().any(|p| p.fails(fail_on, scope))
+    }
+}
+
+impl ProjectOutcome {
+    /// An open malware finding, or one at or above `fail_on` among those `scope` counts.
+    pub fn fails(&self, fail_on: Level, scope: crate::scan::FailScope) -> bool {
+        let max = match scope {
+            crate::scan::FailScope::All => self.max_severity,
+            crate::scan::FailScope::Runtime => self.max_runtime_severity,
+        };
+        self.malicious > 0 || max.is_some_and(|m| m >= fail_on)
     }
 }

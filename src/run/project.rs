@@ -12,7 +12,7 @@ use crate::publish::draft;
 use crate::publish::templates::Templates;
 use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
-use crate::scan::{self, Backend, ScanOptions};
+use crate::scan::{self, Backend, PackageSet, ScanOptions};
 use crate::store::{AdvisoryStore, MonitorState, NewHeld, NewMessage};
 use jiff::Timestamp;
 use std::path::Path;
@@ -32,12 +32,14 @@ pub(super) fn project_step(
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
+    only: Option<&PackageSet>,
 ) -> ProjectOutcome {
     let mut out = ProjectOutcome {
         name: p.name.clone(),
         open: 0,
         max_severity: None,
         max_runtime_severity: None,
+        malicious: 0,
         events: Vec::new(),
         written: Vec::new(),
         queued: 0,
@@ -55,7 +57,7 @@ pub(super) fn project_step(
             .push("no path configured: policy only, not scanned".into());
         return out;
     }
-    if let Err(e) = project_inner(store, t, opts, p, &mut out) {
+    if let Err(e) = project_inner(store, t, opts, p, only, &mut out) {
         out.error = Some(e.to_string());
     }
     out
@@ -91,11 +93,15 @@ fn not_applicable_notice(report: &Report) -> Option<String> {
     ))
 }
 
+/// With `only` (the fast lane), just the dependencies on those packages are matched and just
+/// their remembered findings compared: the project's other findings are left as they are, and
+/// no file is written (the next full cycle writes drafts and notes).
 fn project_inner(
     store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
+    only: Option<&PackageSet>,
     out: &mut ProjectOutcome,
 ) -> Result<(), StepError> {
     let tz = opts.config.tz();
@@ -117,13 +123,20 @@ fn project_inner(
         targets: p.targets.clone(),
     };
     let project = p.clone();
+    let only_packages = only.cloned();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
     // can make slow; it gets its own time budget so the other projects still run.
     let (policy, report): (Policy, Report) = within_time_budget(move || {
         let policy = project_policy(&project)?;
-        let report = scan::run_offline(&scan_opts)?;
+        let report = scan::run_offline_for(&scan_opts, only_packages.as_ref())?;
         Ok((policy, report))
     })?;
+    if only.is_some() && report.summary.dependencies == 0 && report.summary.manifest_errors == 0 {
+        // The fast lane: no dependency on a changed package.
+        out.notices
+            .push("fast lane: no dependency on a changed package".into());
+        return Ok(());
+    }
     out.notices.extend(report.notices.iter().cloned());
     for m in report.manifests.iter().filter(|m| m.error.is_some()) {
         out.notices.push(format!(
@@ -132,7 +145,14 @@ fn project_inner(
             m.error.as_deref().unwrap_or_default()
         ));
     }
-    let remembered = store.seen(&p.name)?;
+    let mut remembered = store.seen(&p.name)?;
+    if let Some(only) = only {
+        // Fingerprints start `ecosystem/normalised-name/`.
+        remembered.retain(|r| {
+            only.iter()
+                .any(|(e, n)| r.fingerprint.starts_with(&format!("{}/{n}/", e.as_osv())))
+        });
+    }
     let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
         policy.deadlines_for(first, f.severity, since, &tz)
     };
@@ -153,11 +173,21 @@ fn project_inner(
         },
     )?;
     out.open = diff.open.len();
-    out.max_severity = diff.open.iter().map(|f| f.finding.severity).max();
+    out.malicious = diff
+        .open
+        .iter()
+        .filter(|f| f.finding.is_malicious())
+        .count();
+    out.max_severity = diff
+        .open
+        .iter()
+        .filter(|f| !f.finding.is_malicious())
+        .map(|f| f.finding.severity)
+        .max();
     out.max_runtime_severity = diff
         .open
         .iter()
-        .filter(|f| scan::is_runtime(f.finding.scope.as_deref()))
+        .filter(|f| !f.finding.is_malicious() && scan::is_runtime(f.finding.scope.as_deref()))
         .map(|f| f.finding.severity)
         .max();
     if let Some(note) = not_applicable_notice(&report) {
@@ -170,11 +200,37 @@ fn project_inner(
         .collect();
 
     // Files: a draft per open vulnerability, and the release-notes section. Written before
-    // the memory is committed: rewriting them on a retry is harmless.
+    // the memory is committed: rewriting them on a retry is harmless. Not in the fast lane,
+    // which sees only some findings: the next full cycle writes them from all of them.
+    if only.is_none() {
+        write_files(
+            store,
+            t,
+            opts,
+            p,
+            &policy,
+            &diff,
+            &report.not_applicable,
+            out,
+        )?;
+    }
+    queue_messages(store, t, opts, p, &diff, out)
+}
+
+fn write_files(
+    store: &impl MonitorState,
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    policy: &Policy,
+    diff: &monitor::Diff,
+    not_applicable: &[crate::report::NotApplicable],
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
     let dir = opts.out_dir.join(&p.name);
     let key = draft::MarkerKey::new(store.draft_marker_key()?);
     for f in &diff.open {
-        let mut input = draft_input(p, &policy, f, opts.now);
+        let mut input = draft_input(p, policy, f, opts.now);
         input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
         let md = draft::render_markdown(t, &input)?;
         let gh = draft::github_advisory(&input, &md, &key);
@@ -186,12 +242,23 @@ fn project_inner(
             out.written.push(path);
         }
     }
-    let notes = run_notes(&diff.events, &diff.open, &report.not_applicable);
+    let notes = run_notes(&diff.events, &diff.open, not_applicable);
     let md = crate::notes::render(t, &notes)?;
     let path = dir.join("SECURITY-NOTES.md");
     write_atomic(&path, md.as_bytes())?;
     out.written.push(path);
+    Ok(())
+}
 
+/// Queue the run's messages and commit the memory, in one transaction.
+fn queue_messages(
+    store: &mut impl MonitorState,
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    diff: &monitor::Diff,
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
     // Messages: one per channel for the run's urgent events; the others are held for the
     // digest (only with `[notify] digest` and a channel to send it to).
     let rules =

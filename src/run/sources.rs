@@ -56,7 +56,7 @@ pub(super) fn sync_step(
     Ok(lines)
 }
 
-fn sync_line(r: &crate::sync::SourceSync) -> SyncLine {
+pub(super) fn sync_line(r: &crate::sync::SourceSync) -> SyncLine {
     SyncLine {
         source: r.source.clone(),
         ok: r.result.is_ok(),

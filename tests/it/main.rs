@@ -47,6 +47,7 @@
 //! | `hostile.rs` | issue 12: secrets, closed stdout, read-only stores, forged markers, symlinks |
 //! | `hostile_resources.rs` | issue 12: memory, time and size bounds (FIFOs, floods, trickling mirrors) |
 //! | `hostile_output.rs` | issue 12: control characters from a feed reach no human output |
+//! | `malicious.rs` | OSV `MAL-` records: the malicious marker and advice, dependency confusion, withdrawn records, the watcher's fast lane |
 //! | `malformed.rs` | broken manifests, records, archives and configs: named errors, no panic |
 //! | `props.rs` | property tests of the parsers and the matcher |
 //! | `digest.rs` | `monitor::digest` and the digest delivery: quiet scopes, loopback Slack and SMTP, faults |
@@ -74,6 +75,7 @@ mod hostile_resources;
 mod kev_epss;
 mod layout;
 mod malformed;
+mod malicious;
 mod manifests;
 mod matcher;
 mod matcher_range_ends;
