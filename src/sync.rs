@@ -378,3 +378,40 @@ pub async fn refresh_crate_index(
     store.put_crate_indexes(&writes)?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::{Advisory, Affected, Package};
+
+    fn adv(eco: &str, name: &str) -> Advisory {
+        Advisory {
+            id: "MAL-1".into(),
+            affected: vec![Affected {
+                package: Package {
+                    ecosystem: eco.into(),
+                    name: name.into(),
+                    purl: None,
+                },
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn changed_packages_are_normalised_and_merge() {
+        let a = Changed::of(&[adv("PyPI", "Num2Words"), adv("Go", "x")]);
+        let set = BTreeSet::from([(Ecosystem::PyPI, "num2words".to_string())]);
+        assert_eq!(a, Changed::Packages(set.clone()));
+        assert_eq!(Changed::of(&[]), Changed::Nothing);
+        assert_eq!(a.clone().merge(Changed::Nothing), a);
+        assert_eq!(Changed::Nothing.merge(a.clone()), a);
+        assert_eq!(a.clone().merge(Changed::Everything), Changed::Everything);
+        let b = Changed::of(&[adv("crates.io", "arrayref")]);
+        let Changed::Packages(both) = a.merge(b) else {
+            panic!("a union")
+        };
+        assert_eq!(both.len(), 2);
+    }
+}

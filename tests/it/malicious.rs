@@ -483,13 +483,14 @@ impl Drop for Watcher {
 }
 
 #[test]
-fn fast_lane_brings_a_new_malicious_record_to_slack_within_one_interval() {
+fn fast_lane_brings_a_new_malicious_record_to_slack_and_email_within_one_interval() {
     const INTERVAL_MS: u64 = 1000;
     let all = pypi_records();
     let (held, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|(id, _)| id == "MAL-2025-6794");
     let state = Arc::new(Mutex::new(export(&rest)));
     let srv = export_server(state.clone());
     let (slack, accepted) = slack_receiver(HOOK_PATH, 0);
+    let smtp = crate::channels::SmtpServer::start(None);
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -525,7 +526,15 @@ path = "{other}"
 
 [notify.slack]
 webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
+
+[notify.email]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+from = "depwatch <depwatch@example.com>"
+to = ["security@example.com"]
 "#,
+            smtp_port = smtp.port,
             url = srv.url,
             app = d.join("app/requirements.txt").display(),
             other = d.join("other/requirements.txt").display(),
@@ -568,6 +577,7 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(accepted.lock().unwrap().is_empty(), "nothing to tell yet");
+    assert!(smtp.messages().is_empty(), "nothing to tell yet");
     let before = srv.requests().len();
 
     // num2words's record is published upstream: a new first line in modified_id.csv.
@@ -582,12 +592,16 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
     }
     let published = Instant::now();
     let latency = loop {
-        if accepted
+        let slack_has = accepted
             .lock()
             .unwrap()
             .iter()
-            .any(|b| b.to_string().contains("num2words"))
-        {
+            .any(|b| b.to_string().contains("num2words"));
+        let mail_has = smtp
+            .messages()
+            .iter()
+            .any(|m| m.to_string().contains("num2words"));
+        if slack_has && mail_has {
             break published.elapsed();
         }
         assert!(
@@ -598,10 +612,10 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
         std::thread::sleep(Duration::from_millis(20));
     };
     eprintln!(
-        "fast lane: new malicious record to Slack in {latency:?} (interval {INTERVAL_MS} ms)"
+        "fast lane: new malicious record to Slack and email in {latency:?} (interval {INTERVAL_MS} ms)"
     );
     // One interval, plus what one fast lane takes on a loaded machine (sync of one record,
-    // a re-match of one package, one webhook POST).
+    // a re-match of one package, one webhook POST, one SMTP session).
     assert!(
         latency < Duration::from_millis(INTERVAL_MS) + Duration::from_secs(4),
         "{latency:?}\n{}",
@@ -619,6 +633,13 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
     assert!(body.contains("malicious"), "{body}");
     assert!(body.contains("remove this release"), "{body}");
     assert!(!body.contains("no fix yet"), "{body}");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    let mail = mails[0].to_string();
+    assert!(
+        mail.contains("malicious") && mail.contains("remove this release"),
+        "{mail}"
+    );
 
     // Only the changed record was fetched (no second all.zip), and only the project with a
     // dependency on num2words was re-matched.
