@@ -666,6 +666,27 @@ to = ["security@example.com"]
         "{l}"
     );
     // The finding is remembered: the next full cycle does not alert it again.
+    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(d.join("out"))
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", d.join("store.sqlite3"))
+        .env(
+            "DEPWATCH_TEST_SLACK_WEBHOOK",
+            format!("{}{HOOK_PATH}", slack.url),
+        )
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("project app: 1 open (1 malicious), nothing new"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(accepted.lock().unwrap().len(), 1);
+    assert_eq!(smtp.messages().len(), 1);
     let status = Command::new(env!("CARGO_BIN_EXE_depwatch"))
         .args(["status", "--config"])
         .arg(&config)
@@ -673,5 +694,9 @@ to = ["security@example.com"]
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&status.stdout);
-    assert!(out.contains("num2words"), "{}", text(&status));
+    let line = out
+        .lines()
+        .find(|l| l.contains("num2words 0.5.15"))
+        .unwrap_or_else(|| panic!("{}", text(&status)));
+    assert!(line.contains("[malicious]"), "{line}");
 }
