@@ -242,10 +242,7 @@ fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd
                     let rematched: Vec<&str> = r
                         .projects
                         .iter()
-                        .filter(|p| {
-                            p.error.is_none()
-                                && p.notices.iter().all(|n| !n.starts_with("fast lane:"))
-                        })
+                        .filter(|p| p.error.is_none())
                         .map(|p| p.name.as_str())
                         .collect();
                     for p in r.projects.iter().filter(|p| p.error.is_some()) {

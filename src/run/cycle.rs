@@ -97,7 +97,7 @@ pub fn run_with_clock(
 /// It records no run (the cycle schedule's catch-up and `status` keep counting full cycles),
 /// writes no draft or release notes (the next full cycle does, from every finding) and leaves
 /// health to the full cycles. When a feed had to be replaced whole (a first sync, a lost
-/// mark), every project is re-matched in full.
+/// mark), every project is re-matched in full. The report lists the projects re-matched.
 pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, RunError> {
     let mut store = Store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
@@ -123,10 +123,14 @@ pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunRe
         Changed::Packages(set) => Some(Some(set)),
         Changed::Everything => Some(None),
     };
+    // Only the projects re-matched (or failing) are reported.
     let mut projects = Vec::new();
     if let Some(only) = only {
         for p in opts.config.projects.iter().filter(|p| !p.paths.is_empty()) {
-            projects.push(project_step(&mut store, &templates, opts, p, only.as_ref()));
+            let o = project_step(&mut store, &templates, opts, p, only.as_ref());
+            if !o.notices.iter().any(|n| n == super::project::UNTOUCHED) {
+                projects.push(o);
+            }
         }
     }
     let delivery = if opts.deliver && projects.iter().any(|p| p.queued > 0) {

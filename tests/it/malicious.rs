@@ -653,6 +653,18 @@ to = ["security@example.com"]
     );
     assert!(!paths.iter().any(|p| p.ends_with("all.zip")), "{paths:?}");
     let l = log_of(d);
+    let lanes: Vec<Value> = l
+        .lines()
+        .filter_map(|x| serde_json::from_str::<Value>(x).ok())
+        .filter(|v| v["fields"]["message"] == "fast lane finished")
+        .collect();
+    assert!(lanes.len() >= 2, "{l}");
+    assert!(
+        lanes
+            .iter()
+            .all(|v| !v["fields"]["rematched"].to_string().contains("other")),
+        "the project without num2words is never re-matched: {l}"
+    );
     let rematched: Vec<Value> = l
         .lines()
         .filter_map(|x| serde_json::from_str::<Value>(x).ok())
