@@ -541,27 +541,30 @@ to = ["security@example.com"]
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(d.join("watch.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_depwatch"))
-        .args(["watch", "--log-format", "json", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(d.join("out"))
-        // The full cycle fires once a year (plus the catch-up at start); the fast lane runs
-        // every INTERVAL_MS.
-        .args(["--schedule", "0 0 1 1 *", "--lock-wait", "0"])
-        .args(["--test-fast-lane-ms", &INTERVAL_MS.to_string()])
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", d.join("store.sqlite3"))
-        .env(
-            "DEPWATCH_TEST_SLACK_WEBHOOK",
-            format!("{}{HOOK_PATH}", slack.url),
-        )
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn depwatch watch");
-    let mut watcher = Watcher(child);
+    let spawn = |log: &str| {
+        let log = std::fs::File::create(d.join(log)).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            .args(["watch", "--log-format", "json", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(d.join("out"))
+            // The full cycle fires once a year (plus the catch-up at start); the fast lane runs
+            // every INTERVAL_MS.
+            .args(["--schedule", "0 0 1 1 *", "--lock-wait", "0"])
+            .args(["--test-fast-lane-ms", &INTERVAL_MS.to_string()])
+            .env("NO_COLOR", "1")
+            .env("DEPWATCH_STORE", d.join("store.sqlite3"))
+            .env(
+                "DEPWATCH_TEST_SLACK_WEBHOOK",
+                format!("{}{HOOK_PATH}", slack.url),
+            )
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn depwatch watch");
+        Watcher(child)
+    };
+    let mut watcher = spawn("watch.log");
 
     // The catch-up cycle syncs all.zip (nothing affects either project), then a fast lane
     // finds modified_id.csv unchanged.
@@ -711,4 +714,33 @@ to = ["security@example.com"]
         .find(|l| l.contains("num2words 0.5.15"))
         .unwrap_or_else(|| panic!("{}", text(&status)));
     assert!(line.contains("[malicious]"), "{line}");
+
+    // The record is withdrawn upstream: the fast lane resolves the finding as withdrawn.
+    let mut watcher = spawn("watch2.log");
+    let then = jiff::Timestamp::now().to_string();
+    record["modified"] = Value::String(then.clone());
+    record["withdrawn"] = Value::String(then.clone());
+    {
+        let mut s = state.lock().unwrap();
+        s.csv = format!("{then},{id}\n{}", s.csv);
+        s.records
+            .insert(id.clone(), serde_json::to_vec(&record).unwrap());
+    }
+    let start = Instant::now();
+    while accepted.lock().unwrap().len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no resolution within 60 s:\n{}",
+            std::fs::read_to_string(d.join("watch2.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(terminate(&mut watcher.0), Some(0));
+    let body = accepted.lock().unwrap()[1].to_string();
+    assert!(
+        body.contains("advisory PYSEC-2025-72 was withdrawn"),
+        "{body}"
+    );
+    let log2 = std::fs::read_to_string(d.join("watch2.log")).unwrap();
+    assert!(!log2.contains("cycle started"), "no catch-up cycle: {log2}");
 }
