@@ -475,7 +475,8 @@ mod tests {
     fn options(fast_lane: Option<&str>) -> WatchOptions {
         WatchOptions {
             run: RunOptions {
-                config: crate::config::Config::default(),
+                // The type comes from `RunOptions`: `watch` names no `config` item.
+                config: Default::default(),
                 store: PathBuf::from("store.sqlite3"),
                 out_dir: PathBuf::from("out"),
                 sync_local: true,
