@@ -1110,6 +1110,78 @@ mod tests {
         build_report(db, &[(m.path.clone(), m.kind, Ok(m))], s)
     }
 
+    fn malware(id: &str, name: &str, versions: &[&str]) -> CompiledAdvisory {
+        let a = Advisory {
+            id: id.into(),
+            affected: vec![Affected {
+                package: Package {
+                    ecosystem: "PyPI".into(),
+                    name: name.into(),
+                    purl: None,
+                },
+                versions: versions.iter().map(|v| v.to_string()).collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        CompiledAdvisory::compile(a, "malicious").unwrap()
+    }
+
+    #[test]
+    fn malware_advice_names_the_nearest_clean_known_version_and_where_it_came_from() {
+        let d = db(vec![
+            malware("MAL-2025-1", "pkg", &["1.0.1", "1.0.2"]),
+            // Names 0.9 (affected) and 1.0.0 (its fix, affected by nothing).
+            record(
+                "PYSEC-2024-1",
+                &[],
+                "PyPI",
+                "pkg",
+                &[("i", "0.9"), ("f", "1.0.0")],
+            ),
+        ]);
+        let r = run(&d, vec![pin("pkg", "1.0.2")], &settings(vec![]));
+        let f = r.findings.iter().find(|f| f.is_malicious()).unwrap();
+        assert_eq!(f.severity_text(), "malicious");
+        assert_eq!(
+            f.fix,
+            Fix::RemoveRelease {
+                nearest: Some(NearestVersion {
+                    version: "1.0.0".into(),
+                    from: "named by PYSEC-2024-1".into()
+                }),
+                every_version: false
+            }
+        );
+        assert_eq!(r.summary.malicious, 1);
+        assert_eq!(r.summary.by_severity["malicious"], 1);
+        assert_eq!(r.summary.by_severity["unknown"], 0);
+
+        // Nothing else known: no version is invented.
+        let d = db(vec![malware("MAL-2025-1", "pkg", &["1.0.1"])]);
+        let r = run(&d, vec![pin("pkg", "1.0.1")], &settings(vec![]));
+        assert_eq!(
+            r.findings[0].fix,
+            Fix::RemoveRelease {
+                nearest: None,
+                every_version: false
+            }
+        );
+        assert_eq!(r.findings[0].fix.malware_advice(), "remove this release");
+
+        // From a private index: the public name is malware, not the installed package.
+        let mut dep = pin("pkg", "1.0.1");
+        dep.index = Some("https://pypi.internal.example/simple".into());
+        let r = run(&d, vec![dep], &settings(vec![]));
+        assert_eq!(r.findings[0].severity_text(), "dependency-confusion");
+        assert!(
+            r.findings[0]
+                .fix
+                .malware_advice()
+                .starts_with("a package of this name on PyPI is malware: check your index")
+        );
+    }
+
     #[test]
     fn ruled_out_dependencies_are_listed_not_counted() {
         let d = db(vec![

@@ -59,6 +59,9 @@ pub struct OpenFinding {
     pub package: String,
     /// Severity.
     pub severity: Level,
+    /// Malware: shown as `malicious` (or `dependency-confusion`) instead of its severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<&'static str>,
     /// The nearest watched deadline (fix, disclose) and when it is due.
     pub deadline: Option<(DeadlineKind, Timestamp)>,
     /// Whether that deadline has passed.
@@ -157,6 +160,7 @@ pub fn status(
                 id: f.finding.id.clone(),
                 package: format!("{} {}", f.finding.package.name, f.finding.package.version),
                 severity: f.finding.severity,
+                marker: f.finding.is_malicious().then(|| f.finding.severity_text()),
                 overdue: deadline.is_some_and(|(_, d)| d <= now),
                 deadline,
             });
@@ -293,7 +297,7 @@ pub fn status_text(s: &Status) -> String {
                 f.project,
                 clean(&f.id),
                 clean(&f.package),
-                f.severity,
+                f.marker.unwrap_or(f.severity.as_str()),
                 due
             );
         }
@@ -311,6 +315,7 @@ mod tests {
             id: id.into(),
             package: "x 1".into(),
             severity: sev,
+            marker: None,
             deadline: due.map(|d| (DeadlineKind::Fix, d.parse().unwrap())),
             overdue,
         }
