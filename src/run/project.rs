@@ -215,6 +215,8 @@ fn project_inner(
     queue_messages(store, t, opts, p, &diff, out)
 }
 
+// Each argument is a different input of the one step; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn write_files(
     store: &impl MonitorState,
     t: &Templates,
