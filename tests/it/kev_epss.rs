@@ -320,7 +320,8 @@ fn local_sync_then_store_scan() {
     let srcs =
         String::from_utf8_lossy(&depwatch_store(&store, &["db", "stats"]).stdout).to_string();
     assert!(
-        !srcs.contains("known_exploited_vulnerabilities.json"),
+        !srcs.contains("known_exploited_vulnerabilities.json")
+            && srcs.contains("2026.01.29.json: 1501 records"),
         "{srcs}"
     );
 
