@@ -66,9 +66,6 @@ pub struct OpenFinding {
     pub deadline: Option<(DeadlineKind, Timestamp)>,
     /// Whether that deadline has passed.
     pub overdue: bool,
-    /// Malware (ordered first).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub malware: bool,
     /// In CISA KEV (the finding's `kev`), ordered before the rest.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub kev: bool,
@@ -172,7 +169,6 @@ pub fn status(
                 marker: f.finding.is_malicious().then(|| f.finding.severity_text()),
                 overdue: deadline.is_some_and(|(_, d)| d <= now),
                 deadline,
-                malware: f.finding.kind == crate::advisory::AdvisoryKind::Malware,
                 kev: f.finding.kev.is_some(),
                 epss: f.finding.epss_score(),
             });
@@ -204,7 +200,7 @@ fn sort_open(open: &mut [OpenFinding]) {
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => std::cmp::Ordering::Equal,
             })
-            .then((!a.malware, !a.kev).cmp(&(!b.malware, !b.kev)))
+            .then((a.marker.is_none(), !a.kev).cmp(&(b.marker.is_none(), !b.kev)))
             .then_with(|| b.epss.unwrap_or(-1.0).total_cmp(&a.epss.unwrap_or(-1.0)))
             .then(b.severity.cmp(&a.severity))
             .then_with(|| (&a.project, &a.id).cmp(&(&b.project, &b.id)))
@@ -332,7 +328,6 @@ mod tests {
             marker: None,
             deadline: due.map(|d| (DeadlineKind::Fix, d.parse().unwrap())),
             overdue,
-            malware: false,
             kev: false,
             epss: None,
         }
