@@ -170,16 +170,15 @@ pub fn is_runtime(scope: Option<&str>) -> bool {
 /// The findings `--fail-on-kev` (`kev`) and `--fail-on-epss SCORE` (`epss`) fail on, each
 /// with why (`in CISA KEV since 2022-01-18`, `EPSS 0.94 >= 0.1`); only findings `scope`
 /// covers (`--fail-scope`).
-pub fn exploited(
-    report: &Report,
+pub fn exploited<'a>(
+    findings: impl IntoIterator<Item = &'a crate::report::Finding>,
     kev: bool,
     epss: Option<f64>,
     scope: FailScope,
-) -> Vec<(&crate::report::Finding, String)> {
+) -> Vec<(&'a crate::report::Finding, String)> {
     let mut out = Vec::new();
-    for f in report
-        .findings
-        .iter()
+    for f in findings
+        .into_iter()
         .filter(|f| scope.covers(f.scope.as_deref()))
     {
         if let (true, Some(k)) = (kev, &f.kev) {

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  the cycle completed (with --ci: and no open finding at or above --fail-on)
-  1  with --ci only: an open finding at or above --fail-on (with --fail-scope runtime: of a
-     runtime dependency)
+  1  with --ci only: an open finding at or above --fail-on, an open malware finding, or an
+     open finding --fail-on-kev / --fail-on-epss name (with --fail-scope runtime: of a
+     runtime dependency; malware in any scope)
   2  a source, project or delivery failed, the config is invalid, or another cycle held the
      store longer than --lock-wait";
 
@@ -48,6 +49,14 @@ pub struct RunArgs {
         requires = "ci"
     )]
     fail_scope: FailScopeArg,
+    /// With --ci: exit 1 when an open finding is in the CISA KEV catalog (known exploited),
+    /// whatever --fail-on says. A CVE named only as `related` does not count.
+    #[arg(long, requires = "ci")]
+    fail_on_kev: bool,
+    /// With --ci: exit 1 when an open finding's EPSS score is at or above SCORE (0 to 1, e.g.
+    /// 0.1), whatever --fail-on says.
+    #[arg(long, value_name = "SCORE", value_parser = super::scan::parse_score, requires = "ci")]
+    fail_on_epss: Option<f64>,
     /// Print the run's report as JSON.
     #[arg(long)]
     json: bool,
@@ -115,9 +124,15 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
     if outcome != Outcome::Success {
         return Ok(outcome);
     }
-    Ok(if report.fails(fail_on, args.fail_scope.into()) {
-        Outcome::Failing
-    } else {
-        Outcome::Success
-    })
+    let exploited = report.exploited(args.fail_on_kev, args.fail_on_epss, args.fail_scope.into());
+    if !exploited.is_empty() {
+        errln!("exploited or likely exploited: {}", exploited.join(", "));
+    }
+    Ok(
+        if report.fails(fail_on, args.fail_scope.into()) || !exploited.is_empty() {
+            Outcome::Failing
+        } else {
+            Outcome::Success
+        },
+    )
 }

@@ -146,7 +146,7 @@ pub struct ScanArgs {
     kind: Option<depwatch::manifests::ManifestKind>,
 }
 
-fn parse_score(s: &str) -> Result<f64, String> {
+pub(super) fn parse_score(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err(format!("{s:?} is not a score from 0 to 1 (e.g. 0.1)")),
@@ -262,7 +262,12 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         errln!("denied warnings (--deny): {}", ids.join(", "));
         outcome = outcome.max(Outcome::Failing);
     }
-    let exploited = scan::exploited(&report, args.fail_on_kev, args.fail_on_epss, fail_scope);
+    let exploited = scan::exploited(
+        &report.findings,
+        args.fail_on_kev,
+        args.fail_on_epss,
+        fail_scope,
+    );
     if !exploited.is_empty() {
         let ids: Vec<String> = exploited
             .iter()

@@ -114,6 +114,10 @@ pub struct ProjectOutcome {
     /// Open malware findings: they fail `--ci` at any `--fail-on`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub malicious: usize,
+    /// The open findings that carry exploit data (CISA KEV, an EPSS score), for
+    /// `run --ci --fail-on-kev / --fail-on-epss` (not in the JSON: `open` counts them).
+    #[serde(skip)]
+    pub exploit_marked: Vec<crate::report::Finding>,
     /// Events found this run, by name.
     pub events: Vec<String>,
     /// Files written (drafts, notes).
@@ -200,6 +204,23 @@ impl RunReport {
                 .filter_map(|p| p.max_runtime_severity)
                 .max(),
         }
+    }
+
+    /// The open findings `--fail-on-kev` (`kev`) and `--fail-on-epss` (`epss`) fail a `--ci`
+    /// run on, among those `scope` counts: `project: package id (why)`.
+    pub fn exploited(
+        &self,
+        kev: bool,
+        epss: Option<f64>,
+        scope: crate::scan::FailScope,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.projects {
+            for (f, why) in crate::scan::exploited(&p.exploit_marked, kev, epss, scope) {
+                out.push(format!("{}: {} {} ({why})", p.name, f.package.name, f.id));
+            }
+        }
+        out
     }
 
     /// Whether a `--ci` run fails: an open malware finding (whatever `fail_on` and `scope`:

@@ -40,6 +40,7 @@ pub(super) fn project_step(
         max_severity: None,
         max_runtime_severity: None,
         malicious: 0,
+        exploit_marked: Vec::new(),
         events: Vec::new(),
         written: Vec::new(),
         queued: 0,
@@ -176,6 +177,12 @@ fn project_inner(
         .iter()
         .filter(|f| f.finding.is_malicious())
         .count();
+    out.exploit_marked = diff
+        .open
+        .iter()
+        .filter(|f| f.finding.kev.is_some() || f.finding.epss.is_some())
+        .map(|f| f.finding.clone())
+        .collect();
     out.max_severity = diff
         .open
         .iter()

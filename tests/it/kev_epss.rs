@@ -473,3 +473,64 @@ fn a_finding_entering_kev_is_an_event_even_when_old() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(accepted.lock().unwrap().len(), 2, "told once");
 }
+
+/// `run --ci` takes the same gates as `scan`: airflow's KEV finding fails `--fail-on-kev` and
+/// `--fail-on-epss 0.9` whatever `--fail-on` says, and not without them.
+#[test]
+fn run_ci_fails_on_kev_and_epss_whatever_fail_on_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let req = tmp.path().join("requirements.txt");
+    std::fs::write(&req, "apache-airflow==1.10.10\n").unwrap();
+    let cfg = tmp.path().join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"osv-dir:{}\", \"kev:{}\", \"epss:{}\"]\n\n[[project]]\nname = \"p\"\n\
+             path = \"{}\"\n",
+            pypa_dir().display(),
+            kev_2025().display(),
+            epss_file().display(),
+            req.display()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            .args([
+                "run",
+                "--offline",
+                "--ci",
+                "--fail-on",
+                "critical",
+                "--config",
+            ])
+            .arg(&cfg)
+            .args(extra)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .env("NO_COLOR", "1")
+            .env("DEPWATCH_STORE", tmp.path().join("store.sqlite3"))
+            .env("DEPWATCH_NOW", "2026-02-01T09:00:00Z")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = run(&["--fail-on-kev"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "p: apache-airflow PYSEC-2020-14 (CVE-2020-11978 in CISA KEV since 2022-01-18)"
+        ),
+        "{err}"
+    );
+    let o = run(&["--fail-on-epss", "0.9"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("EPSS 0.94272 >= 0.9"),
+        "{}",
+        text(&o)
+    );
+}
