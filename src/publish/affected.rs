@@ -331,7 +331,8 @@ fn expression(lo: &Bound<Version>, hi: &Bound<Version>, r: &Reader) -> Option<St
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-const FIXED_IN: &str = "depwatch.toml `fixed-in`";
+// Plain words, no markdown: these go into draft table cells, which escape every backtick.
+const FIXED_IN: &str = "depwatch.toml fixed-in";
 
 /// The project's affected versions for one finding: `basis` as the module docs describe, each
 /// range ended by the lowest of `fixed_in` at or above its start.
@@ -355,7 +356,7 @@ pub fn project_versions(basis: &Basis, fixed_in: &[String]) -> ProjectVersions {
     let (statements, releases): (Vec<(String, String)>, bool) = match basis {
         Basis::Config(v) => (
             v.iter()
-                .map(|s| (s.trim().to_string(), "depwatch.toml `versions`".to_string()))
+                .map(|s| (s.trim().to_string(), "depwatch.toml versions".to_string()))
                 .collect(),
             true,
         ),
@@ -370,7 +371,7 @@ pub fn project_versions(basis: &Basis, fixed_in: &[String]) -> ProjectVersions {
         return none(
             from,
             "the SECURITY.md has no supported-versions table and depwatch.toml gives no \
-             `versions` for this project"
+             versions for this project"
                 .into(),
         );
     }
@@ -458,7 +459,7 @@ pub fn project_versions(basis: &Basis, fixed_in: &[String]) -> ProjectVersions {
         return none(
             from,
             format!(
-                "every stated version is at or above `fixed-in` ({}): none is left affected",
+                "every stated version is at or above fixed-in ({}): none is left affected",
                 fixed_in.join(", ")
             ),
         );

@@ -1165,7 +1165,7 @@ mod tests {
         for needle in [
             "emby-watchparty",
             "| Affected versions | `>= 1.4.0, < 1.4.3` (from SECURITY.md line 7: 1.4.x) |",
-            "| Patched versions | 1.4.3 (depwatch.toml \\`fixed-in\\`) |",
+            "| Patched versions | 1.4.3 (depwatch.toml fixed-in) |",
             "| CVE of this advisory | none assigned (",
             "| Dependency's advisory | GHSA-9wx4-h78v-vm56, CVE-2024-35195 |",
             "https://nvd.nist.gov/vuln/detail/CVE-2024-35195",

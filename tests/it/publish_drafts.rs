@@ -285,7 +285,7 @@ fn drafts_describe_the_projects_own_advisory_and_publish_sends_it() {
             }
             let md = read(&path.with_extension("md"));
             assert!(
-                md.contains("| Affected versions | Not known: the SECURITY.md has no supported-versions table and depwatch.toml gives no \\`versions\\` for this project."),
+                md.contains("| Affected versions | Not known: the SECURITY.md has no supported-versions table and depwatch.toml gives no versions for this project."),
                 "{md}"
             );
             uv_drafts += 1;
