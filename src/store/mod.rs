@@ -21,6 +21,7 @@
 pub mod conformance;
 mod health;
 mod monitor;
+pub mod postgres;
 mod schema;
 mod traits;
 pub mod yanked;
@@ -77,6 +78,15 @@ pub enum StoreError {
         found: i64,
         /// The newest this build knows.
         supported: i64,
+    },
+    /// PostgreSQL failed, or a value it holds does not decode. `at` is the store's location
+    /// without its password.
+    #[error("store {at}: {message}")]
+    Postgres {
+        /// The store's location, as shown (no password).
+        at: String,
+        /// What went wrong.
+        message: String,
     },
     /// A stored record could not be decoded (the store was edited by hand?).
     #[error("store {path}: record {source_name}/{id} is not valid OSV JSON: {message}")]
@@ -579,9 +589,7 @@ impl Store {
         };
         let stored_affected = read_keys("SELECT source, id, ecosystem, name FROM affected", 4)?;
         let stored_aliases = read_keys("SELECT source, id, alias FROM aliases", 3)?;
-        let mut want_affected = BTreeSet::new();
-        let mut want_aliases = BTreeSet::new();
-        let mut records = BTreeSet::new();
+        let mut records = Vec::new();
         {
             let mut stmt = self
                 .conn
@@ -596,26 +604,45 @@ impl Store {
                 ) else {
                     continue; // not text: counted by the invariants above
                 };
-                records.insert((source.clone(), id.clone()));
-                // A record that does not decode is reported by the JSON invariants (or, when
-                // valid JSON but not OSV, by a scan); its index cannot be recomputed.
-                let Ok(adv) = serde_json::from_str::<Advisory>(&json) else {
-                    continue;
-                };
-                let (affected, aliases) = index_rows(&adv);
-                for (eco, name) in affected {
-                    want_affected.insert((source.clone(), id.clone(), eco.to_string(), name));
-                }
-                for alias in aliases {
-                    want_aliases.insert((
-                        source.clone(),
-                        id.clone(),
-                        alias.to_string(),
-                        String::new(),
-                    ));
-                }
+                records.push((source, id, json));
             }
         }
+        Ok(index_problems(&records, &stored_affected, &stored_aliases))
+    }
+}
+
+/// An index row as `db check` compares them: (source, id, ecosystem or alias, name or "").
+pub(crate) type IndexKey = (String, String, String, String);
+
+/// The index tables against the raw records (source, id, JSON), for every backend: every row
+/// a sync would write for a record must be there, and no other. A missing `affected` row makes
+/// scans miss the record's findings while everything else looks sound.
+pub(crate) fn index_problems(
+    records: &[(String, String, String)],
+    stored_affected: &BTreeSet<IndexKey>,
+    stored_aliases: &BTreeSet<IndexKey>,
+) -> Vec<String> {
+    type Key = IndexKey;
+    let mut want_affected = BTreeSet::new();
+    let mut want_aliases = BTreeSet::new();
+    let mut keys = BTreeSet::new();
+    for (source, id, json) in records {
+        keys.insert((source.clone(), id.clone()));
+        // A record that does not decode is reported by the JSON invariants (or, when
+        // valid JSON but not OSV, by a scan); its index cannot be recomputed.
+        let Ok(adv) = serde_json::from_str::<Advisory>(json) else {
+            continue;
+        };
+        let (affected, aliases) = index_rows(&adv);
+        for (eco, name) in affected {
+            want_affected.insert((source.clone(), id.clone(), eco.to_string(), name));
+        }
+        for alias in aliases {
+            want_aliases.insert((source.clone(), id.clone(), alias.to_string(), String::new()));
+        }
+    }
+    let records = keys;
+    {
         let mut problems = Vec::new();
         let mut report = |what: &str, diff: Vec<&Key>, show: &dyn Fn(&Key) -> String| {
             if diff.is_empty() {
@@ -629,13 +656,13 @@ impl Store {
             };
             problems.push(format!("{} {what}: {}{more}", diff.len(), shown.join("; ")));
         };
-        // Rows pointing at no record are counted by the invariants above already.
+        // Rows pointing at no record are counted by the invariants already.
         let has_record = |k: &&Key| records.contains(&(k.0.clone(), k.1.clone()));
         let package = |k: &Key| format!("{} {} {} in {}", k.1, k.2, k.3, k.0);
         let alias = |k: &Key| format!("{} as {} in {}", k.1, k.2, k.0);
         report(
             "package index rows missing (scans of these packages miss the record)",
-            want_affected.difference(&stored_affected).collect(),
+            want_affected.difference(stored_affected).collect(),
             &package,
         );
         report(
@@ -648,7 +675,7 @@ impl Store {
         );
         report(
             "alias index rows missing",
-            want_aliases.difference(&stored_aliases).collect(),
+            want_aliases.difference(stored_aliases).collect(),
             &alias,
         );
         report(
@@ -659,7 +686,7 @@ impl Store {
                 .collect(),
             &alias,
         );
-        Ok(problems)
+        problems
     }
 }
 
