@@ -145,7 +145,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         Backend::Online { url }
     } else if sources.is_empty() {
         Backend::Store {
-            path: args.store.path(),
+            path: args.store.location()?,
             max_age: jiff::SignedDuration::try_from_hours(args.max_age_hours).ok_or_else(|| {
                 anyhow::anyhow!("--max-age-hours {} is too large", args.max_age_hours)
             })?,
@@ -174,6 +174,12 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     // and a blocking-pool thread would cost a fresh malloc arena. The online one is awaited.
     let report = match opts.backend {
         scan::Backend::Online { .. } => scan::run(&opts).await?,
+        // A PostgreSQL store's connection runs on this runtime: the scan waits on a blocking
+        // thread while this one drives it.
+        scan::Backend::Store {
+            path: depwatch::store::Location::Postgres(_),
+            ..
+        } => scan::run(&opts).await?,
         _ => scan::run_offline(&opts)?,
     };
     let format = Format::from(args.format);

@@ -7,7 +7,7 @@ use super::sources::sync_step;
 use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, StepError, SyncLine};
 use crate::health::{self, HealthEvent, Outcome};
 use crate::publish::templates::Templates;
-use crate::store::{AdvisoryStore, MonitorState, RunOutcome, Store};
+use crate::store::{AdvisoryStore, MonitorState, RunOutcome};
 
 /// Run the whole job on the caller's tokio runtime: the blocking work (SQLite, scans) on its
 /// blocking pool, the network on its executor. What an async server awaits.
@@ -30,7 +30,7 @@ pub fn run_with_clock(
     clock: &dyn Clock,
     rt: &tokio::runtime::Handle,
 ) -> Result<RunReport, RunError> {
-    let mut store = Store::open(&opts.store)?;
+    let mut store = crate::store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
     let run_id = store.run_started(opts.now)?;
     let sync = sync_step(&mut store, opts, rt)?;
@@ -151,7 +151,7 @@ mod tests {
         let later: jiff::Timestamp = "2020-01-01T09:07:00Z".parse().unwrap();
         let opts = RunOptions {
             config: crate::config::Config::default(),
-            store: dir.path().join("store.sqlite3"),
+            store: dir.path().join("store.sqlite3").into(),
             out_dir: dir.path().join("out"),
             sync_local: true,
             sync_remote: false,
@@ -164,7 +164,7 @@ mod tests {
         let rt = tokio::runtime::Handle::current();
         let e = run_with_clock(&opts, &FixedClock(later), &rt).unwrap_err();
         assert!(matches!(e, RunError::NeverSynced(_)), "{e}");
-        let last = Store::open(&opts.store)
+        let last = crate::store::open(&opts.store)
             .unwrap()
             .last_run()
             .unwrap()

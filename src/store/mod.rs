@@ -17,8 +17,10 @@
 //! a sync writes. `rusqlite` is blocking: async callers must run store calls on a blocking
 //! thread.
 
+mod backend;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod dump;
 mod health;
 mod monitor;
 pub mod postgres;
@@ -103,6 +105,7 @@ pub enum StoreError {
 }
 
 pub use crate::feeds::SourceState;
+pub use backend::{Backend, Location, open, open_read_only, runtime};
 pub use health::HealthRow;
 pub use monitor::{Message, NewMessage, OutboxCounts, RunRow, SeenRow};
 pub use traits::{

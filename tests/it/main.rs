@@ -23,6 +23,7 @@ mod notes;
 mod online;
 mod outbox;
 mod policy;
+mod postgres;
 mod props;
 mod range_ends;
 mod registries;

@@ -47,7 +47,6 @@ impl PgStore {
         let err = super::pg_err(&at);
         let source = state.source.as_str();
         let now = Timestamp::now();
-        super::refuse_async_thread(&at)?;
         let rt = self.rt.clone();
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;
@@ -294,7 +293,6 @@ impl AdvisoryStore for PgStore {
     ) -> Result<StoredRecords, StoreError> {
         let at = self.at.clone();
         let err = super::pg_err(&at);
-        super::refuse_async_thread(&at)?;
         let ecos: Vec<&str> = packages.iter().map(|(e, _)| e.as_osv()).collect();
         let names: Vec<&str> = packages.iter().map(|(_, n)| n.as_str()).collect();
         let rt = self.rt.clone();

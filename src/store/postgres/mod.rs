@@ -4,8 +4,9 @@
 //!
 //! The traits are blocking (see `traits.rs`): every method `block_on`s its queries through a
 //! [`tokio::runtime::Handle`] to the binary's runtime, whose executor also drives the
-//! connection. A method called on a thread of that runtime would deadlock it, so it is refused
-//! with an error instead. Every method is one transaction, as in the SQLite store; a scan's
+//! connection. So it must be called from a blocking thread (`spawn_blocking`, a thread of its
+//! own), never from an async task: tokio panics on `block_on` inside a task, and no public API
+//! tells the two apart beforehand. Every method is one transaction, as in the SQLite store; a scan's
 //! reads are one `REPEATABLE READ` snapshot.
 //!
 //! Text columns that are keys or sorted are `COLLATE "C"`: byte order, as SQLite sorts, whatever
@@ -16,9 +17,13 @@
 //! errors and logs name the store by [`PgLocation`]'s display, which has no password.
 
 mod advisories;
+mod copy;
 mod monitor;
 mod schema;
+// The tests' throwaway server, shared with `tests/it/postgres.rs`; outside `src/`, as it
+// builds its own runtime, which library code never does.
 #[cfg(test)]
+#[path = "../../../tests/support/pg_cluster.rs"]
 pub(crate) mod test_cluster;
 
 use super::{Stats, StoreError};
@@ -181,6 +186,12 @@ impl PgStore {
         let s = Self::connect(loc, rt)?;
         let found = s.schema_version()?;
         let latest = schema::MIGRATIONS.len() as i64;
+        if found == 0 {
+            return Err(other_err(
+                &s.at,
+                "the database holds no depwatch store: run `depwatch sync` first",
+            ));
+        }
         if found > latest {
             return Err(StoreError::TooNew {
                 path: loc.shown.clone().into(),
@@ -200,7 +211,6 @@ impl PgStore {
 
     fn connect(loc: &PgLocation, rt: &tokio::runtime::Handle) -> Result<Self, StoreError> {
         let at = loc.shown.clone();
-        refuse_async_thread(&at)?;
         let config = loc.config.clone();
         let err = pg_err(&at);
         let client = rt.block_on(async {
@@ -233,7 +243,6 @@ impl PgStore {
         &'a self,
         f: impl Future<Output = Result<T, StoreError>> + 'a,
     ) -> Result<T, StoreError> {
-        refuse_async_thread(&self.at)?;
         self.rt.block_on(f)
     }
 
@@ -268,7 +277,6 @@ impl PgStore {
         let err = pg_err(&at);
         let latest = schema::MIGRATIONS.len() as i64;
         let rt = self.rt.clone();
-        refuse_async_thread(&at)?;
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;
             // Two processes opening a new store at once: the second waits here, then sees the
@@ -432,17 +440,67 @@ impl PgStore {
     }
 }
 
-/// Block only where blocking is allowed: on a runtime thread, `block_on` would panic (or
-/// starve the connection's own task), so the call is refused with an error naming the cause.
-fn refuse_async_thread(at: &str) -> Result<(), StoreError> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(other_err(
-            at,
-            "the PostgreSQL store was called on an async runtime thread; \
-             call it from a blocking thread (spawn_blocking)",
-        ));
+/// `pg_advisory_lock` key of the cycle lock ("depc"); advisory locks are per database, and a
+/// database is one store.
+const CYCLE_LOCK: i64 = 0x6465_7063;
+
+/// One cycle at a time across every process sharing a PostgreSQL store: a session-level
+/// advisory lock held by a connection of its own. Dropping it closes the connection, which
+/// releases the lock; so does the server when the holder dies (its session ends).
+pub struct PgCycleLock {
+    _client: tokio_postgres::Client,
+}
+
+impl PgCycleLock {
+    /// Take the lock if it is free; `Ok(None)` when another session holds it. Blocks.
+    pub fn try_acquire(
+        loc: &PgLocation,
+        rt: &tokio::runtime::Handle,
+    ) -> Result<Option<Self>, StoreError> {
+        let s = PgStore::connect(loc, rt)?;
+        let err = s.err();
+        let got: bool = s.run(async {
+            Ok(s.client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&CYCLE_LOCK])
+                .await
+                .map_err(&err)?
+                .get(0))
+        })?;
+        drop(err);
+        Ok(got.then_some(Self { _client: s.client }))
     }
-    Ok(())
+
+    /// Who holds the lock, for a waiter's message: the holding session's server pid, client
+    /// address and application name; "unknown" when it cannot be read.
+    pub fn holder(loc: &PgLocation, rt: &tokio::runtime::Handle) -> String {
+        let Ok(s) = PgStore::connect(loc, rt) else {
+            return "unknown".into();
+        };
+        let err = s.err();
+        let row = s.run(async {
+            s.client
+                .query_opt(
+                    "SELECT a.pid, COALESCE(host(a.client_addr), 'local'), a.application_name
+                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.database = (
+                         SELECT oid FROM pg_database WHERE datname = current_database())
+                       AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid
+                       AND l.objsubid = 1",
+                    &[&CYCLE_LOCK],
+                )
+                .await
+                .map_err(&err)
+        });
+        match row {
+            Ok(Some(r)) => format!(
+                "PostgreSQL session {} ({} from {})",
+                r.get::<_, i32>(0),
+                r.get::<_, String>(2),
+                r.get::<_, String>(1)
+            ),
+            _ => "unknown".into(),
+        }
+    }
 }
 
 /// Drive a connection until its client is dropped; a broken connection is logged (its
@@ -498,31 +556,17 @@ mod tests {
         assert!(!e.contains("hunter2"), "{e}");
     }
 
-    #[test]
-    fn postgres_passes_the_store_conformance_suite() {
-        let server = test_cluster::server();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let handle = rt.handle().clone();
-        super::super::conformance::conformance(|| PgStore::open(&fresh(server), &handle).unwrap());
-    }
-
-    #[test]
-    fn a_call_from_an_async_thread_is_an_error_not_a_panic() {
-        let server = test_cluster::server();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let loc = fresh(server);
-        let e = rt
-            .block_on(async { PgStore::open(&loc, &tokio::runtime::Handle::current()) })
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(e.contains("blocking thread"), "{e}");
+    /// On the test's runtime, from a blocking thread, as the binary calls a store.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn postgres_passes_the_store_conformance_suite() {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let server = test_cluster::server();
+            super::super::conformance::conformance(|| {
+                PgStore::open(&fresh(server), &handle).unwrap()
+            });
+        })
+        .await
+        .unwrap();
     }
 }

@@ -110,7 +110,6 @@ impl MonitorState for PgStore {
     ) -> Result<(), StoreError> {
         let at = self.at.clone();
         let err = super::pg_err(&at);
-        super::refuse_async_thread(&at)?;
         let rt = self.rt.clone();
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;
@@ -332,7 +331,6 @@ impl MonitorState for PgStore {
     ) -> Result<(), StoreError> {
         let at = self.at.clone();
         let err = super::pg_err(&at);
-        super::refuse_async_thread(&at)?;
         let rt = self.rt.clone();
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;

@@ -1,6 +1,8 @@
 //! Tests only: a throwaway PostgreSQL server, one per test binary, shared by its tests.
-//! The library's unit tests and `tests/it/postgres.rs` (through `#[path]`) use this same file,
-//! so it depends on std, `tempfile`, `tokio` and `tokio-postgres` only.
+//! The library's unit tests (`src/store/postgres/mod.rs`) and `tests/it/postgres.rs` include
+//! this same file with `#[path]`, so it depends on std, `tempfile`, `tokio` and
+//! `tokio-postgres` only. It builds its own small runtime to create databases: test support,
+//! not library code. Call it from a blocking thread, never from an async task.
 //!
 //! `DEPWATCH_TEST_POSTGRES_URL` (a superuser's URL) uses an existing server instead. Otherwise
 //! the cluster is made with Debian's `postgresql` binaries (`/usr/lib/postgresql/N/bin`):
