@@ -201,6 +201,8 @@ fn start() -> Server {
 /// exits (passing, failing, killed): a detached shell polls for the process and then runs
 /// `pg_ctl stop -m immediate`. Statics are never dropped and an `atexit` handler needs
 /// `unsafe`, which the crate forbids; a watcher also covers a SIGKILL.
+// The watcher outlives this process, which therefore never waits for it; init reaps it.
+#[allow(clippy::zombie_processes)]
 fn watch_and_stop(bin: &Path, dir: &Path, as_postgres: bool) {
     const SCRIPT: &str = r#"
         while kill -0 "$1" 2>/dev/null; do sleep 0.2; done

@@ -35,7 +35,8 @@ use tokio_postgres::config::{Host, SslMode};
 /// form that is shown.
 #[derive(Clone)]
 pub struct PgLocation {
-    config: tokio_postgres::Config,
+    // Boxed: a location sits in error values, which stay small.
+    config: Box<tokio_postgres::Config>,
     shown: String,
 }
 
@@ -76,7 +77,10 @@ impl PgLocation {
             config.application_name("depwatch");
         }
         let shown = shown(&config);
-        Ok(Self { config, shown })
+        Ok(Self {
+            config: Box::new(config),
+            shown,
+        })
     }
 
     /// The database name, for messages.
@@ -211,7 +215,7 @@ impl PgStore {
 
     fn connect(loc: &PgLocation, rt: &tokio::runtime::Handle) -> Result<Self, StoreError> {
         let at = loc.shown.clone();
-        let config = loc.config.clone();
+        let config = (*loc.config).clone();
         let err = pg_err(&at);
         let client = rt.block_on(async {
             if config.get_ssl_mode() == SslMode::Require {
