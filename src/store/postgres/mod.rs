@@ -170,7 +170,16 @@ pub struct PgStore {
     client: tokio_postgres::Client,
     rt: tokio::runtime::Handle,
     at: String,
+    /// This store handle's name in outbox claims (random).
+    claimer: String,
+    /// How long a claim on due messages lasts.
+    lease: Duration,
 }
+
+/// How long a sender's claim on the messages it fetched lasts: longer than delivering a
+/// run's messages takes (each channel request times out well within it), short enough that a
+/// crashed sender's messages go out on another process's next cycle.
+pub const OUTBOX_LEASE: Duration = Duration::from_secs(15 * 60);
 
 impl PgStore {
     /// Connect to `loc`, running the connection on `rt`, and bring the schema up to date.
@@ -230,16 +239,27 @@ impl PgStore {
             }
         })?;
         drop(err);
+        let mut token = [0u8; 12];
+        aws_lc_rs::rand::fill(&mut token).map_err(|_| other_err(&at, "no random bytes"))?;
         Ok(Self {
             client,
             rt: rt.clone(),
             at,
+            claimer: token.iter().map(|b| format!("{b:02x}")).collect(),
+            lease: OUTBOX_LEASE,
         })
     }
 
     /// The store's location as shown (no password).
     pub fn location(&self) -> &str {
         &self.at
+    }
+
+    /// Claim due messages for `lease` instead of [`OUTBOX_LEASE`] (tests of an expiring
+    /// lease).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// Run `f` to completion on the runtime, from this blocking thread.
@@ -569,6 +589,95 @@ mod tests {
             super::super::conformance::conformance(|| {
                 PgStore::open(&fresh(server), &handle).unwrap()
             });
+        })
+        .await
+        .unwrap();
+    }
+
+    fn message(n: usize) -> crate::store::NewMessage {
+        crate::store::NewMessage {
+            project: "p".into(),
+            channel: "slack".into(),
+            event: format!("new-{n}"),
+            payload: "{}".into(),
+        }
+    }
+
+    /// Two senders on one database: a due message is claimed by one only; marking it ends
+    /// the claim; a claim whose holder is gone runs out and another sender gets the message.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_senders_never_get_the_same_message_and_an_expired_lease_frees_it() {
+        use crate::store::MonitorState;
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let loc = fresh(test_cluster::server());
+            let t0: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+            let open = || PgStore::open(&loc, &handle).unwrap();
+            let mut a = open().with_lease(Duration::from_secs(2));
+            let b = open();
+            a.record_run("p", &[], &[message(1), message(2)], t0)
+                .unwrap();
+            let got_a = a.due_messages(t0).unwrap();
+            assert_eq!(got_a.len(), 2);
+            assert!(
+                a.due_messages(t0).unwrap().len() == 2,
+                "its own claims stay due to it"
+            );
+            assert!(
+                b.due_messages(t0).unwrap().is_empty(),
+                "claimed by the other sender"
+            );
+            a.mark_sent(got_a[0].id, t0).unwrap();
+            a.mark_failed(got_a[1].id, "HTTP 500", Some(t0), t0)
+                .unwrap();
+            let got_b = b.due_messages(t0).unwrap();
+            assert_eq!(
+                got_b.iter().map(|m| m.id).collect::<Vec<_>>(),
+                [got_a[1].id]
+            );
+            assert!(a.due_messages(t0).unwrap().is_empty(), "now b's");
+            // A sender that dies holding a claim: the message waits out the lease, then goes
+            // to another sender.
+            a.record_run("p", &[], &[message(3)], t0).unwrap();
+            let third = a.due_messages(t0).unwrap();
+            assert_eq!(third.len(), 1);
+            drop(a);
+            assert_eq!(b.due_messages(t0).unwrap().len(), 1, "only its own");
+            std::thread::sleep(Duration::from_millis(2500));
+            let after = b.due_messages(t0).unwrap();
+            assert_eq!(after.len(), 2, "the lease ran out: {after:?}");
+            assert!(after.iter().any(|m| m.id == third[0].id));
+
+            // Many messages, two senders asking at the same moment: disjoint shares.
+            let mut c = open();
+            let many: Vec<_> = (10..210).map(message).collect();
+            c.record_run("q", &[], &many, t0).unwrap();
+            for m in &after {
+                c.mark_sent(m.id, t0).unwrap();
+            }
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let ask = |s: PgStore| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    s.due_messages(t0)
+                        .unwrap()
+                        .into_iter()
+                        .map(|m| m.id)
+                        .collect::<Vec<_>>()
+                })
+            };
+            let (x, y) = (ask(c), ask(b));
+            let (x, y) = (x.join().unwrap(), y.join().unwrap());
+            let both: std::collections::BTreeSet<i64> = x.iter().chain(&y).copied().collect();
+            assert_eq!(
+                x.len() + y.len(),
+                200,
+                "every message claimed once: {} + {}",
+                x.len(),
+                y.len()
+            );
+            assert_eq!(both.len(), 200, "no message claimed twice");
         })
         .await
         .unwrap();

@@ -139,17 +139,43 @@ impl MonitorState for PgStore {
         })
     }
 
+    /// The due messages, claimed for this store handle for its lease: another process
+    /// asking meanwhile skips them (`FOR UPDATE SKIP LOCKED`, then the claim), so two senders
+    /// never deliver the same row. Marking a message sent or failed ends the claim; a claim
+    /// whose holder died runs out and the message is due again. The lease runs on the
+    /// server's clock, `now` (the run's time) decides what is due.
     fn due_messages(&self, now: Timestamp) -> Result<Vec<Message>, StoreError> {
         let err = self.err();
+        let lease_us = i64::try_from(self.lease.as_micros()).unwrap_or(i64::MAX);
         self.run(async {
             let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM outbox
-                 WHERE sent_at IS NULL AND gave_up_at IS NULL
-                   AND (next_attempt IS NULL OR next_attempt <= $1)
-                 ORDER BY id"
+                "WITH due AS (
+                   SELECT id FROM outbox
+                   WHERE sent_at IS NULL AND gave_up_at IS NULL
+                     AND (next_attempt IS NULL OR next_attempt <= $1)
+                     AND (claimed_until IS NULL OR claimed_until < clock_timestamp()
+                          OR claimed_by = $2)
+                   ORDER BY id
+                   FOR UPDATE SKIP LOCKED)
+                 UPDATE outbox o SET claimed_by = $2,
+                     claimed_until = clock_timestamp() + make_interval(secs => $3::bigint / 1e6)
+                 FROM due WHERE o.id = due.id
+                 RETURNING {}",
+                MESSAGE_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("o.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
-            let rows = self.client.query(&sql, &[&now]).await.map_err(&err)?;
-            Ok(rows.iter().map(message_row).collect())
+            let rows = self
+                .client
+                .query(&sql, &[&now, &self.claimer, &lease_us])
+                .await
+                .map_err(&err)?;
+            let mut out: Vec<Message> = rows.iter().map(message_row).collect();
+            // RETURNING has no order: oldest first, as promised.
+            out.sort_by_key(|m| m.id);
+            Ok(out)
         })
     }
 
@@ -158,7 +184,8 @@ impl MonitorState for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL
+                    "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL,
+                       claimed_by = NULL, claimed_until = NULL
                      WHERE id = $1",
                     &[&id, &now],
                 )
@@ -185,7 +212,7 @@ impl MonitorState for PgStore {
             self.client
                 .execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                       next_attempt = $3, gave_up_at = $4
+                       next_attempt = $3, gave_up_at = $4, claimed_by = NULL, claimed_until = NULL
                      WHERE id = $1",
                     &[&id, &error, &next_attempt, &gave_up],
                 )

@@ -103,4 +103,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         value bytea NOT NULL
     );
     "#,
+    // 2: outbox claims. A sender claims the due rows it will deliver for a lease; another
+    // process skips them until they are marked or the lease runs out (its holder died).
+    r#"
+    ALTER TABLE outbox ADD COLUMN claimed_by text, ADD COLUMN claimed_until timestamptz;
+    "#,
 ];
