@@ -8,7 +8,8 @@
 //! the cluster is made with Debian's `postgresql` binaries (`/usr/lib/postgresql/N/bin`):
 //! `initdb` into a temp dir, `pg_ctl start` on a free 127.0.0.1 port with password (SCRAM)
 //! authentication, and a watcher process that stops it (`pg_ctl stop -m immediate`) and
-//! removes the directory once the test binary has exited, passing, failing or killed. initdb and postgres
+//! removes the directory once the test binary has exited, passing, failing or killed (it
+//! waits for the end of a pipe only this process holds). initdb and postgres
 //! refuse to run as root, so as root they run as the `postgres` system user (`runuser`). Tests
 //! install nothing: missing binaries are a failure saying what to install.
 
@@ -197,31 +198,37 @@ fn start() -> Server {
     }
 }
 
+/// The write end of the watcher's stdin: never written, only held until this process exits.
+static WATCHER_STDIN: OnceLock<std::sync::Mutex<std::process::ChildStdin>> = OnceLock::new();
+
 /// Stop the cluster and remove its directory once this test process has exited, however it
-/// exits (passing, failing, killed): a detached shell polls for the process and then runs
-/// `pg_ctl stop -m immediate`. Statics are never dropped and an `atexit` handler needs
-/// `unsafe`, which the crate forbids; a watcher also covers a SIGKILL.
+/// exits (passing, failing, killed): a detached shell reads its stdin, a pipe this process
+/// holds open, and when the OS closes it at our exit runs `pg_ctl stop -m immediate`. (Statics
+/// are never dropped, an `atexit` handler needs the `unsafe` the crate forbids, and polling a
+/// pid could follow a reused one.) Rust opens pipes close-on-exec, so the depwatch processes
+/// the tests start do not hold it.
 // The watcher outlives this process, which therefore never waits for it; init reaps it.
 #[allow(clippy::zombie_processes)]
 fn watch_and_stop(bin: &Path, dir: &Path, as_postgres: bool) {
     const SCRIPT: &str = r#"
-        while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
-        if [ "$4" = yes ]; then
-            runuser -u postgres -- "$2/pg_ctl" -D "$3/data" -m immediate -w stop
+        while read -r _; do :; done
+        if [ "$3" = yes ]; then
+            runuser -u postgres -- "$1/pg_ctl" -D "$2/data" -m immediate -w stop
         else
-            "$2/pg_ctl" -D "$3/data" -m immediate -w stop
+            "$1/pg_ctl" -D "$2/data" -m immediate -w stop
         fi
-        rm -rf "$3"
+        rm -rf "$2"
     "#;
-    Command::new("sh")
+    let mut child = Command::new("sh")
         .args(["-c", SCRIPT, "sh"])
-        .arg(std::process::id().to_string())
         .arg(bin)
         .arg(dir)
         .arg(if as_postgres { "yes" } else { "no" })
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("starting the test cluster's watcher (sh)");
+    let stdin = child.stdin.take().expect("the watcher's stdin");
+    let _ = WATCHER_STDIN.set(std::sync::Mutex::new(stdin));
 }
