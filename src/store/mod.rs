@@ -1,4 +1,6 @@
-//! The local advisory store: embedded SQLite, the only module with SQL in it.
+//! The advisory store, the only module with SQL in it: the traits, the SQLite backend (this
+//! file and its siblings), the PostgreSQL one (`postgres/`), choosing one from `--store`
+//! (`backend.rs`: [`Location`], [`open`]) and `db copy` between them (`dump.rs`).
 //!
 //! What the rest of depwatch may rely on is the pair of traits in `traits.rs`,
 //! [`AdvisoryStore`] and [`MonitorState`] (sync on purpose: see there), with typed rows; the
