@@ -128,6 +128,13 @@ fn copy_from_sqlite_then_scan_gives_the_same_report_and_db_check_passes_on_both(
     assert_eq!(a["records"], b["records"]);
     assert_eq!(a["by_ecosystem"], b["by_ecosystem"]);
     assert!(!b["path"].as_str().unwrap().contains(cluster::PASSWORD));
+    // `status` reads the copied store too.
+    let config = dir.path().join("depwatch.toml");
+    std::fs::write(&config, "").unwrap();
+    let config = config.display().to_string();
+    let a = ok(&depwatch_at(&sqlite, &["status", "--config", &config]), "status");
+    let b = ok(&depwatch_at(&url, &["status", "--config", &config]), "status");
+    assert_eq!(a.replace(&sqlite, "STORE"), b.replace(&url, "STORE"));
 
     // A second copy into the same database is refused; --replace overwrites it.
     let again = depwatch_at(&sqlite, &["db", "copy", "--from", &sqlite, "--to", &url]);
