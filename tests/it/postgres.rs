@@ -132,8 +132,14 @@ fn copy_from_sqlite_then_scan_gives_the_same_report_and_db_check_passes_on_both(
     let config = dir.path().join("depwatch.toml");
     std::fs::write(&config, "").unwrap();
     let config = config.display().to_string();
-    let a = ok(&depwatch_at(&sqlite, &["status", "--config", &config]), "status");
-    let b = ok(&depwatch_at(&url, &["status", "--config", &config]), "status");
+    let a = ok(
+        &depwatch_at(&sqlite, &["status", "--config", &config]),
+        "status",
+    );
+    let b = ok(
+        &depwatch_at(&url, &["status", "--config", &config]),
+        "status",
+    );
     assert_eq!(a.replace(&sqlite, "STORE"), b.replace(&url, "STORE"));
 
     // A second copy into the same database is refused; --replace overwrites it.
