@@ -12,6 +12,7 @@
 //! id = "RUSTSEC-2023-0071"               # any alias of the finding works
 //! reason = "rsa is only used to verify, never to decrypt"
 //! until = "2027-01-31"                   # optional: the ignore stops hiding the finding after this day
+//! until-fix = true                       # optional: ... or as soon as a fixed version is known
 //! ```
 
 mod monitor;
@@ -83,6 +84,8 @@ struct RawWatch {
     #[serde(default)]
     sync_schedule: Option<toml::Spanned<String>>,
     #[serde(default)]
+    fast_lane: Option<toml::Spanned<String>>,
+    #[serde(default)]
     timezone: Option<toml::Spanned<String>>,
     #[serde(default)]
     jitter: Option<toml::Spanned<String>>,
@@ -97,6 +100,9 @@ pub struct WatchConfig {
     pub schedule: Option<String>,
     /// A separate feed-sync schedule.
     pub sync_schedule: Option<String>,
+    /// The fast lane's schedule (`fast-lane = "*/5 * * * *"`): the OSV exports' changed
+    /// records and the packages they name, alerted at once.
+    pub fast_lane: Option<String>,
     /// Time zone of the schedules (default: the top-level `timezone`, else UTC).
     pub timezone: Option<String>,
     /// Random delay of each fire, up to this.
@@ -110,6 +116,7 @@ impl Default for WatchConfig {
         Self {
             schedule: None,
             sync_schedule: None,
+            fast_lane: None,
             timezone: None,
             jitter: jiff::SignedDuration::ZERO,
             health_after: 3,
@@ -137,6 +144,8 @@ struct RawIgnore {
     reason: Option<String>,
     #[serde(default)]
     until: Option<toml::Spanned<toml::Value>>,
+    #[serde(default, rename = "until-fix")]
+    until_fix: bool,
 }
 
 /// Where `run` and `watch` write drafts and release notes when neither `--out` nor the
@@ -146,6 +155,10 @@ pub const DEFAULT_OUTPUT_DIR: &str = "depwatch-out";
 /// The `--fail-on` level when neither the flag nor the config's `fail-on` says: any
 /// vulnerability fails.
 pub const DEFAULT_FAIL_ON: Level = Level::Unknown;
+
+/// The EPSS alert threshold of a project that sets no `epss-alert` (the issue's example,
+/// 0.1: about the top 7% of scored CVEs in the 2026-01-30 file). depwatch's default.
+pub const DEFAULT_EPSS_ALERT: f64 = 0.1;
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -223,6 +236,20 @@ impl Config {
         self.projects.iter().find(|p| p.name == name)
     }
 
+    /// The digest schedule (`[notify] digest`) in the watch's zone (`[watch] timezone`, else
+    /// `timezone`, else UTC), or `None` when no digest is configured.
+    pub fn digest_schedule(&self) -> Option<crate::schedule::Schedule> {
+        let expr = self.notify.digest.as_deref()?;
+        let zone = self
+            .watch
+            .timezone
+            .as_deref()
+            .or(self.timezone.as_deref())
+            .unwrap_or("UTC");
+        // Checked when the config was read; a failure here cannot happen with a loaded config.
+        crate::schedule::Schedule::parse(expr, zone).ok()
+    }
+
     /// The configured time zone (UTC when unset).
     pub fn tz(&self) -> jiff::tz::TimeZone {
         self.timezone
@@ -293,6 +320,7 @@ impl Config {
                 id: ig.id.trim().to_string(),
                 reason: ig.reason,
                 until,
+                until_fix: ig.until_fix,
                 origin: Some(path.display().to_string()),
                 ..Default::default()
             });
@@ -345,6 +373,7 @@ impl Config {
                 for (key, expr) in [
                     ("schedule", &w.schedule),
                     ("sync-schedule", &w.sync_schedule),
+                    ("fast-lane", &w.fast_lane),
                 ] {
                     if let Some(e) = expr {
                         let tz = w
@@ -380,13 +409,20 @@ impl Config {
                 WatchConfig {
                     schedule: w.schedule.map(|s| s.into_inner()),
                     sync_schedule: w.sync_schedule.map(|s| s.into_inner()),
+                    fast_lane: w.fast_lane.map(|s| s.into_inner()),
                     timezone: w.timezone.map(|s| s.into_inner()),
                     jitter,
                     health_after,
                 }
             }
         };
-        let notify = monitor::notify(&ctx, raw.notify)?;
+        let digest_zone = watch
+            .timezone
+            .as_deref()
+            .or(timezone.as_deref())
+            .unwrap_or("UTC")
+            .to_string();
+        let notify = monitor::notify(&ctx, raw.notify, &digest_zone)?;
         let projects = monitor::projects(&ctx, raw.project, &notify)?;
         Ok(Self {
             fail_on,
@@ -396,7 +432,8 @@ impl Config {
                 .iter()
                 .map(|s| match s.split_once(':') {
                     Some((kind, loc))
-                        if crate::feeds::registry::local(kind).is_some()
+                        if (crate::feeds::registry::local(kind).is_some()
+                            || crate::feeds::signal::SignalKind::parse(kind).is_some())
                             && Path::new(loc).is_relative() =>
                     {
                         format!("{kind}:{}", ctx.resolve(loc).display())
@@ -553,6 +590,34 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn digest_and_quiet_scopes_are_validated_with_lines() {
+        let good = "[[project]]\nname = \"p\"\nquiet-scopes = [\"dev\", \"test\"]\n\
+                    [notify]\ndigest = \"0 9 * * 1\"\n[notify.slack]\nwebhook-env = \"DEPWATCH_X\"\n";
+        let c = Config::parse(good, Path::new("d.toml")).unwrap();
+        assert_eq!(c.projects[0].quiet_scopes, ["dev", "test"]);
+        assert_eq!(c.notify.digest.as_deref(), Some("0 9 * * 1"));
+        assert!(c.digest_schedule().is_some());
+        // Quiet without a digest would be untrue: refused, naming the line.
+        let e = Config::parse(
+            "[[project]]\nname = \"p\"\nquiet-scopes = [\"dev\"]\n",
+            Path::new("d.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("d.toml:3") && e.contains("no digest"), "{e}");
+        let e = Config::parse("[notify]\ndigest = \"every monday\"\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("d.toml:2") && e.contains("notify.digest"), "{e}");
+        let e = Config::parse(&good.replace("\"test\"", "\"\""), Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("quiet-scopes") && e.contains("d.toml:3"), "{e}");
+        // Without it: no digest, today's behaviour.
+        assert!(Config::default().digest_schedule().is_none());
+    }
+
     #[test]
     fn inline_secrets_need_a_private_file() {
         use std::os::unix::fs::PermissionsExt;

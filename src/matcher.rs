@@ -16,10 +16,11 @@
 use crate::advisory::{AdvisoryId, AdvisoryKind, CompiledAdvisory};
 use crate::database::{Database, Hit};
 use crate::ecosystem::{Ecosystem, Version, VersionSet};
+use crate::environment::{Applies, Targets};
 use crate::manifests::{Dependency, Manifest, ManifestError, ManifestKind, Requirement};
 use crate::report::{
-    Finding, Fix, IgnoredFinding, Location, ManifestSummary, NotChecked, PackageRef, RangeRisk,
-    Report, RiskAdvisory, Summary, Tool,
+    Finding, Fix, IgnoredFinding, Location, ManifestSummary, NearestVersion, NotApplicable,
+    NotChecked, PackageRef, RangeRisk, Report, RiskAdvisory, Summary, Tool,
 };
 use crate::severity::Level;
 use std::collections::BTreeSet;
@@ -43,6 +44,9 @@ pub struct Ignore {
     pub dir: Option<PathBuf>,
     /// Only for dependencies of this ecosystem (cargo-audit's file: crates only).
     pub ecosystem: Option<Ecosystem>,
+    /// In force only while no fixed version is known (`until-fix = true`): once the finding's
+    /// fix is more than [`Fix::NoFix`], it shows again with a note saying why.
+    pub until_fix: bool,
 }
 
 impl Ignore {
@@ -60,6 +64,11 @@ pub struct MatchSettings {
     pub ignores: Vec<Ignore>,
     /// Today, for ignore expiry.
     pub today: jiff::civil::Date,
+    /// The declared target environments: a dependency whose markers exclude them all goes to
+    /// `not_applicable`. Default (none declared): every marker may apply.
+    pub targets: Targets,
+    /// The project's VEX statements (`vex` documents and `.openvex.json` files).
+    pub vex: Vec<crate::vex::VexStatement>,
 }
 
 /// A manifest as parsed (or the error that stopped it).
@@ -284,6 +293,15 @@ fn disagreements_of(records: &[Hit<'_>], version: &Version, text: &str) -> Vec<S
     out
 }
 
+/// Put `note` before the finding's note (an ignore's or VEX's word comes before how the
+/// ranges were read).
+fn add_note(finding: &mut Finding, note: String) {
+    finding.note = Some(match finding.note.take() {
+        Some(n) => format!("{note}; {n}"),
+        None => note,
+    });
+}
+
 fn location(dep: &Dependency) -> Location {
     Location {
         file: dep.file.clone(),
@@ -297,13 +315,18 @@ struct Matcher<'a> {
     report: Report,
     /// The directory of the manifest being matched, for ignores that apply to one directory.
     manifest_dir: PathBuf,
+    /// Versions pinned in the scanned manifests, by (ecosystem, normalised name), with the
+    /// file that pins them: versions known to exist, for a malicious release's advice.
+    pinned_versions: std::collections::HashMap<(Ecosystem, String), Vec<(Version, PathBuf)>>,
 }
 
 impl<'a> Matcher<'a> {
-    /// Check ignores: `Some(ignored)` when an ignore in force hides the finding; an expired
-    /// ignore adds a note and lets it through.
+    /// Check ignores: `true` when an ignore in force hides the finding; an expired ignore (or an
+    /// `until-fix` one whose fix has appeared) adds a note and lets it through.
     fn apply_ignores(&mut self, finding: &mut Finding) -> bool {
         let eco = finding.package.ecosystem;
+        let today = self.settings.today;
+        let has_fix = finding.fix != Fix::NoFix;
         let matching: Vec<&Ignore> = self
             .settings
             .ignores
@@ -314,7 +337,7 @@ impl<'a> Matcher<'a> {
         // A rule in force wins over an expired one for the same vulnerability.
         let in_force = matching
             .iter()
-            .find(|r| r.until.is_none_or(|u| self.settings.today <= u));
+            .find(|r| r.until.is_none_or(|u| today <= u) && !(r.until_fix && has_fix));
         let Some(rule) = in_force.or(matching.first()).copied() else {
             return false;
         };
@@ -323,24 +346,32 @@ impl<'a> Matcher<'a> {
             .as_ref()
             .map(|o| format!(" (from {o})"))
             .unwrap_or_default();
-        match rule.until {
-            Some(until) if self.settings.today > until => {
-                let expired = format!(
-                    "ignore of {} expired on {until}{origin}{}",
-                    rule.id,
-                    rule.reason
-                        .as_ref()
-                        .map(|r| format!(" (reason was: {r})"))
-                        .unwrap_or_default()
-                );
-                // Kept after any note on how the ranges were read.
-                finding.note = Some(match finding.note.take() {
-                    Some(n) => format!("{expired}; {n}"),
-                    None => expired,
-                });
+        let was = rule
+            .reason
+            .as_ref()
+            .map(|r| format!(" (reason was: {r})"))
+            .unwrap_or_default();
+        let ended = match rule.until {
+            Some(until) if today > until => Some(format!(
+                "ignore of {} expired on {until}{origin}{was}",
+                rule.id
+            )),
+            _ if rule.until_fix && has_fix => Some(format!(
+                "ignore of {} (until-fix){origin} ended: {}{was}",
+                rule.id,
+                match &finding.fix {
+                    Fix::Upgrade { to } => format!("a fixed version is known (upgrade to {to})"),
+                    _ => "fixed versions are known (none of them is safe yet)".to_string(),
+                }
+            )),
+            _ => None,
+        };
+        match ended {
+            Some(ended) => {
+                add_note(finding, ended);
                 false
             }
-            _ => {
+            None => {
                 self.report.ignored.push(IgnoredFinding {
                     id: finding.id.clone(),
                     package: finding.package.clone(),
@@ -348,10 +379,81 @@ impl<'a> Matcher<'a> {
                     reason: rule.reason.clone(),
                     until: rule.until.map(|d| d.to_string()),
                     origin: rule.origin.clone(),
+                    justification: None,
                 });
                 true
             }
         }
+    }
+
+    /// Apply the project's VEX statements about the finding: `true` when a `not_affected`
+    /// statement hides it (listed as ignored, with its justification and statement). The other
+    /// statuses leave it open: `affected` and `under_investigation` are recorded on the finding
+    /// (a draft shows the action statement), and a `fixed` statement about a version the scan
+    /// finds affected is a contradiction, said in the finding's note and the report's notices.
+    fn apply_vex(&mut self, finding: &mut Finding) -> bool {
+        use crate::vex::Status;
+        let p = &finding.package;
+        let applying: Vec<&crate::vex::VexStatement> = self
+            .settings
+            .vex
+            .iter()
+            .filter(|s| s.covers(&finding.ids, p.ecosystem, &p.name, &p.version))
+            .collect();
+        if let Some(s) = applying
+            .iter()
+            .find(|s| s.statement.status == Status::NotAffected)
+        {
+            let st = &s.statement;
+            // The justification label has its own field; the reason is the impact statement.
+            let reason = st
+                .impact_statement
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(String::from);
+            self.report.ignored.push(IgnoredFinding {
+                id: finding.id.clone(),
+                package: finding.package.clone(),
+                ignored_as: st.vulnerability.name.clone(),
+                reason,
+                until: None,
+                origin: Some(s.origin()),
+                justification: st.justification,
+            });
+            return true;
+        }
+        for s in applying {
+            let st = &s.statement;
+            let note = match st.status {
+                Status::NotAffected => continue,
+                Status::Fixed => {
+                    let text = format!(
+                        "contradiction: {} says {} is fixed in {} {}, but the scan finds that \
+                         version affected",
+                        s.origin(),
+                        st.vulnerability.name,
+                        finding.package.name,
+                        finding.package.version
+                    );
+                    self.report.notices.push(text.clone());
+                    text
+                }
+                Status::Affected => format!(
+                    "{} says affected; action: {}",
+                    s.origin(),
+                    st.action_statement.as_deref().unwrap_or_default().trim()
+                ),
+                Status::UnderInvestigation => format!("{} says under investigation", s.origin()),
+            };
+            add_note(finding, note);
+            finding.vex.push(crate::report::VexClaim {
+                status: st.status,
+                origin: s.origin(),
+                action_statement: st.action_statement.clone(),
+            });
+        }
+        false
     }
 
     fn is_ignored_id(&self, ids: &[String], ecosystem: Ecosystem) -> bool {
@@ -360,6 +462,51 @@ impl<'a> Matcher<'a> {
                 && ids.iter().any(|id| id.eq_ignore_ascii_case(&i.id))
                 && i.until.is_none_or(|u| self.settings.today <= u)
         })
+    }
+
+    /// A dependency its markers rule out: matched as any other, but what that reports is
+    /// taken back out and only its ids kept on its `not_applicable` entry.
+    fn not_applicable(&mut self, dep: &Dependency, markers: &str, environments: &[String]) {
+        let r = &self.report;
+        let before = (
+            r.findings.len(),
+            r.warnings.len(),
+            r.risks.len(),
+            r.ignored.len(),
+        );
+        let requirement = match &dep.requirement {
+            Requirement::Pinned { version, text } => {
+                self.pinned(dep, version, text);
+                text.clone()
+            }
+            Requirement::Range { text, set } => {
+                self.range(dep, text, set);
+                text.clone()
+            }
+            Requirement::NotChecked { reason } => format!("not checked: {reason}"),
+        };
+        let r = &mut self.report;
+        let mut advisories: BTreeSet<String> = BTreeSet::new();
+        advisories.extend(r.findings.drain(before.0..).map(|f| f.id));
+        advisories.extend(r.warnings.drain(before.1..).map(|f| f.id));
+        advisories.extend(
+            r.risks
+                .drain(before.2..)
+                .flat_map(|x| x.advisories.into_iter().map(|a| a.id)),
+        );
+        // An ignore hides it anyway; listing it as ignored would say it applies.
+        r.ignored.truncate(before.3);
+        r.not_applicable.push(NotApplicable {
+            location: location(dep),
+            ecosystem: dep.ecosystem,
+            name: dep.name.clone(),
+            requirement,
+            markers: markers.to_string(),
+            environments: environments.to_vec(),
+            advisories: advisories.into_iter().collect(),
+            scope: dep.scope.clone(),
+            member: dep.member.clone(),
+        });
     }
 
     fn pinned(&mut self, dep: &Dependency, version: &Version, text: &str) {
@@ -436,7 +583,9 @@ impl<'a> Matcher<'a> {
             };
             let (severity, score) = group_severity(&records);
             let disagreements = disagreements_of(&records, version, text);
-            let fix = if kind.is_informational() {
+            let fix = if kind == AdvisoryKind::Malware {
+                self.malware_fix(dep, version, &group, &hits)
+            } else if kind.is_informational() {
                 smallest_fix(version, &group)
             } else {
                 package_fix.clone()
@@ -475,8 +624,12 @@ impl<'a> Matcher<'a> {
                 note: (!range_notes.is_empty())
                     .then(|| range_notes.into_iter().collect::<Vec<_>>().join("; ")),
                 disagreements,
+                kev: None,
+                kev_related: Vec::new(),
+                epss: None,
+                vex: Vec::new(),
             };
-            if self.apply_ignores(&mut finding) {
+            if self.apply_ignores(&mut finding) || self.apply_vex(&mut finding) {
                 continue;
             }
             if finding.kind.is_informational() {
@@ -484,6 +637,84 @@ impl<'a> Matcher<'a> {
             } else {
                 self.report.findings.push(finding);
             }
+        }
+    }
+
+    /// The advice for a malicious release: check the index when the dependency comes from a
+    /// private one (the record is about the public name); else remove it, naming the nearest
+    /// version depwatch knows exists that no record on the package affects: the highest below
+    /// the current one (the last release before the compromise), else the lowest above.
+    /// Known versions are those the package's records name and those pinned in the scanned
+    /// manifests; no version is invented.
+    fn malware_fix(
+        &self,
+        dep: &Dependency,
+        current: &Version,
+        group: &[Hit<'_>],
+        hits: &[Hit<'_>],
+    ) -> Fix {
+        if let Some(index) = &dep.index {
+            return Fix::CheckIndex {
+                index: index.clone(),
+            };
+        }
+        let listed = group
+            .iter()
+            .filter(|h| h.advisory.kind == AdvisoryKind::Malware)
+            .fold(VersionSet::empty(), |acc, h| {
+                acc.union(&h.affected.affected)
+            });
+        if listed.complement().is_empty() {
+            return Fix::RemoveRelease {
+                nearest: None,
+                every_version: true,
+            };
+        }
+        let name = dep.ecosystem.normalize_name(&dep.name);
+        let mut known: std::collections::BTreeMap<Version, String> = Default::default();
+        for h in hits {
+            let id = &h.advisory.advisory.id;
+            for a in h.advisory.advisory.affected.iter().filter(|a| {
+                a.package.ecosystem == dep.ecosystem.as_osv()
+                    && dep.ecosystem.normalize_name(&a.package.name) == name
+            }) {
+                let ranged = a
+                    .ranges
+                    .iter()
+                    .filter(|r| r.kind != "GIT")
+                    .flat_map(|r| r.events.iter())
+                    .flat_map(|e| [&e.introduced, &e.fixed, &e.last_affected])
+                    .flatten();
+                for v in a.versions.iter().chain(ranged).filter(|v| *v != "0") {
+                    if let Ok(v) = dep.ecosystem.parse_version(v) {
+                        known.entry(v).or_insert_with(|| format!("named by {id}"));
+                    }
+                }
+            }
+        }
+        for (v, file) in self
+            .pinned_versions
+            .get(&(dep.ecosystem, name))
+            .into_iter()
+            .flatten()
+        {
+            known
+                .entry(v.clone())
+                .or_insert_with(|| format!("pinned in {}", file.display()));
+        }
+        let clean = |v: &Version| {
+            v != current
+                && (current.is_prerelease() || !v.is_prerelease())
+                && !hits.iter().any(|h| h.affected.affects(v, &v.to_string()))
+        };
+        let below = known.iter().rev().find(|(v, _)| *v < current && clean(v));
+        let above = known.iter().find(|(v, _)| *v > current && clean(v));
+        Fix::RemoveRelease {
+            nearest: below.or(above).map(|(v, from)| NearestVersion {
+                version: v.to_string(),
+                from: from.clone(),
+            }),
+            every_version: false,
         }
     }
 
@@ -597,18 +828,34 @@ pub fn build_report(
         warnings: Vec::new(),
         risks: Vec::new(),
         not_checked: Vec::new(),
+        not_applicable: Vec::new(),
         ignored: Vec::new(),
         load_errors: db.load_errors.clone(),
         notices: Vec::new(),
         summary: Summary::default(),
     };
+    let mut pinned_versions: std::collections::HashMap<_, Vec<_>> = Default::default();
+    for (path, _, parsed) in manifests {
+        for dep in parsed.iter().flat_map(|m| m.dependencies.iter()) {
+            if let Requirement::Pinned { version, .. } = &dep.requirement {
+                pinned_versions
+                    .entry((dep.ecosystem, dep.ecosystem.normalize_name(&dep.name)))
+                    .or_insert_with(Vec::new)
+                    .push((version.clone(), path.clone()));
+            }
+        }
+    }
     let mut m = Matcher {
         db,
         settings,
         report,
         manifest_dir: PathBuf::new(),
+        pinned_versions,
     };
     let mut dependencies = 0;
+    // One evaluation per distinct marker text (a lockfile repeats a few markers many times).
+    let mut verdicts: std::collections::HashMap<&str, Applies> = std::collections::HashMap::new();
+    let environments = settings.targets.describe();
     for (path, kind, parsed) in manifests {
         m.manifest_dir = path.parent().map(PathBuf::from).unwrap_or_default();
         match parsed {
@@ -629,6 +876,33 @@ pub fn build_report(
                 });
                 dependencies += manifest.dependencies.len();
                 for dep in &manifest.dependencies {
+                    // PEP 508 markers only: a crate's `cfg(...)` target is not one, and the
+                    // declared environments say nothing about Rust targets.
+                    if let Some(markers) = dep.markers.as_deref()
+                        && dep.ecosystem == Ecosystem::PyPI
+                        && settings.targets.is_declared()
+                    {
+                        let first = !verdicts.contains_key(markers);
+                        let verdict = verdicts
+                            .entry(markers)
+                            .or_insert_with(|| settings.targets.applies(markers));
+                        match verdict {
+                            Applies::Maybe => {}
+                            Applies::NotHere => {
+                                m.not_applicable(dep, markers, &environments);
+                                continue;
+                            }
+                            // Said once per marker text, at its first declaration.
+                            Applies::Unreadable(why) if first => m.report.notices.push(format!(
+                                "{}:{}: the markers of {} could not be evaluated ({why}): \
+                                 counted as applying (and wherever the same markers recur)",
+                                dep.file.display(),
+                                dep.line,
+                                crate::text::shorten(&dep.name, 100)
+                            )),
+                            Applies::Unreadable(_) => {}
+                        }
+                    }
                     match &dep.requirement {
                         Requirement::Pinned { version, text } => m.pinned(dep, version, text),
                         Requirement::Range { text, set } => m.range(dep, text, set),
@@ -659,19 +933,27 @@ pub fn build_report(
     };
     r.findings.sort_by_key(key);
     r.warnings.sort_by_key(key);
+    // The one finding order first (malware, KEV, EPSS, severity); location order breaks ties
+    // (a stable sort keeps it).
+    r.findings.sort_by(crate::report::finding_order);
     r.risks
         .sort_by(|a, b| (&a.location, &a.package).cmp(&(&b.location, &b.package)));
     r.not_checked.sort();
+    r.not_applicable.sort();
     r.ignored
         .sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
     r.manifests.sort_by(|a, b| a.path.cmp(&b.path));
+    // One contradiction per statement and package, however many manifests declare it.
+    r.notices.sort();
+    r.notices.dedup();
     let mut by_severity = std::collections::BTreeMap::new();
     for l in ["critical", "high", "medium", "low", "unknown"] {
         by_severity.insert(l.to_string(), 0);
     }
     for f in &r.findings {
+        // Malware has its own key: it is not "unknown severity" noise.
         *by_severity
-            .entry(f.severity.as_str().to_string())
+            .entry(f.severity_text().to_string())
             .or_insert(0) += 1;
     }
     r.summary = Summary {
@@ -682,7 +964,14 @@ pub fn build_report(
         risks: r.risks.len(),
         not_checked: r.not_checked.len(),
         manifest_errors: r.manifests.iter().filter(|m| m.error.is_some()).count(),
-        max_severity: r.findings.iter().map(|f| f.severity).max(),
+        not_applicable: r.not_applicable.len(),
+        max_severity: r
+            .findings
+            .iter()
+            .filter(|f| !f.is_malicious())
+            .map(|f| f.severity)
+            .max(),
+        malicious: r.findings.iter().filter(|f| f.is_malicious()).count(),
     };
     r
 }
@@ -783,8 +1072,10 @@ mod tests {
 
     fn settings(ignores: Vec<Ignore>) -> MatchSettings {
         MatchSettings {
+            targets: Targets::default(),
             ignores,
             today: jiff::civil::date(2026, 11, 23),
+            vex: Vec::new(),
         }
     }
 
@@ -796,6 +1087,91 @@ mod tests {
             warnings: vec![],
         };
         build_report(db, &[(m.path.clone(), m.kind, Ok(m))], s)
+    }
+
+    #[test]
+    fn ruled_out_dependencies_are_listed_not_counted() {
+        let d = db(vec![
+            record(
+                "PYSEC-1",
+                &["CVE-1"],
+                "PyPI",
+                "flask",
+                &[("i", "0"), ("f", "3.0")],
+            ),
+            record("PYSEC-2", &[], "PyPI", "flask", &[("i", "0"), ("f", "3.0")]),
+            record(
+                "RUSTSEC-1",
+                &[],
+                "crates.io",
+                "nix",
+                &[("i", "0"), ("f", "9.0")],
+            ),
+        ]);
+        let old = |mut dep: Dependency, m: &str| {
+            dep.markers = Some(m.into());
+            dep
+        };
+        let mut nix = Dependency::new(
+            Ecosystem::CratesIo,
+            "nix",
+            Requirement::Pinned {
+                version: Ecosystem::CratesIo.parse_version("1.0.0").unwrap(),
+                text: "1.0.0".into(),
+            },
+            Path::new("Cargo.toml"),
+            9,
+        );
+        nix.markers = Some("cfg(windows)".into());
+        let deps = vec![
+            old(pin("Flask", "2.0"), "python_version < '3.8'"),
+            old(range("flask", ">=1.0"), "python_version < '3.8'"),
+            old(pin("flask", "2.1"), "python_version >= '3.8'"),
+            nix,
+        ];
+        let mut s = settings(vec![Ignore {
+            id: "PYSEC-2".into(),
+            ..Default::default()
+        }]);
+        s.targets = Targets::new(&["3.12".into()], &[], &[]).unwrap();
+        let r = run(&d, deps.clone(), &s);
+        // Flask 2.1 (python >= 3.8) and the crate (cfg() is not PEP 508) stay.
+        let found: Vec<(&str, &str)> = r
+            .findings
+            .iter()
+            .map(|f| (f.package.name.as_str(), f.id.as_str()))
+            .collect();
+        assert_eq!(found, [("nix", "RUSTSEC-1"), ("flask", "PYSEC-1")]);
+        assert_eq!(r.notices, Vec::<String>::new());
+        assert!(r.risks.is_empty());
+        // The ignored PYSEC-2 is listed once, for the applicable pin only.
+        assert_eq!(r.ignored.len(), 1);
+        assert_eq!(r.ignored[0].package.version, "2.1");
+        let na: Vec<(&str, &str, Vec<String>)> = r
+            .not_applicable
+            .iter()
+            .map(|n| {
+                (
+                    n.name.as_str(),
+                    n.requirement.as_str(),
+                    n.advisories.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            na,
+            [
+                ("Flask", "2.0", vec!["PYSEC-1".to_string()]),
+                ("flask", ">=1.0", vec!["PYSEC-1".to_string()]),
+            ]
+        );
+        assert_eq!(r.not_applicable[0].environments, ["python 3.12"]);
+        assert_eq!((r.summary.findings, r.summary.not_applicable), (2, 2));
+        assert_eq!(r.summary.dependencies, 4);
+        // Undeclared: everything applies.
+        let r = run(&d, deps, &settings(vec![]));
+        assert!(r.not_applicable.is_empty());
+        assert_eq!(r.summary.findings, 5);
     }
 
     #[test]
@@ -985,6 +1361,79 @@ mod tests {
                 .unwrap()
                 .contains("expired on 2026-11-22")
         );
+    }
+
+    #[test]
+    fn an_until_fix_ignore_holds_only_while_no_fix_is_known() {
+        let rule = Ignore {
+            id: "PYSEC-1".into(),
+            reason: Some("waiting for upstream".into()),
+            until_fix: true,
+            ..Default::default()
+        };
+        let open = db(vec![record("PYSEC-1", &[], "PyPI", "x", &[("i", "0")])]);
+        let r = run(&open, vec![pin("x", "1")], &settings(vec![rule.clone()]));
+        assert!(r.findings.is_empty());
+        assert_eq!(r.ignored.len(), 1);
+        let fixed = db(vec![record(
+            "PYSEC-1",
+            &[],
+            "PyPI",
+            "x",
+            &[("i", "0"), ("f", "2")],
+        )]);
+        let r = run(&fixed, vec![pin("x", "1")], &settings(vec![rule]));
+        assert!(r.ignored.is_empty());
+        assert_eq!(r.findings.len(), 1);
+        let note = r.findings[0].note.as_deref().unwrap();
+        assert!(
+            note.starts_with(
+                "ignore of PYSEC-1 (until-fix) ended: a fixed version is known (upgrade to 2)"
+            ),
+            "{note}"
+        );
+        assert!(note.contains("reason was: waiting for upstream"));
+    }
+
+    fn vex_statement(json: &str) -> Vec<crate::vex::VexStatement> {
+        let doc = format!(
+            r#"{{"@context":"https://openvex.dev/ns/v0.2.0","@id":"urn:x","author":"a",
+            "timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[{json}]}}"#
+        );
+        crate::vex::parse(Path::new("vex.json"), doc.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn vex_not_affected_hides_and_fixed_contradicts() {
+        let d = db(vec![record(
+            "PYSEC-1",
+            &["CVE-1"],
+            "PyPI",
+            "x",
+            &[("i", "0")],
+        )]);
+        let mut s = settings(vec![]);
+        s.vex = vex_statement(
+            r#"{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:pypi/X@1.0"}],
+            "status":"not_affected","justification":"component_not_present"}"#,
+        );
+        let r = run(&d, vec![pin("x", "1")], &s);
+        assert!(r.findings.is_empty());
+        assert_eq!(
+            r.ignored[0].justification,
+            Some(crate::vex::Justification::ComponentNotPresent)
+        );
+        assert_eq!(r.ignored[0].origin.as_deref(), Some("vex.json statement 0"));
+        s.vex = vex_statement(
+            r#"{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:pypi/x"}],
+            "status":"fixed"}"#,
+        );
+        // Declared twice: one notice.
+        let r = run(&d, vec![pin("x", "1"), pin("x", "1")], &s);
+        assert_eq!(r.findings.len(), 2);
+        assert_eq!(r.notices.len(), 1, "{:?}", r.notices);
+        assert!(r.notices[0].starts_with("contradiction: vex.json statement 0 says CVE-1"));
+        assert_eq!(r.findings[0].vex[0].status, crate::vex::Status::Fixed);
     }
 
     #[test]

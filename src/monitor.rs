@@ -1,6 +1,8 @@
 //! The monitor's memory: which findings of a project are new, changed, near a deadline,
 //! overdue or resolved since the last run. Publishers render these events; nothing else.
 
+pub mod digest;
+
 use crate::policy::Deadlines;
 use crate::report::Finding;
 use crate::severity::Level;
@@ -42,6 +44,13 @@ pub enum EventKind {
         /// When it fell due.
         due: Timestamp,
     },
+    /// The finding became known exploited since the last run: it entered CISA KEV, or its
+    /// EPSS score reached the project's `epss-alert`. Sent even for an old finding, and first
+    /// among a run's events.
+    KnownExploited {
+        /// What changed, in words (`CVE-2020-11978 entered CISA KEV on 2022-01-18`).
+        reason: String,
+    },
     /// The finding is gone.
     Resolved {
         /// Why: the dependency was upgraded or removed, or the advisory withdrawn.
@@ -50,18 +59,22 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Urgency of the kind, 0 most urgent: overdue, deadline near, new, severity changed,
-    /// fix available, resolved. Part of [`Event::urgency_cmp`].
+    /// Urgency of the kind, 0 most urgent: now known exploited, overdue, deadline near, new,
+    /// severity changed, fix available, resolved. Part of [`Event::urgency_cmp`].
     pub fn urgency_rank(&self) -> u8 {
         match self {
-            Self::Overdue { .. } => 0,
-            Self::DeadlineNear { .. } => 1,
-            Self::New => 2,
-            Self::SeverityChanged { .. } => 3,
-            Self::FixAvailable { .. } => 4,
-            Self::Resolved { .. } => 5,
+            Self::KnownExploited { .. } => 0,
+            Self::Overdue { .. } => 1,
+            Self::DeadlineNear { .. } => 2,
+            Self::New => 3,
+            Self::SeverityChanged { .. } => 4,
+            Self::FixAvailable { .. } => 5,
+            Self::Resolved { .. } => 6,
         }
     }
+
+    /// How many kinds [`Self::urgency_rank`] tells apart.
+    pub const KINDS: usize = 7;
 
     /// A short stable name (`new`, `severity_changed`, ...), for templates and logs.
     pub fn name(&self) -> &'static str {
@@ -71,6 +84,7 @@ impl EventKind {
             Self::FixAvailable { .. } => "fix_available",
             Self::DeadlineNear { .. } => "deadline_near",
             Self::Overdue { .. } => "overdue",
+            Self::KnownExploited { .. } => "known_exploited",
             Self::Resolved { .. } => "resolved",
         }
     }
@@ -99,34 +113,35 @@ pub struct Event {
 }
 
 impl Event {
-    /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind the earliest deadline, then the highest
-    /// severity, then id, package and fingerprint, so the order is stable across runs.
+    /// Malware (installed code acting against you) and a finding in CISA KEV (attackers use
+    /// it now) are alerted at once, never held back by a digest, scope or quiet setting: the
+    /// one rule every routing of events asks. Their going away (resolved) is ordinary news.
+    pub fn alerts_at_once(&self) -> bool {
+        let f = &self.finding.finding;
+        (f.is_malicious() || f.kev.is_some()) && !matches!(self.kind, EventKind::Resolved { .. })
+    }
+
+    /// The one urgency order, most urgent first: by [`EventKind::urgency_rank`]; within a kind
+    /// the earliest deadline, then the one finding order ([`crate::report::finding_order`]:
+    /// malware, KEV, EPSS, severity), then id, package and fingerprint, so the order is stable
+    /// across runs.
     pub fn urgency_cmp(&self, other: &Self) -> std::cmp::Ordering {
-        fn key(
-            e: &Event,
-        ) -> (
-            u8,
-            Option<Timestamp>,
-            std::cmp::Reverse<Level>,
-            &str,
-            &str,
-            &str,
-        ) {
-            let due = match &e.kind {
+        fn due(e: &Event) -> Option<Timestamp> {
+            match &e.kind {
                 EventKind::Overdue { due, .. } | EventKind::DeadlineNear { due, .. } => Some(*due),
                 _ => None,
-            };
-            let f = &e.finding.finding;
-            (
-                e.kind.urgency_rank(),
-                due,
-                std::cmp::Reverse(f.severity),
-                &f.id,
-                &f.package.name,
-                &e.finding.fingerprint,
-            )
+            }
         }
-        key(self).cmp(&key(other))
+        fn tail(e: &Event) -> (&str, &str, &str) {
+            let f = &e.finding.finding;
+            (&f.id, &f.package.name, &e.finding.fingerprint)
+        }
+        (self.kind.urgency_rank(), due(self))
+            .cmp(&(other.kind.urgency_rank(), due(other)))
+            .then_with(|| {
+                crate::report::finding_order(&self.finding.finding, &other.finding.finding)
+            })
+            .then_with(|| tail(self).cmp(&tail(other)))
     }
 }
 
@@ -177,6 +192,14 @@ struct State {
     /// Deadline alerts already sent (`near:fix`, `overdue:disclose`).
     #[serde(default)]
     notified: BTreeSet<String>,
+    /// When depwatch first saw it in CISA KEV: the known-exploited fix deadline counts from
+    /// here (an old finding that enters KEV is not overdue at once).
+    #[serde(default)]
+    exploited_since: Option<Timestamp>,
+    /// An ignore or a VEX `not_affected` statement hides it now: remembered (not resolved,
+    /// no event), but not open, so it writes no draft and fails no `run --ci`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    hidden: bool,
 }
 
 /// The inputs of one project's diff.
@@ -194,10 +217,31 @@ pub struct DiffInput<'a> {
     pub complete: bool,
     /// How long before a watched deadline a "near" event is sent.
     pub warn_before: jiff::SignedDuration,
-    /// The policy's deadlines for (first seen, severity).
-    pub deadlines: &'a dyn Fn(Timestamp, Level) -> Deadlines,
+    /// The policy's deadlines for (first seen, the finding, when it was first seen known
+    /// exploited).
+    pub deadlines: &'a dyn Fn(Timestamp, &Finding, Option<Timestamp>) -> Deadlines,
+    /// The project's EPSS alert threshold (`epss-alert`): a score reaching it is an event.
+    pub epss_alert: f64,
     /// Whether these ids' advisories are withdrawn (for the resolved reason).
     pub withdrawn: &'a dyn Fn(&[String]) -> bool,
+    /// Dependencies the declared target environments rule out: a finding that went there is
+    /// resolved as not applicable, not as upgraded.
+    pub not_applicable: &'a [crate::report::NotApplicable],
+}
+
+/// The not-applicable entry a finding went to: same package and version, and one of its ids
+/// among the advisories the entry would have had.
+pub fn ruled_out<'a>(
+    f: &Finding,
+    not_applicable: &'a [crate::report::NotApplicable],
+) -> Option<&'a crate::report::NotApplicable> {
+    not_applicable.iter().find(|n| {
+        n.ecosystem == f.package.ecosystem
+            && n.ecosystem.normalize_name(&n.name)
+                == f.package.ecosystem.normalize_name(&f.package.name)
+            && n.requirement == f.package.version
+            && n.advisories.iter().any(|a| f.ids.contains(a))
+    })
 }
 
 /// The result of a project's diff.
@@ -269,7 +313,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     let mut events = Vec::new();
     let mut touched: BTreeSet<String> = BTreeSet::new();
     let mut current: Vec<&Finding> = input.findings.iter().collect();
-    current.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+    current.sort_by(|a, b| crate::report::finding_order(a, b).then(a.id.cmp(&b.id)));
 
     for f in current {
         // The remembered row for this vulnerability: same fingerprint, or the same package
@@ -306,9 +350,19 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                         version: to.clone(),
                     });
                 }
+                if let Some(reason) = newly_exploited(&row.state.finding, f, input.epss_alert) {
+                    new_events.push(EventKind::KnownExploited { reason });
+                }
+                if f.kev.is_none() {
+                    row.state.exploited_since = None;
+                } else if row.state.exploited_since.is_none() {
+                    row.state.exploited_since = Some(now);
+                }
                 row.state.fix_known = fix_known;
+                row.state.hidden = false;
                 row.state.finding = f.clone();
-                row.state.deadlines = (input.deadlines)(row.first_seen, f.severity);
+                row.state.deadlines =
+                    (input.deadlines)(row.first_seen, f, row.state.exploited_since);
                 row.last_seen = now;
                 new_events.extend(deadline_events(&mut row.state, now, input.warn_before));
                 for kind in new_events {
@@ -320,13 +374,16 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
             }
             _ => {
                 // New, or back after it was resolved: deadlines count from now.
-                let deadlines = (input.deadlines)(now, f.severity);
+                let exploited_since = f.kev.as_ref().map(|_| now);
+                let deadlines = (input.deadlines)(now, f, exploited_since);
                 let mut state = State {
                     finding: f.clone(),
                     deadlines,
                     published_severity: f.severity,
                     fix_known,
                     notified: BTreeSet::new(),
+                    exploited_since,
+                    hidden: false,
                 };
                 // The new-finding message shows its deadlines: do not repeat them as alerts.
                 let _ = deadline_events(&mut state, now, input.warn_before);
@@ -358,11 +415,26 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
                 && (row.state.finding.ids.contains(&i.id)
                     || row.state.finding.ids.contains(&i.ignored_as))
         });
-        if hidden || !input.complete {
+        if hidden {
+            row.state.hidden = true;
             continue;
         }
+        if !input.complete {
+            continue;
+        }
+        let f = &row.state.finding;
+        let ruled_out = ruled_out(f, input.not_applicable);
         let reason = if (input.withdrawn)(&row.state.finding.ids) {
             format!("advisory {} was withdrawn", row.state.finding.id)
+        } else if let Some(n) = ruled_out {
+            format!(
+                "{} {} is not applicable in the declared environments ({}): its markers `{}` \
+                 exclude them all",
+                f.package.name,
+                f.package.version,
+                n.environments.join("; "),
+                crate::text::shorten(&n.markers, 200)
+            )
         } else {
             format!(
                 "{} {} is no longer affected (upgraded or removed)",
@@ -379,14 +451,11 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     events.sort_by(Event::urgency_cmp);
     let mut open: Vec<TrackedFinding> = rows
         .values()
-        .filter(|r| r.resolved_at.is_none())
+        .filter(|r| r.resolved_at.is_none() && !r.state.hidden)
         .map(tracked)
         .collect();
     open.sort_by(|a, b| {
-        b.finding
-            .severity
-            .cmp(&a.finding.severity)
-            .then(a.fingerprint.cmp(&b.fingerprint))
+        crate::report::finding_order(&a.finding, &b.finding).then(a.fingerprint.cmp(&b.fingerprint))
     });
     let out_rows = rows
         .values()
@@ -407,18 +476,35 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
     })
 }
 
-/// The open findings among remembered rows, most severe first (for `publish` and `status`).
+/// The open findings among remembered rows, most severe first (for `publish` and `status`);
+/// a finding an ignore or VEX statement hides is not open.
 pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFinding>, MonitorError> {
     let mut out = Vec::new();
     for r in rows.iter().filter(|r| r.resolved_at.is_none()) {
-        out.push(tracked(&parse_row(project, r)?));
+        let row = parse_row(project, r)?;
+        if !row.state.hidden {
+            out.push(tracked(&row));
+        }
     }
     out.sort_by(|a, b| {
-        b.finding
-            .severity
-            .cmp(&a.finding.severity)
-            .then(a.fingerprint.cmp(&b.fingerprint))
+        crate::report::finding_order(&a.finding, &b.finding).then(a.fingerprint.cmp(&b.fingerprint))
     });
+    Ok(out)
+}
+
+/// The findings among remembered rows the monitor saw resolved, with when (for `vex`), in
+/// fingerprint order.
+pub fn resolved_findings(
+    project: &str,
+    rows: &[SeenRow],
+) -> Result<Vec<(TrackedFinding, Timestamp)>, MonitorError> {
+    let mut out = Vec::new();
+    for r in rows {
+        if let Some(at) = r.resolved_at {
+            out.push((tracked(&parse_row(project, r)?), at));
+        }
+    }
+    out.sort_by(|a, b| a.0.fingerprint.cmp(&b.0.fingerprint));
     Ok(out)
 }
 
@@ -428,6 +514,31 @@ fn tracked(r: &Row) -> TrackedFinding {
         finding: r.state.finding.clone(),
         first_seen: r.first_seen,
         deadlines: r.state.deadlines.clone(),
+    }
+}
+
+/// Why a finding still open is now known exploited, if it is: it entered CISA KEV, or its EPSS
+/// score reached `alert` (having been below it, or unscored, at the last run).
+fn newly_exploited(before: &Finding, now: &Finding, alert: f64) -> Option<String> {
+    if let (None, Some(k)) = (&before.kev, &now.kev) {
+        return Some(format!(
+            "{} entered CISA KEV on {} (catalog {}, source {})",
+            k.cve, k.date_added, k.catalog_version, k.source
+        ));
+    }
+    let was = before.epss_score().unwrap_or(0.0);
+    match &now.epss {
+        Some(e) if e.score >= alert && was < alert => Some(format!(
+            "EPSS of {} rose to {} (from {}), reaching the project's epss-alert of {alert} ({})",
+            e.cve,
+            e.score,
+            before
+                .epss
+                .as_ref()
+                .map_or_else(|| "no score".to_string(), |b| b.score.to_string()),
+            e.describe()
+        )),
+        _ => None,
     }
 }
 
@@ -495,6 +606,10 @@ mod tests {
             markers: None,
             note: None,
             disagreements: vec![],
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
+            vex: Vec::new(),
         }
     }
 
@@ -503,7 +618,7 @@ mod tests {
     }
 
     /// Fix due 10 days after first seen.
-    fn ten_days(first: Timestamp, _: Level) -> Deadlines {
+    fn ten_days(first: Timestamp, _: &Finding, _: Option<Timestamp>) -> Deadlines {
         Deadlines {
             respond_by: Some(first + jiff::SignedDuration::from_hours(48)),
             update_by: None,
@@ -528,7 +643,9 @@ mod tests {
             complete,
             warn_before: jiff::SignedDuration::from_hours(72),
             deadlines: &ten_days,
+            epss_alert: 0.1,
             withdrawn,
+            not_applicable: &[],
         }
     }
 
@@ -544,6 +661,118 @@ mod tests {
 
     fn kinds(d: &Diff) -> Vec<&'static str> {
         d.events.iter().map(|e| e.kind.name()).collect()
+    }
+
+    fn kev(cve: &str) -> crate::report::KevMark {
+        crate::report::KevMark {
+            cve: cve.into(),
+            date_added: jiff::civil::date(2025, 9, 2),
+            due_date: jiff::civil::date(2025, 9, 23),
+            known_ransomware_campaign_use: "Unknown".into(),
+            catalog_version: "2026.01.29".into(),
+            source: "kev".into(),
+        }
+    }
+
+    fn epss(score: f64) -> crate::report::EpssMark {
+        crate::report::EpssMark {
+            cve: "CVE-2024-35195".into(),
+            score,
+            percentile: 0.9,
+            score_date: None,
+            model_version: None,
+            source: "epss".into(),
+        }
+    }
+
+    /// An old finding that enters KEV, or whose EPSS score reaches `epss-alert`, is an event,
+    /// sent before every other kind; a new finding already in KEV is only `new` (its message
+    /// shows the mark); a score staying above the threshold is not news again.
+    #[test]
+    fn now_known_exploited_is_an_event_for_old_findings() {
+        let plain = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-01-01T00:00:00Z",
+            std::slice::from_ref(&plain),
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d1), ["new"]);
+        let mut in_kev = plain.clone();
+        in_kev.kev = Some(kev("CVE-2024-35195"));
+        // Forty days after first seen: the 10-day fix deadline is past too.
+        let d2 = run(
+            &d1.rows,
+            "2026-02-10T00:00:00Z",
+            &[in_kev.clone()],
+            &[],
+            true,
+        );
+        assert_eq!(kinds(&d2), ["known_exploited", "overdue"]);
+        let EventKind::KnownExploited { reason } = &d2.events[0].kind else {
+            panic!("{:?}", d2.events[0].kind)
+        };
+        assert!(
+            reason.starts_with("CVE-2024-35195 entered CISA KEV on 2025-09-02 (catalog 2026.01.29"),
+            "{reason}"
+        );
+        let d3 = run(
+            &d2.rows,
+            "2026-02-11T00:00:00Z",
+            &[in_kev.clone()],
+            &[],
+            true,
+        );
+        assert!(kinds(&d3).is_empty(), "{:?}", kinds(&d3));
+
+        // EPSS: below, then at the threshold (0.1 in these tests), then still above.
+        let mut low = plain.clone();
+        low.epss = Some(epss(0.05));
+        let e1 = run(&[], "2026-01-01T00:00:00Z", &[low], &[], true);
+        let mut high = plain.clone();
+        high.epss = Some(epss(0.1));
+        let e2 = run(&e1.rows, "2026-01-02T00:00:00Z", &[high.clone()], &[], true);
+        assert_eq!(kinds(&e2), ["known_exploited"]);
+        let e3 = run(&e2.rows, "2026-01-03T00:00:00Z", &[high], &[], true);
+        assert!(kinds(&e3).is_empty());
+
+        let n = run(&[], "2026-01-01T00:00:00Z", &[in_kev], &[], true);
+        assert_eq!(kinds(&n), ["new"]);
+    }
+
+    /// Within one kind, the one finding order: malware, KEV, EPSS (higher first), severity.
+    #[test]
+    fn events_of_a_kind_follow_the_one_finding_order() {
+        let mut crit = finding("PYSEC-2099-1", "1.0", Level::Critical, None);
+        crit.package.name = "a".into();
+        let mut kev_low = finding("PYSEC-2099-2", "1.0", Level::Low, None);
+        kev_low.package.name = "b".into();
+        kev_low.kev = Some(kev("CVE-2099-0002"));
+        let mut epss_med = finding("PYSEC-2099-3", "1.0", Level::Medium, None);
+        epss_med.package.name = "c".into();
+        epss_med.epss = Some(epss(0.5));
+        let mut malware = finding("MAL-2099-4", "1.0", Level::Unknown, None);
+        malware.package.name = "d".into();
+        malware.kind = AdvisoryKind::Malware;
+        let d = run(
+            &[],
+            "2026-01-01T00:00:00Z",
+            &[crit, kev_low, epss_med, malware],
+            &[],
+            true,
+        );
+        let ids: Vec<&str> = d
+            .events
+            .iter()
+            .map(|e| e.finding.finding.id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            ["MAL-2099-4", "PYSEC-2099-2", "PYSEC-2099-3", "PYSEC-2099-1"]
+        );
+        let open: Vec<&str> = d.open.iter().map(|t| t.finding.id.as_str()).collect();
+        assert_eq!(open, ids);
     }
 
     /// The monitor's own order used to break ties by fingerprint only, while messages used the
@@ -712,6 +941,7 @@ mod tests {
             reason: Some("not reachable".into()),
             until: Some("2027-01-01".into()),
             origin: None,
+            justification: None,
         };
         let d2 = run(
             &d1.rows,
@@ -721,6 +951,20 @@ mod tests {
             true,
         );
         assert!(d2.events.is_empty(), "{:?}", kinds(&d2));
+        // Remembered, not resolved, but not open: no draft, no failing `run --ci`.
+        assert!(d2.open.is_empty());
+        assert!(d2.rows[0].resolved_at.is_none());
+        assert!(open_findings("p", &d2.rows).unwrap().is_empty());
+        // Shown again: open, the same finding (not new); its deadlines kept counting.
+        let d4 = run(
+            &d2.rows,
+            "2026-12-21T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        assert_eq!(d4.open.len(), 1);
+        assert_eq!(kinds(&d4), ["overdue"]);
         // A finding first met while ignored is not published either.
         let d3 = run(
             &[],
@@ -765,6 +1009,50 @@ mod tests {
         let d2 = diff(&d1.rows, &input).unwrap();
         assert!(
             matches!(&d2.events[0].kind, EventKind::Resolved { reason } if reason.contains("withdrawn"))
+        );
+    }
+
+    #[test]
+    fn findings_ruled_out_by_markers_are_resolved_as_not_applicable() {
+        let f = finding("GHSA-9wx4-h78v-vm56", "2.31.0", Level::Medium, None);
+        let d1 = run(
+            &[],
+            "2026-12-01T10:00:00Z",
+            std::slice::from_ref(&f),
+            &[],
+            true,
+        );
+        let na = crate::report::NotApplicable {
+            location: f.location.clone(),
+            ecosystem: Ecosystem::PyPI,
+            name: "Requests".into(),
+            requirement: "2.31.0".into(),
+            markers: "python_version < '3.8'".into(),
+            environments: vec!["python 3.12".into()],
+            advisories: vec!["CVE-2024-35195".into()],
+            scope: None,
+            member: None,
+        };
+        let mut input = input("2026-12-02T10:00:00Z", &[], &[], true, &|_| false);
+        input.not_applicable = std::slice::from_ref(&na);
+        let d2 = diff(&d1.rows, &input).unwrap();
+        let EventKind::Resolved { reason } = &d2.events[0].kind else {
+            panic!("{:?}", kinds(&d2));
+        };
+        assert!(
+            reason.contains("not applicable in the declared environments (python 3.12)")
+                && !reason.contains("upgraded"),
+            "{reason}"
+        );
+        // Another version of the package is not this finding: upgraded or removed.
+        let other = crate::report::NotApplicable {
+            requirement: "2.32.0".into(),
+            ..na.clone()
+        };
+        input.not_applicable = std::slice::from_ref(&other);
+        let d3 = diff(&d1.rows, &input).unwrap();
+        assert!(
+            matches!(&d3.events[0].kind, EventKind::Resolved { reason } if reason.contains("upgraded"))
         );
     }
 

@@ -104,6 +104,9 @@ pub struct NoteEntry {
     pub ids: Vec<String>,
     /// Severity (highest of the two revisions).
     pub severity: Level,
+    /// Malware (an OSV `MAL-` record): shown as malicious, not by its `severity`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub malicious: bool,
     /// One-line summary.
     pub summary: Option<String>,
     /// A link for people.
@@ -518,6 +521,7 @@ struct Group {
     id: String,
     ids: BTreeSet<String>,
     severity: Level,
+    malicious: bool,
     summary: Option<String>,
     url: Option<String>,
     versions: Vec<String>,
@@ -542,6 +546,7 @@ fn groups(findings: &[Finding]) -> Vec<Group> {
         };
         g.ids.extend(f.ids.iter().cloned());
         g.severity = g.severity.max(f.severity);
+        g.malicious |= f.is_malicious();
         if g.summary.is_none() {
             g.summary = f.summary.clone();
         }
@@ -570,6 +575,7 @@ fn new_group(f: &Finding, key: String) -> Group {
         id: f.id.clone(),
         ids: BTreeSet::from([f.id.clone()]),
         severity: f.severity,
+        malicious: f.is_malicious(),
         summary: None,
         url: None,
         versions: Vec::new(),
@@ -595,6 +601,7 @@ fn entry(g: &Group) -> NoteEntry {
         id: g.id.clone(),
         ids: g.ids.iter().cloned().collect(),
         severity: g.severity,
+        malicious: g.malicious,
         summary: g.summary.clone(),
         url: g.url.clone(),
         from_versions: Vec::new(),
@@ -800,6 +807,7 @@ fn fix_text(fixes: &[Fix]) -> String {
             Fix::Upgrade { to } => format!("upgrade to {}", code(to)),
             Fix::NoSafeVersion => "no version is free of every advisory".to_string(),
             Fix::NoFix => "no fixed version yet".to_string(),
+            Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => f.malware_advice(),
         })
         .collect();
     parts.join("; ")
@@ -833,7 +841,11 @@ fn item(e: &NoteEntry) -> ItemContext {
         None => "no longer affected".to_string(),
     };
     ItemContext {
-        severity: capitalised(e.severity),
+        severity: if e.malicious {
+            "Malicious".to_string()
+        } else {
+            capitalised(e.severity)
+        },
         ecosystem: md(&e.ecosystem.to_string()),
         package: code(&e.package),
         id,
@@ -950,10 +962,13 @@ fn scan_revision(opts: &NotesOptions, rev: &str, dir: &Path) -> Result<Scanned, 
         ignores: Vec::new(),
         trusted_workspace: false,
         allow_outside_includes: false,
+        vex: Vec::new(),
         today: opts.today,
         kind: None,
         // A revision from before the project had manifests is compared as empty.
         require_manifest: false,
+        // Release notes compare revisions as scanned, with no target environments.
+        targets: Default::default(),
     })?;
     for f in report.findings.iter_mut().chain(report.warnings.iter_mut()) {
         f.location.file = relative(&f.location.file, dir);
@@ -1059,6 +1074,10 @@ mod tests {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
+            vex: Vec::new(),
         }
     }
 
@@ -1072,6 +1091,7 @@ mod tests {
             warnings: Vec::new(),
             risks: Vec::new(),
             not_checked: Vec::new(),
+            not_applicable: Vec::new(),
             ignored: Vec::new(),
             load_errors: Vec::new(),
             notices: Vec::new(),

@@ -168,6 +168,7 @@ fn osv_scanner(path: &Path, text: &str, dir: &Path) -> Result<Vec<Ignore>, PeerI
             origin: Some(path.display().to_string()),
             dir: Some(dir.to_path_buf()),
             ecosystem: None,
+            until_fix: false,
         });
     }
     Ok(out)

@@ -7,6 +7,7 @@ use crate::advisory::AdvisoryKind;
 use crate::ecosystem::Ecosystem;
 use crate::severity::Level;
 // Defined by the sources that produce them; re-exported because a report carries them.
+pub use crate::feeds::signal::{EpssMark, KevMark};
 pub use crate::feeds::{LoadError, SourceSummary};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -33,6 +34,11 @@ pub struct Report {
     pub risks: Vec<RangeRisk>,
     /// Dependencies that could not be checked (path, git, URL, virtual...).
     pub not_checked: Vec<NotChecked>,
+    /// Dependencies whose markers exclude every declared target environment: listed here
+    /// with what would have been reported on them, never counted, alerted or failed on.
+    /// Absent when the project declares no environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicable>,
     /// Findings hidden by an ignore that is still in force.
     pub ignored: Vec<IgnoredFinding>,
     /// Records that could not be loaded (file and id), counted and skipped.
@@ -112,7 +118,86 @@ pub enum Fix {
     NoSafeVersion,
     /// No fixed version above the current one is known.
     NoFix,
+    /// The release is malware (an OSV `MAL-` record lists it): remove it, or move to a version
+    /// the record does not list. Never "no fixed version": a malicious release has no fix.
+    RemoveRelease {
+        /// The nearest version the malicious records do not list, where one is known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nearest: Option<NearestVersion>,
+        /// The records list every version of the package: there is nothing to move to.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        every_version: bool,
+    },
+    /// A package of this name on the public registry is malware, but this dependency comes
+    /// from another index (dependency confusion): check the index configuration.
+    CheckIndex {
+        /// The index the dependency is declared to come from, as written.
+        index: String,
+    },
 }
+
+impl Fix {
+    /// The advice for a malicious release in words, the one wording every renderer, message
+    /// and draft uses; empty for the other fixes.
+    pub fn malware_advice(&self) -> String {
+        match self {
+            Fix::RemoveRelease {
+                nearest: Some(n), ..
+            } => format!(
+                "remove this release, or move to {} (not listed by the malware record; {})",
+                n.version, n.from
+            ),
+            Fix::RemoveRelease {
+                every_version: true,
+                ..
+            } => "remove this package (the malware record lists every version)".to_string(),
+            Fix::RemoveRelease { .. } => "remove this release".to_string(),
+            Fix::CheckIndex { index } => format!(
+                "a package of this name on PyPI is malware: check your index configuration \
+                 (this dependency is declared to come from {index})"
+            ),
+            Fix::Upgrade { .. } | Fix::NoSafeVersion | Fix::NoFix => String::new(),
+        }
+    }
+}
+
+/// A version to move to off a malicious release, and where depwatch learnt that it exists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NearestVersion {
+    /// The version.
+    pub version: String,
+    /// Where it came from (`named by PYSEC-2025-72`, `locked in uv.lock`): depwatch picks
+    /// it, the record does not recommend it.
+    pub from: String,
+}
+
+impl Finding {
+    /// An OSV `MAL-` record lists the release (or, with [`Fix::CheckIndex`], the public
+    /// package of its name): malware, not a vulnerability. Ranked above everything, alerted at
+    /// once and failing CI at any `--fail-on`.
+    pub fn is_malicious(&self) -> bool {
+        self.kind == AdvisoryKind::Malware
+    }
+
+    /// The severity as shown: `malicious` for malware (its records carry no CVSS score, so
+    /// its `severity` stays `unknown`, which it is not shown as), else the level.
+    pub fn severity_text(&self) -> &'static str {
+        if matches!(self.fix, Fix::CheckIndex { .. }) {
+            // Not installed malware: the public package of the name is.
+            DEPENDENCY_CONFUSION
+        } else if self.is_malicious() {
+            MALICIOUS
+        } else {
+            self.severity.as_str()
+        }
+    }
+}
+
+/// The marker shown in place of a severity for malware, and its `by_severity` key.
+pub const MALICIOUS: &str = "malicious";
+/// The marker of a malicious public package whose name a dependency from a private index
+/// shares, and its `by_severity` key.
+pub const DEPENDENCY_CONFUSION: &str = "dependency-confusion";
 
 /// One vulnerability (or informational advisory) in one dependency. Records that are
 /// aliases of each other across sources are one finding.
@@ -170,6 +255,78 @@ pub struct Finding {
     /// Where the sources disagree on the affected ranges, what each says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disagreements: Vec<String>,
+    /// The CISA KEV entry of one of `ids` (the earliest added when several are listed):
+    /// known exploited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev: Option<KevMark>,
+    /// KEV entries of CVEs the records name only as `related` (a different vulnerability,
+    /// such as a bundled library's): shown, but the finding is not marked `kev` for them, is
+    /// not ordered as KEV and does not fail `--fail-on-kev`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kev_related: Vec<KevMark>,
+    /// The FIRST EPSS score of one of `ids` (the highest when several are scored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<EpssMark>,
+    /// The project's VEX statements that apply and leave it open (`affected`,
+    /// `under_investigation`, a contradicted `fixed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<VexClaim>,
+}
+
+impl Finding {
+    /// The EPSS score, when there is one.
+    pub fn epss_score(&self) -> Option<f64> {
+        self.epss.as_ref().map(|e| e.score)
+    }
+}
+
+/// The one finding order, most urgent first: malware, then known exploited (KEV), then the
+/// EPSS score (higher first; none last), then severity (higher first). Ties are left to the
+/// caller's own keys (location, id, fingerprint), so every list stays deterministic.
+pub fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    use std::cmp::Reverse;
+    let key = |f: &Finding| {
+        (
+            f.kind != AdvisoryKind::Malware,
+            f.kev.is_none(),
+            Reverse(EpssKey(f.epss_score())),
+            Reverse(f.severity),
+        )
+    };
+    key(a).cmp(&key(b))
+}
+
+/// An EPSS score that orders (`f64` does not): none below every score.
+#[derive(PartialEq)]
+struct EpssKey(Option<f64>);
+
+impl Eq for EpssKey {}
+
+impl PartialOrd for EpssKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for EpssKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        }
+    }
+}
+
+/// A VEX statement of the project about a finding it leaves open.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VexClaim {
+    /// The statement's status.
+    pub status: crate::vex::Status,
+    /// Where it was written: `FILE statement N`.
+    pub origin: String,
+    /// For `affected`: what the project says to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_statement: Option<String>,
 }
 
 /// One advisory whose affected versions intersect an unpinned requirement.
@@ -231,6 +388,35 @@ pub struct NotChecked {
     pub names: Vec<String>,
 }
 
+/// A dependency whose environment markers are false in every declared target environment
+/// (`--python`, `--platform`, `--implementation`; a project's `python`, `platforms`,
+/// `implementation`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotApplicable {
+    /// Where it is declared.
+    pub location: Location,
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Name as written.
+    pub name: String,
+    /// The pinned version or the requirement as written (or why it is not checked).
+    pub requirement: String,
+    /// The markers as written (for `uv.lock`, as depwatch combined them: see the README).
+    pub markers: String,
+    /// The declared environments, none of which the markers admit.
+    pub environments: Vec<String>,
+    /// Display ids of the vulnerabilities, warnings and range risks that would be reported
+    /// on it were it applicable, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<String>,
+    /// Dependency kind or group, as in a finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Workspace member, as in a finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+}
+
 /// A finding hidden by an ignore in force.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct IgnoredFinding {
@@ -247,9 +433,12 @@ pub struct IgnoredFinding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
     /// Where the ignore was written: a file (`depwatch.toml`, `.cargo/audit.toml`,
-    /// `osv-scanner.toml`) or `--ignore`.
+    /// `osv-scanner.toml`), `--ignore`, or a VEX statement (`FILE statement N`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// For a VEX `not_affected` statement: its justification label, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<crate::vex::Justification>,
 }
 
 /// Totals.
@@ -259,7 +448,8 @@ pub struct Summary {
     pub dependencies: usize,
     /// Findings (vulnerabilities).
     pub findings: usize,
-    /// Findings by severity: critical, high, medium, low, unknown.
+    /// Findings by severity: critical, high, medium, low, unknown; malware under
+    /// `malicious` or `dependency-confusion` (never under `unknown`).
     pub by_severity: std::collections::BTreeMap<String, usize>,
     /// Informational warnings.
     pub warnings: usize,
@@ -269,7 +459,18 @@ pub struct Summary {
     pub not_checked: usize,
     /// Manifests that failed to parse.
     pub manifest_errors: usize,
-    /// Highest severity among findings, if any.
+    /// Dependencies not applicable in the declared environments (in none of the other
+    /// counts but `dependencies`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_applicable: usize,
+    /// Highest severity among findings other than malware, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_severity: Option<Level>,
+    /// Malware findings (counted in `findings` too).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub malicious: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -49,9 +49,15 @@ pub struct ScanOptions {
     /// Follow `-r` / `-c` includes outside the scanned paths (`--allow-outside-includes`, a
     /// trusted checkout only); off, such an include is an error of its manifest.
     pub allow_outside_includes: bool,
+    /// The project's OpenVEX documents (`vex = [...]`); a `.openvex.json` next to a scanned
+    /// manifest is read as well.
+    pub vex: Vec<PathBuf>,
     /// Fail when a path holds no manifest ([`ScanError::NoManifest`]): a scan of nothing must
     /// not pass as clean. Off only where an empty revision is expected (release notes).
     pub require_manifest: bool,
+    /// The target environments declared for the scanned project (`--python`, `--platform`,
+    /// `--implementation`, or a project's keys); default: none, every marker may apply.
+    pub targets: crate::environment::Targets,
 }
 
 /// Errors that stop a scan before it can report anything.
@@ -90,6 +96,9 @@ pub enum ScanError {
     /// A peer tool's ignore file next to the manifests cannot be used.
     #[error(transparent)]
     PeerIgnore(#[from] crate::peer_ignores::PeerIgnoreError),
+    /// A VEX document of the project cannot be used.
+    #[error(transparent)]
+    Vex(#[from] crate::vex::VexError),
     /// [`run_offline`] was given the online backend, which needs the async [`run`].
     #[error("the online backend queries the network: use the async scan::run")]
     NeedsRuntime,
@@ -108,13 +117,80 @@ pub enum Verdict {
 
 /// The verdict a report calls for: clean, findings at or above `fail_on`, or input errors.
 pub fn verdict(report: &Report, fail_on: Level) -> Verdict {
+    verdict_in(report, fail_on, FailScope::All)
+}
+
+/// [`verdict`], counting only the findings of dependencies in `scope` (`--fail-scope`); the
+/// others are still in the report.
+pub fn verdict_in(report: &Report, fail_on: Level, scope: FailScope) -> Verdict {
     if report.summary.manifest_errors > 0 {
         return Verdict::InputError;
     }
-    if report.findings.iter().any(|f| f.severity >= fail_on) {
+    // Malware fails at any level and in any scope: its records carry no score to compare, and
+    // a malicious dev tool runs on developers' and CI machines.
+    if report
+        .findings
+        .iter()
+        .any(|f| f.is_malicious() || (f.severity >= fail_on && scope.covers(f.scope.as_deref())))
+    {
         return Verdict::Findings;
     }
     Verdict::Clean
+}
+
+/// Which findings decide a failing exit (`--fail-scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailScope {
+    /// Every finding (the default).
+    #[default]
+    All,
+    /// Only findings of runtime dependencies ([`is_runtime`]).
+    Runtime,
+}
+
+impl FailScope {
+    /// Whether a finding with this scope counts.
+    pub fn covers(self, scope: Option<&str>) -> bool {
+        match self {
+            Self::All => true,
+            Self::Runtime => is_runtime(scope),
+        }
+    }
+}
+
+/// Whether a dependency scope is a runtime one: no scope (requirements files, `Cargo.toml`
+/// `[dependencies]`, a lockfile package the project reaches through its main dependencies,
+/// Pipfile.lock `default`), Poetry's `main` group, or Cargo's `normal` kind
+/// (`--trusted-workspace`). Dev and build dependencies, extras and dependency groups are not:
+/// an extra is installed only when asked for.
+pub fn is_runtime(scope: Option<&str>) -> bool {
+    matches!(scope, None | Some("main" | "normal"))
+}
+
+/// The findings `--fail-on-kev` (`kev`) and `--fail-on-epss SCORE` (`epss`) fail on, each
+/// with why (`in CISA KEV since 2022-01-18`, `EPSS 0.94 >= 0.1`); only findings `scope`
+/// covers (`--fail-scope`).
+pub fn exploited(
+    report: &Report,
+    kev: bool,
+    epss: Option<f64>,
+    scope: FailScope,
+) -> Vec<(&crate::report::Finding, String)> {
+    let mut out = Vec::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| scope.covers(f.scope.as_deref()))
+    {
+        if let (true, Some(k)) = (kev, &f.kev) {
+            out.push((f, format!("{} in CISA KEV since {}", k.cve, k.date_added)));
+        } else if let (Some(min), Some(e)) = (epss, &f.epss)
+            && e.score >= min
+        {
+            out.push((f, format!("{} EPSS {} >= {min}", e.cve, e.score)));
+        }
+    }
+    out
 }
 
 /// Store data older than this is stale unless said otherwise (`scan --max-age-hours`); `notes`
@@ -142,10 +218,20 @@ pub enum Deny {
 
 /// The warnings that `deny` turns into failures.
 pub fn denied<'a>(report: &'a Report, deny: &[Deny]) -> Vec<&'a crate::report::Finding> {
+    denied_in(report, deny, FailScope::All)
+}
+
+/// [`denied`], only for the warnings of dependencies in `scope` (`--fail-scope`).
+pub fn denied_in<'a>(
+    report: &'a Report,
+    deny: &[Deny],
+    scope: FailScope,
+) -> Vec<&'a crate::report::Finding> {
     use crate::advisory::AdvisoryKind as K;
     report
         .warnings
         .iter()
+        .filter(|w| scope.covers(w.scope.as_deref()))
         .filter(|w| {
             deny.iter().any(|d| match d {
                 Deny::Warnings => true,
@@ -470,6 +556,10 @@ fn add_yanked(
                 markers: None,
                 note: None,
                 disagreements: Vec::new(),
+                kev: None,
+                kev_related: Vec::new(),
+                epss: None,
+                vex: Vec::new(),
             });
         }
     }
@@ -574,7 +664,65 @@ fn settings_for(opts: &ScanOptions, parsed: &[ParsedManifest]) -> Result<MatchSe
     Ok(MatchSettings {
         ignores,
         today: opts.today,
+        targets: opts.targets.clone(),
+        vex: vex_statements(opts, parsed)?,
     })
+}
+
+/// The statements of the project's VEX documents: those listed in `opts.vex` and each
+/// `.openvex.json` next to a scanned manifest. A document that is a symlink out of its root
+/// (the scanned path holding it, or the manifest's directory) is refused, as a manifest is.
+fn vex_statements(
+    opts: &ScanOptions,
+    parsed: &[ParsedManifest],
+) -> Result<Vec<crate::vex::VexStatement>, ScanError> {
+    let mut docs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for v in &opts.vex {
+        let parent = v.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let root = opts
+            .paths
+            .iter()
+            .map(|p| {
+                if p.is_dir() {
+                    p.clone()
+                } else {
+                    p.parent().unwrap_or(Path::new(".")).to_path_buf()
+                }
+            })
+            .find(|r| v.starts_with(r))
+            .unwrap_or(parent);
+        docs.push((v.clone(), root));
+    }
+    let dirs: std::collections::BTreeSet<PathBuf> = parsed
+        .iter()
+        .map(|(p, _, _)| p.parent().unwrap_or(Path::new(".")).to_path_buf())
+        .collect();
+    for dir in dirs {
+        let doc = dir.join(crate::vex::DISCOVERED_NAME);
+        // `symlink_metadata`: a dangling symlink is found too, and refused below.
+        if std::fs::symlink_metadata(&doc).is_ok() {
+            docs.push((doc, dir));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (doc, root) in docs {
+        if !seen.insert(doc.clone()) {
+            continue;
+        }
+        if !opts.allow_outside_includes && symlink_out_of(&doc, &root) {
+            return Err(crate::vex::VexError {
+                path: doc,
+                statement: None,
+                message: "a symlink to a file outside the scanned root; not read \
+                          (--allow-outside-includes follows it)"
+                    .into(),
+            }
+            .into());
+        }
+        out.extend(crate::vex::load(&doc)?);
+    }
+    Ok(out)
 }
 
 /// Run a whole scan on the caller's tokio runtime. The online backend's queries run on it;
@@ -605,6 +753,29 @@ pub async fn run(opts: &ScanOptions) -> Result<Report, ScanError> {
 /// blocks. The online backend needs the network: [`run`] answers it, this returns
 /// [`ScanError::NeedsRuntime`].
 pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
+    run_offline_for(opts, None)
+}
+
+/// Packages as (ecosystem, normalised name).
+pub type PackageSet = std::collections::BTreeSet<(crate::ecosystem::Ecosystem, String)>;
+
+/// [`run_offline`] matching only the dependencies on `only`'s packages (all when `None`):
+/// the watcher's fast lane re-matches just the packages whose advisories changed. The
+/// manifests are still all parsed, so a broken one is still reported.
+pub fn run_offline_for(opts: &ScanOptions, only: Option<&PackageSet>) -> Result<Report, ScanError> {
+    let parse_for = |opts: &ScanOptions| {
+        let mut parsed = parse_for(opts)?;
+        if let Some(only) = only {
+            for (_, _, m) in &mut parsed {
+                if let Ok(m) = m {
+                    m.dependencies.retain(|d| {
+                        only.contains(&(d.ecosystem, d.ecosystem.normalize_name(&d.name)))
+                    });
+                }
+            }
+        }
+        Ok::<_, ScanError>(parsed)
+    };
     match &opts.backend {
         Backend::Online { .. } => Err(ScanError::NeedsRuntime),
         Backend::Sources(sources) => {
@@ -649,11 +820,131 @@ pub fn run_offline(opts: &ScanOptions) -> Result<Report, ScanError> {
             let (db, yanked, notices) =
                 database_from_store(&mut store, path, *max_age, *require_fresh, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
-            report.notices = notices;
+            let related = related_cves(&db, &report);
+            let signals =
+                crate::store::AdvisoryStore::signals_for(&store, &wanted_cves(&report, &related))?;
+            join_exploit_data(&mut report, &related, &signals);
+            // The store's notices first, then the matcher's (markers it could not read, VEX
+            // contradictions).
+            report.notices.splice(0..0, notices);
             add_yanked(&yanked, &parsed, &mut report);
             summarise_workspace_crates(&parsed, &mut report);
             Ok(report)
         }
+    }
+}
+
+/// The CVE ids each finding's records name only as `related`, one list per finding of
+/// `report.findings` (same order).
+fn related_cves(db: &Database, report: &Report) -> Vec<Vec<String>> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            let eco = f.package.ecosystem;
+            let mut out: Vec<String> = db
+                .lookup(eco, &eco.normalize_name(&f.package.name))
+                .iter()
+                .filter(|h| f.ids.contains(&h.advisory.advisory.id))
+                .flat_map(|h| h.advisory.advisory.related.iter())
+                .filter(|r| feeds::signal::is_cve(r) && !f.ids.contains(r))
+                .cloned()
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        })
+        .collect()
+}
+
+/// Every CVE the exploit data is looked up for: the findings' ids and related CVEs.
+fn wanted_cves(report: &Report, related: &[Vec<String>]) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.ids.iter())
+        .chain(related.iter().flatten())
+        .filter(|id| feeds::signal::is_cve(id))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Mark each finding with the KEV entry and EPSS score of its CVEs (`kev`, `epss`), and with
+/// the KEV entries of CVEs its records name only as `related` (`kev_related`), then put the
+/// findings in the one order ([`crate::report::finding_order`]).
+pub fn join_exploit_data(
+    report: &mut Report,
+    related: &[Vec<String>],
+    signals: &feeds::signal::ExploitSignals,
+) {
+    for (i, f) in report.findings.iter_mut().enumerate() {
+        // The earliest listed of its CVEs: when it became known exploited.
+        f.kev = f
+            .ids
+            .iter()
+            .filter_map(|id| signals.kev.get(id))
+            .min_by(|a, b| (a.date_added, &a.cve).cmp(&(b.date_added, &b.cve)))
+            .cloned();
+        f.epss = f
+            .ids
+            .iter()
+            .filter_map(|id| signals.epss.get(id))
+            .max_by(|a, b| a.score.total_cmp(&b.score).then(b.cve.cmp(&a.cve)))
+            .cloned();
+        f.kev_related = related
+            .get(i)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| signals.kev.get(id))
+            .cloned()
+            .collect();
+    }
+    // Stable: the matcher's order (location) breaks ties.
+    report.findings.sort_by(crate::report::finding_order);
+}
+
+/// Read KEV / EPSS files (`--source kev:PATH`, `--source epss:PATH`) for the CVEs of a
+/// report; a later file of a kind replaces an earlier one, as a sync does.
+fn signals_from_files(
+    files: &[feeds::signal::SignalSpec],
+    cves: &[String],
+) -> Result<feeds::signal::ExploitSignals, ScanError> {
+    let wanted: std::collections::HashSet<&str> = cves.iter().map(String::as_str).collect();
+    let mut out = feeds::signal::ExploitSignals::default();
+    let budget = feeds::budget::Budget::from_env();
+    for spec in files {
+        let data = feeds::signal::load_file(spec.kind, &spec.path, &budget)?;
+        out.add(&data, &spec.canonical().to_string(), &wanted);
+    }
+    Ok(out)
+}
+
+/// [`run_offline`] with KEV / EPSS files read directly (`--source kev:PATH`,
+/// `--source epss:PATH`). A store scan reads the exploit data the store holds whatever
+/// `signal_files` says; a sources scan reads only these files.
+pub fn run_offline_with(
+    opts: &ScanOptions,
+    signal_files: &[feeds::signal::SignalSpec],
+) -> Result<Report, ScanError> {
+    match &opts.backend {
+        Backend::Online { .. } => Err(ScanError::NeedsRuntime),
+        Backend::Sources(sources) => {
+            let (db, parsed) = rayon::join(|| load_database(sources), || parse_for(opts));
+            let (db, parsed) = (db?, parsed?);
+            let settings = settings_for(opts, &parsed)?;
+            let mut report = matcher::build_report(&db, &parsed, &settings);
+            if !signal_files.is_empty() {
+                let related = related_cves(&db, &report);
+                let signals = signals_from_files(signal_files, &wanted_cves(&report, &related))?;
+                join_exploit_data(&mut report, &related, &signals);
+            }
+            summarise_workspace_crates(&parsed, &mut report);
+            Ok(report)
+        }
+        Backend::Store { .. } => run_offline(opts),
     }
 }
 

@@ -64,6 +64,17 @@ pub struct OpenFinding {
     pub overdue: bool,
 }
 
+/// A project's events waiting for its digest.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldForDigest {
+    /// Project.
+    pub project: String,
+    /// How many events.
+    pub events: usize,
+    /// When the first of them was held.
+    pub since: Timestamp,
+}
+
 /// Everything `status` shows.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Status {
@@ -82,6 +93,9 @@ pub struct Status {
     pub open: Vec<OpenFinding>,
     /// Feeds, projects and channels whose last runs failed.
     pub failing: Vec<crate::store::HealthRow>,
+    /// Events held for each project's next digest (projects with none are left out).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldForDigest>,
     /// The configured zone the text shows deadlines in (the JSON keeps RFC 3339 UTC).
     #[serde(skip)]
     pub zone: crate::policy::Zone,
@@ -113,7 +127,16 @@ pub fn status(
         })
         .collect();
     let mut open = Vec::new();
+    let mut held = Vec::new();
     for p in &config.projects {
+        let h = s.held(&p.name)?;
+        if let Some(first) = h.first() {
+            held.push(HeldForDigest {
+                project: p.name.clone(),
+                events: h.len(),
+                since: first.held_at,
+            });
+        }
         for f in monitor::open_findings(&p.name, &s.seen(&p.name)?)? {
             let deadline = WATCHED_DEADLINES
                 .iter()
@@ -146,6 +169,7 @@ pub fn status(
         sources: s.sources()?,
         outbox: s.outbox_counts()?,
         failing: s.health()?.into_iter().filter(|h| h.failures > 0).collect(),
+        held,
         open,
         zone: crate::policy::Zone::configured(config.timezone.as_deref()),
     })
@@ -224,6 +248,15 @@ pub fn status_text(s: &Status) -> String {
         "outbox: {} sent, {} pending, {} given up",
         s.outbox.sent, s.outbox.pending, s.outbox.given_up
     );
+    for h in &s.held {
+        let _ = writeln!(
+            o,
+            "digest: {}: {} event(s) held since {}",
+            h.project,
+            h.events,
+            s.zone.format(h.since)
+        );
+    }
     for h in &s.failing {
         let _ = writeln!(
             o,
@@ -299,6 +332,7 @@ mod tests {
             next: vec![],
             sources: vec![],
             outbox: OutboxCounts::default(),
+            held: vec![],
             open: v,
             failing: Vec::new(),
             zone: crate::policy::Zone::default(),
@@ -318,6 +352,7 @@ mod tests {
             next: vec![],
             sources: vec![],
             outbox: OutboxCounts::default(),
+            held: vec![],
             open: vec![
                 f("winter", Level::High, Some("2026-12-10T08:00:00Z"), false),
                 f("summer", Level::High, Some("2027-07-10T08:00:00Z"), false),

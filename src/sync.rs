@@ -1,10 +1,13 @@
 //! `depwatch sync`: bring the store up to date from each source, one transaction per source.
 //! One source failing never stops the others; its previous data stays as it was.
 
+use crate::ecosystem::Ecosystem;
 use crate::feeds::defs::FeedDef;
 use crate::feeds::http::{Http, HttpSettings};
+use crate::feeds::signal::{self, SignalSpec};
 use crate::feeds::{self, FeedError, FeedUpdate, SourceSpec, registry};
 use crate::store::{AdvisoryStore, SourceState, StoreError, SyncOutcome};
+use std::collections::BTreeSet;
 use std::hash::Hasher;
 use std::path::Path;
 
@@ -17,6 +20,50 @@ pub struct SourceSync {
     pub result: Result<SyncOutcome, String>,
     /// Broken records skipped.
     pub skipped: usize,
+    /// Which packages' advisories the sync wrote (for the watcher's fast lane).
+    pub changed: Changed,
+}
+
+/// The packages whose advisories a sync wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Nothing was written (unchanged, or the sync failed).
+    Nothing,
+    /// Records of these packages were written: (ecosystem, normalised name).
+    Packages(BTreeSet<(Ecosystem, String)>),
+    /// The source was replaced whole: any package may have changed.
+    Everything,
+}
+
+impl Changed {
+    /// The packages named by `advisories`' affected entries.
+    pub fn of(advisories: &[crate::advisory::Advisory]) -> Self {
+        let set: BTreeSet<(Ecosystem, String)> = advisories
+            .iter()
+            .flat_map(|a| a.affected.iter())
+            .filter_map(|e| {
+                let eco = Ecosystem::from_osv(&e.package.ecosystem)?;
+                Some((eco, eco.normalize_name(&e.package.name)))
+            })
+            .collect();
+        if set.is_empty() {
+            Self::Nothing
+        } else {
+            Self::Packages(set)
+        }
+    }
+
+    /// Both: everything if either is, else the union.
+    pub fn merge(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Everything, _) | (_, Self::Everything) => Self::Everything,
+            (Self::Nothing, o) | (o, Self::Nothing) => o,
+            (Self::Packages(mut a), Self::Packages(b)) => {
+                a.extend(b);
+                Self::Packages(a)
+            }
+        }
+    }
 }
 
 /// A sync failure that is not about one source: the store itself failed.
@@ -99,6 +146,7 @@ pub fn sync_local(
                 ..Default::default()
             }),
             skipped: 0,
+            changed: Changed::Nothing,
         });
     }
     match attempt() {
@@ -109,6 +157,7 @@ pub fn sync_local(
                 source,
                 result: Err(msg),
                 skipped: 0,
+                changed: Changed::Nothing,
             })
         }
         Ok((fp, loaded)) => {
@@ -127,6 +176,66 @@ pub fn sync_local(
                 source,
                 skipped: loaded.errors.len(),
                 result: Ok(outcome),
+                changed: Changed::Everything,
+            })
+        }
+    }
+}
+
+/// Sync a local KEV catalog or EPSS file (`--source kev:PATH`, `--source epss:PATH`): the
+/// whole file replaces the store's data set of its kind in one transaction; an unchanged file
+/// (same size and modification time) is not read again. A file that does not read leaves the
+/// previous set as it was.
+pub fn sync_signal_local(
+    store: &mut impl AdvisoryStore,
+    spec: &SignalSpec,
+) -> Result<SourceSync, SyncError> {
+    let spec = spec.canonical();
+    let source = spec.to_string();
+    if let (Ok(fp), Some(state)) = (fingerprint(&spec.path), store.source_state(&source)?)
+        && state.cursor.as_deref() == Some(fp.as_str())
+        && state.last_success.is_some()
+        && state.records > 0
+    {
+        store.record_unchanged(&source)?;
+        return Ok(SourceSync {
+            source,
+            result: Ok(SyncOutcome {
+                unchanged: true,
+                ..Default::default()
+            }),
+            skipped: 0,
+            changed: Changed::Nothing,
+        });
+    }
+    let budget = crate::feeds::budget::Budget::from_env();
+    let attempt = || -> Result<_, FeedError> {
+        let fp = fingerprint(&spec.path)?;
+        Ok((fp, signal::load_file(spec.kind, &spec.path, &budget)?))
+    };
+    match attempt() {
+        Err(e) => {
+            let msg = e.to_string();
+            store.record_failure(&source, &msg)?;
+            Ok(SourceSync {
+                source,
+                result: Err(msg),
+                skipped: 0,
+                changed: Changed::Nothing,
+            })
+        }
+        Ok((fp, data)) => {
+            let state = SourceState {
+                source: source.clone(),
+                cursor: Some(fp),
+                ..Default::default()
+            };
+            let outcome = store.replace_signal(&state, &data)?;
+            Ok(SourceSync {
+                source,
+                result: Ok(outcome),
+                skipped: 0,
+                changed: Changed::Nothing,
             })
         }
     }
@@ -223,6 +332,7 @@ pub fn sync_feeds(
                         ..Default::default()
                     }),
                     skipped: 0,
+                    changed: Changed::Nothing,
                 }
             }
             Ok(FeedUpdate::Replace {
@@ -236,6 +346,7 @@ pub fn sync_feeds(
                     source,
                     result: Ok(o),
                     skipped: errors.len(),
+                    changed: Changed::Everything,
                 }
             }
             Ok(FeedUpdate::Upsert {
@@ -249,6 +360,17 @@ pub fn sync_feeds(
                     source,
                     result: Ok(o),
                     skipped: errors.len(),
+                    changed: Changed::of(&advisories),
+                }
+            }
+            Ok(FeedUpdate::Signal { data, mut state }) => {
+                state.source = source.clone();
+                let o = store.replace_signal(&state, &data)?;
+                SourceSync {
+                    source,
+                    result: Ok(o),
+                    skipped: 0,
+                    changed: Changed::Nothing,
                 }
             }
             Err(e) => {
@@ -258,6 +380,7 @@ pub fn sync_feeds(
                     source,
                     result: Err(msg),
                     skipped: 0,
+                    changed: Changed::Nothing,
                 }
             }
         };

@@ -166,6 +166,11 @@ pub struct WatchOptions {
     pub schedule: Schedule,
     /// A separate schedule for feed sync; cycles on `schedule` then skip the sync.
     pub sync_schedule: Option<Schedule>,
+    /// The fast lane's schedule (every few minutes): sync the OSV exports' `modified_id.csv`
+    /// and re-match only the packages whose advisories changed ([`run::fast_lane`]).
+    pub fast_lane: Option<Schedule>,
+    /// Test aid: run the fast lane every this long instead of on `fast_lane`.
+    pub fast_lane_test_interval: Option<Duration>,
     /// Each fire is delayed by a random amount in `[0, jitter)`.
     pub jitter: Duration,
     /// Test aid: fire every this long instead of on the cron schedules (which still decide
@@ -195,6 +200,8 @@ enum Job {
     Cycle,
     /// Sync only.
     Sync,
+    /// The fast lane: changed OSV export records, the packages they name, alerts.
+    FastLane,
 }
 
 /// How a job ended.
@@ -262,6 +269,43 @@ fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd
                 }
             }
         }
+        Job::FastLane => {
+            let mut ro = opts.run.clone();
+            ro.now = Timestamp::now();
+            match run::fast_lane(&ro, rt) {
+                Ok(r) => {
+                    for l in r.sync.iter().filter(|l| !l.ok) {
+                        warn!(source = %l.source, error = %l.detail, "fast lane: sync failed (previous data kept)");
+                    }
+                    let rematched: Vec<&str> = r
+                        .projects
+                        .iter()
+                        .filter(|p| {
+                            p.error.is_none()
+                                && p.notices.iter().all(|n| !n.starts_with("fast lane:"))
+                        })
+                        .map(|p| p.name.as_str())
+                        .collect();
+                    for p in r.projects.iter().filter(|p| p.error.is_some()) {
+                        warn!(project = %p.name, error = p.error.as_deref().unwrap_or(""), "fast lane: project failed");
+                    }
+                    for e in &r.delivery.errors {
+                        warn!(error = %e, "fast lane: delivery failed");
+                    }
+                    info!(
+                        rematched = ?rematched,
+                        queued = r.projects.iter().map(|p| p.queued).sum::<usize>(),
+                        sent = r.delivery.sent,
+                        "fast lane finished"
+                    );
+                    JobEnd::Ran
+                }
+                Err(e) => {
+                    error!(error = %e, "fast lane failed");
+                    JobEnd::Failed
+                }
+            }
+        }
         Job::Sync => match sync_only(&opts.run, rt) {
             Ok(()) => JobEnd::Ran,
             Err(e) => {
@@ -280,6 +324,13 @@ fn sync_only(ro: &RunOptions, rt: &tokio::runtime::Handle) -> Result<(), WatchEr
     let mut store = crate::store::open(&ro.store)?;
     info!("sync started");
     for s in &ro.config.sources {
+        if let Some(spec) = crate::feeds::signal::SignalSpec::parse(s) {
+            match crate::sync::sync_signal_local(&mut store, &spec) {
+                Ok(r) => log_sync(&r),
+                Err(e) => warn!(source = %s, error = %e, "sync failed"),
+            }
+            continue;
+        }
         match s.parse::<crate::feeds::SourceSpec>() {
             Err(e) => warn!(source = %s, error = %e, "source skipped"),
             Ok(spec) => match crate::sync::sync_local(&mut store, &spec) {
@@ -323,6 +374,28 @@ fn next_fire(
             job = Job::Sync;
             at = sync_at;
         }
+    }
+    // A digest goes out with a cycle: wake for one at its fire times too, so it is not late
+    // by up to a cycle interval.
+    if let Some(d) = opts.run.config.digest_schedule() {
+        let digest_at = d.next_after(now)?;
+        if digest_at < at {
+            job = Job::Cycle;
+            at = digest_at;
+        }
+    }
+    // The fast lane's test interval counts from now, like the cycle's.
+    let fast_at = match (opts.fast_lane_test_interval, &opts.fast_lane) {
+        (Some(every), _) => Some(
+            now.checked_add(jiff::SignedDuration::try_from(every).unwrap_or_default())
+                .unwrap_or(now),
+        ),
+        (None, Some(s)) => Some(s.next_after(now)?),
+        (None, None) => None,
+    };
+    if let Some(fast_at) = fast_at.filter(|f| *f < at) {
+        job = Job::FastLane;
+        at = fast_at;
     }
     let wait = Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO);
     info!(job = ?job, at = %at, "next fire");
@@ -384,6 +457,7 @@ async fn watch_loop(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
         schedule = opts.schedule.expr(),
         timezone = opts.schedule.timezone(),
         sync_schedule = opts.sync_schedule.as_ref().map(|s| s.expr()),
+        fast_lane = opts.fast_lane.as_ref().map(|s| s.expr()),
         "watching"
     );
     // Catch up once if the schedule fired while no watcher ran, however many slots that was.
@@ -472,5 +546,44 @@ mod tests {
         }
         drop(a);
         assert!(CycleLock::try_acquire(&store).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_digest_fire_time_wakes_a_cycle() {
+        let mut opts = WatchOptions {
+            run: RunOptions {
+                config: Default::default(),
+                store: std::path::PathBuf::from("s").into(),
+                out_dir: "o".into(),
+                sync_local: true,
+                sync_remote: false,
+                deliver: true,
+                now: Timestamp::UNIX_EPOCH,
+                http: Default::default(),
+            },
+            // Daily at 06:00, and feeds every 4 hours.
+            schedule: Schedule::parse("0 6 * * *", "UTC").unwrap(),
+            sync_schedule: Some(Schedule::parse("0 */4 * * *", "UTC").unwrap()),
+            fast_lane: None,
+            fast_lane_test_interval: None,
+            jitter: Duration::ZERO,
+            test_interval: None,
+            lock_wait: Duration::ZERO,
+            grace: Duration::ZERO,
+        };
+        opts.run.config.notify.digest = Some("0 9 * * 1".into());
+        let mut j = Jitter::new(1);
+        // Monday 2026-12-07 08:30: the digest at 09:00 comes before the sync at 12:00.
+        let now: Timestamp = "2026-12-07T08:30:00Z".parse().unwrap();
+        let (job, wait) = next_fire(&opts, now, &mut j).unwrap();
+        assert_eq!((job, wait), (Job::Cycle, Duration::from_secs(1800)));
+        // Without a digest: the sync.
+        let mut plain = opts.clone();
+        plain.run.config.notify.digest = None;
+        let (job, wait) = next_fire(&plain, now, &mut j).unwrap();
+        assert_eq!(
+            (job, wait),
+            (Job::Sync, Duration::from_secs(3 * 3600 + 1800))
+        );
     }
 }

@@ -83,13 +83,16 @@ pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
             let n = depwatch::store::dump::copy(&from, &to, replace)?;
             outln!(
                 "copied {from} to {to}: {} sources, {} records, {} remembered findings, \
-                 {} outbox messages, {} runs, {} health rows",
+                 {} outbox messages, {} runs, {} health rows, {} KEV/EPSS rows, \
+                 {} events held for digests",
                 n.sources,
                 n.records,
                 n.findings,
                 n.messages,
                 n.runs,
-                n.health
+                n.health,
+                n.exploit_rows,
+                n.held
             );
             Ok(Outcome::Success)
         }

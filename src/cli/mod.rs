@@ -9,11 +9,13 @@ pub mod run;
 pub mod scan;
 pub mod status;
 pub mod sync;
+pub mod vex;
 pub mod watch;
 
 use anyhow::Context;
 use depwatch::config::Config;
 use depwatch::feeds::SourceSpec;
+use depwatch::feeds::signal::SignalSpec;
 use depwatch::severity::Level;
 use std::path::PathBuf;
 
@@ -42,6 +44,26 @@ impl From<Outcome> for std::process::ExitCode {
             Outcome::Failing => 1,
             Outcome::Error => 2,
         })
+    }
+}
+
+/// `--fail-scope`: which findings decide a failing exit (`scan`, `run --ci`).
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum FailScopeArg {
+    /// Every finding.
+    #[default]
+    All,
+    /// Only findings of runtime dependencies (no scope, Poetry's `main`, Cargo's `normal`):
+    /// not dev or build dependencies, extras or dependency groups.
+    Runtime,
+}
+
+impl From<FailScopeArg> for depwatch::scan::FailScope {
+    fn from(s: FailScopeArg) -> Self {
+        match s {
+            FailScopeArg::All => Self::All,
+            FailScopeArg::Runtime => Self::Runtime,
+        }
     }
 }
 
@@ -148,7 +170,9 @@ impl StoreArg {
 pub struct SourceArgs {
     // Help text from the registry, so a new source kind is listed without an edit here.
     #[arg(long = "source", value_name = "KIND:LOCATION", help = format!(
-        "Read this advisory source directly instead of the store, KIND:LOCATION ({}); repeatable",
+        "Read this advisory source directly instead of the store, KIND:LOCATION ({}), or \
+         exploit data from a file, kev:PATH (CISA KEV JSON) or epss:PATH (FIRST EPSS CSV, \
+         gzipped or not); repeatable",
         depwatch::feeds::registry::local_forms()
     ))]
     pub sources: Vec<String>,
@@ -159,14 +183,26 @@ impl SourceArgs {
     pub fn specs(&self) -> anyhow::Result<Vec<SourceSpec>> {
         parse_sources(&self.sources)
     }
+
+    /// The KEV / EPSS files among them (`kev:PATH`, `epss:PATH`).
+    pub fn signals(&self) -> Vec<SignalSpec> {
+        parse_signals(&self.sources)
+    }
 }
 
-/// Parse `KIND:LOCATION` source texts (from flags or the config).
+/// Parse `KIND:LOCATION` advisory source texts (from flags or the config); the exploit data
+/// files among them (`kev:PATH`, `epss:PATH`) are left to [`parse_signals`].
 pub fn parse_sources(texts: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
     Ok(texts
         .iter()
+        .filter(|s| SignalSpec::parse(s).is_none())
         .map(|s| s.parse::<SourceSpec>())
         .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The exploit data files among source texts: `kev:PATH` and `epss:PATH`.
+pub fn parse_signals(texts: &[String]) -> Vec<SignalSpec> {
+    texts.iter().filter_map(|s| SignalSpec::parse(s)).collect()
 }
 
 /// The output directory: --out, else the config's `output`, else the default.
@@ -206,6 +242,11 @@ pub struct ScheduleArgs {
     /// Default: the config's [watch] sync-schedule.
     #[arg(long, value_name = "CRON")]
     pub sync_schedule: Option<String>,
+    /// The fast lane (`watch` only): on this schedule, sync the OSV exports' changed records
+    /// and re-match only the packages they name, alerting at once. Default: the config's
+    /// [watch] fast-lane.
+    #[arg(long, value_name = "CRON")]
+    pub fast_lane: Option<String>,
     /// Time zone of the schedules (IANA name). Default: [watch] timezone, else the config's
     /// timezone, else UTC.
     #[arg(long, value_name = "TZ")]
@@ -213,6 +254,25 @@ pub struct ScheduleArgs {
 }
 
 impl ScheduleArgs {
+    /// The fast lane's schedule: command line first, then the config's [watch] fast-lane.
+    pub fn fast_lane(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<Option<depwatch::schedule::Schedule>> {
+        let tz = self
+            .timezone
+            .clone()
+            .or_else(|| config.watch.timezone.clone())
+            .or_else(|| config.timezone.clone())
+            .unwrap_or_else(|| "UTC".into());
+        Ok(self
+            .fast_lane
+            .as_ref()
+            .or(config.watch.fast_lane.as_ref())
+            .map(|s| depwatch::schedule::Schedule::parse(s, &tz))
+            .transpose()?)
+    }
+
     /// The cycle and sync schedules: command line first, then the config's [watch].
     #[allow(clippy::type_complexity)]
     pub fn schedules(

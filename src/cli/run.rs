@@ -1,6 +1,6 @@
 //! `depwatch run`.
 
-use super::{Outcome, RequiredConfigArg, StoreArg};
+use super::{FailScopeArg, Outcome, RequiredConfigArg, StoreArg};
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -8,7 +8,8 @@ use std::path::PathBuf;
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  the cycle completed (with --ci: and no open finding at or above --fail-on)
-  1  with --ci only: an open finding at or above --fail-on
+  1  with --ci only: an open finding at or above --fail-on (with --fail-scope runtime: of a
+     runtime dependency)
   2  a source, project or delivery failed, the config is invalid, or another cycle held the
      store longer than --lock-wait";
 
@@ -37,6 +38,16 @@ pub struct RunArgs {
     /// Lowest severity that fails a --ci run (default: the config's fail-on, else any).
     #[arg(long, value_name = "LEVEL")]
     fail_on: Option<String>,
+    /// Which open findings fail a --ci run: all, or runtime (not dev or build dependencies,
+    /// extras or groups). Every finding is still tracked, drafted and alerted on.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SCOPE",
+        default_value = "all",
+        requires = "ci"
+    )]
+    fail_scope: FailScopeArg,
     /// Print the run's report as JSON.
     #[arg(long)]
     json: bool,
@@ -87,7 +98,12 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
         return Ok(outcome);
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let md = depwatch::run::summary_markdown(&report, fail_on);
+        let mut md = depwatch::run::summary_markdown(&report, fail_on, args.fail_scope.into());
+        if matches!(args.fail_scope, FailScopeArg::Runtime) {
+            md.push_str(
+                "\nOnly open findings of runtime dependencies fail the run (--fail-scope runtime).\n",
+            );
+        }
         let shown = PathBuf::from(&path);
         let mut f = std::fs::OpenOptions::new()
             .create(true)
@@ -99,8 +115,9 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
     if outcome != Outcome::Success {
         return Ok(outcome);
     }
-    Ok(match report.max_severity() {
-        Some(s) if s >= fail_on => Outcome::Failing,
-        _ => Outcome::Success,
+    Ok(if report.fails(fail_on, args.fail_scope.into()) {
+        Outcome::Failing
+    } else {
+        Outcome::Success
     })
 }

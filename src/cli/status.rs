@@ -37,6 +37,9 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
     if let Some(s) = sync {
         schedules.push(("sync", s));
     }
+    if let Some(s) = config.digest_schedule() {
+        schedules.push(("digest", s));
+    }
     let refs: Vec<(&str, &depwatch::schedule::Schedule)> =
         schedules.iter().map(|(j, s)| (*j, s)).collect();
     let st = depwatch::status::status(&args.store.location()?, &config, &refs, super::now()?)?;

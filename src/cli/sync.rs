@@ -13,7 +13,7 @@ use std::path::PathBuf;
 pub struct SyncArgs {
     #[command(flatten)]
     sources: SourceArgs,
-    /// Sync only this feed (by name: osv-pypi, osv-crates, ghsa, rustsec); repeatable.
+    /// Sync only this feed (by name: osv-pypi, osv-crates, ghsa, rustsec, kev, epss); repeatable.
     #[arg(long = "feed", value_name = "NAME")]
     feeds: Vec<String>,
     /// Refresh the crates.io index (yanked flags) for the crates locked in these Cargo.lock
@@ -50,13 +50,19 @@ pub fn run(args: SyncArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcom
     let mut store = depwatch::store::open(&args.store.location()?)?;
     let mut ok = true;
     let only_local = !args.sources.sources.is_empty();
-    let local = if only_local {
-        args.sources.specs()?
+    let (local, signals) = if only_local {
+        (args.sources.specs()?, args.sources.signals())
     } else {
-        super::parse_sources(&config.sources)?
+        (
+            super::parse_sources(&config.sources)?,
+            super::parse_signals(&config.sources),
+        )
     };
     for spec in &local {
         ok &= print_sync(&depwatch::sync::sync_local(&mut store, spec)?)?;
+    }
+    for spec in &signals {
+        ok &= print_sync(&depwatch::sync::sync_signal_local(&mut store, spec)?)?;
     }
     if !only_local {
         let all = config.feed_defs().map_err(anyhow::Error::msg)?;

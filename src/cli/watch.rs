@@ -40,6 +40,9 @@ pub struct WatchArgs {
     /// Test aid only: fire every this many milliseconds instead of on the cron schedule.
     #[arg(long, value_name = "MS", hide = true)]
     test_interval_ms: Option<u64>,
+    /// Test aid only: run the fast lane every this many milliseconds.
+    #[arg(long, value_name = "MS", hide = true)]
+    test_fast_lane_ms: Option<u64>,
     /// Log format on standard error.
     #[arg(long, value_enum, default_value = "human")]
     log_format: LogFormat,
@@ -65,6 +68,7 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
     let out_dir = super::out_dir(&args.out, &config);
     let (schedule, sync_schedule) = args.schedules.schedules(&config)?;
+    let fast_lane = args.schedules.fast_lane(&config)?;
     let Some(schedule) = schedule else {
         anyhow::bail!("no schedule: pass --schedule CRON or set [watch] schedule in the config");
     };
@@ -85,6 +89,8 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<Outcome> {
         },
         schedule,
         sync_schedule,
+        fast_lane,
+        fast_lane_test_interval: args.test_fast_lane_ms.map(std::time::Duration::from_millis),
         jitter,
         test_interval: args.test_interval_ms.map(std::time::Duration::from_millis),
         lock_wait: std::time::Duration::from_secs(args.lock_wait),

@@ -9,9 +9,14 @@
 //! name = "emby-watchparty"
 //! path = ["app/requirements.txt"]       # files or directories, relative to this file
 //! security-policy = "SECURITY.md"
+//! vex = ["security/vex.json"]           # optional: OpenVEX 0.2.0 documents (also: .openvex.json next to the manifests)
 //! versions = ">= 1.0.0"                 # optional: its versions for advisory drafts (see below)
 //! fixed-in = "1.4.3"                    # optional: its release that fixes its open findings
 //! notify = ["slack", "email"]           # default: every configured channel
+//! python = ["3.11", "3.12"]             # optional: where it runs (see `crate::environment`)
+//! platforms = ["linux"]                 # linux, windows, darwin/macos
+//! implementation = "cpython"            # cpython, pypy
+//! quiet-scopes = ["dev", "test"]        # their events wait for the digest (needs [notify] digest)
 //! [project.policy]                      # optional overrides of what SECURITY.md says
 //! fix-high = "14 days"
 //! [project.github]                      # optional: `depwatch publish` files drafts here
@@ -20,6 +25,9 @@
 //! [project.advisory.GHSA-9wx4-h78v-vm56]  # optional, per finding (any of its ids)
 //! cve-id = "CVE-2026-0001"              # the CVE assigned to the project's own advisory
 //! fixed-in = "1.4.3"                    # replaces the project's `fixed-in` for this finding
+//!
+//! [notify]
+//! digest = "0 9 * * 1"                  # low-priority events: one message per project, Mondays 09:00
 //!
 //! [notify.slack]
 //! webhook-env = "DEPWATCH_SLACK_WEBHOOK"   # or webhook = "https://hooks.slack.com/..." in a 0600 file
@@ -83,17 +91,28 @@ pub(super) struct RawProject {
     #[serde(default)]
     security_policy: Option<Spanned<String>>,
     #[serde(default)]
+    vex: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
     versions: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     fixed_in: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     notify: Option<Spanned<Vec<String>>>,
     #[serde(default)]
+    quiet_scopes: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
     policy: Option<Spanned<PolicyOverride>>,
     #[serde(default)]
     github: Option<RawGithub>,
     #[serde(default)]
     advisory: std::collections::BTreeMap<String, RawAdvisory>,
+    #[serde(default)]
+    python: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    platforms: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    implementation: Option<Spanned<OneOrMany>>,
+    epss_alert: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +137,8 @@ struct RawGithub {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawNotify {
+    #[serde(default)]
+    digest: Option<Spanned<String>>,
     #[serde(default)]
     slack: Option<RawSlack>,
     #[serde(default)]
@@ -191,6 +212,8 @@ pub struct Project {
     pub paths: Vec<PathBuf>,
     /// Its SECURITY.md.
     pub security_policy: Option<PathBuf>,
+    /// Its OpenVEX documents (resolved against the config's directory).
+    pub vex: Vec<PathBuf>,
     /// Its versions for advisory drafts (ranges, series such as `1.4.x`, or released
     /// versions); empty: the SECURITY.md supported-versions table is used.
     pub versions: Vec<String>,
@@ -200,10 +223,19 @@ pub struct Project {
     pub advisories: Vec<ProjectAdvisory>,
     /// Channels it notifies (`slack`, `email`).
     pub notify: Vec<String>,
+    /// Scopes whose events go to the digest instead of an immediate alert (`quiet-scopes`);
+    /// the findings stay in every report with their scope.
+    pub quiet_scopes: Vec<String>,
     /// Overrides of the parsed policy.
     pub policy: PolicyOverride,
     /// Where `depwatch publish` files drafts.
     pub github: Option<GithubRepo>,
+    /// Where it runs (`python`, `platforms`, `implementation`): dependencies whose markers
+    /// exclude every such environment are not applicable. Default: undeclared.
+    pub targets: crate::environment::Targets,
+    /// `epss-alert`: an open finding whose EPSS score reaches it is a "now known exploited"
+    /// event; `None`: [`super::DEFAULT_EPSS_ALERT`].
+    pub epss_alert: Option<f64>,
 }
 
 impl Project {
@@ -265,6 +297,9 @@ pub struct EmailConfig {
 /// The channels.
 #[derive(Debug, Clone, Default)]
 pub struct Notify {
+    /// `digest = "<cron>"`: when low-priority events held since the last digest go out, one
+    /// message per project and channel; `None`: every event is sent at once.
+    pub digest: Option<String>,
     /// `[notify.slack]`.
     pub slack: Option<SlackConfig>,
     /// `[notify.email]`.
@@ -378,6 +413,16 @@ pub(super) fn projects(
             None => Vec::new(),
         };
         let security_policy = p.security_policy.map(|sp| ctx.resolve(sp.get_ref()));
+        let vex: Vec<PathBuf> = p
+            .vex
+            .map(|v| {
+                v.into_inner()
+                    .into_vec()
+                    .iter()
+                    .map(|s| ctx.resolve(s))
+                    .collect()
+            })
+            .unwrap_or_default();
         let notify_list = match p.notify {
             Some(n) => {
                 for ch in n.get_ref() {
@@ -409,6 +454,38 @@ pub(super) fn projects(
                 }
                 if notify.email.is_some() {
                     v.push("email".to_string());
+                }
+                v
+            }
+        };
+        let quiet_scopes = match p.quiet_scopes {
+            None => Vec::new(),
+            Some(q) => {
+                let at = Some(q.span().start);
+                if notify.digest.is_none() {
+                    // Quiet without a digest would either drop the events or send them at
+                    // once; both would make the setting say something untrue.
+                    return Err(ctx.err(
+                        at,
+                        format!(
+                            "project {name}: quiet-scopes sends events to the digest, but \
+                             [notify] has no digest = \"<cron>\""
+                        ),
+                    ));
+                }
+                let mut v = Vec::new();
+                for s in q.into_inner() {
+                    let s = s.trim().to_string();
+                    if s.is_empty() || s.contains(',') {
+                        return Err(ctx.err(
+                            at,
+                            format!(
+                                "project {name}: quiet-scopes: {s:?} is not a scope name \
+                                 (e.g. \"dev\", \"test\", \"build\")"
+                            ),
+                        ));
+                    }
+                    v.push(s);
                 }
                 v
             }
@@ -497,19 +574,69 @@ pub(super) fn projects(
                 fixed_in: release_list(ctx, &name, &format!("{key}.fixed-in"), a.fixed_in)?,
             });
         }
+        let targets = targets(ctx, &name, p.python, p.platforms, p.implementation)?;
+        let epss_alert = match p.epss_alert {
+            Some(v) if (0.0..=1.0).contains(v.get_ref()) => Some(*v.get_ref()),
+            Some(v) => {
+                return Err(ctx.err(
+                    Some(v.span().start),
+                    format!(
+                        "project {name}: epss-alert {} is not a score from 0 to 1 (e.g. 0.1)",
+                        v.get_ref()
+                    ),
+                ));
+            }
+            None => None,
+        };
         out.push(Project {
+            targets,
+            epss_alert,
             name,
             paths,
             security_policy,
+            vex,
             versions,
             fixed_in,
             advisories,
             notify: notify_list,
+            quiet_scopes,
             policy,
             github,
         });
     }
     Ok(out)
+}
+
+/// The project's target environments, each value checked (the error names its line).
+fn targets(
+    ctx: &Ctx,
+    name: &str,
+    python: Option<Spanned<OneOrMany>>,
+    platforms: Option<Spanned<OneOrMany>>,
+    implementation: Option<Spanned<OneOrMany>>,
+) -> Result<crate::environment::Targets, ConfigError> {
+    use crate::environment::Targets;
+    let split = |v: Option<Spanned<OneOrMany>>| match v {
+        Some(v) => (Some(v.span().start), v.into_inner().into_vec()),
+        None => (None, Vec::new()),
+    };
+    let (py_at, python) = split(python);
+    let (pl_at, platforms) = split(platforms);
+    let (im_at, implementation) = split(implementation);
+    // Each list on its own first, so the error points at the key that holds the bad value.
+    for (at, key, check) in [
+        (py_at, "python", Targets::new(&python, &[], &[])),
+        (pl_at, "platforms", Targets::new(&[], &platforms, &[])),
+        (
+            im_at,
+            "implementation",
+            Targets::new(&[], &[], &implementation),
+        ),
+    ] {
+        check.map_err(|e| ctx.err(at, format!("project {name}: {key}: {e}")))?;
+    }
+    Targets::new(&python, &platforms, &implementation)
+        .map_err(|e| ctx.err(py_at, format!("project {name}: {e}")))
 }
 
 /// A list of the project's release versions (`fixed-in`), each checked.
@@ -536,7 +663,8 @@ fn release_list(
     Ok(v)
 }
 
-pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
+/// `[notify]`; `zone` is the zone of the digest schedule (the watch's, else the config's).
+pub(super) fn notify(ctx: &Ctx, raw: RawNotify, zone: &str) -> Result<Notify, ConfigError> {
     let slack = match raw.slack {
         None => None,
         Some(s) => {
@@ -608,7 +736,19 @@ pub(super) fn notify(ctx: &Ctx, raw: RawNotify) -> Result<Notify, ConfigError> {
             Some(EmailConfig { settings, password })
         }
     };
-    Ok(Notify { slack, email })
+    let digest = match raw.digest {
+        Some(d) => {
+            crate::schedule::Schedule::parse(d.get_ref(), zone)
+                .map_err(|m| ctx.err(Some(d.span().start), format!("notify.digest: {m}")))?;
+            Some(d.into_inner())
+        }
+        None => None,
+    };
+    Ok(Notify {
+        digest,
+        slack,
+        email,
+    })
 }
 
 fn validate_override(o: &PolicyOverride) -> Result<(), String> {
@@ -692,6 +832,32 @@ mod tests {
         ] {
             let e = Config::parse(text, cfg).unwrap_err().to_string();
             assert!(e.contains(line) && e.contains(want), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn target_environments_are_read_and_checked() {
+        use crate::config::Config;
+        let cfg = Path::new("/nonexistent/depwatch.toml");
+        let c = Config::parse(
+            "[[project]]\nname = \"app\"\npython = [\"3.11\", \"3.12\"]\nplatforms = \"linux\"\n\
+             [[project]]\nname = \"b\"\n",
+            cfg,
+        )
+        .unwrap();
+        assert_eq!(
+            c.projects[0].targets.describe(),
+            ["python 3.11, linux", "python 3.12, linux"]
+        );
+        assert!(!c.projects[1].targets.is_declared());
+        for (text, want) in [
+            ("python = \"3.x\"", ":3:"),
+            ("python = [\"3.12\"]\nplatforms = [\"beos\"]", ":4:"),
+            ("implementation = \"jython\"", ":3:"),
+        ] {
+            let text = format!("[[project]]\nname = \"a\"\n{text}\n");
+            let e = Config::parse(&text, cfg).unwrap_err().to_string();
+            assert!(e.contains(want) && e.contains("project a: "), "{text}: {e}");
         }
     }
 

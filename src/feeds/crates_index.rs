@@ -108,29 +108,9 @@ async fn fetch_one(http: Http, url: String, etag: Option<String>) -> Outcome {
 /// A cached index entry: its ETag and yanked versions.
 pub type Cached = (Option<String>, Vec<String>);
 
-/// The `crates-index` feed kind, in [`super::registry::REMOTE`].
-pub struct CratesIndex;
-
-impl super::registry::RemoteFeed for CratesIndex {
-    fn kind(&self) -> super::defs::FeedKind {
-        super::defs::FeedKind::CratesIndex
-    }
-
-    /// Read on demand, never synced.
-    fn sync_jobs(&self, _def: &super::defs::FeedDef) -> Vec<Option<String>> {
-        Vec::new()
-    }
-
-    fn pull<'a>(
-        &'a self,
-        _http: &'a Http,
-        _def: &'a super::defs::FeedDef,
-        _ecosystem: Option<&'a str>,
-        _prev: Option<&'a super::SourceState>,
-    ) -> super::registry::Pull<'a> {
-        super::registry::not_synced()
-    }
-}
+/// The `crates-index` feed kind, in [`super::registry::REMOTE`]: read per lockfile.
+pub static CRATES_INDEX: super::registry::OnDemand =
+    super::registry::OnDemand(super::defs::FeedKind::CratesIndex);
 
 /// Fetch the yanked flags of `names` (crates.io packages of a lockfile) from the sparse index
 /// at `base_url`, conditionally on the `cached` entries' ETags. Returns the report and the

@@ -28,6 +28,10 @@ impl FeedKind {
     pub const RustsecArchive: Self = Self::new("rustsec-archive");
     /// crates.io sparse index (yanked flags).
     pub const CratesIndex: Self = Self::new("crates-index");
+    /// CISA Known Exploited Vulnerabilities catalog (JSON).
+    pub const Kev: Self = Self::new("kev");
+    /// FIRST EPSS daily scores (gzipped CSV).
+    pub const Epss: Self = Self::new("epss");
 }
 
 impl FeedKind {
@@ -110,6 +114,8 @@ const BUILTIN: &[(&str, &str)] = &[
         "feeds/crates-index.toml",
         include_str!("../../feeds/crates-index.toml"),
     ),
+    ("feeds/kev.toml", include_str!("../../feeds/kev.toml")),
+    ("feeds/epss.toml", include_str!("../../feeds/epss.toml")),
 ];
 
 /// The built-in feed definitions. A broken embedded file is a build defect, reported as an

@@ -787,25 +787,6 @@ fn newer(a: &str, b: &str) -> bool {
     }
 }
 
-/// The `ghsa` feed kind, in [`super::registry::REMOTE`].
-pub struct Ghsa;
-
-impl super::registry::RemoteFeed for Ghsa {
-    fn kind(&self) -> super::defs::FeedKind {
-        super::defs::FeedKind::Ghsa
-    }
-
-    fn pull<'a>(
-        &'a self,
-        http: &'a Http,
-        def: &'a FeedDef,
-        _ecosystem: Option<&'a str>,
-        prev: Option<&'a SourceState>,
-    ) -> super::registry::Pull<'a> {
-        Box::pin(pull(http, def, prev))
-    }
-}
-
 /// Pull changed advisories: everything on the first sync, else those updated at or after the
 /// cursor. No record at all is [`FeedUpdate::NotModified`].
 pub async fn pull(
@@ -904,6 +885,12 @@ pub async fn pull(
         },
     })
 }
+
+/// The `ghsa` feed kind, in [`super::registry::REMOTE`].
+pub static GHSA: super::registry::WholeFeed = super::registry::WholeFeed {
+    kind: super::defs::FeedKind::Ghsa,
+    pull: |http, def, prev| Box::pin(pull(http, def, prev)),
+};
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ pub mod osv_export;
 pub mod registry;
 pub mod rustsec;
 pub mod rustsec_archive;
+pub mod signal;
 
 use crate::advisory::CompiledAdvisory;
 pub use load::{LoadError, SourceSummary};
@@ -165,6 +166,13 @@ pub enum FeedUpdate {
         advisories: Vec<crate::advisory::Advisory>,
         /// Broken records, skipped.
         errors: Vec<LoadError>,
+        /// The new sync state.
+        state: SourceState,
+    },
+    /// A KEV catalog or an EPSS day ([`signal`]): replaces what the store held of its kind.
+    Signal {
+        /// The whole data set.
+        data: signal::SignalData,
         /// The new sync state.
         state: SourceState,
     },

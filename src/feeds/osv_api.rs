@@ -7,8 +7,7 @@
 //! scan must not look clean because the feed was down).
 
 use super::FeedError;
-use super::osv::parse_record;
-use super::osv_export::{get_many, join_url, valid_id};
+use super::osv_export::{get_records, join_url, valid_id};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
 use crate::feeds::LoadError;
@@ -26,12 +25,12 @@ pub const MAX_QUERIES_PER_BATCH: usize = 1000;
 pub const MAX_PAGES: usize = 100;
 /// Largest `querybatch` answer (the API's own cap on HTTP/1.1).
 pub const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
-/// Largest single record.
-pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
+/// Largest single record (the OSV export's limit: both fetch records the same way).
+pub const MAX_RECORD_BYTES: usize = super::osv_export::MAX_RECORD_BYTES;
 /// Most distinct ids fetched for one query.
 pub const MAX_IDS: usize = 50_000;
-/// Record requests in flight at once.
-pub const CONCURRENCY: usize = 8;
+/// Record requests in flight at once (the OSV export's).
+pub const CONCURRENCY: usize = super::osv_export::CONCURRENCY;
 
 /// `{"results": [...]}`; empty fields may be absent or null (`{}` is a valid answer).
 #[derive(Debug, Default, Deserialize)]
@@ -53,29 +52,9 @@ struct VulnRef {
     id: String,
 }
 
-/// The `osv-api` feed kind, in [`super::registry::REMOTE`].
-pub struct OsvApi;
-
-impl super::registry::RemoteFeed for OsvApi {
-    fn kind(&self) -> super::defs::FeedKind {
-        super::defs::FeedKind::OsvApi
-    }
-
-    /// Read on demand, never synced.
-    fn sync_jobs(&self, _def: &super::defs::FeedDef) -> Vec<Option<String>> {
-        Vec::new()
-    }
-
-    fn pull<'a>(
-        &'a self,
-        _http: &'a Http,
-        _def: &'a super::defs::FeedDef,
-        _ecosystem: Option<&'a str>,
-        _prev: Option<&'a super::SourceState>,
-    ) -> super::registry::Pull<'a> {
-        super::registry::not_synced()
-    }
-}
+/// The `osv-api` feed kind, in [`super::registry::REMOTE`]: read by `scan --online`.
+pub static OSV_API: super::registry::OnDemand =
+    super::registry::OnDemand(super::defs::FeedKind::OsvApi);
 
 /// Ask the OSV API which advisories affect `packages` (ecosystem, name, version) and fetch
 /// them. Returns the records (sorted by id, each once) and the records that could not be read.
@@ -159,33 +138,11 @@ pub async fn query<N: AsRef<str>, V: AsRef<str>>(
         .map(|id| join_url(base_url, &["v1", "vulns", id]))
         .collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<String> = ids.into_iter().collect();
-    let mut advisories = Vec::with_capacity(urls.len());
-    let mut record_errors = Vec::new();
-    // Each record is parsed as it arrives and its body dropped: only parsed records are held.
-    get_many(
-        http,
-        &urls,
-        MAX_RECORD_BYTES,
-        CONCURRENCY,
-        &budget,
-        |i, body| {
-            let (url, id) = (&urls[i], &ids[i]);
-            match parse_record(&body, &format!("{id}.json"), &redact(url), SOURCE) {
-                Ok(c) => advisories.push((i, std::sync::Arc::unwrap_or_clone(c.advisory))),
-                Err(mut e) => {
-                    // The id asked for names the record better than one sniffed from a broken
-                    // body.
-                    e.id = Some(id.clone());
-                    record_errors.push((i, e));
-                }
-            }
-        },
-    )
-    .await?;
-    advisories.sort_by_key(|(i, _)| *i);
-    record_errors.sort_by_key(|(i, _)| *i);
-    errors.extend(record_errors.into_iter().map(|(_, e)| e));
-    Ok((advisories.into_iter().map(|(_, a)| a).collect(), errors))
+    let files: Vec<String> = ids.iter().map(|id| format!("{id}.json")).collect();
+    let (advisories, record_errors) =
+        get_records(http, &urls, &files, &ids, SOURCE, &budget).await?;
+    errors.extend(record_errors);
+    Ok((advisories, errors))
 }
 
 /// `{"queries": [{"package": {"name", "ecosystem"}, "version"?, "page_token"?}]}`. An empty

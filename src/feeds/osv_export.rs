@@ -290,6 +290,44 @@ pub(crate) async fn get_many(
     Ok(())
 }
 
+/// Fetch the OSV records at `urls` (the file names `files`, the ids `ids`, as listed)
+/// concurrently within `budget`, each parsed as it arrives and its body dropped, so only parsed
+/// records are held. Returns them in `urls`' order, and a [`LoadError`] for each record that
+/// does not parse, named by the id it was listed as (which names it better than one sniffed
+/// from a broken body). The OSV export's updates and the OSV API's answers share it.
+pub(crate) async fn get_records(
+    http: &Http,
+    urls: &[String],
+    files: &[String],
+    ids: &[String],
+    source: &str,
+    budget: &Budget,
+) -> Result<(Vec<Advisory>, Vec<LoadError>), FeedError> {
+    let mut advisories = Vec::with_capacity(urls.len());
+    let mut errors = Vec::new();
+    get_many(
+        http,
+        urls,
+        MAX_RECORD_BYTES,
+        CONCURRENCY,
+        budget,
+        |i, body| match parse_record(&body, &files[i], &redact(&urls[i]), source) {
+            Ok(c) => advisories.push((i, std::sync::Arc::unwrap_or_clone(c.advisory))),
+            Err(mut e) => {
+                e.id = Some(ids[i].clone());
+                errors.push((i, e));
+            }
+        },
+    )
+    .await?;
+    advisories.sort_by_key(|(i, _)| *i);
+    errors.sort_by_key(|(i, _)| *i);
+    Ok((
+        advisories.into_iter().map(|(_, a)| a).collect(),
+        errors.into_iter().map(|(_, e)| e).collect(),
+    ))
+}
+
 /// The `osv-export` feed kind, in [`super::registry::REMOTE`].
 pub struct OsvExport;
 
@@ -481,33 +519,9 @@ async fn incremental(
         .iter()
         .map(|f| join_url(&def.base_url, &[ecosystem, f]))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut advisories = Vec::with_capacity(urls.len());
-    let mut record_errors = Vec::new();
-    get_many(
-        http,
-        &urls,
-        MAX_RECORD_BYTES,
-        CONCURRENCY,
-        budget,
-        |i, body| {
-            let (url, file, id) = (&urls[i], &files[i], &scan.new_ids[i]);
-            match parse_record(&body, file, &redact(url), source) {
-                Ok(c) => advisories.push((i, std::sync::Arc::unwrap_or_clone(c.advisory))),
-                Err(mut e) => {
-                    // The id the CSV listed names the record better than one sniffed from a
-                    // broken body.
-                    e.id = Some(id.clone());
-                    record_errors.push((i, e));
-                }
-            }
-        },
-    )
-    .await?;
-    // In the CSV's order, as when bodies were collected first.
-    advisories.sort_by_key(|(i, _)| *i);
-    record_errors.sort_by_key(|(i, _)| *i);
-    errors.extend(record_errors.into_iter().map(|(_, e)| e));
-    let advisories = advisories.into_iter().map(|(_, a)| a).collect();
+    let (advisories, record_errors) =
+        get_records(http, &urls, &files, &scan.new_ids, source, budget).await?;
+    errors.extend(record_errors);
     Ok(FeedUpdate::Upsert {
         advisories,
         errors,

@@ -5,8 +5,8 @@
 //!
 //! Adding a local source kind: a module in `src/feeds/` with a unit struct implementing
 //! [`LocalSource`], and one line in [`LOCAL`]. Adding a kind of remote feed: a module
-//! implementing [`RemoteFeed`] (its kind declared there with [`FeedKind::new`]) and one line in
-//! [`REMOTE`]; a feed of that kind is then a `feeds/<name>.toml` file and its line in
+//! implementing [`RemoteFeed`] (or giving a [`WholeFeed`] or an [`OnDemand`], its kind declared
+//! with [`FeedKind::new`]) and one line in [`REMOTE`]; a feed of that kind is then a `feeds/<name>.toml` file and its line in
 //! `defs::BUILTIN`. The tests below check that every kind is named once and is found by its
 //! name.
 
@@ -14,7 +14,7 @@ use super::defs::{FeedDef, FeedKind};
 use super::http::Http;
 use super::{
     FeedError, FeedUpdate, Loaded, SourceState, crates_index, ghsa, osv, osv_api, osv_export,
-    rustsec, rustsec_archive,
+    rustsec, rustsec_archive, signal,
 };
 use std::future::Future;
 use std::path::Path;
@@ -76,10 +76,12 @@ pub trait RemoteFeed: Sync {
 /// Every kind of remote feed.
 pub static REMOTE: &[&dyn RemoteFeed] = &[
     &osv_export::OsvExport,
-    &osv_api::OsvApi,
-    &ghsa::Ghsa,
-    &rustsec_archive::RustsecArchive,
-    &crates_index::CratesIndex,
+    &osv_api::OSV_API,
+    &ghsa::GHSA,
+    &rustsec_archive::RUSTSEC_ARCHIVE,
+    &crates_index::CRATES_INDEX,
+    &signal::Kev,
+    &signal::Epss,
 ];
 
 /// The remote feed kind named `kind`.
@@ -87,9 +89,53 @@ pub fn remote(kind: &str) -> Option<&'static dyn RemoteFeed> {
     REMOTE.iter().copied().find(|f| f.kind().name() == kind)
 }
 
-/// A pull for a feed read on demand, never synced: nothing to do.
-pub(super) fn not_synced<'a>() -> Pull<'a> {
-    Box::pin(std::future::ready(Ok(FeedUpdate::NotModified)))
+/// A kind of feed pulled whole: one job per definition, whatever its ecosystems (the GitHub
+/// advisories API, the RustSec archive). Its module gives the kind and a boxed pull.
+pub struct WholeFeed {
+    /// The kind, as feed definitions name it.
+    pub kind: FeedKind,
+    /// Pull the feed's changes since the stored state.
+    pub pull: for<'a> fn(&'a Http, &'a FeedDef, Option<&'a SourceState>) -> Pull<'a>,
+}
+
+impl RemoteFeed for WholeFeed {
+    fn kind(&self) -> FeedKind {
+        self.kind
+    }
+
+    fn pull<'a>(
+        &'a self,
+        http: &'a Http,
+        def: &'a FeedDef,
+        _ecosystem: Option<&'a str>,
+        prev: Option<&'a SourceState>,
+    ) -> Pull<'a> {
+        (self.pull)(http, def, prev)
+    }
+}
+
+/// A kind of feed read on demand, never synced: the OSV API (by `scan --online`) and the
+/// crates.io index (per lockfile). `depwatch sync` has no job for it.
+pub struct OnDemand(pub FeedKind);
+
+impl RemoteFeed for OnDemand {
+    fn kind(&self) -> FeedKind {
+        self.0
+    }
+
+    fn sync_jobs(&self, _def: &FeedDef) -> Vec<Option<String>> {
+        Vec::new()
+    }
+
+    fn pull<'a>(
+        &'a self,
+        _http: &'a Http,
+        _def: &'a FeedDef,
+        _ecosystem: Option<&'a str>,
+        _prev: Option<&'a SourceState>,
+    ) -> Pull<'a> {
+        Box::pin(std::future::ready(Ok(FeedUpdate::NotModified)))
+    }
 }
 
 #[cfg(test)]

@@ -180,25 +180,6 @@ pub fn read_archive(
     Ok((advisories, errors))
 }
 
-/// The `rustsec-archive` feed kind, in [`super::registry::REMOTE`].
-pub struct RustsecArchive;
-
-impl super::registry::RemoteFeed for RustsecArchive {
-    fn kind(&self) -> super::defs::FeedKind {
-        super::defs::FeedKind::RustsecArchive
-    }
-
-    fn pull<'a>(
-        &'a self,
-        http: &'a Http,
-        def: &'a FeedDef,
-        _ecosystem: Option<&'a str>,
-        prev: Option<&'a SourceState>,
-    ) -> super::registry::Pull<'a> {
-        Box::pin(pull(http, def, prev))
-    }
-}
-
 /// Download the archive (conditionally on the stored validators) and read it. Returns
 /// [`FeedUpdate::Replace`]: the archive is the whole database.
 pub async fn pull(
@@ -244,6 +225,12 @@ pub async fn pull(
         },
     })
 }
+
+/// The `rustsec-archive` feed kind, in [`super::registry::REMOTE`].
+pub static RUSTSEC_ARCHIVE: super::registry::WholeFeed = super::registry::WholeFeed {
+    kind: super::defs::FeedKind::RustsecArchive,
+    pull: |http, def, prev| Box::pin(pull(http, def, prev)),
+};
 
 #[cfg(test)]
 mod tests {

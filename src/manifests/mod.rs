@@ -145,6 +145,11 @@ pub struct Dependency {
     pub member: Option<String>,
     /// Environment markers as written (`python_version < "3.9"`), if any.
     pub markers: Option<String>,
+    /// The package index other than the public registry that the file says it may come from
+    /// (`--index-url` / `--extra-index-url`, a lockfile's non-PyPI source), credentials and
+    /// query removed: a malicious record for the public name is then a dependency-confusion
+    /// risk, not installed malware.
+    pub index: Option<String>,
 }
 
 impl Dependency {
@@ -166,7 +171,36 @@ impl Dependency {
             scope: None,
             member: None,
             markers: None,
+            index: None,
         }
+    }
+}
+
+/// Hosts of the public PyPI index and its file store.
+const PUBLIC_PYPI_HOSTS: &[&str] = &["pypi.org", "pypi.python.org", "files.pythonhosted.org"];
+
+/// `url` without credentials or query when it names an index other than the public PyPI,
+/// else `None`. An unparsable URL counts as private: only PyPI itself is known to be public.
+pub(crate) fn private_pypi_index(url: &str) -> Option<String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return None;
+    }
+    let redacted = crate::net::redact(url);
+    let host = redacted
+        .split_once("://")
+        .map_or(redacted.as_str(), |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if PUBLIC_PYPI_HOSTS.contains(&host.as_str()) {
+        None
+    } else {
+        Some(crate::text::shorten(
+            &crate::text::clean(&redacted, false),
+            200,
+        ))
     }
 }
 
@@ -452,6 +486,22 @@ pub fn detect_content(path: &Path) -> Option<ManifestKind> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn private_index_is_any_but_pypi_and_drops_credentials() {
+        assert_eq!(private_pypi_index("https://pypi.org/simple"), None);
+        assert_eq!(private_pypi_index("https://PyPI.org/simple/"), None);
+        assert_eq!(private_pypi_index("https://files.pythonhosted.org/x"), None);
+        assert_eq!(
+            private_pypi_index("https://user:s3cret@pkgs.example.com/simple?token=t").as_deref(),
+            Some("https://pkgs.example.com/simple")
+        );
+        assert_eq!(
+            private_pypi_index("http://127.0.0.1:8080/simple").as_deref(),
+            Some("http://127.0.0.1:8080/simple")
+        );
+    }
+
     use super::*;
 
     #[test]

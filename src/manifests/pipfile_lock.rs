@@ -44,6 +44,23 @@ impl super::registry::Format for PipfileLock {
     }
 }
 
+/// `_meta.sources` as (name, url) pairs, in order; malformed entries are skipped.
+fn meta_sources(doc: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    doc.get("_meta")
+        .and_then(|m| m.get("sources"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| {
+                    let name = s.get("name").and_then(Value::as_str)?;
+                    let url = s.get("url").and_then(Value::as_str)?;
+                    Some((name.to_string(), url.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Parse the file.
 pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let text = read_text(path)?;
@@ -63,6 +80,7 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
         ));
     };
     let lines = key_lines(&text);
+    let sources = meta_sources(doc);
     let mut dependencies = Vec::new();
     let mut warnings = Vec::new();
     for (section, scope) in SECTIONS {
@@ -100,6 +118,16 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
                 }
             });
             let mut dep = Dependency::new(Ecosystem::PyPI, name, requirement, path, line);
+            // A package's `index` names one of `_meta.sources`; without one, pipenv uses
+            // the first source.
+            let url = match entry.get("index").and_then(Value::as_str) {
+                Some(index) => sources
+                    .iter()
+                    .find(|(n, _)| n == index)
+                    .map(|(_, u)| u.as_str()),
+                None => sources.first().map(|(_, u)| u.as_str()),
+            };
+            dep.index = url.and_then(super::private_pypi_index);
             dep.scope = scope.map(str::to_string);
             dep.markers = entry
                 .get("markers")

@@ -12,6 +12,10 @@
 //!
 //! Scope: `groups` (2.x) or `category` (1.x); a package in the `main` group has no scope,
 //! others have their groups joined with `,` (`dev,test`).
+//!
+//! Markers: a string as written, or (Poetry 2.x) a table of one marker per group: the package
+//! is installed where any of its groups' markers holds, so they are joined with `or`; a group
+//! of `groups` missing from the table installs it unconditionally (no markers).
 
 use super::clip;
 use super::pyproject::{NamedTable, named_tables};
@@ -112,8 +116,14 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
         };
 
         let mut dep = Dependency::new(Ecosystem::PyPI, name, requirement, path, line);
+        // `[package.source]` of type `legacy` (or any other registry kind) names the index.
+        if !matches!(source_type, "git" | "directory" | "file" | "url") {
+            dep.index = source
+                .and_then(|s| get_str(s, "url"))
+                .and_then(super::private_pypi_index);
+        }
         dep.scope = scope(pkg);
-        dep.markers = get_str(pkg, "markers").map(str::to_string);
+        dep.markers = markers(pkg);
         let children = edges.entry(key.clone()).or_default();
         if let Some(d) = get_table(pkg, "dependencies") {
             children.extend(d.iter().map(|(k, _)| normalize_pypi_name(k.get_ref())));
@@ -198,6 +208,33 @@ fn scope(pkg: &toml::de::DeTable<'_>) -> Option<String> {
     }
 }
 
+/// The package's markers: `markers = "..."`, or the `or` of a per-group table.
+fn markers(pkg: &toml::de::DeTable<'_>) -> Option<String> {
+    if let Some(m) = get_str(pkg, "markers") {
+        return Some(m.to_string());
+    }
+    let table = get_table(pkg, "markers")?;
+    let groups: Vec<&str> = match get_array(pkg, "groups") {
+        Some(g) => g.iter().filter_map(|g| g.get_ref().as_str()).collect(),
+        None => table.iter().map(|(k, _)| k.get_ref().as_ref()).collect(),
+    };
+    let mut each: BTreeSet<&str> = BTreeSet::new();
+    for g in groups {
+        // A group without a marker installs the package everywhere.
+        each.insert(get_str(table, g)?);
+    }
+    match each.len() {
+        0 => None,
+        1 => each.pop_first().map(str::to_string),
+        _ => Some(
+            each.iter()
+                .map(|m| format!("({m})"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +254,25 @@ mod tests {
 
     fn via(m: &Manifest, name: &str) -> Option<Vec<String>> {
         find(m, name).via.clone()
+    }
+
+    #[test]
+    fn per_group_markers() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("poetry.lock");
+        fs::write(
+            &p,
+            "[[package]]\nname = \"a\"\nversion = \"1.0\"\ngroups = [\"main\", \"dev\"]\n\
+             markers = {main = \"os_name == 'nt'\", dev = \"os_name == 'nt'\"}\n\
+             [[package]]\nname = \"b\"\nversion = \"1.0\"\ngroups = [\"main\", \"dev\"]\n\
+             markers = {dev = \"os_name == 'nt'\"}\n\
+             [metadata]\nlock-version = \"2.1\"\ncontent-hash = \"x\"\n",
+        )
+        .unwrap();
+        let m = parse(&p).unwrap();
+        assert_eq!(find(&m, "a").markers.as_deref(), Some("os_name == 'nt'"));
+        // `main` has no marker: installed everywhere.
+        assert_eq!(find(&m, "b").markers, None);
     }
 
     const LOCK_V1: &str = r#"
@@ -439,6 +495,11 @@ version = "1.0"
         assert_eq!(
             find(&m, "backports-tarfile").markers.as_deref(),
             Some("python_version < \"3.12\"")
+        );
+        // Poetry 2.x: one marker per group, any of which installs it.
+        assert_eq!(
+            find(&m, "colorama").markers.as_deref(),
+            Some("(os_name == \"nt\") or (sys_platform == \"win32\")")
         );
         assert_eq!(
             find(&m, "pluggy").scope.as_deref(),

@@ -174,6 +174,12 @@ pub fn parse_with(path: &Path, opts: &ParseOptions) -> Result<Manifest, Manifest
         return Err(e);
     }
     state.finish_warnings();
+    if !state.private_indexes.is_empty() {
+        let index = state.private_indexes.join(", ");
+        for d in &mut state.deps {
+            d.index = Some(index.clone());
+        }
+    }
     Ok(Manifest {
         path: path.to_path_buf(),
         kind: ManifestKind::RequirementsTxt,
@@ -717,6 +723,9 @@ struct State {
     /// ("Could not open requirements file"), and reporting the rest as the manifest's
     /// dependencies would hide that the included packages were never checked.
     error: Option<ManifestError>,
+    /// Indexes other than PyPI named by `-i` / `--index-url` / `--extra-index-url` in the file
+    /// or its includes. pip applies them to every requirement, wherever they are written.
+    private_indexes: Vec<String>,
 }
 
 impl State {
@@ -817,6 +826,13 @@ impl State {
                     },
                 };
                 self.push(file, line, parsed, constraint);
+            }
+            "-i" | "--index-url" | "--extra-index-url" => {
+                if let Some(index) = super::private_pypi_index(value)
+                    && !self.private_indexes.contains(&index)
+                {
+                    self.private_indexes.push(index);
+                }
             }
             _ if IGNORED_OPTIONS.contains(&name) => {}
             _ => self.warn(

@@ -14,6 +14,13 @@
 //! extra or dependency group through which the project first reaches it (`None` for its
 //! `dependencies`). Without any project package, the roots are the packages nothing depends
 //! on and paths keep them.
+//!
+//! Markers: uv.lock writes no marker on a package, only on the edges into it (`marker`) and,
+//! where the resolution forked, the forks the version belongs to (`resolution-markers`). A
+//! package's markers are built from both, as written: the `or` of its incoming edges'
+//! markers (none when any edge into it has none), `and` the `or` of its resolution markers.
+//! A parent's own markers are not carried down the graph, so the result may admit more
+//! environments than the lock does, never fewer: the conservative side for "not applicable".
 
 use super::clip;
 use super::pyproject::{NamedTable, named_tables};
@@ -44,6 +51,7 @@ struct Edge {
     name: String,
     version: Option<String>,
     label: Option<String>,
+    marker: Option<String>,
 }
 
 struct Node {
@@ -51,6 +59,8 @@ struct Node {
     name: String,
     is_project: bool,
     edges: Vec<Edge>,
+    /// `resolution-markers`: the forks this version is resolved in (empty: every one).
+    forks: Vec<String>,
 }
 
 /// The format in [`super::registry::ALL`].
@@ -153,19 +163,26 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
                 }
             }
         }
+        let forks = super::pyproject::get_array(pkg, "resolution-markers")
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m.get_ref().as_str())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
         nodes.push(Node {
             key,
             name: name.to_string(),
             is_project,
             edges,
+            forks,
         });
-        deps.push(Dependency::new(
-            Ecosystem::PyPI,
-            name,
-            requirement,
-            path,
-            line,
-        ));
+        let mut dep = Dependency::new(Ecosystem::PyPI, name, requirement, path, line);
+        if kind == Some("registry") {
+            dep.index = super::private_pypi_index(location);
+        }
+        deps.push(dep);
     }
 
     // Resolve edges to node keys.
@@ -179,6 +196,8 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
     let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // (from, to) -> label of the preferred edge (None, the main dependencies, wins).
     let mut labels: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
+    // Target -> the markers of the edges into it; `None` once an edge without one is seen.
+    let mut incoming: BTreeMap<String, Option<BTreeSet<String>>> = BTreeMap::new();
     for n in &nodes {
         let children = graph.entry(n.key.clone()).or_default();
         for e in &n.edges {
@@ -189,6 +208,15 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
                 None => candidates.to_vec(),
             };
             for t in targets {
+                let markers = incoming
+                    .entry(t.to_string())
+                    .or_insert_with(|| Some(BTreeSet::new()));
+                match (&e.marker, markers.as_mut()) {
+                    (Some(m), Some(set)) => {
+                        set.insert(m.clone());
+                    }
+                    _ => *markers = None,
+                }
                 children.push(t.to_string());
                 labels
                     .entry((n.key.clone(), t.to_string()))
@@ -228,6 +256,11 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
             .map_or_else(|| k.clone(), |n| (*n).to_string())
     };
     for (dep, node) in deps.iter_mut().zip(&nodes) {
+        let edges = match incoming.get(&node.key) {
+            Some(Some(set)) if !node.is_project => set.iter().cloned().collect(),
+            _ => Vec::new(),
+        };
+        dep.markers = and_markers(&any_of(&edges), &any_of(&node.forks));
         let Some(p) = paths.get(&node.key) else {
             continue;
         };
@@ -255,6 +288,29 @@ pub fn parse(path: &Path) -> Result<Manifest, ManifestError> {
         dependencies: deps,
         warnings,
     })
+}
+
+/// `(a) or (b)`: any of the markers, `None` for none (no condition).
+fn any_of(markers: &[String]) -> Option<String> {
+    match markers {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(
+            many.iter()
+                .map(|m| format!("({m})"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        ),
+    }
+}
+
+/// Both conditions, `None` when neither is.
+fn and_markers(a: &Option<String>, b: &Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("({a}) and ({b})")),
+        (Some(m), None) | (None, Some(m)) => Some(m.clone()),
+        (None, None) => None,
+    }
 }
 
 /// True when label `new` should replace `old`: the main dependencies (`None`) first, then
@@ -312,6 +368,7 @@ fn collect_edges(v: &Spanned<DeValue<'_>>, label: Option<&str>, out: &mut Vec<Ed
                 name: normalize_pypi_name(name),
                 version: get_str(t, "version").map(str::to_string),
                 label: label.map(str::to_string),
+                marker: get_str(t, "marker").map(str::to_string),
             });
         }
     }
@@ -477,6 +534,65 @@ source = { registry = "https://pypi.org/simple" }
         assert_eq!(s.member.as_deref(), Some("member-a"));
         assert!(reason(find(&m, "member-b")).contains("editable packages/b"));
         assert_eq!(find(&m, "member-a").via, Some(vec![]));
+    }
+
+    #[test]
+    fn markers_come_from_the_edges_in_and_the_forks() {
+        let m = parse_str(
+            r#"version = 1
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "colorama", marker = "sys_platform == 'win32'" },
+    { name = "tomli", marker = "python_version < '3.11'" },
+    { name = "idna" },
+]
+
+[[package]]
+name = "click"
+version = "8.0"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = ["python_full_version >= '3.12'", "python_full_version < '3.9'"]
+dependencies = [
+    { name = "colorama", marker = "os_name == 'nt'" },
+    { name = "idna", marker = "sys_platform == 'linux'" },
+]
+
+[[package]]
+name = "colorama"
+version = "0.4.6"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = ["python_full_version >= '3.12'"]
+
+[[package]]
+name = "tomli"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "idna"
+version = "3.7"
+source = { registry = "https://pypi.org/simple" }
+"#,
+        );
+        let markers = |n: &str| find(&m, n).markers.clone();
+        assert_eq!(markers("app"), None);
+        assert_eq!(markers("tomli").as_deref(), Some("python_version < '3.11'"));
+        // Any edge without a marker makes the package unconditional.
+        assert_eq!(markers("idna"), None);
+        assert_eq!(
+            markers("colorama").as_deref(),
+            Some(
+                "((os_name == 'nt') or (sys_platform == 'win32')) and \
+                 (python_full_version >= '3.12')"
+            )
+        );
+        assert_eq!(
+            markers("click").as_deref(),
+            Some("(python_full_version >= '3.12') or (python_full_version < '3.9')")
+        );
     }
 
     #[test]

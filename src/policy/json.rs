@@ -117,6 +117,9 @@ pub struct FixesJson {
     pub medium: FixJson,
     /// Low.
     pub low: FixJson,
+    /// Known exploited (in CISA KEV); `null`: the critical rule applies (depwatch's default).
+    #[serde(default)]
+    pub known_exploited: Option<FixJson>,
 }
 
 /// The disclosure rule: after the fix plus `wait_after_fix`, at the latest `at_most` after
@@ -243,6 +246,7 @@ impl PolicyJson {
                 high: fix(&p.fix.high),
                 medium: fix(&p.fix.medium),
                 low: fix(&p.fix.low),
+                known_exploited: p.fix_known_exploited.as_ref().map(fix),
             },
             disclosure: DisclosureJson {
                 after_fix: origin(d.after_fix),

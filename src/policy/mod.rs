@@ -378,6 +378,11 @@ pub struct Policy {
     pub assessment: Option<Sourced<Period>>,
     /// Fix time by severity.
     pub fix: FixTimes,
+    /// Fix time of known exploited findings (in CISA KEV), counted from when depwatch first
+    /// saw them known exploited; `None`: the critical rule (the default, documented). A
+    /// SECURITY.md line naming exploited issues with a time, or `fix-known-exploited` in
+    /// `depwatch.toml`, sets it.
+    pub fix_known_exploited: Option<Sourced<FixTime>>,
     /// The disclosure rule.
     pub disclosure: Disclosure,
     /// The supported-versions table (empty: the file has none).
@@ -425,6 +430,8 @@ pub struct PolicyOverride {
     pub fix_medium: Option<String>,
     /// Fix time for low findings.
     pub fix_low: Option<String>,
+    /// Fix time for known exploited findings (in CISA KEV).
+    pub fix_known_exploited: Option<String>,
     /// The latest disclosure, after first seen: a number of days or a duration.
     pub disclose_after_days: Option<DaysOrText>,
     /// The supported versions, replacing the file's table ("1.x", ">= 2.0").
@@ -449,7 +456,7 @@ impl PolicyOverride {
                 ));
             }
         }
-        for (key, value, _) in self.fixes() {
+        for (key, value) in self.fixes_all() {
             if let Some(v) = value
                 && security_md::exact_fix_time(v).is_none()
             {
@@ -471,6 +478,17 @@ impl PolicyOverride {
             return Err("policy `supported-versions`: empty".to_string());
         }
         Ok(())
+    }
+
+    fn fixes_all(&self) -> [(&'static str, &Option<String>); 5] {
+        let [c, h, m, l] = self.fixes();
+        [
+            (c.0, c.1),
+            (h.0, h.1),
+            (m.0, m.1),
+            (l.0, l.1),
+            ("fix-known-exploited", &self.fix_known_exploited),
+        ]
     }
 
     fn fixes(&self) -> [(&'static str, &Option<String>, Level); 4] {
@@ -564,6 +582,7 @@ impl Policy {
             });
         }
         policy.channels = found.channels;
+        policy.fix_known_exploited = found.fix_known_exploited.map(sourced);
         policy
     }
 
@@ -581,6 +600,7 @@ impl Policy {
                 medium: within(Period::days(90)),
                 low: within(Period::days(180)),
             },
+            fix_known_exploited: None,
             disclosure: Disclosure {
                 after_fix: Origin::Default,
                 grace: Sourced::default(Period::days(0)),
@@ -608,6 +628,13 @@ impl Policy {
                 *self.fix.get_mut(level) = Sourced::config(t);
             }
         }
+        if let Some(t) = o
+            .fix_known_exploited
+            .as_deref()
+            .and_then(security_md::exact_fix_time)
+        {
+            self.fix_known_exploited = Some(Sourced::config(t));
+        }
         if let Some(p) = o.disclose_after_days.as_ref().and_then(DaysOrText::period) {
             self.disclosure.at_most = Some(Sourced::config(p));
         }
@@ -620,6 +647,43 @@ impl Policy {
                 origin: Origin::Config,
             }];
         }
+    }
+
+    /// The rule for known exploited findings and where it came from: the stated one, else the
+    /// critical rule (its value and origin, labelled as depwatch's default choice).
+    pub fn known_exploited_rule(&self) -> (FixTime, String) {
+        match &self.fix_known_exploited {
+            Some(r) => (r.value, r.origin.to_string()),
+            None => (
+                self.fix.critical.value,
+                format!("default: the critical rule, {}", self.fix.critical.origin),
+            ),
+        }
+    }
+
+    /// [`Policy::deadlines`] for a finding that may be known exploited: when it is
+    /// (`exploited_since`, when depwatch first saw it in CISA KEV), its fix deadline is the
+    /// earlier of its severity's and the known-exploited rule counted from then.
+    pub fn deadlines_for(
+        &self,
+        first_seen: Timestamp,
+        severity: Level,
+        exploited_since: Option<Timestamp>,
+        tz: &TimeZone,
+    ) -> Deadlines {
+        let mut d = self.deadlines(first_seen, severity, tz);
+        if let Some(since) = exploited_since {
+            let by = match self.known_exploited_rule().0 {
+                FixTime::Within(p) => p.after(since, tz),
+                FixTime::Immediate => Some(since),
+                FixTime::BestEffort | FixTime::NextRelease => None,
+            };
+            d.fix_by = match (d.fix_by, by) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        d
     }
 
     /// Deadlines for a finding of `severity` first seen at `first_seen`, in the project's zone.
@@ -755,6 +819,8 @@ impl Policy {
                 fix.origin.to_string(),
             );
         }
+        let (rule, origin) = self.known_exploited_rule();
+        row("fix (exploited)", rule.to_string(), origin);
         let d = &self.disclosure;
         row(
             "disclose",
@@ -904,6 +970,55 @@ mod tests {
     use super::*;
     use jiff::civil::{DateTime, date};
     use proptest::prelude::*;
+
+    /// Known exploited findings: the critical rule by default (labelled so), a SECURITY.md
+    /// line naming exploited issues, or `fix-known-exploited`; due by the earlier of the
+    /// severity's deadline and the rule counted from when the finding was seen in KEV.
+    #[test]
+    fn the_known_exploited_fix_rule_and_its_deadline() {
+        let utc = TimeZone::UTC;
+        let first: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let kev_seen: Timestamp = "2026-03-01T00:00:00Z".parse().unwrap();
+        let p = Policy::defaults();
+        let (rule, origin) = p.known_exploited_rule();
+        assert_eq!(rule, FixTime::Within(Period::days(7)));
+        assert_eq!(origin, "default: the critical rule, default");
+        // Low: 180 days from first seen, but 7 days after it was seen in KEV.
+        let d = p.deadlines_for(first, Level::Low, Some(kev_seen), &utc);
+        assert_eq!(d.fix_by, Some("2026-03-08T00:00:00Z".parse().unwrap()));
+        assert_eq!(
+            p.deadlines_for(first, Level::Low, None, &utc),
+            p.deadlines(first, Level::Low, &utc)
+        );
+        let stated = Policy::parse(
+            "### Timeline\n- **Known exploited vulnerabilities**: patched within 48 hours\n",
+            Path::new("SECURITY.md"),
+        );
+        let (rule, origin) = stated.known_exploited_rule();
+        assert_eq!(rule, FixTime::Within(Period::hours(48)));
+        assert_eq!(origin, Origin::Line(2).to_string());
+        assert!(
+            stated
+                .show("p", &Zone::default())
+                .contains("fix (exploited):")
+        );
+        let mut o = Policy::defaults();
+        let over = PolicyOverride {
+            fix_known_exploited: Some("24 hours".into()),
+            ..Default::default()
+        };
+        assert!(over.validate().is_ok());
+        o.apply(&over);
+        assert_eq!(
+            o.known_exploited_rule().0,
+            FixTime::Within(Period::hours(24))
+        );
+        let bad = PolicyOverride {
+            fix_known_exploited: Some("soon".into()),
+            ..Default::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("fix-known-exploited"));
+    }
 
     fn zone(name: &str, posix: &str) -> TimeZone {
         // The system tzdb when present, else the same rules as a POSIX TZ string.

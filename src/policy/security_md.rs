@@ -44,6 +44,9 @@ pub struct Found {
     pub current_version: Option<(String, usize)>,
     /// Reporting channels, the preferred one first.
     pub channels: Vec<Channel>,
+    /// The fix time of exploited issues ("Actively exploited vulnerabilities: fixed within 24
+    /// hours"), with its line: only a line that names exploited issues and states a time.
+    pub fix_known_exploited: Option<(FixTime, usize)>,
 }
 
 /// A rule that ties disclosure to the fix.
@@ -173,6 +176,14 @@ pub fn scan(text: &str) -> Found {
                 set_fix(&mut found, &[level], FixTime::Immediate, n, false);
                 continue;
             }
+        }
+
+        // A line about exploited issues with a time is their rule, not a general fix figure.
+        if let Some(t) = exploited_fix(trimmed) {
+            if found.fix_known_exploited.is_none() {
+                found.fix_known_exploited = Some((t, n));
+            }
+            continue;
         }
 
         let class = match &label {
@@ -343,6 +354,22 @@ fn severity_pairs(value: &str) -> Vec<(Level, String)> {
         pairs.push((level, text.to_string()));
     }
     pairs
+}
+
+/// The fix time a line states for exploited issues ("known exploited", "actively exploited",
+/// "exploited in the wild"): a duration or "immediately". `None` for a line that does not name
+/// exploited issues or states no time ("Zero-Day Exploits: Emergency response procedures").
+fn exploited_fix(line: &str) -> Option<FixTime> {
+    let lower = line.to_lowercase();
+    let names = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .any(|w| w == "exploited");
+    if !names {
+        return None;
+    }
+    first_duration(line)
+        .map(FixTime::Within)
+        .or_else(|| immediate(line).then_some(FixTime::Immediate))
 }
 
 /// A fix promise: a duration (a range counts as its upper bound, the promise), else
@@ -951,6 +978,27 @@ pub fn repair_mojibake(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_about_exploited_issues_sets_their_fix_time_only() {
+        let f = scan(
+            "### Response timeline\n- **Actively exploited vulnerabilities**: fixed within 72 hours\n\
+             - **Resolution**: Within 30 days\n",
+        );
+        assert_eq!(
+            f.fix_known_exploited,
+            Some((FixTime::Within(Period::hours(72)), 2))
+        );
+        // The general figure is the resolution line's, not the exploited line's.
+        assert_eq!(
+            f.fix[slot(Level::Critical)],
+            Some((FixTime::Within(Period::days(30)), 3))
+        );
+        let f = scan(
+            "- Zero-Day Exploits: Emergency response procedures\n- exploitation details: 3 days\n",
+        );
+        assert_eq!(f.fix_known_exploited, None);
+    }
 
     fn fix(found: &Found, level: Level) -> Option<(FixTime, usize)> {
         found.fix[slot(level)]

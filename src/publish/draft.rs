@@ -94,9 +94,31 @@ pub(crate) fn severity_word(level: Level) -> String {
 /// "medium (CVSS 5.6)" or "medium".
 pub(crate) fn severity_text(f: &Finding) -> String {
     match f.cvss_score {
+        // Malware: the marker, never "unknown" (its records carry no score).
+        None if f.is_malicious() => f.severity_text().to_string(),
         Some(score) => format!("{} (CVSS {score:.1})", f.severity),
         None => f.severity.as_str().to_string(),
     }
+}
+
+/// What is known of the finding's exploitation, each statement with its source: the CISA
+/// KEV entry of its CVE, KEV entries of CVEs it names only as related, its EPSS score. Empty
+/// when nothing is known.
+pub(crate) fn exploit_text(f: &Finding) -> String {
+    let mut parts = Vec::new();
+    if let Some(k) = &f.kev {
+        parts.push(format!("known exploited: {}", k.describe()));
+    }
+    for k in &f.kev_related {
+        parts.push(format!(
+            "related (not this finding's own id): {}",
+            k.describe()
+        ));
+    }
+    if let Some(e) = &f.epss {
+        parts.push(e.describe());
+    }
+    one_line(&parts.join("; "))
 }
 
 /// The finding's summary on one line, or words built from its kind and package.
@@ -162,6 +184,9 @@ struct DraftContext {
     severity_known: bool,
     cvss_score: String,
     has_cvss_score: bool,
+    /// Exploitation (KEV, EPSS) in words with sources; empty when nothing is known.
+    exploit: String,
+    has_exploit: bool,
     cvss_vectors: Vec<String>,
     has_cvss_vectors: bool,
     cwes: String,
@@ -201,9 +226,10 @@ struct TimelineRow {
     rule: String,
 }
 
-/// A table cell: one line, pipes escaped so they do not split the cell.
+/// A table cell: one line, then the one markdown escape ([`crate::text::escape_markdown`]), so
+/// text from a SECURITY.md row or the config can neither split the cell nor become markup.
 fn cell(s: &str) -> String {
-    one_line(s).replace('|', "\\|")
+    crate::text::escape_markdown(&one_line(s))
 }
 
 fn draft_context(input: &DraftInput) -> DraftContext {
@@ -229,6 +255,22 @@ fn draft_context(input: &DraftInput) -> DraftContext {
                 "Versions of {} that fix this advisory exist, but each is affected by another advisory on {}: there is no safe upgrade yet.",
                 f.package.name, f.package.name
             ),
+        ),
+        Fix::RemoveRelease { nearest, .. } => (
+            nearest
+                .as_ref()
+                .map_or_else(|| "none".to_string(), |n| n.version.clone()),
+            format!(
+                "{} {} is malware: {}. Treat machines that installed it as compromised, then release {}.",
+                f.package.name,
+                f.package.version,
+                f.fix.malware_advice(),
+                input.project
+            ),
+        ),
+        Fix::CheckIndex { .. } => (
+            "none".to_string(),
+            format!("{}: {}.", f.package.name, f.fix.malware_advice()),
         ),
         Fix::NoFix => (
             "none yet".to_string(),
@@ -329,10 +371,16 @@ fn draft_context(input: &DraftInput) -> DraftContext {
         patched_from: cell(versions.patched_from.as_deref().unwrap_or_default()),
         has_cve_id: input.cve_id.is_some(),
         cve_id: one_line(input.cve_id.as_deref().unwrap_or_default()),
-        severity: severity_word(f.severity),
-        severity_known: f.severity != Level::Unknown,
+        severity: if f.is_malicious() {
+            "Malicious (the record has no CVSS score)".to_string()
+        } else {
+            severity_word(f.severity)
+        },
+        severity_known: f.severity != Level::Unknown || f.is_malicious(),
         cvss_score: f.cvss_score.map(|s| format!("{s:.1}")).unwrap_or_default(),
         has_cvss_score: f.cvss_score.is_some(),
+        exploit: cell(&exploit_text(f)),
+        has_exploit: !exploit_text(f).is_empty(),
         cvss_vectors: f.cvss_vectors.clone(),
         has_cvss_vectors: !f.cvss_vectors.is_empty(),
         cwes: f.cwe_ids.join(", "),
@@ -814,6 +862,10 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: vec![],
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
+            vex: Vec::new(),
         }
     }
 
@@ -1113,7 +1165,7 @@ mod tests {
         for needle in [
             "emby-watchparty",
             "| Affected versions | `>= 1.4.0, < 1.4.3` (from SECURITY.md line 7: 1.4.x) |",
-            "| Patched versions | 1.4.3 (depwatch.toml `fixed-in`) |",
+            "| Patched versions | 1.4.3 (depwatch.toml \\`fixed-in\\`) |",
             "| CVE of this advisory | none assigned (",
             "| Dependency's advisory | GHSA-9wx4-h78v-vm56, CVE-2024-35195 |",
             "https://nvd.nist.gov/vuln/detail/CVE-2024-35195",
@@ -1500,5 +1552,11 @@ mod tests {
         assert_eq!(one_line(" a\r\n b\t c "), "a b c");
         assert_eq!(cap_chars("éééé", 3), "éé…");
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+        // A SECURITY.md row is text, never markup: the escape scan reports use.
+        assert_eq!(
+            cell("1.4.x <img src=x> [ok](https://evil.example) *"),
+            "1.4.x &lt;img src=x&gt; \\[ok\\](https://evil.example) \\*"
+        );
+        assert_eq!(cell("a|b"), crate::text::escape_markdown("a|b"));
     }
 }

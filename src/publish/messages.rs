@@ -5,11 +5,13 @@
 //! Both order events most urgent first: overdue, deadline near, new (by severity, highest
 //! first), severity changed, fix available, resolved.
 
+use crate::monitor::digest::HeldEvent;
 use crate::monitor::{Event, EventKind, ProjectEvents};
 use crate::policy::Zone;
 use crate::publish::EmailPayload;
 use crate::publish::draft::{
-    cap_chars, deadline_rows, fmt_date, fmt_datetime, one_line, severity_text, summary_of, web_url,
+    cap_chars, deadline_rows, exploit_text, fmt_date, fmt_datetime, one_line, severity_text,
+    summary_of, web_url,
 };
 use crate::publish::templates::{TemplateError, Templates, slack_escape};
 use crate::report::Fix;
@@ -67,6 +69,12 @@ fn headline(e: &Event, zone: &Zone) -> String {
         EventKind::Resolved { reason } => {
             format!("Resolved: {}", cap_chars(&one_line(reason), SUMMARY_MAX))
         }
+        EventKind::KnownExploited { reason } => {
+            format!(
+                "Now known exploited: {}",
+                cap_chars(&one_line(reason), SUMMARY_MAX)
+            )
+        }
     }
 }
 
@@ -90,6 +98,9 @@ struct EventContext {
     /// False for a resolved finding: there is nothing left to fix.
     show_fix: bool,
     severity: String,
+    /// Exploitation (KEV, EPSS) in words with sources; empty when nothing is known.
+    exploit: String,
+    has_exploit: bool,
     summary: String,
     /// The summary is shown under the headline unless the headline already is the summary.
     show_summary: bool,
@@ -120,6 +131,9 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         Fix::Upgrade { to } => (one_line(to), true),
         Fix::NoSafeVersion => ("no safe version yet".to_string(), false),
         Fix::NoFix => ("no fix yet".to_string(), false),
+        Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => {
+            (one_line(&f.fix.malware_advice()), false)
+        }
     };
     let resolved = matches!(e.kind, EventKind::Resolved { .. });
     // Past deadlines are either the event itself (overdue) or old news.
@@ -151,6 +165,8 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         has_upgrade,
         show_fix: !resolved,
         severity: severity_text(f),
+        exploit: exploit_text(f),
+        has_exploit: !exploit_text(f).is_empty(),
         summary: cap_chars(&summary_of(f), SUMMARY_MAX),
         show_summary: !matches!(e.kind, EventKind::New),
         declared_in,
@@ -170,6 +186,7 @@ fn slack_escaped(mut c: EventContext) -> EventContext {
         &mut c.version,
         &mut c.fix,
         &mut c.summary,
+        &mut c.exploit,
         &mut c.declared_in,
     ] {
         *s = slack_escape(s);
@@ -179,11 +196,12 @@ fn slack_escaped(mut c: EventContext) -> EventContext {
 
 /// Counts of the events by kind, most urgent first: "1 overdue, 2 new".
 fn tally(events: &[&Event]) -> String {
-    let mut counts = [0usize; 6];
+    let mut counts = [0usize; EventKind::KINDS];
     for e in events {
         counts[usize::from(e.kind.urgency_rank())] += 1;
     }
     let words = [
+        ("now known exploited", "now known exploited"),
         ("overdue", "overdue"),
         ("deadline near", "deadlines near"),
         ("new", "new"),
@@ -385,6 +403,185 @@ pub fn email(t: &Templates, events: &ProjectEvents) -> Result<EmailPayload, Temp
         subject,
         text: t.render("email.txt", &ctx)?,
         html: t.render("email.html", &ctx)?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Digest.
+
+/// One project's digest: every event held for it since the last digest.
+#[derive(Debug, Clone)]
+pub struct DigestEvents {
+    /// The project's name.
+    pub project: String,
+    /// When the digest was composed.
+    pub at: Timestamp,
+    /// The start of the period: the last digest, or the first held event when there was none.
+    pub since: Timestamp,
+    /// Whether `since` is the last digest (else it is when the first event was held).
+    pub since_last_digest: bool,
+    /// The zone times are shown in (the configured `timezone`).
+    pub zone: Zone,
+    /// The held events, in the order held.
+    pub items: Vec<HeldEvent>,
+}
+
+/// One held event: the event's fields plus why it waited and when it was found.
+#[derive(Debug, Serialize)]
+struct DigestEventContext {
+    #[serde(flatten)]
+    event: EventContext,
+    /// "scope dev is quiet for this project", "low severity".
+    why: String,
+    /// When the run that found it ran.
+    found_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DigestContext {
+    project: String,
+    at: String,
+    /// "since the last digest (2026-11-30 09:00 UTC)" or "since 2026-11-24 10:00 UTC, when
+    /// the first of them was found".
+    since: String,
+    count: usize,
+    count_words: String,
+    tally: String,
+    events: Vec<DigestEventContext>,
+}
+
+/// Most urgent first in the one order; equal events in the order held.
+fn digest_ordered(d: &DigestEvents) -> Vec<&HeldEvent> {
+    let mut v: Vec<&HeldEvent> = d.items.iter().collect();
+    v.sort_by(|a, b| a.event.urgency_cmp(&b.event));
+    v
+}
+
+fn since_text(d: &DigestEvents) -> String {
+    if d.since_last_digest {
+        format!("since the last digest ({})", d.zone.format(d.since))
+    } else {
+        format!(
+            "since {}, when the first of them was found",
+            d.zone.format(d.since)
+        )
+    }
+}
+
+fn digest_context(d: &DigestEvents, ordered: &[&HeldEvent]) -> DigestContext {
+    let events: Vec<&Event> = ordered.iter().map(|h| &h.event).collect();
+    DigestContext {
+        project: one_line(&d.project),
+        at: d.zone.format(d.at),
+        since: since_text(d),
+        count: ordered.len(),
+        count_words: count_words(ordered.len()),
+        tally: tally(&events),
+        events: ordered
+            .iter()
+            .enumerate()
+            .map(|(i, h)| DigestEventContext {
+                // Deadlines are shown as they stand now, when the digest is read.
+                event: event_context(i + 1, &h.event, d.at, &d.zone),
+                why: one_line(&h.reason),
+                found_at: d.zone.format(h.run_at),
+            })
+            .collect(),
+    }
+}
+
+/// The Slack body of a project's digest: a header, one section per held event (template
+/// `slack.mrkdwn` plus why it waited), and a context line with the period; the fallback text is
+/// template `digest-fallback.txt`. Within Slack's limits like [`slack_message`].
+pub fn digest_slack(t: &Templates, d: &DigestEvents) -> Result<serde_json::Value, TemplateError> {
+    let ordered = digest_ordered(d);
+    let mut ctx = digest_context(d, &ordered);
+    ctx.project = slack_escape(&ctx.project);
+    ctx.events = ctx
+        .events
+        .into_iter()
+        .take(FALLBACK_EVENTS)
+        .map(|mut e| {
+            e.event = slack_escaped(e.event);
+            e.why = slack_escape(&e.why);
+            e
+        })
+        .collect();
+    let text = t.render("digest-fallback.txt", &ctx)?;
+    let header = cap_chars(
+        &format!(
+            "{}: digest, {}",
+            one_line(&d.project),
+            count_words(ordered.len())
+        ),
+        HEADER_MAX,
+    );
+    let mut blocks = vec![Block::Header {
+        text: Text::PlainText {
+            text: header,
+            emoji: false,
+        },
+    }];
+    let room = MAX_BLOCKS - 2;
+    let shown = if ordered.len() <= room {
+        ordered.len()
+    } else {
+        room - 1
+    };
+    for (i, h) in ordered.iter().take(shown).enumerate() {
+        let section = t.render(
+            "slack.mrkdwn",
+            &event_context(i + 1, &h.event, d.at, &d.zone),
+        )?;
+        let section = format!(
+            "{}\n_Held for the digest: {} · found {}_",
+            section.trim_end(),
+            slack_escape(&one_line(&h.reason)),
+            slack_escape(&d.zone.format(h.run_at))
+        );
+        blocks.push(Block::Section {
+            text: Text::Mrkdwn {
+                text: cap_mrkdwn(&section, SECTION_MAX),
+            },
+        });
+    }
+    if shown < ordered.len() {
+        let rest: Vec<&Event> = ordered.iter().skip(shown).map(|h| &h.event).collect();
+        blocks.push(Block::Section {
+            text: Text::Mrkdwn {
+                text: format!(
+                    "…and {} more {} not shown here: {}. The email digest lists them all.",
+                    rest.len(),
+                    if rest.len() == 1 { "event" } else { "events" },
+                    tally(&rest)
+                ),
+            },
+        });
+    }
+    blocks.push(Block::Context {
+        elements: vec![Text::Mrkdwn {
+            text: slack_escape(&format!(
+                "depwatch digest of {}, {} · most urgent first",
+                d.zone.format(d.at),
+                since_text(d)
+            )),
+        }],
+    });
+    serde_json::to_value(SlackBody { text, blocks }).map_err(|e| TemplateError::Render {
+        name: "digest-slack".to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// The email of a project's digest: templates `digest-email-subject.txt`, `digest-email.txt`,
+/// `digest-email.html`.
+pub fn digest_email(t: &Templates, d: &DigestEvents) -> Result<EmailPayload, TemplateError> {
+    let ordered = digest_ordered(d);
+    let ctx = digest_context(d, &ordered);
+    Ok(EmailPayload {
+        subject: one_line(&t.render("digest-email-subject.txt", &ctx)?),
+        text: t.render("digest-email.txt", &ctx)?,
+        html: t.render("digest-email.html", &ctx)?,
     })
 }
 
@@ -898,5 +1095,78 @@ mod tests {
             proptest::prop_assert!(!m.subject.contains(['\r', '\n']));
             proptest::prop_assert!(!m.html.contains("<script"));
         }
+    }
+
+    #[test]
+    fn a_digest_says_why_each_event_waited_and_since_when() {
+        use crate::monitor::digest::HeldEvent;
+        let t = Templates::load(None).unwrap();
+        let mut w = werkzeug();
+        w.finding.scope = Some("dev".into());
+        let items = vec![
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::New,
+                    finding: jinja2(),
+                },
+                reason: "low severity".into(),
+                run_at: ts("2026-11-24T10:00:00Z"),
+            },
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::New,
+                    finding: w,
+                },
+                reason: "scope dev is quiet for this project".into(),
+                run_at: ts("2026-11-25T10:00:00Z"),
+            },
+        ];
+        let mut d = DigestEvents {
+            project: "emby-watchparty".into(),
+            at: ts("2026-11-30T09:00:00Z"),
+            since: ts("2026-11-23T09:00:00Z"),
+            since_last_digest: true,
+            zone: Zone::default(),
+            items,
+        };
+        let body = digest_slack(&t, &d).unwrap();
+        assert_eq!(
+            body["blocks"][0]["text"]["text"],
+            "emby-watchparty: digest, 2 events"
+        );
+        // Most urgent first: the high one, then the medium one.
+        let first = body["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(first.contains("GHSA-2g68-c3qc-8985"), "{first}");
+        assert!(
+            first.contains("_Held for the digest: scope dev is quiet for this project · found 2026-11-25 10:00 UTC_"),
+            "{first}"
+        );
+        let ctx = body["blocks"][3]["elements"][0]["text"].as_str().unwrap();
+        assert!(
+            ctx.contains("since the last digest (2026-11-23 09:00 UTC)"),
+            "{ctx}"
+        );
+        let text = body["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("depwatch digest: emby-watchparty: 2 events (2 new)"),
+            "{text}"
+        );
+        d.since_last_digest = false;
+        let mail = digest_email(&t, &d).unwrap();
+        assert_eq!(mail.subject, "[depwatch] emby-watchparty digest: 2 new");
+        assert!(
+            mail.text
+                .contains("since 2026-11-23 09:00 UTC, when the first of them was found"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text
+                .contains("Held for the digest: low severity; found 2026-11-24 10:00 UTC")
+        );
+        assert!(
+            mail.html
+                .contains("<em>Held for the digest: scope dev is quiet")
+        );
     }
 }

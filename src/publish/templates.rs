@@ -31,6 +31,22 @@ pub const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/slack-fallback.txt.hbs"),
     ),
     (
+        "digest-email-subject.txt",
+        include_str!("../../templates/digest-email-subject.txt.hbs"),
+    ),
+    (
+        "digest-email.txt",
+        include_str!("../../templates/digest-email.txt.hbs"),
+    ),
+    (
+        "digest-email.html",
+        include_str!("../../templates/digest-email.html.hbs"),
+    ),
+    (
+        "digest-fallback.txt",
+        include_str!("../../templates/digest-fallback.txt.hbs"),
+    ),
+    (
         "health-slack.mrkdwn",
         include_str!("../../templates/health-slack.mrkdwn.hbs"),
     ),

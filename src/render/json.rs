@@ -33,6 +33,9 @@ fn lossy_paths(report: &Report) -> Report {
     r.not_checked
         .iter_mut()
         .for_each(|n| fix_loc(&mut n.location));
+    r.not_applicable
+        .iter_mut()
+        .for_each(|n| fix_loc(&mut n.location));
     r
 }
 
@@ -106,6 +109,18 @@ mod tests {
         r.findings[0].member = Some("app".into());
         r.findings[0].note = Some("n".into());
         r.findings[0].disagreements = vec!["x".into()];
+        r.not_applicable = vec![crate::report::NotApplicable {
+            location: r.findings[0].location.clone(),
+            ecosystem: crate::ecosystem::Ecosystem::PyPI,
+            name: "aiohttp".into(),
+            requirement: "3.8.5".into(),
+            markers: "python_version < '3.12'".into(),
+            environments: vec!["python 3.12".into()],
+            advisories: vec!["PYSEC-2023-246".into()],
+            scope: Some("dev".into()),
+            member: Some("app".into()),
+        }];
+        r.summary.not_applicable = 1;
         let v = serde_json::to_value(&r).unwrap();
         let mut keys = BTreeSet::new();
         collect_keys(&v, &mut keys);

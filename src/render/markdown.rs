@@ -101,6 +101,11 @@ pub(super) fn render(r: &Report) -> String {
         ("Dependencies scanned".into(), s.dependencies),
         ("Vulnerabilities".into(), s.findings),
     ];
+    for marker in ["malicious", "dependency-confusion"] {
+        if let Some(n) = s.by_severity.get(marker).filter(|n| **n > 0) {
+            counts.push((format!("&nbsp;&nbsp;{marker}"), *n));
+        }
+    }
     for level in ["critical", "high", "medium", "low", "unknown"] {
         let n = s.by_severity.get(level).copied().unwrap_or(0);
         counts.push((format!("&nbsp;&nbsp;{level}"), n));
@@ -113,6 +118,12 @@ pub(super) fn render(r: &Report) -> String {
         ("Load errors".to_string(), r.load_errors.len()),
         ("Manifest errors".to_string(), s.manifest_errors),
     ]);
+    if s.not_applicable > 0 {
+        counts.push((
+            "Not applicable here (markers)".to_string(),
+            s.not_applicable,
+        ));
+    }
     for (label, n) in counts {
         row(&mut out, &[label, n.to_string()]);
     }
@@ -213,6 +224,33 @@ pub(super) fn render(r: &Report) -> String {
         }
     }
 
+    if let Some(first) = r.not_applicable.first() {
+        let _ = write!(
+            out,
+            "\n## Not applicable here (markers) ({})\n\nTheir environment markers exclude every \
+             declared environment ({}): not counted, alerted or failed on.\n\n",
+            r.not_applicable.len(),
+            escape(&first.environments.join("; "))
+        );
+        table_head(
+            &mut out,
+            &["Package", "Requirement", "Location", "Markers", "Would be"],
+            &[false; 5],
+        );
+        for n in &r.not_applicable {
+            row(
+                &mut out,
+                &[
+                    escape(&n.name),
+                    code(&n.requirement),
+                    code(&location_text(&n.location)),
+                    code(&n.markers),
+                    escape(&n.advisories.join(", ")),
+                ],
+            );
+        }
+    }
+
     if !r.ignored.is_empty() {
         let _ = write!(out, "\n## Ignored ({})\n\n", r.ignored.len());
         table_head(
@@ -237,7 +275,16 @@ pub(super) fn render(r: &Report) -> String {
                     escape(&i.id),
                     escape(&i.ignored_as),
                     i.until.as_deref().map(escape).unwrap_or_default(),
-                    i.reason.as_deref().map(escape).unwrap_or_default(),
+                    // A VEX statement's justification label comes before its impact statement.
+                    [
+                        i.justification
+                            .map(|j| format!("not_affected, {}", j.as_str())),
+                        i.reason.as_deref().map(escape),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": "),
                     i.origin.as_deref().map(code).unwrap_or_default(),
                 ],
             );
@@ -355,7 +402,27 @@ fn findings_table(
             f.severity.as_str().to_string()
         };
         if f.kind == AdvisoryKind::Malware {
-            severity = format!("**malware**, {}", f.severity);
+            // The record has no score: the marker, not "unknown".
+            severity = format!("**{}**", f.severity_text());
+        } else if f.kev.is_some() {
+            severity = format!("**KEV**, {severity}");
+        }
+        if let Some(k) = &f.kev {
+            let _ = write!(
+                advisory,
+                "<br>**Known exploited**: {}",
+                escape(&k.describe())
+            );
+        }
+        for k in &f.kev_related {
+            let _ = write!(
+                advisory,
+                "<br>Related (not this finding's own id): {}",
+                escape(&k.describe())
+            );
+        }
+        if let Some(e) = &f.epss {
+            let _ = write!(advisory, "<br>{}", escape(&e.describe()));
         }
         if let Some(score) = f.cvss_score {
             let _ = write!(severity, " ({score:.1})");

@@ -6,6 +6,7 @@
 
 mod json;
 mod markdown;
+pub mod openvex;
 mod sarif;
 mod table;
 
@@ -76,6 +77,7 @@ fn fix_text(fix: &Fix) -> String {
         Fix::Upgrade { to } => format!("upgrade to {to}"),
         Fix::NoSafeVersion => "no safe version".to_string(),
         Fix::NoFix => "no fixed version".to_string(),
+        Fix::RemoveRelease { .. } | Fix::CheckIndex { .. } => fix.malware_advice(),
     }
 }
 
@@ -170,6 +172,10 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
+            vex: Vec::new(),
         };
         let critical = Finding {
             id: "GHSA-jfh8-c2jp-5v3q".into(),
@@ -196,6 +202,10 @@ pub(crate) mod test_support {
             markers: None,
             note: Some("the ignore of CVE-2023-0286 expired on 2025-01-01".into()),
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
+            vex: Vec::new(),
         };
         let atty = Finding {
             id: "RUSTSEC-2024-0375".into(),
@@ -222,6 +232,10 @@ pub(crate) mod test_support {
             markers: None,
             note: None,
             disagreements: Vec::new(),
+            kev: None,
+            kev_related: Vec::new(),
+            epss: None,
+            vex: Vec::new(),
         };
         let flask_range = RangeRisk {
             ecosystem: Ecosystem::PyPI,
@@ -367,6 +381,7 @@ pub(crate) mod test_support {
                 count: None,
                 names: Vec::new(),
             }],
+            not_applicable: Vec::new(),
             ignored: vec![IgnoredFinding {
                 id: "PYSEC-2022-42969".into(),
                 package: PackageRef {
@@ -378,6 +393,7 @@ pub(crate) mod test_support {
                 reason: Some("disputed | not reachable".into()),
                 until: Some("2030-01-01".into()),
                 origin: Some("depwatch.toml".into()),
+                justification: None,
             }],
             load_errors: vec![LoadError {
                 source: "osv-dir:advisories/pypi".into(),
@@ -393,7 +409,9 @@ pub(crate) mod test_support {
                 risks: 2,
                 not_checked: 1,
                 manifest_errors: 1,
+                not_applicable: 0,
                 max_severity: Some(Level::Critical),
+                malicious: 0,
             },
         }
     }

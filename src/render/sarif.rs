@@ -32,6 +32,31 @@ struct Log {
 struct Run {
     tool: Tool,
     results: Vec<SarifResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties>,
+}
+
+/// The run's property bag: what is not a result. Dependencies the declared environments rule
+/// out are listed here, not as results, so code scanning never raises an alert for them.
+#[derive(Serialize)]
+struct RunProperties {
+    #[serde(rename = "depwatch/notApplicable")]
+    not_applicable: Vec<NotApplicable>,
+}
+
+/// A not-applicable dependency, its file as an artifact URI like the results' (a path that
+/// is not UTF-8 must not make the log unserialisable).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotApplicable {
+    package: String,
+    ecosystem: &'static str,
+    requirement: String,
+    uri: String,
+    start_line: usize,
+    markers: String,
+    environments: Vec<String>,
+    advisories: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +115,29 @@ struct SarifResult {
     message: Text,
     locations: Vec<SarifLocation>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<ResultProperties>,
+}
+
+/// Exploit data of a result (SARIF property bag): the finding's `kev`, `kev_related` and
+/// `epss` as the JSON report has them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultProperties {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kev: Option<crate::report::KevMark>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kev_related: Vec<crate::report::KevMark>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epss: Option<crate::report::EpssMark>,
+}
+
+fn result_properties(f: &Finding) -> Option<ResultProperties> {
+    (f.kev.is_some() || f.epss.is_some() || !f.kev_related.is_empty()).then(|| ResultProperties {
+        kev: f.kev.clone(),
+        kev_related: f.kev_related.clone(),
+        epss: f.epss.clone(),
+    })
 }
 
 #[derive(Serialize)]
@@ -157,6 +205,10 @@ pub(super) fn help_uri(id: &str, url: Option<&str>) -> Option<String> {
     url.map(str::to_string)
         .or_else(|| crate::advisory::AdvisoryId::new(id).url())
 }
+
+/// depwatch's `security-severity` for malware, whose records carry no score: the top of
+/// GitHub's scale, so it shows as critical.
+const MALWARE_SECURITY_SEVERITY: &str = "10.0";
 
 /// GitHub's scale for `security-severity` when no CVSS score is known.
 fn default_score(level: Level) -> Option<&'static str> {
@@ -252,9 +304,14 @@ fn finding_message(f: &Finding) -> String {
     let who = format!("{} {}", f.package.name, f.package.version);
     let mut m = match f.kind {
         AdvisoryKind::Vulnerability => format!("{who} is affected by {} ({})", f.id, f.severity),
-        AdvisoryKind::Malware => {
-            format!("{who} is flagged as malicious by {} ({})", f.id, f.severity)
-        }
+        AdvisoryKind::Malware => match &f.fix {
+            crate::report::Fix::CheckIndex { .. } => format!(
+                "{} on the public registry is flagged as malicious by {}",
+                f.package.name, f.id
+            ),
+            // No severity: the record carries no score.
+            _ => format!("{who} is flagged as malicious by {}", f.id),
+        },
         AdvisoryKind::Unmaintained => format!("{who} is unmaintained ({})", f.id),
         AdvisoryKind::Unsound => format!("{who} is unsound ({})", f.id),
         AdvisoryKind::Notice => format!("{who} has a notice ({})", f.id),
@@ -267,6 +324,12 @@ fn finding_message(f: &Finding) -> String {
     }
     if let Some(note) = &f.note {
         let _ = write!(m, ". Note: {note}");
+    }
+    if let Some(k) = &f.kev {
+        let _ = write!(m, ". Known exploited: {}", k.describe());
+    }
+    if let Some(e) = &f.epss {
+        let _ = write!(m, ". {}", e.describe());
     }
     m
 }
@@ -349,6 +412,13 @@ fn build_rule(id: &str, info: &RuleInfo) -> Rule {
          or ignore the advisory with a reason if it does not apply."
     };
     let mut text = format!("{full}\n\n{advice}");
+    if kind == AdvisoryKind::Malware && info.score.is_none() {
+        let _ = write!(
+            text,
+            "\n\nThe record has no CVSS score; security-severity {MALWARE_SECURITY_SEVERITY} \
+             is depwatch's rating of malware."
+        );
+    }
     if !info.cwes.is_empty() {
         let _ = write!(
             text,
@@ -411,6 +481,8 @@ fn build_rule(id: &str, info: &RuleInfo) -> Rule {
     }
     let security_severity = match info.score {
         Some(s) => Some(format!("{s:.1}")),
+        // depwatch's own rating, said in the rule's text: the record has no score.
+        None if kind == AdvisoryKind::Malware => Some(MALWARE_SECURITY_SEVERITY.to_string()),
         None => default_score(severity).map(str::to_string),
     };
     Rule {
@@ -484,6 +556,7 @@ pub(super) fn render(report: &Report) -> String {
             },
             locations,
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fp)]),
+            properties: result_properties(f),
         });
     }
     for r in &report.risks {
@@ -500,6 +573,7 @@ pub(super) fn render(report: &Report) -> String {
                 },
                 locations,
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fp)]),
+                properties: None,
             });
         }
     }
@@ -525,6 +599,22 @@ pub(super) fn render(report: &Report) -> String {
                 },
             },
             results,
+            properties: (!report.not_applicable.is_empty()).then(|| RunProperties {
+                not_applicable: report
+                    .not_applicable
+                    .iter()
+                    .map(|n| NotApplicable {
+                        package: n.name.clone(),
+                        ecosystem: n.ecosystem.as_osv(),
+                        requirement: n.requirement.clone(),
+                        uri: artifact_uri(&n.location.file),
+                        start_line: n.location.line.max(1),
+                        markers: n.markers.clone(),
+                        environments: n.environments.clone(),
+                        advisories: n.advisories.clone(),
+                    })
+                    .collect(),
+            }),
         }],
     };
     // The model holds only strings, integers and maps with string keys: it always serialises.

@@ -40,6 +40,7 @@ pub(super) fn render(report: &Report, color: bool) -> String {
     t.findings("Warnings", &report.warnings, true);
     t.risks(&report.risks);
     t.not_checked(report);
+    t.not_applicable(report);
     t.ignored(report);
     t.load_errors(report);
     t.manifest_problems(report);
@@ -161,6 +162,18 @@ impl Table {
                     plural(f.disagreements.len(), "record", "records")
                 ));
             }
+            if let Some(k) = &f.kev {
+                self.line(&format!("      known exploited: {}", clean(&k.describe())));
+            }
+            for k in &f.kev_related {
+                self.line(&format!(
+                    "      related (not this finding's own id): {}",
+                    clean(&k.describe())
+                ));
+            }
+            if let Some(e) = &f.epss {
+                self.line(&format!("      {}", clean(&e.describe())));
+            }
         }
     }
 
@@ -229,6 +242,45 @@ impl Table {
         self.more(single.len());
     }
 
+    /// Dependencies the declared environments rule out: every one that would have had a
+    /// finding, then the others up to the usual limit.
+    fn not_applicable(&mut self, r: &Report) {
+        let Some(first) = r.not_applicable.first() else {
+            return;
+        };
+        self.title(&format!(
+            "Not applicable here (markers) ({}): not counted, alerted or failed on",
+            r.not_applicable.len()
+        ));
+        self.line(&format!(
+            "  declared environments: {}",
+            clean(&first.environments.join("; "))
+        ));
+        let (loud, quiet): (Vec<_>, Vec<_>) = r
+            .not_applicable
+            .iter()
+            .partition(|n| !n.advisories.is_empty());
+        let shown = loud.iter().chain(quiet.iter().take(MAX_LISTED));
+        let rows: Vec<Vec<Cell>> = shown
+            .map(|n| {
+                let would = if n.advisories.is_empty() {
+                    String::new()
+                } else {
+                    format!("would be: {}", clean(&n.advisories.join(", ")))
+                };
+                vec![
+                    (clean(&n.name), None),
+                    (clean(&n.requirement), None),
+                    (location_text(&n.location), None),
+                    (format!("markers: {}", clean(&n.markers)), None),
+                    (would, None),
+                ]
+            })
+            .collect();
+        self.rows(&rows);
+        self.more(quiet.len());
+    }
+
     fn ignored(&mut self, r: &Report) {
         if r.ignored.is_empty() {
             return;
@@ -245,6 +297,9 @@ impl Table {
                 }
                 if let Some(o) = &i.origin {
                     let _ = write!(how, " (from {})", clean(o));
+                }
+                if let Some(j) = i.justification {
+                    let _ = write!(how, ": not_affected, {}", j.as_str());
                 }
                 if let Some(reason) = &i.reason {
                     let _ = write!(how, ": {}", clean(reason));
@@ -321,15 +376,23 @@ impl Table {
     fn summary(&mut self, r: &Report) {
         let s = &r.summary;
         let mut vulns = plural(s.findings, "vulnerability", "vulnerabilities");
-        let by: Vec<String> = ["critical", "high", "medium", "low", "unknown"]
-            .iter()
-            .filter_map(|l| {
-                s.by_severity
-                    .get(*l)
-                    .filter(|n| **n > 0)
-                    .map(|n| format!("{n} {l}"))
-            })
-            .collect();
+        let by: Vec<String> = [
+            "malicious",
+            "dependency-confusion",
+            "critical",
+            "high",
+            "medium",
+            "low",
+            "unknown",
+        ]
+        .iter()
+        .filter_map(|l| {
+            s.by_severity
+                .get(*l)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{n} {l}"))
+        })
+        .collect();
         if !by.is_empty() {
             let _ = write!(vulns, " ({})", by.join(", "));
         }
@@ -339,6 +402,9 @@ impl Table {
             plural(s.risks, "range risk", "range risks"),
             format!("{} not checked", s.not_checked),
         ];
+        if s.not_applicable > 0 {
+            parts.push(format!("{} not applicable here", s.not_applicable));
+        }
         if !r.ignored.is_empty() {
             parts.push(format!("{} ignored", r.ignored.len()));
         }
@@ -358,6 +424,7 @@ impl Table {
             plural(s.dependencies, "dependency", "dependencies")
         );
         let style = match s.max_severity {
+            _ if s.malicious > 0 => severity_style(Level::Critical),
             Some(l) => severity_style(l).or(Some(BOLD)),
             None => Some(BOLD),
         };
@@ -390,8 +457,12 @@ fn finding_row(f: &Finding, informational: bool) -> Vec<Cell> {
             let _ = write!(text, " ({score:.1})");
         }
         if f.kind == AdvisoryKind::Malware {
-            text = format!("malware, {text}");
+            // The record has no score: the marker, not "unknown".
+            text = f.severity_text().to_string();
             (text, Some(BOLD_RED))
+        } else if f.kev.is_some() {
+            // The marker: known exploited, whatever the severity.
+            (format!("KEV, {text}"), Some(BOLD_RED))
         } else {
             (text, severity_style(f.severity))
         }

@@ -2,12 +2,14 @@
 
 use super::clock::{Clock, SystemClock};
 use super::deliver::deliver_tracked;
+use super::digest::digest_step;
 use super::project::project_step;
 use super::sources::sync_step;
 use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, StepError, SyncLine};
 use crate::health::{self, HealthEvent, Outcome};
 use crate::publish::templates::Templates;
 use crate::store::{AdvisoryStore, MonitorState, RunOutcome};
+use crate::sync::Changed;
 
 /// Run the whole job on the caller's tokio runtime: the blocking work (SQLite, scans) on its
 /// blocking pool, the network on its executor. What an async server awaits.
@@ -43,8 +45,9 @@ pub fn run_with_clock(
     }
     let mut projects = Vec::new();
     for p in &opts.config.projects {
-        projects.push(project_step(&mut store, &templates, opts, p));
+        projects.push(project_step(&mut store, &templates, opts, p, None));
     }
+    digest_step(&mut store, &templates, opts, &mut projects);
     let (mut delivery, channels) = if opts.deliver {
         deliver_tracked(&mut store, opts, clock, &[], rt)?
     } else {
@@ -86,6 +89,61 @@ pub fn run_with_clock(
     let summary = serde_json::to_string(&report).unwrap_or_default();
     store.run_finished(run_id, clock.now(), report.outcome(), &summary)?;
     Ok(report)
+}
+
+/// The watcher's fast lane: sync the OSV export feeds only (incrementally: their
+/// `modified_id.csv` and the records it lists as changed), re-match in each project only the
+/// dependencies on packages whose advisories changed, queue the events and deliver at once.
+/// A new malicious record so reaches Slack and email within one fast-lane interval.
+///
+/// It records no run (the cycle schedule's catch-up and `status` keep counting full cycles),
+/// writes no draft or release notes (the next full cycle does, from every finding) and leaves
+/// health to the full cycles. When a feed had to be replaced whole (a first sync, a lost
+/// mark), every project is re-matched in full.
+pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, RunError> {
+    let mut store = crate::store::open(&opts.store)?;
+    let templates = Templates::load(opts.config.templates.as_deref())?;
+    let defs: Vec<_> = opts
+        .config
+        .feed_defs()
+        .map_err(RunError::Setup)?
+        .into_iter()
+        .filter(|d| d.kind == crate::feeds::defs::FeedKind::OsvExport)
+        .collect();
+    let mut sync = Vec::new();
+    let mut changed = Changed::Nothing;
+    if opts.sync_remote && !defs.is_empty() {
+        for r in crate::sync::sync_feeds(&mut store, &defs, opts.http.clone(), rt)
+            .map_err(|e| RunError::Setup(e.to_string()))?
+        {
+            sync.push(super::sources::sync_line(&r));
+            changed = changed.merge(r.changed);
+        }
+    }
+    let only = match changed {
+        Changed::Nothing => None,
+        Changed::Packages(set) => Some(Some(set)),
+        Changed::Everything => Some(None),
+    };
+    let mut projects = Vec::new();
+    if let Some(only) = only {
+        for p in opts.config.projects.iter().filter(|p| !p.paths.is_empty()) {
+            projects.push(project_step(&mut store, &templates, opts, p, only.as_ref()));
+        }
+    }
+    let delivery = if opts.deliver && projects.iter().any(|p| p.queued > 0) {
+        deliver_tracked(&mut store, opts, &SystemClock, &[], rt)?.0
+    } else {
+        Delivery::default()
+    };
+    Ok(RunReport {
+        at: opts.now,
+        sync,
+        projects,
+        delivery,
+        health: Vec::new(),
+        health_error: None,
+    })
 }
 
 /// Update every exercised component's health from this run and queue the health messages,

@@ -91,8 +91,9 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
         timeline,
         references,
         credits: Vec::new(),
-        // The feeds carry no workaround field; the upgrade is under "Patches".
-        workarounds: None,
+        // The feeds carry no workaround field (the upgrade is under "Patches"); the project's
+        // own VEX `affected` statements say what to do, each naming its document.
+        workarounds: vex_actions(&f.finding),
         generated_at: now,
         zone: crate::policy::Zone::default(),
         policy_source: p
@@ -101,4 +102,20 @@ pub fn draft_input(p: &Project, policy: &Policy, f: &TrackedFinding, now: Timest
             .and_then(|s| s.file_name())
             .map(|s| s.to_string_lossy().into_owned()),
     }
+}
+
+/// The action statements of the project's VEX `affected` statements about the finding.
+fn vex_actions(f: &crate::report::Finding) -> Option<String> {
+    let lines: Vec<String> = f
+        .vex
+        .iter()
+        .filter(|c| c.status == crate::vex::Status::Affected)
+        .filter_map(|c| {
+            // Checkout text: one cleaned line, so it cannot end the draft with a line of its own.
+            let a = c.action_statement.as_deref()?.trim();
+            (!a.is_empty())
+                .then(|| crate::publish::draft::one_line(&format!("{a} (VEX: {})", c.origin)))
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n\n"))
 }

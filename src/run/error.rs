@@ -38,6 +38,9 @@ pub enum StepError {
         /// Why.
         source: std::io::Error,
     },
+    /// The digest could not be composed.
+    #[error("{0}")]
+    Digest(String),
     /// A project names a channel the run does not know.
     #[error("unknown channel {0}")]
     UnknownChannel(String),

@@ -10,12 +10,14 @@
 //!
 //! The module is split by job: `cycle` runs one cycle (and the health step), `sources` syncs,
 //! `project` does one project's work, `draft_input` builds a draft's input, `deliver` empties
-//! the outbox through the channels, `summary` writes the summaries, `file_drafts` files drafts
+//! the outbox through the channels, `digest` queues due digests, `summary` writes the
+//! summaries, `file_drafts` files drafts
 //! on GitHub; `error` is the steps' typed error, `clock` the injected clock.
 
 mod clock;
 mod cycle;
 mod deliver;
+mod digest;
 mod draft_input;
 mod error;
 mod file_drafts;
@@ -24,8 +26,9 @@ mod sources;
 mod summary;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use cycle::{cycle, run, run_with_clock};
+pub use cycle::{cycle, fast_lane, run, run_with_clock};
 pub use deliver::MAX_ATTEMPTS;
+pub use digest::digest_due;
 pub use draft_input::draft_input;
 pub use error::StepError;
 pub use file_drafts::{Published, publish_drafts};
@@ -102,20 +105,37 @@ pub struct ProjectOutcome {
     pub name: String,
     /// Open findings.
     pub open: usize,
-    /// Highest severity among them.
+    /// Highest severity among them (malware aside: its records carry no score).
     pub max_severity: Option<Level>,
+    /// Highest severity among the open findings of runtime dependencies
+    /// ([`crate::scan::is_runtime`]), which `run --ci --fail-scope runtime` fails on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_runtime_severity: Option<Level>,
+    /// Open malware findings: they fail `--ci` at any `--fail-on`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub malicious: usize,
     /// Events found this run, by name.
     pub events: Vec<String>,
     /// Files written (drafts, notes).
     pub written: Vec<PathBuf>,
     /// Messages queued.
     pub queued: usize,
+    /// Events of this run held for the project's next digest (`[notify] digest`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: usize,
+    /// Digest messages queued in this run (one per channel when the digest fell due).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub digest_queued: usize,
     /// Why the project could not be processed (the others still were).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Notices (stale data, manifests that did not parse).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Deliveries of this run.
@@ -168,5 +188,35 @@ impl RunReport {
     /// The highest severity open in any project.
     pub fn max_severity(&self) -> Option<Level> {
         self.projects.iter().filter_map(|p| p.max_severity).max()
+    }
+
+    /// The highest severity open in any project among the findings `scope` counts.
+    pub fn max_severity_in(&self, scope: crate::scan::FailScope) -> Option<Level> {
+        match scope {
+            crate::scan::FailScope::All => self.max_severity(),
+            crate::scan::FailScope::Runtime => self
+                .projects
+                .iter()
+                .filter_map(|p| p.max_runtime_severity)
+                .max(),
+        }
+    }
+
+    /// Whether a `--ci` run fails: an open malware finding (whatever `fail_on` and `scope`:
+    /// malware in a dev tool runs on the developers' and CI machines), or an open finding at
+    /// or above `fail_on` among those `scope` counts.
+    pub fn fails(&self, fail_on: Level, scope: crate::scan::FailScope) -> bool {
+        self.projects.iter().any(|p| p.fails(fail_on, scope))
+    }
+}
+
+impl ProjectOutcome {
+    /// An open malware finding, or one at or above `fail_on` among those `scope` counts.
+    pub fn fails(&self, fail_on: Level, scope: crate::scan::FailScope) -> bool {
+        let max = match scope {
+            crate::scan::FailScope::All => self.max_severity,
+            crate::scan::FailScope::Runtime => self.max_runtime_severity,
+        };
+        self.malicious > 0 || max.is_some_and(|m| m >= fail_on)
     }
 }

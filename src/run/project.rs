@@ -4,6 +4,7 @@
 use super::draft_input::draft_input;
 use super::{ProjectOutcome, RunOptions, StepError};
 use crate::config::Project;
+use crate::monitor::digest::{self, DigestRules, HeldEvent, Route};
 use crate::monitor::{self, Event, EventKind, ProjectEvents, TrackedFinding};
 use crate::notes::ReleaseNotes;
 use crate::policy::Policy;
@@ -11,9 +12,8 @@ use crate::publish::draft;
 use crate::publish::templates::Templates;
 use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
-use crate::scan::{self, Backend, ScanOptions};
-use crate::severity::Level;
-use crate::store::{AdvisoryStore, MonitorState, NewMessage};
+use crate::scan::{self, Backend, PackageSet, ScanOptions};
+use crate::store::{AdvisoryStore, MonitorState, NewHeld, NewMessage};
 use jiff::Timestamp;
 use std::path::Path;
 
@@ -32,14 +32,19 @@ pub(super) fn project_step(
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
+    only: Option<&PackageSet>,
 ) -> ProjectOutcome {
     let mut out = ProjectOutcome {
         name: p.name.clone(),
         open: 0,
         max_severity: None,
+        max_runtime_severity: None,
+        malicious: 0,
         events: Vec::new(),
         written: Vec::new(),
         queued: 0,
+        held: 0,
+        digest_queued: 0,
         error: None,
         notices: Vec::new(),
     };
@@ -52,17 +57,51 @@ pub(super) fn project_step(
             .push("no path configured: policy only, not scanned".into());
         return out;
     }
-    if let Err(e) = project_inner(store, t, opts, p, &mut out) {
+    if let Err(e) = project_inner(store, t, opts, p, only, &mut out) {
         out.error = Some(e.to_string());
     }
     out
 }
 
+/// One line naming the dependencies the project's target environments rule out, and what
+/// would have been reported on them: quiet, but said.
+fn not_applicable_notice(report: &Report) -> Option<String> {
+    let first = report.not_applicable.first()?;
+    let quiet: usize = report
+        .not_applicable
+        .iter()
+        .map(|n| n.advisories.len())
+        .sum();
+    let names: Vec<String> = report
+        .not_applicable
+        .iter()
+        .take(5)
+        .map(|n| format!("{} {}", n.name, n.requirement))
+        .collect();
+    let more = report.not_applicable.len().saturating_sub(names.len());
+    Some(format!(
+        "{} dependencies not applicable in the declared environments ({}) by their markers, \
+         with {quiet} advisories not counted: {}{}",
+        report.not_applicable.len(),
+        first.environments.join("; "),
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// With `only` (the fast lane), just the dependencies on those packages are matched and just
+/// their remembered findings compared: the project's other findings are left as they are, and
+/// no file is written (the next full cycle writes drafts and notes).
 fn project_inner(
     store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
+    only: Option<&PackageSet>,
     out: &mut ProjectOutcome,
 ) -> Result<(), StepError> {
     let tz = opts.config.tz();
@@ -77,18 +116,27 @@ fn project_inner(
         ignores: opts.config.ignores.clone(),
         trusted_workspace: false,
         allow_outside_includes: false,
+        vex: p.vex.clone(),
         today,
         kind: None,
         require_manifest: true,
+        targets: p.targets.clone(),
     };
     let project = p.clone();
+    let only_packages = only.cloned();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
     // can make slow; it gets its own time budget so the other projects still run.
     let (policy, report): (Policy, Report) = within_time_budget(move || {
         let policy = project_policy(&project)?;
-        let report = scan::run_offline(&scan_opts)?;
+        let report = scan::run_offline_for(&scan_opts, only_packages.as_ref())?;
         Ok((policy, report))
     })?;
+    if only.is_some() && report.summary.dependencies == 0 && report.summary.manifest_errors == 0 {
+        // The fast lane: no dependency on a changed package.
+        out.notices
+            .push("fast lane: no dependency on a changed package".into());
+        return Ok(());
+    }
     out.notices.extend(report.notices.iter().cloned());
     for m in report.manifests.iter().filter(|m| m.error.is_some()) {
         out.notices.push(format!(
@@ -97,8 +145,17 @@ fn project_inner(
             m.error.as_deref().unwrap_or_default()
         ));
     }
-    let remembered = store.seen(&p.name)?;
-    let deadlines = |first: Timestamp, sev: Level| policy.deadlines(first, sev, &tz);
+    let mut remembered = store.seen(&p.name)?;
+    if let Some(only) = only {
+        // Fingerprints start `ecosystem/normalised-name/`.
+        remembered.retain(|r| {
+            only.iter()
+                .any(|(e, n)| r.fingerprint.starts_with(&format!("{}/{n}/", e.as_osv())))
+        });
+    }
+    let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
+        policy.deadlines_for(first, f.severity, since, &tz)
+    };
     let withdrawn = |ids: &[String]| store_withdrawn(store, ids);
     let diff = monitor::diff(
         &remembered,
@@ -110,11 +167,32 @@ fn project_inner(
             complete: report.summary.manifest_errors == 0,
             warn_before: opts.config.deadline_warning,
             deadlines: &deadlines,
+            epss_alert: p.epss_alert.unwrap_or(crate::config::DEFAULT_EPSS_ALERT),
             withdrawn: &withdrawn,
+            not_applicable: &report.not_applicable,
         },
     )?;
     out.open = diff.open.len();
-    out.max_severity = diff.open.iter().map(|f| f.finding.severity).max();
+    out.malicious = diff
+        .open
+        .iter()
+        .filter(|f| f.finding.is_malicious())
+        .count();
+    out.max_severity = diff
+        .open
+        .iter()
+        .filter(|f| !f.finding.is_malicious())
+        .map(|f| f.finding.severity)
+        .max();
+    out.max_runtime_severity = diff
+        .open
+        .iter()
+        .filter(|f| !f.finding.is_malicious() && scan::is_runtime(f.finding.scope.as_deref()))
+        .map(|f| f.finding.severity)
+        .max();
+    if let Some(note) = not_applicable_notice(&report) {
+        out.notices.push(note);
+    }
     out.events = diff
         .events
         .iter()
@@ -122,11 +200,37 @@ fn project_inner(
         .collect();
 
     // Files: a draft per open vulnerability, and the release-notes section. Written before
-    // the memory is committed: rewriting them on a retry is harmless.
+    // the memory is committed: rewriting them on a retry is harmless. Not in the fast lane,
+    // which sees only some findings: the next full cycle writes them from all of them.
+    if only.is_none() {
+        write_files(
+            store,
+            t,
+            opts,
+            p,
+            &policy,
+            &diff,
+            &report.not_applicable,
+            out,
+        )?;
+    }
+    queue_messages(store, t, opts, p, &diff, out)
+}
+
+fn write_files(
+    store: &impl MonitorState,
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    policy: &Policy,
+    diff: &monitor::Diff,
+    not_applicable: &[crate::report::NotApplicable],
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
     let dir = opts.out_dir.join(&p.name);
     let key = draft::MarkerKey::new(store.draft_marker_key()?);
     for f in &diff.open {
-        let mut input = draft_input(p, &policy, f, opts.now);
+        let mut input = draft_input(p, policy, f, opts.now);
         input.zone = crate::policy::Zone::configured(opts.config.timezone.as_deref());
         let md = draft::render_markdown(t, &input)?;
         let gh = draft::github_advisory(&input, &md, &key);
@@ -138,22 +242,57 @@ fn project_inner(
             out.written.push(path);
         }
     }
-    let notes = run_notes(&diff.events, &diff.open);
+    let notes = run_notes(&diff.events, &diff.open, not_applicable);
     let md = crate::notes::render(t, &notes)?;
     let path = dir.join("SECURITY-NOTES.md");
     write_atomic(&path, md.as_bytes())?;
     out.written.push(path);
+    Ok(())
+}
 
-    // Messages: one per channel for the run's events.
+/// Queue the run's messages and commit the memory, in one transaction.
+fn queue_messages(
+    store: &mut impl MonitorState,
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    diff: &monitor::Diff,
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
+    // Messages: one per channel for the run's urgent events; the others are held for the
+    // digest (only with `[notify] digest` and a channel to send it to).
+    let rules =
+        (opts.config.notify.digest.is_some() && !p.notify.is_empty()).then_some(DigestRules {
+            quiet_scopes: &p.quiet_scopes,
+        });
+    let mut urgent = Vec::new();
+    let mut held = Vec::new();
+    for e in &diff.events {
+        match digest::route(e, rules) {
+            Route::Urgent => urgent.push(e.clone()),
+            Route::Digest(reason) => {
+                let item = HeldEvent {
+                    event: e.clone(),
+                    reason: reason.to_string(),
+                    run_at: opts.now,
+                };
+                held.push(NewHeld {
+                    event: e.kind.name().to_string(),
+                    item: serde_json::to_string(&item)?,
+                });
+            }
+        }
+    }
+    out.held = held.len();
     let mut queued = Vec::new();
-    if !diff.events.is_empty() {
+    if !urgent.is_empty() {
         let pe = ProjectEvents {
             project: p.name.clone(),
             run_at: opts.now,
             zone: crate::policy::Zone::configured(opts.config.timezone.as_deref()),
-            events: diff.events.clone(),
+            events: urgent,
         };
-        let names = event_names(&diff.events);
+        let names = event_names(&pe.events);
         for ch in &p.notify {
             let payload = match ch.as_str() {
                 "slack" => Payload::Slack {
@@ -171,7 +310,7 @@ fn project_inner(
         }
     }
     out.queued = queued.len();
-    store.record_run(&p.name, &diff.rows, &queued, opts.now)?;
+    store.record_run_held(&p.name, &diff.rows, &queued, &held, opts.now)?;
     Ok(())
 }
 
@@ -232,8 +371,13 @@ fn event_names(events: &[Event]) -> String {
 /// The security section for this run, from the one release-notes builder
 /// ([`crate::notes::compare_findings`]): before = what was open before this run (resolved this
 /// run, and open but not new), after = what is open now. So fixed = resolved this run,
-/// introduced = first seen this run, still open = the rest.
-pub(super) fn run_notes(events: &[Event], open: &[TrackedFinding]) -> ReleaseNotes {
+/// introduced = first seen this run, still open = the rest. A finding the declared target
+/// environments ruled out this run was not fixed: it is left out.
+pub(super) fn run_notes(
+    events: &[Event],
+    open: &[TrackedFinding],
+    not_applicable: &[crate::report::NotApplicable],
+) -> ReleaseNotes {
     let new: Vec<&str> = events
         .iter()
         .filter(|e| e.kind == EventKind::New)
@@ -242,6 +386,7 @@ pub(super) fn run_notes(events: &[Event], open: &[TrackedFinding]) -> ReleaseNot
     let resolved = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::Resolved { .. }))
+        .filter(|e| monitor::ruled_out(&e.finding.finding, not_applicable).is_none())
         .map(|e| e.finding.finding.clone());
     let before: Vec<Finding> = resolved
         .chain(
@@ -291,7 +436,7 @@ mod tests {
             ),
             event(EventKind::New, &new),
         ];
-        let notes = run_notes(&events, &[new.clone(), old.clone()]);
+        let notes = run_notes(&events, &[new.clone(), old.clone()], &[]);
         fn ids(l: &[crate::notes::NoteEntry]) -> Vec<&str> {
             l.iter().map(|e| e.id.as_str()).collect()
         }
@@ -321,5 +466,21 @@ mod tests {
             None,
         );
         assert_eq!(notes, same);
+
+        // Ruled out by the declared environments this run: not "fixed".
+        let na = crate::report::NotApplicable {
+            location: gone.finding.location.clone(),
+            ecosystem: gone.finding.package.ecosystem,
+            name: gone.finding.package.name.clone(),
+            requirement: gone.finding.package.version.clone(),
+            markers: "python_version < '3.8'".into(),
+            environments: vec!["python 3.12".into()],
+            advisories: vec![gone.finding.id.clone()],
+            scope: None,
+            member: None,
+        };
+        let notes = run_notes(&events, &[new.clone(), old.clone()], &[na]);
+        assert!(notes.fixed.is_empty(), "{:?}", ids(&notes.fixed));
+        assert_eq!(ids(&notes.still_open), [old.finding.id.as_str()]);
     }
 }

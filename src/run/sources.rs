@@ -12,6 +12,18 @@ pub(super) fn sync_step(
     let mut lines = Vec::new();
     if opts.sync_local {
         for s in &opts.config.sources {
+            // A KEV catalog or EPSS file (`kev:PATH`, `epss:PATH`): exploit data, not advisories.
+            if let Some(spec) = crate::feeds::signal::SignalSpec::parse(s) {
+                lines.push(match crate::sync::sync_signal_local(store, &spec) {
+                    Ok(r) => sync_line(&r),
+                    Err(e) => SyncLine {
+                        source: s.clone(),
+                        ok: false,
+                        detail: e.to_string(),
+                    },
+                });
+                continue;
+            }
             let line = match s.parse::<SourceSpec>() {
                 Err(e) => SyncLine {
                     source: s.clone(),
@@ -44,7 +56,7 @@ pub(super) fn sync_step(
     Ok(lines)
 }
 
-fn sync_line(r: &crate::sync::SourceSync) -> SyncLine {
+pub(super) fn sync_line(r: &crate::sync::SourceSync) -> SyncLine {
     SyncLine {
         source: r.source.clone(),
         ok: r.result.is_ok(),

@@ -32,12 +32,24 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
         let state = match &p.error {
             Some(e) => format!("FAILED: {}", clean(e)),
             None => format!(
-                "{} open{}, {events}, {} message(s) queued",
+                "{} open{}, {events}, {} message(s) queued{}{}",
                 p.open,
-                p.max_severity
-                    .map(|l| format!(" (highest {})", l.as_str()))
-                    .unwrap_or_default(),
-                p.queued
+                match (p.malicious, p.max_severity) {
+                    (0, Some(l)) => format!(" (highest {})", l.as_str()),
+                    (0, None) => String::new(),
+                    (n, _) => format!(" ({n} malicious)"),
+                },
+                p.queued,
+                if p.held > 0 {
+                    format!(", {} event(s) held for the digest", p.held)
+                } else {
+                    String::new()
+                },
+                if p.digest_queued > 0 {
+                    format!(", digest queued ({} message(s))", p.digest_queued)
+                } else {
+                    String::new()
+                }
             ),
         };
         let _ = writeln!(s, "  project {}: {state}", p.name);
@@ -62,7 +74,7 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
 }
 
 /// The run's summary as markdown, for `$GITHUB_STEP_SUMMARY`.
-pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
+pub fn summary_markdown(r: &RunReport, fail_on: Level, scope: crate::scan::FailScope) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "## depwatch\n");
@@ -74,7 +86,7 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
                 "failed: {}",
                 crate::text::clean(e, false).replace('|', "\\|")
             ),
-            None if p.max_severity.is_some_and(|m| m >= fail_on) => "findings".into(),
+            None if p.fails(fail_on, scope) => "findings".into(),
             None => "ok".into(),
         };
         let _ = writeln!(
@@ -82,7 +94,11 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
             "| {} | {} | {} | {} | {} |",
             p.name,
             p.open,
-            p.max_severity.map(|l| l.as_str()).unwrap_or("-"),
+            if p.malicious > 0 {
+                crate::report::MALICIOUS
+            } else {
+                p.max_severity.map(|l| l.as_str()).unwrap_or("-")
+            },
             if p.events.is_empty() {
                 "-".to_string()
             } else {
@@ -99,6 +115,14 @@ pub fn summary_markdown(r: &RunReport, fail_on: Level) -> String {
         r.delivery.given_up,
         fail_on.as_str()
     );
+    let held: usize = r.projects.iter().map(|p| p.held).sum();
+    let digests: usize = r.projects.iter().map(|p| p.digest_queued).sum();
+    if held + digests > 0 {
+        let _ = writeln!(
+            s,
+            "\nDigest: {held} event(s) held for the next digest, {digests} digest message(s) queued."
+        );
+    }
     if let Some(line) = health::summary_line(&r.health) {
         let _ = writeln!(s, "\nHealth: {line}.");
     }

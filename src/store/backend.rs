@@ -10,12 +10,14 @@
 use super::postgres::{PgLocation, PgStore};
 use super::yanked::Cached;
 use super::{
-    AdvisoryStore, HealthRow, Message, MessageState, MonitorState, NewMessage, OutboxCounts,
-    RunOutcome, RunRow, SeenRow, SourceState, Stats, Store, StoreError, StoredRecords, SyncOutcome,
+    AdvisoryStore, ExploitSignals, HealthRow, HeldRow, Message, MessageState, MonitorState,
+    NewHeld, NewMessage, OutboxCounts, RunOutcome, RunRow, SeenRow, SourceState, Stats, Store,
+    StoreError, StoredRecords, SyncOutcome,
 };
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
 use crate::feeds::LoadError;
+use crate::feeds::signal::SignalData;
 use jiff::Timestamp;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -174,6 +176,16 @@ impl<T: AdvisoryStore + ?Sized> AdvisoryStore for Box<T> {
     ) -> Result<SyncOutcome, StoreError> {
         (**self).upsert_source(state, advisories, errors)
     }
+    fn replace_signal(
+        &mut self,
+        state: &SourceState,
+        data: &SignalData,
+    ) -> Result<SyncOutcome, StoreError> {
+        (**self).replace_signal(state, data)
+    }
+    fn signals_for(&self, cves: &[String]) -> Result<ExploitSignals, StoreError> {
+        (**self).signals_for(cves)
+    }
     fn records_for(
         &mut self,
         packages: &[(Ecosystem, String)],
@@ -220,6 +232,31 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         (**self).record_run(project, rows, messages, now)
+    }
+    fn record_run_held(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        (**self).record_run_held(project, rows, messages, held, now)
+    }
+    fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
+        (**self).held(project)
+    }
+    fn last_digest(&self, project: &str) -> Result<Option<Timestamp>, StoreError> {
+        (**self).last_digest(project)
+    }
+    fn queue_digest(
+        &mut self,
+        project: &str,
+        held_ids: &[i64],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        (**self).queue_digest(project, held_ids, messages, now)
     }
     fn due_messages(&self, now: Timestamp) -> Result<Vec<Message>, StoreError> {
         (**self).due_messages(now)

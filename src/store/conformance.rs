@@ -12,7 +12,7 @@
 //! so a backend comparing stored text and one comparing instants agree.
 
 use super::{
-    AdvisoryStore, HealthRow, MessageState, MonitorState, NewMessage, RunOutcome, SeenRow,
+    AdvisoryStore, HealthRow, MessageState, MonitorState, NewHeld, NewMessage, RunOutcome, SeenRow,
     SourceState,
 };
 use crate::advisory::{Advisory, Affected, Package};
@@ -23,7 +23,7 @@ use jiff::Timestamp;
 /// Run every check, each on a fresh store from `make`.
 pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
     type Check<S> = fn(&mut S);
-    let checks: [(&str, Check<S>); 11] = [
+    let checks: [(&str, Check<S>); 13] = [
         ("source_state", source_state),
         ("replace_source", replace_source),
         ("upsert_source", upsert_source),
@@ -35,6 +35,8 @@ pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
         ("outbox_give_up", outbox_give_up),
         ("runs", runs),
         ("health", health),
+        ("signals", signals),
+        ("digest", digest),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -494,4 +496,167 @@ fn health<S: AdvisoryStore + MonitorState>(s: &mut S) {
     s.record_health(std::slice::from_ref(&healthy), &[], now)
         .unwrap();
     assert_eq!(s.health().unwrap(), [other, healthy]);
+}
+
+fn kev_entry(cve: &str, added: &str) -> crate::feeds::signal::KevEntry {
+    crate::feeds::signal::KevEntry {
+        cve: cve.into(),
+        vendor_project: "v".into(),
+        product: "p".into(),
+        date_added: added.parse().expect("a test date"),
+        due_date: "2030-01-01".parse().expect("a test date"),
+        known_ransomware_campaign_use: "Unknown".into(),
+    }
+}
+
+/// KEV and EPSS sets: a sync replaces the whole set of its kind atomically; another source of
+/// the same kind takes the set over; marks say their source and version; exploit-data
+/// sources are not advisory sources.
+fn signals<S: AdvisoryStore + MonitorState>(s: &mut S) {
+    use crate::feeds::signal::{EpssFile, EpssRow, KevCatalog, SignalData};
+    let cves = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        s.signals_for(&cves(&["CVE-2020-0001"])).unwrap(),
+        Default::default(),
+        "an empty store has no exploit data"
+    );
+    let kev1 = SignalData::Kev(KevCatalog {
+        catalog_version: "2025.08.25".into(),
+        date_released: None,
+        entries: vec![
+            kev_entry("CVE-2020-0001", "2021-01-02"),
+            kev_entry("CVE-2020-0002", "2021-01-03"),
+        ],
+    });
+    let o = s.replace_signal(&state("kev"), &kev1).unwrap();
+    assert_eq!((o.written, o.removed), (2, 0));
+    let got = s
+        .signals_for(&cves(&["CVE-2020-0001", "CVE-2099-9999"]))
+        .unwrap();
+    let k = &got.kev["CVE-2020-0001"];
+    assert_eq!(
+        (
+            k.source.as_str(),
+            k.catalog_version.as_str(),
+            k.date_added.to_string()
+        ),
+        ("kev", "2025.08.25", "2021-01-02".to_string())
+    );
+    assert_eq!(got.kev.len(), 1);
+    assert_eq!(s.source_state("kev").unwrap().unwrap().records, 2);
+    // The next catalog replaces the set: what it no longer lists is gone.
+    let kev2 = SignalData::Kev(KevCatalog {
+        catalog_version: "2026.01.29".into(),
+        date_released: None,
+        entries: vec![kev_entry("CVE-2020-0002", "2021-01-03")],
+    });
+    let o = s.replace_signal(&state("kev"), &kev2).unwrap();
+    assert_eq!((o.written, o.removed), (1, 1));
+    let got = s
+        .signals_for(&cves(&["CVE-2020-0001", "CVE-2020-0002"]))
+        .unwrap();
+    assert_eq!(got.kev.keys().collect::<Vec<_>>(), ["CVE-2020-0002"]);
+    assert_eq!(got.kev["CVE-2020-0002"].catalog_version, "2026.01.29");
+    // EPSS: a separate set; a second source of the kind takes it over.
+    let epss = |src: &str, score: f64| {
+        (
+            state(src),
+            SignalData::Epss(EpssFile {
+                model_version: Some("v2025.03.14".into()),
+                score_date: Some(jiff::civil::date(2026, 1, 30)),
+                rows: vec![EpssRow {
+                    cve: "CVE-2020-0002".into(),
+                    score,
+                    percentile: 0.5,
+                }],
+            }),
+        )
+    };
+    let (st, d) = epss("epss", 2e-05);
+    s.replace_signal(&st, &d).unwrap();
+    let (st, d) = epss("epss:/x.csv.gz", 0.94579);
+    s.replace_signal(&st, &d).unwrap();
+    let got = s.signals_for(&cves(&["CVE-2020-0002"])).unwrap();
+    let e = &got.epss["CVE-2020-0002"];
+    assert_eq!((e.score, e.source.as_str()), (0.94579, "epss:/x.csv.gz"));
+    assert_eq!(e.score_date, Some(jiff::civil::date(2026, 1, 30)));
+    assert!(got.kev.contains_key("CVE-2020-0002"), "EPSS left KEV alone");
+    assert!(
+        s.source_state("epss").unwrap().is_none(),
+        "the source whose set was taken over is gone"
+    );
+    // Exploit-data sources are not advisory sources.
+    s.replace_source(&state("a"), &[adv("A-1", "t1", &[("PyPI", "x")])], &[])
+        .unwrap();
+    let r = s.records_for(&[(Ecosystem::PyPI, "x".into())]).unwrap();
+    let names: Vec<&str> = r.sources.iter().map(|x| x.source.as_str()).collect();
+    assert_eq!(names, ["a"]);
+}
+
+/// Held events are kept per project in order with the run's memory; queueing a digest deletes
+/// exactly the ids it names (not one held since), queues its messages and records its time,
+/// together.
+fn digest<S: AdvisoryStore + MonitorState>(s: &mut S) {
+    let held = |event: &str| NewHeld {
+        event: event.into(),
+        item: format!("{{\"kind\":\"{event}\"}}"),
+    };
+    let row = SeenRow {
+        fingerprint: "PyPI/a/GHSA-1".into(),
+        first_seen: ts("2026-12-01T10:00:00Z"),
+        last_seen: ts("2026-12-01T10:00:00Z"),
+        resolved_at: None,
+        state: "{}".into(),
+    };
+    let t1 = ts("2026-12-01T10:00:00Z");
+    assert_eq!(s.last_digest("p").unwrap(), None);
+    s.record_run_held(
+        "p",
+        std::slice::from_ref(&row),
+        &[message("p", "slack", "new")],
+        &[held("new"), held("resolved")],
+        t1,
+    )
+    .unwrap();
+    s.record_run_held("q", &[], &[], &[held("fix_available")], t1)
+        .unwrap();
+    assert_eq!(s.seen("p").unwrap(), [row]);
+    let p = s.held("p").unwrap();
+    let names: Vec<&str> = p.iter().map(|h| h.event.as_str()).collect();
+    assert_eq!(names, ["new", "resolved"], "in the order held");
+    assert_eq!((p[0].project.as_str(), p[0].held_at), ("p", t1));
+    assert_eq!(p[0].item, "{\"kind\":\"new\"}");
+    assert_eq!(s.due_messages(t1).unwrap().len(), 1, "the urgent message");
+
+    // One more is held after the digest was composed from the first two: it stays.
+    let t2 = ts("2026-12-01T11:00:00Z");
+    s.record_run_held("p", &[], &[], &[held("severity_changed")], t2)
+        .unwrap();
+    let t3 = ts("2026-12-07T09:00:00Z");
+    let ids: Vec<i64> = p.iter().map(|h| h.id).collect();
+    s.queue_digest("p", &ids, &[message("p", "email", "digest")], t3)
+        .unwrap();
+    let left = s.held("p").unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].event.as_str(), left[0].held_at),
+        ("severity_changed", t2)
+    );
+    assert_eq!(
+        s.held("q").unwrap().len(),
+        1,
+        "another project's are untouched"
+    );
+    assert_eq!(s.last_digest("p").unwrap(), Some(t3));
+    assert_eq!(s.last_digest("q").unwrap(), None);
+    let due = s.due_messages(t3).unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(
+        (due[1].channel.as_str(), due[1].event.as_str()),
+        ("email", "digest")
+    );
+    let t4 = ts("2026-12-14T09:00:00Z");
+    s.queue_digest("p", &[left[0].id], &[], t4).unwrap();
+    assert!(s.held("p").unwrap().is_empty());
+    assert_eq!(s.last_digest("p").unwrap(), Some(t4));
 }

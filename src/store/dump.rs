@@ -5,7 +5,9 @@
 //! tens of MB (the full RustSec + PyPA corpus is about 25 MB).
 
 use super::postgres::PgStore;
-use super::{HealthRow, Location, SeenRow, SourceState, Store, StoreError, time_col, time_col_req};
+use super::{
+    HealthRow, HeldRow, Location, SeenRow, SourceState, Store, StoreError, time_col, time_col_req,
+};
 use crate::feeds::LoadError;
 use jiff::Timestamp;
 
@@ -76,6 +78,33 @@ pub struct Dump {
     pub health: Vec<HealthRow>,
     /// (name, value): the draft-marker key.
     pub secrets: Vec<(String, Vec<u8>)>,
+    /// The exploit-data sets: (kind, source, version, dated, rows).
+    pub signal_sets: Vec<(String, String, Option<String>, Option<String>, i64)>,
+    /// CISA KEV rows.
+    pub kev: Vec<KevRow>,
+    /// FIRST EPSS rows: (cve, score, percentile).
+    pub epss: Vec<(String, f64, f64)>,
+    /// Events held for digests (ids kept).
+    pub held: Vec<HeldRow>,
+    /// (project, when its last digest was queued).
+    pub digest_sent: Vec<(String, Timestamp)>,
+}
+
+/// One stored CISA KEV row.
+#[derive(Debug, Clone)]
+pub struct KevRow {
+    /// The CVE id.
+    pub cve: String,
+    /// When CISA added it.
+    pub date_added: jiff::civil::Date,
+    /// The remediation due date.
+    pub due_date: jiff::civil::Date,
+    /// knownRansomwareCampaignUse.
+    pub ransomware: String,
+    /// Vendor or project.
+    pub vendor_project: String,
+    /// Product.
+    pub product: String,
 }
 
 /// What a copy moved.
@@ -93,6 +122,10 @@ pub struct CopyCounts {
     pub runs: usize,
     /// Health rows.
     pub health: usize,
+    /// KEV and EPSS rows.
+    pub exploit_rows: usize,
+    /// Events held for digests.
+    pub held: usize,
 }
 
 impl Dump {
@@ -105,6 +138,8 @@ impl Dump {
             messages: self.outbox.len(),
             runs: self.runs.len(),
             health: self.health.len(),
+            exploit_rows: self.kev.len() + self.epss.len(),
+            held: self.held.len(),
         }
     }
 }
@@ -233,6 +268,61 @@ impl Store {
                 r.get(1)?
             )));
         }
+        d.signal_sets = rows!(
+            "SELECT kind, source, version, dated, rows FROM signal_sets ORDER BY kind",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        );
+        let kev: Vec<(String, String, String, String, String, String)> = rows!(
+            "SELECT cve, date_added, due_date, ransomware, vendor_project, product FROM kev",
+            |r| Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?
+            ))
+        );
+        // A date that does not read is a damaged store: an error naming the row, not a copy
+        // that silently differs.
+        let date = |cve: &str, text: &str| {
+            text.parse::<jiff::civil::Date>()
+                .map_err(|_| StoreError::BadRecord {
+                    path: self.path.clone(),
+                    source_name: "kev".into(),
+                    id: cve.into(),
+                    message: format!("stored date {text:?} is not YYYY-MM-DD"),
+                })
+        };
+        for (cve, added, due, ransomware, vendor_project, product) in kev {
+            d.kev.push(KevRow {
+                date_added: date(&cve, &added)?,
+                due_date: date(&cve, &due)?,
+                cve,
+                ransomware,
+                vendor_project,
+                product,
+            });
+        }
+        d.epss = rows!("SELECT cve, score, percentile FROM epss", |r| Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?
+        )));
+        d.held = rows!(
+            "SELECT id, project, event, item, held_at FROM digest_held ORDER BY id",
+            |r| Ok(HeldRow {
+                id: r.get(0)?,
+                project: r.get(1)?,
+                event: r.get(2)?,
+                item: r.get(3)?,
+                held_at: time_col_req(r, 4)?,
+            })
+        );
+        d.digest_sent = rows!("SELECT project, queued_at FROM digest_sent", |r| Ok((
+            r.get(0)?,
+            time_col_req(r, 1)?
+        )));
         tx.commit().map_err(&sq)?;
         Ok(d)
     }

@@ -37,6 +37,30 @@ pub struct NewMessage {
     pub payload: String,
 }
 
+/// An event to hold for the project's next digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHeld {
+    /// Event kind name (`new`, `resolved`, ...).
+    pub event: String,
+    /// JSON: the held event as the monitor wrote it.
+    pub item: String,
+}
+
+/// An event held for a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRow {
+    /// Row id, in the order held.
+    pub id: i64,
+    /// Project.
+    pub project: String,
+    /// Event kind name.
+    pub event: String,
+    /// JSON item.
+    pub item: String,
+    /// When it was held.
+    pub held_at: Timestamp,
+}
+
 /// A queued notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -173,6 +197,17 @@ impl MonitorState for Store {
         messages: &[NewMessage],
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.record_run_held(project, rows, messages, &[], now)
+    }
+
+    fn record_run_held(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
         {
@@ -197,6 +232,75 @@ impl MonitorState for Store {
                 .map_err(sq)?;
             }
             queue(&tx, messages, now).map_err(sq)?;
+            let mut hold = tx
+                .prepare_cached(
+                    "INSERT INTO digest_held (project, event, item, held_at) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(sq)?;
+            for h in held {
+                hold.execute(params![project, h.event, h.item, now.to_string()])
+                    .map_err(sq)?;
+            }
+        }
+        tx.commit().map_err(sq)
+    }
+
+    fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, project, event, item, held_at FROM digest_held
+                 WHERE project = ?1 ORDER BY id",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map(params![project], |r| {
+                Ok(HeldRow {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    event: r.get(2)?,
+                    item: r.get(3)?,
+                    held_at: time_col_req(r, 4)?,
+                })
+            })
+            .map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
+    fn last_digest(&self, project: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT queued_at FROM digest_sent WHERE project = ?1",
+                params![project],
+                |r| time_col_req(r, 0),
+            )
+            .optional()
+            .map_err(self.sq())
+    }
+
+    fn queue_digest(
+        &mut self,
+        project: &str,
+        held_ids: &[i64],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let sq = sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(sq)?;
+        {
+            let mut del = tx
+                .prepare_cached("DELETE FROM digest_held WHERE id = ?1 AND project = ?2")
+                .map_err(sq)?;
+            for id in held_ids {
+                del.execute(params![id, project]).map_err(sq)?;
+            }
+            queue(&tx, messages, now).map_err(sq)?;
+            tx.execute(
+                "INSERT INTO digest_sent (project, queued_at) VALUES (?1, ?2)
+                 ON CONFLICT (project) DO UPDATE SET queued_at = excluded.queued_at",
+                params![project, now.to_string()],
+            )
+            .map_err(sq)?;
         }
         tx.commit().map_err(sq)
     }

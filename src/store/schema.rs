@@ -116,4 +116,47 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN resync INTEGER NOT NULL DEFAULT 0;
     UPDATE sources SET resync = 1, cursor = NULL, etag = NULL, last_modified = NULL;
     "#,
+    // 5: exploit intelligence (CISA KEV, FIRST EPSS). Not advisories: facts about CVE ids, one
+    // data set of each kind (the last synced), replaced whole by a sync. The source that wrote
+    // a set keeps its row in `sources` (sync times, errors); `records` there counts its rows.
+    r#"
+    CREATE TABLE IF NOT EXISTS signal_sets (
+        kind    TEXT PRIMARY KEY,            -- kev | epss
+        source  TEXT NOT NULL,               -- the source that wrote the set
+        version TEXT,                        -- KEV catalogVersion, EPSS model_version
+        dated   TEXT,                        -- KEV dateReleased, EPSS score date (YYYY-MM-DD)
+        rows    INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS kev (
+        cve            TEXT PRIMARY KEY,
+        date_added     TEXT NOT NULL,        -- YYYY-MM-DD
+        due_date       TEXT NOT NULL,        -- YYYY-MM-DD
+        ransomware     TEXT NOT NULL,        -- knownRansomwareCampaignUse: Known | Unknown
+        vendor_project TEXT NOT NULL,
+        product        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS epss (
+        cve        TEXT PRIMARY KEY,
+        score      REAL NOT NULL,
+        percentile REAL NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+    // 6: events held for a project's digest (`[notify] digest`), and when each project's last
+    // digest was queued. Held items are written with the run's memory and deleted in the
+    // transaction that queues the digest, so an event is in one of the two, never neither.
+    // `IF NOT EXISTS`: a store an older depwatch downgraded re-runs this migration harmlessly.
+    r#"
+    CREATE TABLE IF NOT EXISTS digest_held (
+        id       INTEGER PRIMARY KEY,
+        project  TEXT NOT NULL,
+        event    TEXT NOT NULL,              -- event kind name, for status and logs
+        item     TEXT NOT NULL,              -- JSON: the event, why it was held, the run time
+        held_at  TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS digest_held_by_project ON digest_held (project, id);
+    CREATE TABLE IF NOT EXISTS digest_sent (
+        project   TEXT PRIMARY KEY,
+        queued_at TEXT NOT NULL              -- RFC 3339: when the last digest was queued
+    );
+    "#,
 ];

@@ -30,9 +30,13 @@
 
 use super::yanked::{Cached, Yanked};
 use super::{HealthRow, SourceState};
-use super::{Message, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome};
+use super::{
+    HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome,
+};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
+pub use crate::feeds::signal::ExploitSignals;
+use crate::feeds::signal::SignalData;
 use crate::feeds::{LoadError, SourceSummary};
 use jiff::Timestamp;
 
@@ -96,6 +100,17 @@ pub trait AdvisoryStore {
         advisories: &[Advisory],
         errors: &[LoadError],
     ) -> Result<SyncOutcome, StoreError>;
+
+    /// Replace the whole KEV or EPSS data set with `data` and set the source's state, in one
+    /// transaction. A set another source wrote before is dropped with that source's row.
+    fn replace_signal(
+        &mut self,
+        state: &SourceState,
+        data: &SignalData,
+    ) -> Result<SyncOutcome, StoreError>;
+
+    /// The KEV entries and EPSS scores of `cves` (the ones held; others are absent).
+    fn signals_for(&self, cves: &[String]) -> Result<ExploitSignals, StoreError>;
 
     /// Every record that affects one of `packages` (normalised names), with the sources,
     /// load errors and yanked cache, read as one snapshot: a concurrent sync is seen entirely
@@ -203,6 +218,34 @@ pub trait MonitorState {
         &mut self,
         project: &str,
         rows: &[SeenRow],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// [`MonitorState::record_run`], also holding `held` events for the project's next
+    /// digest, in the same transaction.
+    fn record_run_held(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The events held for `project`'s next digest, in the order held.
+    fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError>;
+
+    /// When `project`'s last digest was queued, if ever.
+    fn last_digest(&self, project: &str) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Queue a digest atomically: delete the held events `held_ids` of `project`, queue
+    /// `messages`, and record `now` as its last digest. A crash keeps the events held (the
+    /// next run composes the digest again) or queues the digest, never neither.
+    fn queue_digest(
+        &mut self,
+        project: &str,
+        held_ids: &[i64],
         messages: &[NewMessage],
         now: Timestamp,
     ) -> Result<(), StoreError>;

@@ -24,8 +24,11 @@ const LAYERS: &[(&str, &[&str])] = &[
         "base",
         &["text", "fsread", "secret", "schedule", "net", "blocking"],
     ),
-    ("model", &["ecosystem", "severity", "advisory"]),
-    ("inputs", &["manifests", "feeds"]),
+    (
+        "model",
+        &["ecosystem", "severity", "advisory", "environment"],
+    ),
+    ("inputs", &["manifests", "feeds", "vex"]),
     ("store", &["store"]),
     (
         "matcher",
@@ -36,7 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "application",
         &[
-            "config", "scan", "sync", "notes", "health", "status", "run", "watch",
+            "config", "scan", "sync", "notes", "health", "status", "run", "watch", "vexdoc",
         ],
     ),
 ];
@@ -51,6 +54,8 @@ const SAME_LAYER: &[(&str, &str)] = &[
     ("monitor", "policy"),
     ("scan", "config"),
     ("status", "config"),
+    ("vexdoc", "config"),
+    ("vexdoc", "scan"),
     ("notes", "scan"),
     ("run", "config"),
     ("run", "health"),

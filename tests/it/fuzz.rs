@@ -5,7 +5,7 @@
 #[path = "../../examples/fuzz/engine.rs"]
 mod engine;
 
-use crate::util::shared;
+use crate::support::shared;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -2,28 +2,20 @@
 //! reported once, after `[watch] health-after` runs, through Slack (loopback receiver) and
 //! email (a real SMTP server), and their recovery once.
 
-use crate::channels::SmtpServer;
-use crate::loopback::{Reply, Request, Server};
-use crate::util::shared;
+use crate::support::config::{Monitor, email_section, slack_section};
+use crate::support::loopback::{Reply, Request, Server};
+use crate::support::output_text as text;
+use crate::support::shared;
+use crate::support::smtp::SmtpServer;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 const HOOK_PATH: &str = "/services/T0000/B0000/HeAlThHoOk";
 
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// A Slack receiver that accepts only Block Kit bodies.
 fn slack_receiver() -> (Server, Arc<Mutex<Vec<Value>>>) {
-    crate::loopback::slack_receiver(HOOK_PATH, 0)
+    crate::support::loopback::slack_receiver(HOOK_PATH, 0)
 }
 
 fn config(dir: &Path, project_path: &str, smtp_port: u16) -> String {
@@ -39,16 +31,8 @@ path = "{app}"
 name = "steady"
 path = "{steady}"
 
-[notify.slack]
-webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
-
-[notify.email]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-from = "depwatch <depwatch@example.com>"
-to = ["ops@example.com"]
-
+{slack}
+{email}
 [watch]
 health-after = 3
 "#,
@@ -56,6 +40,8 @@ health-after = 3
         gone = dir.join("gone").display(),
         app = dir.join(project_path).display(),
         steady = dir.join("app/requirements.txt").display(),
+        slack = slack_section(),
+        email = email_section(smtp_port, &["ops@example.com"]),
     )
 }
 
@@ -63,32 +49,19 @@ health-after = 3
 fn repeated_failures_alert_once_per_channel_and_recovery_once() {
     let smtp = SmtpServer::start(None);
     let (slack, accepted) = slack_receiver();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
     let record = shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-2g68-c3qc-8985.json");
-    std::fs::create_dir_all(d.join("osv")).unwrap();
-    std::fs::copy(&record, d.join("osv/GHSA-2g68-c3qc-8985.json")).unwrap();
-    std::fs::create_dir_all(d.join("app")).unwrap();
-    // No advisory matches this project: no finding messages, only health ones.
-    std::fs::write(d.join("app/requirements.txt"), "idna==3.7\n").unwrap();
-    // Not a manifest: the project fails on every run, the other one is scanned anyway.
-    std::fs::write(d.join("app/notes.txt"), "not a manifest\n").unwrap();
-    let cfg = d.join("depwatch.toml");
-    std::fs::write(&cfg, config(d, "app/notes.txt", smtp.port)).unwrap();
-    let hook = format!("{}{HOOK_PATH}", slack.url);
-    let run = |hour: u32| {
-        Command::new(env!("CARGO_BIN_EXE_depwatch"))
-            .args(["run", "--offline", "--config"])
-            .arg(&cfg)
-            .arg("--out")
-            .arg(d.join("out"))
-            .env("NO_COLOR", "1")
-            .env("DEPWATCH_STORE", d.join("store.sqlite3"))
-            .env("DEPWATCH_NOW", format!("2026-12-01T{hour:02}:00:00Z"))
-            .env("DEPWATCH_TEST_SLACK_WEBHOOK", &hook)
-            .output()
-            .expect("run depwatch")
-    };
+    let env = Monitor::new(format!("{}{HOOK_PATH}", slack.url), |d| {
+        std::fs::create_dir_all(d.join("osv")).unwrap();
+        std::fs::copy(&record, d.join("osv/GHSA-2g68-c3qc-8985.json")).unwrap();
+        std::fs::create_dir_all(d.join("app")).unwrap();
+        // No advisory matches this project: no finding messages, only health ones.
+        std::fs::write(d.join("app/requirements.txt"), "idna==3.7\n").unwrap();
+        // Not a manifest: the project fails on every run, the other one is scanned anyway.
+        std::fs::write(d.join("app/notes.txt"), "not a manifest\n").unwrap();
+        config(d, "app/notes.txt", smtp.port)
+    });
+    let d = env.dir.path();
+    let run = |hour: u32| env.run(&format!("2026-12-01T{hour:02}:00:00Z"));
     let counts = || (accepted.lock().unwrap().len(), smtp.messages().len());
 
     for hour in [9, 10] {
@@ -136,10 +109,10 @@ fn repeated_failures_alert_once_per_channel_and_recovery_once() {
     assert!(!text(&o).contains("HeAlThHoOk"), "the webhook is a secret");
 
     // `depwatch status` lists what is failing.
-    let st = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+    let st = env
+        .command()
         .args(["status", "--config"])
-        .arg(&cfg)
-        .env("DEPWATCH_STORE", d.join("store.sqlite3"))
+        .arg(&env.config)
         .output()
         .unwrap();
     let st = String::from_utf8_lossy(&st.stdout).to_string();
@@ -162,7 +135,7 @@ fn repeated_failures_alert_once_per_channel_and_recovery_once() {
     // Fixed: the feed's directory appears, the project points at a manifest.
     std::fs::create_dir_all(d.join("gone")).unwrap();
     std::fs::copy(&record, d.join("gone/GHSA-2g68-c3qc-8985.json")).unwrap();
-    std::fs::write(&cfg, config(d, "app/requirements.txt", smtp.port)).unwrap();
+    std::fs::write(&env.config, config(d, "app/requirements.txt", smtp.port)).unwrap();
     let o = run(13);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
@@ -192,33 +165,17 @@ fn a_failing_channel_is_reported_through_the_other_one() {
     let smtp = SmtpServer::start(None);
     // Slack is down for good.
     let slack = Server::start(|_: &Request| Reply::status(500));
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let record = shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-2g68-c3qc-8985.json");
-    std::fs::create_dir_all(d.join("osv")).unwrap();
-    std::fs::copy(&record, d.join("osv/GHSA-2g68-c3qc-8985.json")).unwrap();
-    std::fs::create_dir_all(d.join("gone")).unwrap();
-    std::fs::create_dir_all(d.join("app")).unwrap();
-    // Affected by the record: one finding message per channel.
-    std::fs::write(d.join("app/requirements.txt"), "Werkzeug==3.0.1\n").unwrap();
-    let cfg = d.join("depwatch.toml");
-    let text_cfg = config(d, "app/requirements.txt", smtp.port)
-        .replace("health-after = 3", "health-after = 1");
-    std::fs::write(&cfg, text_cfg).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
-        .args(["run", "--offline", "--config"])
-        .arg(&cfg)
-        .arg("--out")
-        .arg(d.join("out"))
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", d.join("store.sqlite3"))
-        .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
-        .env(
-            "DEPWATCH_TEST_SLACK_WEBHOOK",
-            format!("{}{HOOK_PATH}", slack.url),
-        )
-        .output()
-        .expect("run depwatch");
+    let env = Monitor::new(format!("{}{HOOK_PATH}", slack.url), |d| {
+        let record = shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-2g68-c3qc-8985.json");
+        std::fs::create_dir_all(d.join("osv")).unwrap();
+        std::fs::copy(&record, d.join("osv/GHSA-2g68-c3qc-8985.json")).unwrap();
+        std::fs::create_dir_all(d.join("gone")).unwrap();
+        std::fs::create_dir_all(d.join("app")).unwrap();
+        // Affected by the record: one finding message per channel.
+        std::fs::write(d.join("app/requirements.txt"), "Werkzeug==3.0.1\n").unwrap();
+        config(d, "app/requirements.txt", smtp.port).replace("health-after = 3", "health-after = 1")
+    });
+    let o = env.run("2026-12-01T09:00:00Z");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(

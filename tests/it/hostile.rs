@@ -2,7 +2,7 @@
 //! secrets, a closed stdout, a store that may not be written), each run against the real binary
 //! with real peers on 127.0.0.1.
 
-use crate::util::shared;
+use crate::support::shared;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -129,9 +129,9 @@ fn monitor_config(dir: &Path) -> PathBuf {
             "sources = [\"osv-dir:{pypa}\"]\noutput = \"{out}\"\n\
              [[project]]\nname = \"emby-watchparty\"\npath = \"{manifest}\"\n\
              security-policy = \"{policy}\"\nnotify = []\n",
-            pypa = crate::util::pypa_dir().display(),
+            pypa = crate::support::pypa_dir().display(),
             out = dir.join("out").display(),
-            manifest = crate::util::manifest("emby-watchparty/requirements.txt").display(),
+            manifest = crate::support::manifest("emby-watchparty/requirements.txt").display(),
             policy = shared()
                 .join("policies/emby-watchparty.SECURITY.md")
                 .display(),
@@ -146,10 +146,8 @@ fn monitor_config(dir: &Path) -> PathBuf {
 fn closed_stdout(store: &Path, args: &[&str]) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    Command::new(env!("CARGO_BIN_EXE_depwatch"))
+    crate::support::command(store)
         .args(args)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", store)
         .stdout(writer)
         .stderr(std::process::Stdio::piped())
         .output()
@@ -165,7 +163,7 @@ fn a_closed_stdout_ends_no_subcommand_with_a_panic() {
     let store = tmp.path().join("store.sqlite3");
     let cfg = monitor_config(tmp.path());
     let cfg = cfg.to_str().unwrap();
-    let source = format!("osv-dir:{}", crate::util::pypa_dir().display());
+    let source = format!("osv-dir:{}", crate::support::pypa_dir().display());
     let policy = shared().join("policies/emby-watchparty.SECURITY.md");
     let (repo, home) = (tmp.path().join("repo"), tmp.path().join("home"));
     std::fs::create_dir_all(&repo).unwrap();
@@ -261,10 +259,11 @@ fn read_commands_work_on_a_store_they_may_not_write() {
     let store_s = store.to_str().unwrap();
     let cfg = monitor_config(base);
     let cfg = cfg.to_str().unwrap();
-    let source = format!("osv-dir:{}", crate::util::pypa_dir().display());
-    let sync = crate::util::depwatch_store(&store, &["sync", "--config", cfg, "--source", &source]);
+    let source = format!("osv-dir:{}", crate::support::pypa_dir().display());
+    let sync =
+        crate::support::depwatch_store(&store, &["sync", "--config", cfg, "--source", &source]);
     assert!(sync.status.success(), "{}", text(&sync).1);
-    let run = crate::util::depwatch_store(
+    let run = crate::support::depwatch_store(
         &store,
         &["run", "--config", cfg, "--no-sync", "--no-deliver"],
     );
@@ -300,7 +299,7 @@ fn read_commands_work_on_a_store_they_may_not_write() {
         before.2
     );
 
-    let manifest = crate::util::manifest("emby-watchparty/requirements.txt");
+    let manifest = crate::support::manifest("emby-watchparty/requirements.txt");
     let commands: Vec<Vec<&str>> = vec![
         vec!["db", "stats", "--store", store_s],
         vec!["db", "check", "--store", store_s],
@@ -564,7 +563,7 @@ fn an_smtp_reply_echoing_the_login_leaks_no_form_of_the_password() {
 /// The body is also kept only cleaned and bounded (no control characters, no 10 KB line).
 #[test]
 fn a_webhook_error_body_leaks_no_segment_of_the_webhook() {
-    use crate::loopback::{Reply, Server};
+    use crate::support::loopback::{Reply, Server};
     // The secret segment as the URL carries it, and decoded as a server may echo it.
     let secret = "Zq7Kx9Middle%2BSecret";
     let decoded = "Zq7Kx9Middle+Secret";
@@ -639,12 +638,12 @@ fn includes_never_read_or_print_a_file_outside_the_scanned_root() {
     .unwrap();
     std::os::unix::fs::symlink(home.join(".env"), repo.join("deep/env.txt")).unwrap();
     std::fs::write(repo.join("deep/requirements.txt"), "-r env.txt\n").unwrap();
-    let rustsec = crate::util::rustsec_dir();
+    let rustsec = crate::support::rustsec_dir();
     let source = format!("rustsec-dir:{}", rustsec.display());
     let repo_arg = repo.to_str().unwrap();
     for format in ["table", "json", "markdown"] {
         let out =
-            crate::util::depwatch(&["scan", repo_arg, "--source", &source, "--format", format]);
+            crate::support::depwatch(&["scan", repo_arg, "--source", &source, "--format", format]);
         let (stdout, stderr) = text(&out);
         let all = format!("{stdout}{stderr}");
         assert_eq!(out.status.code(), Some(2), "{format}: {all}");
@@ -667,7 +666,7 @@ fn includes_never_read_or_print_a_file_outside_the_scanned_root() {
         );
     }
     // A file given to scan confines its includes to its own directory.
-    let out = crate::util::depwatch(&[
+    let out = crate::support::depwatch(&[
         "scan",
         repo.join("deep/requirements.txt").to_str().unwrap(),
         "--source",
@@ -678,7 +677,7 @@ fn includes_never_read_or_print_a_file_outside_the_scanned_root() {
     assert!(!stdout.contains(secret) && !stderr.contains(secret));
     assert!(stderr.contains("outside the scanned root"), "{stderr}");
     // The trusted-use switch lifts the rule, and still echoes no line of the included file.
-    let out = crate::util::depwatch(&[
+    let out = crate::support::depwatch(&[
         "scan",
         repo_arg,
         "--source",
@@ -732,14 +731,12 @@ fn draft_project(dir: &Path, api: &str, summaries: [&str; 2]) -> PathBuf {
 }
 
 fn monitor(dir: &Path, cfg: &Path, api: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_depwatch"))
+    crate::support::command(&dir.join("store.sqlite3"))
         .args(args)
         .arg("--config")
         .arg(cfg)
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", dir.join("store.sqlite3"))
         .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
-        .env("DEPWATCH_TEST_GH_TOKEN", crate::channels::TOKEN)
+        .env("DEPWATCH_TEST_GH_TOKEN", crate::support::github::TOKEN)
         .env("DEPWATCH_GHSA_TOKEN_URL", api)
         .output()
         .expect("run depwatch")
@@ -760,7 +757,7 @@ fn last_line(description: &serde_json::Value) -> String {
 /// draft instead of filing its own.
 #[test]
 fn a_marker_forged_in_a_feed_summary_does_not_redirect_a_draft_update() {
-    let gh = crate::channels::FakeGithub::start(vec![]);
+    let gh = crate::support::github::FakeGithub::start(vec![]);
     let api = gh.server.url.clone();
     let tmp = tempfile::tempdir().unwrap();
     // Each summary carries the other finding's (old-style) marker, so whichever draft is filed
@@ -822,7 +819,7 @@ fn a_marker_forged_in_a_feed_summary_does_not_redirect_a_draft_update() {
     }
     // A second store has another key: its markers differ (unguessable from outside).
     let other = tempfile::tempdir().unwrap();
-    let gh2 = crate::channels::FakeGithub::start(vec![]);
+    let gh2 = crate::support::github::FakeGithub::start(vec![]);
     let cfg2 = draft_project(other.path(), &gh2.server.url, ["alpha flaw", "beta flaw"]);
     let mut args: Vec<&str> = run.to_vec();
     let out2 = other.path().join("out");
@@ -847,7 +844,7 @@ fn a_marker_forged_in_a_feed_summary_does_not_redirect_a_draft_update() {
 #[test]
 fn an_old_style_marker_matches_only_as_the_last_line() {
     let legacy = |fp: &str| format!("<!-- depwatch:fingerprint={fp} -->");
-    let gh = crate::channels::FakeGithub::start(vec![
+    let gh = crate::support::github::FakeGithub::start(vec![
         serde_json::json!({"ghsa_id": "GHSA-old0-0001-xxxx", "state": "draft", "summary": "old",
             "description": format!("quoted {}\nmore text", legacy("PyPI/alpha/OSV-TEST-A"))}),
         serde_json::json!({"ghsa_id": "GHSA-old0-0002-xxxx", "state": "draft", "summary": "old b",
@@ -902,9 +899,9 @@ fn a_manifest_that_is_a_symlink_out_of_the_checkout_is_not_read() {
     // Parses as a requirement, so a followed link would print the name in the report.
     std::fs::write(home.join(".env"), "leakedsecretvalue==1.0\n").unwrap();
     std::os::unix::fs::symlink(home.join(".env"), repo.join("requirements.txt")).unwrap();
-    let source = format!("rustsec-dir:{}", crate::util::rustsec_dir().display());
+    let source = format!("rustsec-dir:{}", crate::support::rustsec_dir().display());
     let manifest = repo.join("requirements.txt");
-    let out = crate::util::depwatch(&[
+    let out = crate::support::depwatch(&[
         "scan",
         manifest.to_str().unwrap(),
         "--source",
@@ -921,7 +918,7 @@ fn a_manifest_that_is_a_symlink_out_of_the_checkout_is_not_read() {
         "{all}"
     );
     // The operator's flag follows it.
-    let out = crate::util::depwatch(&[
+    let out = crate::support::depwatch(&[
         "scan",
         manifest.to_str().unwrap(),
         "--source",
@@ -940,11 +937,11 @@ fn a_manifest_that_is_a_symlink_out_of_the_checkout_is_not_read() {
 fn error_lines_on_stderr_carry_no_escape_sequences() {
     let tmp = tempfile::tempdir().unwrap();
     let evil = tmp.path().join("req\u{1b}]0;owned\u{7}\u{1b}[2J.txt");
-    let out = crate::util::depwatch(&[
+    let out = crate::support::depwatch(&[
         "scan",
         evil.to_str().unwrap(),
         "--source",
-        &format!("rustsec-dir:{}", crate::util::rustsec_dir().display()),
+        &format!("rustsec-dir:{}", crate::support::rustsec_dir().display()),
     ]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

@@ -3,11 +3,14 @@
 //! `run`'s drafts and release notes, not the email (real SMTP server) or the Slack body
 //! (loopback receiver), not `status`.
 
-use crate::channels::SmtpServer;
-use crate::util::shared;
+use crate::support::command;
+use crate::support::config::{SLACK_WEBHOOK_ENV, email_section, slack_section};
+use crate::support::files::walk;
+use crate::support::shared;
+use crate::support::smtp::SmtpServer;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const HOOK_PATH: &str = "/services/T0000/B0000/HoStIlEoUtPuT";
 
@@ -60,7 +63,7 @@ fn out_text(o: &Output) -> String {
 #[test]
 fn feed_control_characters_reach_no_human_output() {
     let smtp = SmtpServer::start(None);
-    let (slack, accepted) = crate::loopback::slack_receiver(HOOK_PATH, 0);
+    let (slack, accepted) = crate::support::loopback::slack_receiver(HOOK_PATH, 0);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_feed(&d.join("osv"));
@@ -77,30 +80,18 @@ sources = ["{source}"]
 name = "app"
 path = "requirements.txt"
 
-[notify.slack]
-webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
-
-[notify.email]
-host = "127.0.0.1"
-port = {port}
-tls = "none"
-from = "depwatch <depwatch@example.com>"
-to = ["security@example.com"]
-"#,
-            port = smtp.port
+{slack}
+{email}"#,
+            slack = slack_section(),
+            email = email_section(smtp.port, &["security@example.com"]),
         ),
     )
     .unwrap();
     let depwatch = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        command(&d.join("store.sqlite3"))
             .args(args)
-            .env("NO_COLOR", "1")
-            .env("DEPWATCH_STORE", d.join("store.sqlite3"))
             .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
-            .env(
-                "DEPWATCH_TEST_SLACK_WEBHOOK",
-                format!("{}{HOOK_PATH}", slack.url),
-            )
+            .env(SLACK_WEBHOOK_ENV, format!("{}{HOOK_PATH}", slack.url))
             .output()
             .expect("run depwatch")
     };
@@ -133,18 +124,10 @@ to = ["security@example.com"]
         String::from_utf8_lossy(&o.stderr)
     );
     assert_clean("run's summary", &out_text(&o));
-    let mut markdown = Vec::new();
-    let mut stack = vec![out_dir.clone()];
-    while let Some(p) = stack.pop() {
-        for e in std::fs::read_dir(&p).unwrap().flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|x| x == "md") {
-                markdown.push(path);
-            }
-        }
-    }
+    let markdown: Vec<_> = walk(&out_dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
     // Two drafts and the release notes.
     assert_eq!(markdown.len(), 3, "{markdown:?}");
     for p in &markdown {

@@ -6,7 +6,7 @@
 //! the file (and the line, where the format has lines), and the good `requirements.txt`
 //! next to the bad file is still scanned (its dependency and its finding are in the JSON).
 
-use crate::util::{manifest, pypa_dir};
+use crate::support::{manifest, pypa_dir};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //! * jinja2 2.11.2: PYSEC-2021-66 (CVE-2020-28493), fixed 2.11.3.
 //! * smallvec 1.6.0: RUSTSEC-2021-0003 (CVE-2021-25900), patched `>= 1.6.1`.
 
-use crate::util::{pypa_dir, rustsec_dir, shared};
+use crate::support::{pypa_dir, rustsec_dir, shared};
 use depwatch::feeds::SourceSpec;
 use depwatch::notes::{NotesError, NotesOptions, ReleaseNotes, export_revision, release_notes};
 use depwatch::scan::Backend;

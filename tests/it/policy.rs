@@ -1,7 +1,7 @@
 //! `depwatch policy show` on the five real SECURITY.md files in ../shared/policies, checked
 //! against the files by hand: each figure's comment quotes the line it comes from.
 
-use crate::util::{depwatch, shared};
+use crate::support::{depwatch, shared};
 
 /// Run `depwatch policy show NAME --file <shared>/policies/NAME.SECURITY.md`; its stdout.
 fn show(name: &str) -> String {

@@ -6,7 +6,7 @@
 #[path = "../support/pg_cluster.rs"]
 mod cluster;
 
-use crate::util::{manifest, pypa_dir, rustsec_dir};
+use crate::support::{manifest, pypa_dir, rustsec_dir, shared};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -291,4 +291,79 @@ fn a_cycle_holds_the_advisory_lock_and_a_second_run_gives_up_naming_the_holder()
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(!e.contains("another cycle is running"), "{e}");
     assert!(e.contains("never synced"), "{e}");
+}
+
+/// KEV and EPSS on PostgreSQL: the real catalog and the 313k-row EPSS file synced straight
+/// into it (COPY, in one transaction, timed) and copied from SQLite give the scan SQLite
+/// gives, marks and order included.
+#[test]
+fn kev_and_epss_on_postgres_give_sqlites_scan_synced_or_copied() {
+    let server = cluster::server();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_store(dir.path());
+    let url = server.fresh_database();
+    let kev = format!(
+        "kev:{}",
+        shared()
+            .join("feeds-reference/kev/known_exploited_vulnerabilities.json")
+            .display()
+    );
+    let epss = format!(
+        "epss:{}",
+        shared()
+            .join("feeds-reference/epss/epss_scores-2026-01-30.csv.gz")
+            .display()
+    );
+    let pypa = format!("osv-dir:{}", pypa_dir().display());
+    let sync = |store: &str| {
+        let start = std::time::Instant::now();
+        ok(
+            &depwatch_at(
+                store,
+                &[
+                    "sync", "--source", &pypa, "--source", &kev, "--source", &epss,
+                ],
+            ),
+            "sync",
+        );
+        start.elapsed()
+    };
+    sync(&sqlite);
+    let took = sync(&url);
+    // The PyPA records and 313k EPSS rows; row-by-row inserts took minutes here.
+    assert!(took.as_secs() < 60, "sync into PostgreSQL took {took:?}");
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(&req, "apache-airflow==1.10.10\n").unwrap();
+    let req = req.display().to_string();
+    let report = |store: &str| -> Value {
+        let out = depwatch_at(store, &["scan", "--format", "json", &req]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let from_sqlite = report(&sqlite);
+    let first = &from_sqlite["findings"][0];
+    assert_eq!(first["kev"]["cve"], "CVE-2020-11978", "{first}");
+    assert_eq!(first["epss"]["score"].as_f64(), Some(0.94272));
+    assert_eq!(report(&url), from_sqlite, "synced into PostgreSQL");
+    let copied = server.fresh_database();
+    let out = ok(
+        &depwatch_at(
+            &sqlite,
+            &[
+                "db",
+                "copy",
+                "--from",
+                &format!("sqlite:{sqlite}"),
+                "--to",
+                &copied,
+            ],
+        ),
+        "db copy",
+    );
+    assert!(out.contains(" KEV/EPSS rows"), "{out}");
+    assert_eq!(report(&copied), from_sqlite, "copied from SQLite");
+    for store in [&url, &copied] {
+        let out = ok(&depwatch_at(store, &["db", "check"]), "db check");
+        assert!(out.trim_end().ends_with(": ok"), "{out}");
+    }
 }

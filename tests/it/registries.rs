@@ -2,33 +2,20 @@
 //! registered format is found under its standard file name and read under any name with
 //! `--type`; every registered kind is what the CLI offers and accepts.
 
-use crate::util::{depwatch, pypa_dir, shared};
+use crate::support::files::walk;
+use crate::support::{depwatch, pypa_dir, shared};
 use depwatch::feeds::registry::LOCAL;
 use depwatch::manifests::registry::ALL;
 use depwatch::manifests::{ParseOptions, parse};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn corpus_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![shared().join("corpus/manifests")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use std::path::Path;
 
 /// The text of a file of the format with dependencies: from the corpus where it has one.
 fn sample(f: &dyn depwatch::manifests::registry::Format) -> String {
-    for p in corpus_files().into_iter().filter(|p| f.matches(p)) {
+    for p in walk(&shared().join("corpus/manifests"))
+        .into_iter()
+        .filter(|p| f.matches(p))
+    {
         if parse(&p, f.kind(), &ParseOptions::default()).is_ok_and(|m| !m.dependencies.is_empty()) {
             return std::fs::read_to_string(p).unwrap();
         }

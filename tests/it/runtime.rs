@@ -2,8 +2,8 @@
 //! would call them: from inside a task, on a current-thread and a multi-thread runtime. A
 //! library function that built its own runtime (or blocked on one) panics here.
 
-use crate::loopback::slack_receiver;
-use crate::util::{manifest, shared};
+use crate::support::loopback::slack_receiver;
+use crate::support::{manifest, shared};
 use depwatch::config::{Config, SecretSource};
 use depwatch::run::{RunOptions, RunOutcome};
 use depwatch::scan::{Backend, ScanOptions};
@@ -16,9 +16,11 @@ fn scan_options(backend: Backend) -> ScanOptions {
         ignores: Vec::new(),
         trusted_workspace: false,
         allow_outside_includes: false,
+        vex: Vec::new(),
         today: jiff::civil::date(2026, 12, 1),
         kind: None,
         require_manifest: true,
+        targets: Default::default(),
     }
 }
 
@@ -32,7 +34,7 @@ fn has_aiohttp_finding(report: &depwatch::report::Report) -> bool {
 
 #[tokio::test]
 async fn online_scan_awaits_on_a_current_thread_runtime() {
-    let api = crate::online::osv_api();
+    let api = crate::support::osv_records::osv_api();
     let report = depwatch::scan::run(&scan_options(Backend::Online {
         url: api.url.clone(),
     }))

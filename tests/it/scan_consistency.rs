@@ -1,7 +1,7 @@
 //! One rule for `via` in every manifest format (README: a direct dependency has an empty path),
 //! and a workspace's own path crates summarised in one not-checked entry.
 
-use crate::util::{depwatch, manifest, rustsec_dir};
+use crate::support::{depwatch, manifest, rustsec_dir};
 use serde_json::{Value, json};
 use std::path::Path;
 

@@ -2,13 +2,10 @@
 //! are honoured (each ignore naming its file), `--deny KIND` fails on warnings of that kind,
 //! and `--help` lists the exit codes.
 
-use crate::util::{depwatch, manifest, rustsec_dir};
+use crate::support::rustsec_source as rustsec;
+use crate::support::{depwatch, manifest};
 use serde_json::Value;
 use std::path::Path;
-
-fn rustsec() -> String {
-    format!("rustsec-dir:{}", rustsec_dir().display())
-}
 
 fn scan(args: &[&str]) -> (Value, i32, String) {
     let out = depwatch(args);

@@ -9,7 +9,9 @@
 //! Totals per file are regression guards (the numbers as computed when the sample was
 //! checked), not hand-verified themselves.
 
-use crate::util::{depwatch, manifest, pypa_dir, rustsec_dir, shared};
+use crate::support::files::walk;
+use crate::support::{depwatch, manifest, shared};
+use crate::support::{pypa_source as osv_source, rustsec_source};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,14 +19,6 @@ use std::path::{Path, PathBuf};
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-fn osv_source() -> String {
-    format!("osv-dir:{}", pypa_dir().display())
-}
-
-fn rustsec_source() -> String {
-    format!("rustsec-dir:{}", rustsec_dir().display())
-}
 
 /// Run `depwatch scan PATH --source ... --format FORMAT`; stdout and the exit code.
 fn run_scan(path: &Path, sources: &[String], format: &str) -> (Vec<u8>, i32) {
@@ -198,24 +192,6 @@ fn is_manifest_name(name: &str) -> bool {
     ) || ((name.starts_with("requirements") || name.starts_with("constraints"))
         && name.ends_with(".txt"))
         || (name.starts_with("pylock.") && name.ends_with(".toml"))
-}
-
-/// Every file under `dir`, recursively, sorted.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 // ---------------------------------------------------------------------------------------

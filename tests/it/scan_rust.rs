@@ -1,6 +1,6 @@
 //! `depwatch scan` of Rust lockfiles against the RustSec snapshot, compared with cargo-audit.
 
-use crate::util::{depwatch, manifest, rustsec_dir};
+use crate::support::{depwatch, manifest, rustsec_dir};
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -1,7 +1,7 @@
 //! The SQLite store: import of the whole corpus, incremental no-op syncs, scans answered from
 //! the store, integrity after SIGKILL, and a sync and a scan running at once.
 
-use crate::util::{depwatch_store, manifest, pypa_dir, rustsec_dir};
+use crate::support::{depwatch_store, manifest, pypa_dir, rustsec_dir};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;

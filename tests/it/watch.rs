@@ -2,8 +2,9 @@
 //! receiver, one cycle at a time across two watchers on one store, publish once, exit 0 on
 //! SIGTERM within a bounded time; `depwatch status`.
 
-use crate::loopback::{Reply, Request, Server};
-use crate::util::shared;
+use crate::support::config::slack_section;
+use crate::support::loopback::{Reply, Request, Server};
+use crate::support::shared;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -25,10 +26,9 @@ name = "emby-watchparty"
 path = "{emby}"
 security-policy = "{pol}/emby-watchparty.SECURITY.md"
 
-[notify.slack]
-webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
-"#,
+{slack}"#,
             pypa = s.join("corpus/advisories/pypa/vulns").display(),
+            slack = slack_section(),
             ghsa = s.join("feeds-reference/ghsa-osv").display(),
             emby = s
                 .join("corpus/manifests/emby-watchparty/requirements.txt")

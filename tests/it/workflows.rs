@@ -4,7 +4,7 @@
 //! the real binary accepts (checked against its `--help`). The nightly job's own commands are also
 //! run for real on the corpus, with the remote feeds turned off.
 
-use crate::util::shared;
+use crate::support::shared;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -565,9 +565,14 @@ fn ci_workflow_runs_the_ci_script() {
     let (_, toolchain) = uses(&steps, "dtolnay/rust-toolchain@");
     let components = str_at(&toolchain["with"], "components").unwrap_or_default();
     assert!(components.contains("rustfmt") && components.contains("clippy"));
-    // The workflow keeps a setup-python interpreter. .ci/run now installs Debian's
-    // python3-aiosmtpd with apt-get, which a non-root GitHub runner cannot do yet.
-    uses(&steps, "actions/setup-python@");
+    // No setup-python: the email tests run the system Python that Debian's python3-aiosmtpd
+    // installs into.
+    assert!(
+        !steps
+            .iter()
+            .any(|s| str_at(s, "uses").is_some_and(|u| u.starts_with("actions/setup-python@"))),
+        "setup-python would shadow the system Python the tests use"
+    );
 
     let script = read(".ci/run");
     let lines: Vec<&str> = script
@@ -583,6 +588,15 @@ fn ci_workflow_runs_the_ci_script() {
     );
     assert!(has(&["cargo test", "--locked", "--all-targets"]), "tests");
     assert!(has(&["aiosmtpd"]), "the SMTP test server");
+    // A GitHub runner is not root: apt-get goes through sudo there, directly as root.
+    assert!(
+        has(&["id -u"]) && has(&["sudo \"$@\""]),
+        "apt-get through sudo"
+    );
+    assert!(
+        has(&["as_root apt-get update"]) && has(&["as_root env", "apt-get install"]),
+        "both apt-get calls go through as_root"
+    );
 }
 
 /// Dockerfile instructions as (KEYWORD, arguments), continuations joined.
@@ -762,11 +776,9 @@ fn nightly_commands_run_for_real() {
                 .iter()
                 .map(|w| w.replace("$FAIL_ON", fail_on))
                 .collect();
-            let out = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            let out = crate::support::command(&store)
                 .args(&args)
                 .current_dir(dir.path())
-                .env("NO_COLOR", "1")
-                .env("DEPWATCH_STORE", &store)
                 .env("GITHUB_STEP_SUMMARY", &summary)
                 .env_remove("GITHUB_TOKEN")
                 .env_remove("DEPWATCH_SLACK_WEBHOOK")

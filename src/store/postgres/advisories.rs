@@ -5,6 +5,7 @@
 use super::{PgStore, other_err};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
+use crate::feeds::signal::{EpssMark, ExploitSignals, KevMark, SignalData};
 use crate::feeds::{LoadError, SourceState, SourceSummary};
 use crate::store::yanked::{Cached, Yanked};
 use crate::store::{
@@ -13,6 +14,8 @@ use crate::store::{
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 use tokio_postgres::IsolationLevel;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 
 const STATE_COLUMNS: &str =
     "source, cursor, etag, last_modified, last_attempt, last_success, last_error, records";
@@ -198,6 +201,221 @@ impl PgStore {
     }
 }
 
+/// The positions of `keys` to write: the last of each key, in the order given (a key given
+/// twice keeps its last values, as SQLite's `INSERT OR REPLACE` does).
+fn last_of_each<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<usize> {
+    let keys: Vec<&str> = keys.collect();
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        last.insert(k, i);
+    }
+    (0..keys.len()).filter(|&i| last[keys[i]] == i).collect()
+}
+
+impl PgStore {
+    /// Replace the KEV or EPSS set in one transaction. The rows go in with `COPY ... FROM
+    /// STDIN` (binary): the 313k-row EPSS file is one stream, not 313k statements.
+    fn write_signal(
+        &mut self,
+        state: &SourceState,
+        data: &SignalData,
+    ) -> Result<SyncOutcome, StoreError> {
+        let at = self.at.clone();
+        let err = super::pg_err(&at);
+        let source = state.source.as_str();
+        let table = data.kind().as_str();
+        let now = Timestamp::now();
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            let tx = self.client.transaction().await.map_err(&err)?;
+            // Two syncs of a kind at once: the second waits for the first to commit (each
+            // empties the set and writes it whole). Readers are not blocked.
+            tx.batch_execute(&format!("LOCK TABLE signal_sets, {table} IN EXCLUSIVE MODE"))
+                .await
+                .map_err(&err)?;
+            let old: HashSet<String> = tx
+                .query(&format!("SELECT cve FROM {table}"), &[])
+                .await
+                .map_err(&err)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            // The set another source wrote goes with that source's row: nothing of it is left.
+            tx.execute(
+                "DELETE FROM sources WHERE source IN
+                   (SELECT source FROM signal_sets WHERE kind = $1 AND source != $2)",
+                &[&table, &source],
+            )
+            .await
+            .map_err(&err)?;
+            tx.execute(&format!("DELETE FROM {table}"), &[])
+                .await
+                .map_err(&err)?;
+            let (new, version, dated): (Vec<&str>, Option<String>, Option<String>) = match data {
+                SignalData::Kev(k) => {
+                    let keep = last_of_each(k.entries.iter().map(|e| e.cve.as_str()));
+                    let sink = tx
+                        .copy_in(
+                            "COPY kev (cve, date_added, due_date, ransomware, vendor_project, product)
+                             FROM STDIN (FORMAT binary)",
+                        )
+                        .await
+                        .map_err(&err)?;
+                    let types = [
+                        Type::TEXT,
+                        Type::DATE,
+                        Type::DATE,
+                        Type::TEXT,
+                        Type::TEXT,
+                        Type::TEXT,
+                    ];
+                    let mut w = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+                    for &i in &keep {
+                        let e = &k.entries[i];
+                        let row: [&(dyn ToSql + Sync); 6] = [
+                            &e.cve,
+                            &e.date_added,
+                            &e.due_date,
+                            &e.known_ransomware_campaign_use,
+                            &e.vendor_project,
+                            &e.product,
+                        ];
+                        w.as_mut().write(&row).await.map_err(&err)?;
+                    }
+                    w.finish().await.map_err(&err)?;
+                    (
+                        keep.iter().map(|&i| k.entries[i].cve.as_str()).collect(),
+                        Some(k.catalog_version.clone()),
+                        k.date_released.clone(),
+                    )
+                }
+                SignalData::Epss(f) => {
+                    let keep = last_of_each(f.rows.iter().map(|r| r.cve.as_str()));
+                    let sink = tx
+                        .copy_in("COPY epss (cve, score, percentile) FROM STDIN (FORMAT binary)")
+                        .await
+                        .map_err(&err)?;
+                    let types = [Type::TEXT, Type::FLOAT8, Type::FLOAT8];
+                    let mut w = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+                    for &i in &keep {
+                        let r = &f.rows[i];
+                        let row: [&(dyn ToSql + Sync); 3] = [&r.cve, &r.score, &r.percentile];
+                        w.as_mut().write(&row).await.map_err(&err)?;
+                    }
+                    w.finish().await.map_err(&err)?;
+                    (
+                        keep.iter().map(|&i| f.rows[i].cve.as_str()).collect(),
+                        f.model_version.clone(),
+                        f.score_date.map(|d| d.to_string()),
+                    )
+                }
+            };
+            let rows = new.len() as i64;
+            let new: HashSet<&str> = new.into_iter().collect();
+            let outcome = SyncOutcome {
+                written: new.len(),
+                removed: old.iter().filter(|c| !new.contains(c.as_str())).count(),
+                unchanged: false,
+            };
+            tx.execute(
+                "INSERT INTO signal_sets (kind, source, version, dated, rows)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (kind) DO UPDATE SET source = $2, version = $3, dated = $4, rows = $5",
+                &[&table, &source, &version, &dated, &rows],
+            )
+            .await
+            .map_err(&err)?;
+            tx.execute(
+                "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt,
+                     last_success, last_error, records)
+                 VALUES ($1, $2, $3, $4, $5, $5, NULL, $6)
+                 ON CONFLICT (source) DO UPDATE SET cursor = $2, etag = $3, last_modified = $4,
+                     last_attempt = $5, last_success = $5, last_error = NULL, resync = false,
+                     records = $6",
+                &[
+                    &source,
+                    &state.cursor,
+                    &state.etag,
+                    &state.last_modified,
+                    &now,
+                    &rows,
+                ],
+            )
+            .await
+            .map_err(&err)?;
+            tx.commit().await.map_err(&err)?;
+            Ok(outcome)
+        })
+    }
+
+    fn read_signals(&self, cves: &[String]) -> Result<ExploitSignals, StoreError> {
+        let at = self.at.clone();
+        let err = super::pg_err(&at);
+        let mut out = ExploitSignals::default();
+        if cves.is_empty() {
+            return Ok(out);
+        }
+        // One statement, one snapshot: a set replaced meanwhile is read whole, old or new.
+        let rows = self.run(async {
+            self.client
+                .query(
+                    "SELECT s.kind, s.source, s.version, s.dated, k.cve, k.date_added,
+                            k.due_date, k.ransomware, NULL::float8, NULL::float8
+                     FROM signal_sets s JOIN kev k ON s.kind = 'kev'
+                     WHERE k.cve = ANY($1)
+                     UNION ALL
+                     SELECT s.kind, s.source, s.version, s.dated, e.cve, NULL::date,
+                            NULL::date, NULL::text, e.score, e.percentile
+                     FROM signal_sets s JOIN epss e ON s.kind = 'epss'
+                     WHERE e.cve = ANY($1)",
+                    &[&cves],
+                )
+                .await
+                .map_err(&err)
+        })?;
+        for r in rows {
+            let (kind, source, version, dated): (&str, String, Option<String>, Option<String>) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            let cve: String = r.get(4);
+            if kind == "kev" {
+                out.kev.insert(
+                    cve.clone(),
+                    KevMark {
+                        cve,
+                        date_added: r.get(5),
+                        due_date: r.get(6),
+                        known_ransomware_campaign_use: r.get(7),
+                        catalog_version: version.unwrap_or_default(),
+                        source,
+                    },
+                );
+            } else {
+                let score_date = match &dated {
+                    Some(d) => Some(d.parse().map_err(|_| StoreError::BadRecord {
+                        path: at.clone().into(),
+                        source_name: "epss".into(),
+                        id: d.clone(),
+                        message: "stored date is not YYYY-MM-DD".into(),
+                    })?),
+                    None => None,
+                };
+                out.epss.insert(
+                    cve.clone(),
+                    EpssMark {
+                        cve,
+                        score: r.get(8),
+                        percentile: r.get(9),
+                        score_date,
+                        model_version: version,
+                        source,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl AdvisoryStore for PgStore {
     fn source_state(&self, source: &str) -> Result<Option<SourceState>, StoreError> {
         let err = self.err();
@@ -287,6 +505,18 @@ impl AdvisoryStore for PgStore {
         self.write_source(state, advisories, errors, false)
     }
 
+    fn replace_signal(
+        &mut self,
+        state: &SourceState,
+        data: &SignalData,
+    ) -> Result<SyncOutcome, StoreError> {
+        self.write_signal(state, data)
+    }
+
+    fn signals_for(&self, cves: &[String]) -> Result<ExploitSignals, StoreError> {
+        self.read_signals(cves)
+    }
+
     fn records_for(
         &mut self,
         packages: &[(Ecosystem, String)],
@@ -348,7 +578,8 @@ impl AdvisoryStore for PgStore {
                 .query(
                     "SELECT s.source, s.records,
                             (SELECT COUNT(*) FROM load_errors e WHERE e.source = s.source)
-                     FROM sources s WHERE s.last_success IS NOT NULL ORDER BY s.source",
+                     FROM sources s WHERE s.last_success IS NOT NULL
+                       AND s.source NOT IN (SELECT source FROM signal_sets) ORDER BY s.source",
                     &[],
                 )
                 .await

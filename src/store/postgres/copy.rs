@@ -6,7 +6,7 @@ use crate::store::dump::Dump;
 
 /// Tables emptied by `--replace`, in one statement (foreign keys between them allow it).
 const TABLES: &str = "sources, advisories, affected, aliases, load_errors, crate_index, findings_seen, outbox, \
-     runs, health, secrets";
+     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent";
 
 impl PgStore {
     /// Write every row of `d`. A store holding data is refused unless `replace`, which
@@ -25,7 +25,9 @@ impl PgStore {
                 .query_one(
                     "SELECT (SELECT COUNT(*) FROM sources) + (SELECT COUNT(*) FROM findings_seen)
                           + (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM runs)
-                          + (SELECT COUNT(*) FROM health) + (SELECT COUNT(*) FROM crate_index)",
+                          + (SELECT COUNT(*) FROM health) + (SELECT COUNT(*) FROM crate_index)
+                          + (SELECT COUNT(*) FROM signal_sets) + (SELECT COUNT(*) FROM digest_held)
+                          + (SELECT COUNT(*) FROM digest_sent)",
                     &[],
                 )
                 .await
@@ -36,7 +38,8 @@ impl PgStore {
                     &at,
                     format!(
                         "the target store is not empty ({held} rows of sources, findings, \
-                         outbox, runs, health and crate index); pass --replace to overwrite it"
+                         outbox, runs, health, crate index, exploit data and digests); pass \
+                         --replace to overwrite it"
                     ),
                 ));
             }
@@ -214,10 +217,77 @@ impl PgStore {
                 .await
                 .map_err(&err)?;
             }
+            let g = &d.signal_sets;
+            tx.execute(
+                "INSERT INTO signal_sets (kind, source, version, dated, rows)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])",
+                &[
+                    &col!(g, |x| x.0.as_str()),
+                    &col!(g, |x| x.1.as_str()),
+                    &col!(g, |x| x.2.as_deref()),
+                    &col!(g, |x| x.3.as_deref()),
+                    &col!(g, |x| x.4),
+                ],
+            )
+            .await
+            .map_err(&err)?;
+            let k = &d.kev;
+            tx.execute(
+                "INSERT INTO kev (cve, date_added, due_date, ransomware, vendor_project, product)
+                 SELECT * FROM unnest($1::text[], $2::date[], $3::date[], $4::text[], $5::text[],
+                     $6::text[])",
+                &[
+                    &col!(k, |x| x.cve.as_str()),
+                    &col!(k, |x| x.date_added),
+                    &col!(k, |x| x.due_date),
+                    &col!(k, |x| x.ransomware.as_str()),
+                    &col!(k, |x| x.vendor_project.as_str()),
+                    &col!(k, |x| x.product.as_str()),
+                ],
+            )
+            .await
+            .map_err(&err)?;
+            // 313k EPSS rows: three arrays in one statement, well under a second.
+            let p = &d.epss;
+            tx.execute(
+                "INSERT INTO epss (cve, score, percentile)
+                 SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[])",
+                &[
+                    &col!(p, |x| x.0.as_str()),
+                    &col!(p, |x| x.1),
+                    &col!(p, |x| x.2),
+                ],
+            )
+            .await
+            .map_err(&err)?;
+            let hd = &d.held;
+            tx.execute(
+                "INSERT INTO digest_held (id, project, event, item, held_at)
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
+                     $5::timestamptz[])",
+                &[
+                    &col!(hd, |x| x.id),
+                    &col!(hd, |x| x.project.as_str()),
+                    &col!(hd, |x| x.event.as_str()),
+                    &col!(hd, |x| x.item.as_str()),
+                    &col!(hd, |x| x.held_at),
+                ],
+            )
+            .await
+            .map_err(&err)?;
+            let ds = &d.digest_sent;
+            tx.execute(
+                "INSERT INTO digest_sent (project, queued_at)
+                 SELECT * FROM unnest($1::text[], $2::timestamptz[])",
+                &[&col!(ds, |x| x.0.as_str()), &col!(ds, |x| x.1)],
+            )
+            .await
+            .map_err(&err)?;
             // New rows continue after the copied ids.
             tx.batch_execute(
                 "SELECT setval(pg_get_serial_sequence('outbox', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM outbox;
-                 SELECT setval(pg_get_serial_sequence('runs', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM runs;",
+                 SELECT setval(pg_get_serial_sequence('runs', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM runs;
+                 SELECT setval(pg_get_serial_sequence('digest_held', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM digest_held;",
             )
             .await
             .map_err(&err)?;

@@ -397,7 +397,9 @@ impl PgStore {
             for (what, sql) in [
                 (
                     "sources whose record count is wrong",
-                    "SELECT COUNT(*) FROM sources s WHERE s.records != (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)",
+                    // An exploit-data source counts its KEV / EPSS rows, not records.
+                    "SELECT COUNT(*) FROM sources s WHERE s.records != (SELECT COUNT(*) FROM advisories a WHERE a.source = s.source)
+                       AND s.source NOT IN (SELECT source FROM signal_sets)",
                 ),
                 (
                     "records of a source with no sync state",

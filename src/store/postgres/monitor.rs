@@ -4,8 +4,8 @@
 
 use super::{PgStore, other_err};
 use crate::store::{
-    HealthRow, Message, MessageState, MonitorState, NewMessage, OutboxCounts, RunOutcome, RunRow,
-    SeenRow, StoreError,
+    HealthRow, HeldRow, Message, MessageState, MonitorState, NewHeld, NewMessage, OutboxCounts,
+    RunOutcome, RunRow, SeenRow, StoreError,
 };
 use jiff::Timestamp;
 
@@ -108,6 +108,17 @@ impl MonitorState for PgStore {
         messages: &[NewMessage],
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.record_run_held(project, rows, messages, &[], now)
+    }
+
+    fn record_run_held(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let at = self.at.clone();
         let err = super::pg_err(&at);
         let rt = self.rt.clone();
@@ -135,6 +146,90 @@ impl MonitorState for PgStore {
                 .map_err(&err)?;
             }
             queue(&tx, messages, now).await.map_err(&err)?;
+            if !held.is_empty() {
+                let events: Vec<&str> = held.iter().map(|h| h.event.as_str()).collect();
+                let items: Vec<&str> = held.iter().map(|h| h.item.as_str()).collect();
+                // Ids follow the order given: `held` reads them back in that order.
+                tx.execute(
+                    "INSERT INTO digest_held (project, event, item, held_at)
+                     SELECT $1, e, i, $4
+                     FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(e, i, o)
+                     ORDER BY o",
+                    &[&project, &events, &items, &now],
+                )
+                .await
+                .map_err(&err)?;
+            }
+            tx.commit().await.map_err(&err)
+        })
+    }
+
+    fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let rows = self
+                .client
+                .query(
+                    "SELECT id, project, event, item, held_at FROM digest_held
+                     WHERE project = $1 ORDER BY id",
+                    &[&project],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(rows
+                .iter()
+                .map(|r| HeldRow {
+                    id: r.get(0),
+                    project: r.get(1),
+                    event: r.get(2),
+                    item: r.get(3),
+                    held_at: r.get(4),
+                })
+                .collect())
+        })
+    }
+
+    fn last_digest(&self, project: &str) -> Result<Option<Timestamp>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let row = self
+                .client
+                .query_opt(
+                    "SELECT queued_at FROM digest_sent WHERE project = $1",
+                    &[&project],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn queue_digest(
+        &mut self,
+        project: &str,
+        held_ids: &[i64],
+        messages: &[NewMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let at = self.at.clone();
+        let err = super::pg_err(&at);
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            let tx = self.client.transaction().await.map_err(&err)?;
+            tx.execute(
+                "DELETE FROM digest_held WHERE project = $1 AND id = ANY($2)",
+                &[&project, &held_ids],
+            )
+            .await
+            .map_err(&err)?;
+            queue(&tx, messages, now).await.map_err(&err)?;
+            tx.execute(
+                "INSERT INTO digest_sent (project, queued_at) VALUES ($1, $2)
+                 ON CONFLICT (project) DO UPDATE SET queued_at = excluded.queued_at",
+                &[&project, &now],
+            )
+            .await
+            .map_err(&err)?;
             tx.commit().await.map_err(&err)
         })
     }

@@ -108,4 +108,41 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE outbox ADD COLUMN claimed_by text, ADD COLUMN claimed_until timestamptz;
     "#,
+    // 3: the SQLite store's migrations 5 and 6. Exploit data (CISA KEV, FIRST EPSS): one set
+    // of each kind, replaced whole by a sync; the source that wrote it keeps its `sources` row.
+    // Events held for a project's digest, and when its last digest was queued.
+    r#"
+    CREATE TABLE signal_sets (
+        kind    text COLLATE "C" PRIMARY KEY,   -- kev | epss
+        source  text COLLATE "C" NOT NULL,      -- the source that wrote the set
+        version text,                           -- KEV catalogVersion, EPSS model_version
+        dated   text,                           -- KEV dateReleased, EPSS score date, as read
+        rows    bigint NOT NULL
+    );
+    CREATE TABLE kev (
+        cve            text COLLATE "C" PRIMARY KEY,
+        date_added     date NOT NULL,
+        due_date       date NOT NULL,
+        ransomware     text NOT NULL,           -- knownRansomwareCampaignUse
+        vendor_project text NOT NULL,
+        product        text NOT NULL
+    );
+    CREATE TABLE epss (
+        cve        text COLLATE "C" PRIMARY KEY,
+        score      double precision NOT NULL,
+        percentile double precision NOT NULL
+    );
+    CREATE TABLE digest_held (
+        id      bigserial PRIMARY KEY,
+        project text COLLATE "C" NOT NULL,
+        event   text NOT NULL,
+        item    text NOT NULL,                  -- JSON: the event, why it was held, the run time
+        held_at timestamptz NOT NULL
+    );
+    CREATE INDEX digest_held_by_project ON digest_held (project, id);
+    CREATE TABLE digest_sent (
+        project   text COLLATE "C" PRIMARY KEY,
+        queued_at timestamptz NOT NULL
+    );
+    "#,
 ];
