@@ -45,7 +45,7 @@ pub struct Ignore {
     /// Only for dependencies of this ecosystem (cargo-audit's file: crates only).
     pub ecosystem: Option<Ecosystem>,
     /// In force only while no fixed version is known (`until-fix = true`): once the finding's
-    /// fix is more than [`Fix::NoFix`], it shows again with a note saying why.
+    /// own records name a fixed version above the pinned one, it shows again with a note.
     pub until_fix: bool,
 }
 
@@ -293,6 +293,21 @@ fn disagreements_of(records: &[Hit<'_>], version: &Version, text: &str) -> Vec<S
     out
 }
 
+/// The lowest version above the current one that the finding's own records name as fixed:
+/// what an `until-fix` ignore waits for. (The finding's `fix` also weighs the package's other
+/// advisories: one of them having a fix must not end the wait.)
+fn own_fix(finding: &Finding) -> Option<String> {
+    let eco = finding.package.ecosystem;
+    let current = eco.parse_version(&finding.package.version).ok()?;
+    finding
+        .fixed_versions
+        .iter()
+        .filter_map(|v| eco.parse_version(v).ok().map(|p| (p, v)))
+        .filter(|(p, _)| *p > current)
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, v)| v.clone())
+}
+
 /// Put `note` before the finding's note (an ignore's or VEX's word comes before how the
 /// ranges were read).
 fn add_note(finding: &mut Finding, note: String) {
@@ -326,7 +341,8 @@ impl<'a> Matcher<'a> {
     fn apply_ignores(&mut self, finding: &mut Finding) -> bool {
         let eco = finding.package.ecosystem;
         let today = self.settings.today;
-        let has_fix = finding.fix != Fix::NoFix;
+        let own_fix = own_fix(finding);
+        let has_fix = own_fix.is_some();
         let matching: Vec<&Ignore> = self
             .settings
             .ignores
@@ -359,9 +375,14 @@ impl<'a> Matcher<'a> {
             _ if rule.until_fix && has_fix => Some(format!(
                 "ignore of {} (until-fix){origin} ended: {}{was}",
                 rule.id,
-                match &finding.fix {
-                    Fix::Upgrade { to } => format!("a fixed version is known (upgrade to {to})"),
-                    _ => "fixed versions are known (none of them is safe yet)".to_string(),
+                match (&finding.fix, own_fix) {
+                    (Fix::Upgrade { to }, _) =>
+                        format!("a fixed version is known (upgrade to {to})"),
+                    (_, v) => format!(
+                        "a fixed version is known ({}), but no upgrade clears every advisory on \
+                         the package yet",
+                        v.unwrap_or_default()
+                    ),
                 }
             )),
             _ => None,
@@ -1089,6 +1110,78 @@ mod tests {
         build_report(db, &[(m.path.clone(), m.kind, Ok(m))], s)
     }
 
+    fn malware(id: &str, name: &str, versions: &[&str]) -> CompiledAdvisory {
+        let a = Advisory {
+            id: id.into(),
+            affected: vec![Affected {
+                package: Package {
+                    ecosystem: "PyPI".into(),
+                    name: name.into(),
+                    purl: None,
+                },
+                versions: versions.iter().map(|v| v.to_string()).collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        CompiledAdvisory::compile(a, "malicious").unwrap()
+    }
+
+    #[test]
+    fn malware_advice_names_the_nearest_clean_known_version_and_where_it_came_from() {
+        let d = db(vec![
+            malware("MAL-2025-1", "pkg", &["1.0.1", "1.0.2"]),
+            // Names 0.9 (affected) and 1.0.0 (its fix, affected by nothing).
+            record(
+                "PYSEC-2024-1",
+                &[],
+                "PyPI",
+                "pkg",
+                &[("i", "0.9"), ("f", "1.0.0")],
+            ),
+        ]);
+        let r = run(&d, vec![pin("pkg", "1.0.2")], &settings(vec![]));
+        let f = r.findings.iter().find(|f| f.is_malicious()).unwrap();
+        assert_eq!(f.severity_text(), "malicious");
+        assert_eq!(
+            f.fix,
+            Fix::RemoveRelease {
+                nearest: Some(NearestVersion {
+                    version: "1.0.0".into(),
+                    from: "named by PYSEC-2024-1".into()
+                }),
+                every_version: false
+            }
+        );
+        assert_eq!(r.summary.malicious, 1);
+        assert_eq!(r.summary.by_severity["malicious"], 1);
+        assert_eq!(r.summary.by_severity["unknown"], 0);
+
+        // Nothing else known: no version is invented.
+        let d = db(vec![malware("MAL-2025-1", "pkg", &["1.0.1"])]);
+        let r = run(&d, vec![pin("pkg", "1.0.1")], &settings(vec![]));
+        assert_eq!(
+            r.findings[0].fix,
+            Fix::RemoveRelease {
+                nearest: None,
+                every_version: false
+            }
+        );
+        assert_eq!(r.findings[0].fix.malware_advice(), "remove this release");
+
+        // From a private index: the public name is malware, not the installed package.
+        let mut dep = pin("pkg", "1.0.1");
+        dep.index = Some("https://pypi.internal.example/simple".into());
+        let r = run(&d, vec![dep], &settings(vec![]));
+        assert_eq!(r.findings[0].severity_text(), "dependency-confusion");
+        assert!(
+            r.findings[0]
+                .fix
+                .malware_advice()
+                .starts_with("a package of this name on PyPI is malware: check your index")
+        );
+    }
+
     #[test]
     fn ruled_out_dependencies_are_listed_not_counted() {
         let d = db(vec![
@@ -1393,6 +1486,20 @@ mod tests {
             "{note}"
         );
         assert!(note.contains("reason was: waiting for upstream"));
+        // Another advisory's fix on the package does not end the wait.
+        let other = db(vec![
+            record("PYSEC-1", &[], "PyPI", "x", &[("i", "0")]),
+            record("PYSEC-2", &[], "PyPI", "x", &[("i", "0"), ("f", "3")]),
+        ]);
+        let rule = Ignore {
+            id: "PYSEC-1".into(),
+            until_fix: true,
+            ..Default::default()
+        };
+        let r = run(&other, vec![pin("x", "1")], &settings(vec![rule]));
+        assert_eq!(r.ignored.len(), 1, "{:?}", r.findings);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].id, "PYSEC-2");
     }
 
     fn vex_statement(json: &str) -> Vec<crate::vex::VexStatement> {

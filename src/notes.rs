@@ -123,6 +123,12 @@ pub struct NoteEntry {
     pub fixes: Vec<Fix>,
     /// Declaring files, relative to the repository root.
     pub files: Vec<PathBuf>,
+    /// Its CISA KEV entry (the newer revision's when both have one), ordered next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev: Option<crate::report::KevMark>,
+    /// Its EPSS score (the newer revision's when both have one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<crate::report::EpssMark>,
 }
 
 /// The security section of release notes.
@@ -527,6 +533,8 @@ struct Group {
     versions: Vec<String>,
     fixes: Vec<Fix>,
     files: BTreeSet<PathBuf>,
+    kev: Option<crate::report::KevMark>,
+    epss: Option<crate::report::EpssMark>,
 }
 
 fn groups(findings: &[Finding]) -> Vec<Group> {
@@ -547,6 +555,12 @@ fn groups(findings: &[Finding]) -> Vec<Group> {
         g.ids.extend(f.ids.iter().cloned());
         g.severity = g.severity.max(f.severity);
         g.malicious |= f.is_malicious();
+        if g.kev.is_none() {
+            g.kev = f.kev.clone();
+        }
+        if g.epss.is_none() {
+            g.epss = f.epss.clone();
+        }
         if g.summary.is_none() {
             g.summary = f.summary.clone();
         }
@@ -581,6 +595,8 @@ fn new_group(f: &Finding, key: String) -> Group {
         versions: Vec::new(),
         fixes: Vec::new(),
         files: BTreeSet::new(),
+        kev: None,
+        epss: None,
     }
 }
 
@@ -609,14 +625,21 @@ fn entry(g: &Group) -> NoteEntry {
         now: None,
         fixes: Vec::new(),
         files: g.files.iter().cloned().collect(),
+        kev: g.kev.clone(),
+        epss: g.epss.clone(),
     }
 }
 
-/// Severity descending, then package, then id.
+/// The one finding order (malware, KEV, EPSS, severity descending), then package, then id.
 fn sort_entries(list: &mut [NoteEntry]) {
     list.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
+        (!a.malicious, a.kev.is_none())
+            .cmp(&(!b.malicious, b.kev.is_none()))
+            .then_with(|| {
+                let score = |e: &NoteEntry| e.epss.as_ref().map_or(-1.0, |x| x.score);
+                score(b).total_cmp(&score(a))
+            })
+            .then(b.severity.cmp(&a.severity))
             .then_with(|| {
                 a.ecosystem
                     .normalize_name(&a.package)
@@ -694,6 +717,9 @@ pub fn compare_findings(
         e.from_versions = o.versions.clone();
         e.severity = e.severity.max(o.severity);
         e.ids.extend(o.ids.iter().cloned());
+        e.malicious |= o.malicious;
+        e.kev = e.kev.or_else(|| o.kev.clone());
+        e.epss = e.epss.or_else(|| o.epss.clone());
         for &i in &matches {
             used[i] = true;
             let n = &new[i];
@@ -1097,6 +1123,33 @@ mod tests {
             notices: Vec::new(),
             summary: Summary::default(),
         }
+    }
+
+    /// Release notes list entries in the one finding order: KEV, then EPSS, then severity.
+    #[test]
+    fn entries_follow_the_one_finding_order() {
+        let crit = finding("a", "1.0", "PYSEC-2099-1", &[], Level::Critical, "r.txt");
+        let mut kev = finding("b", "1.0", "PYSEC-2099-2", &[], Level::Low, "r.txt");
+        kev.kev = Some(crate::report::KevMark {
+            cve: "CVE-2099-0002".into(),
+            date_added: jiff::civil::date(2025, 1, 2),
+            due_date: jiff::civil::date(2025, 1, 23),
+            known_ransomware_campaign_use: "Unknown".into(),
+            catalog_version: "2025.08.25".into(),
+            source: "kev".into(),
+        });
+        let mut scored = finding("c", "1.0", "PYSEC-2099-3", &[], Level::Medium, "r.txt");
+        scored.epss = Some(crate::report::EpssMark {
+            cve: "CVE-2099-0003".into(),
+            score: 0.5,
+            percentile: 0.9,
+            score_date: None,
+            model_version: None,
+            source: "epss".into(),
+        });
+        let notes = compare_findings(&[], &[crit, kev, scored], "a", "b", None);
+        let ids: Vec<&str> = notes.introduced.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["PYSEC-2099-2", "PYSEC-2099-3", "PYSEC-2099-1"]);
     }
 
     #[test]

@@ -58,10 +58,19 @@ pub struct OpenFinding {
     pub package: String,
     /// Severity.
     pub severity: Level,
+    /// Malware: shown as `malicious` (or `dependency-confusion`) instead of its severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<&'static str>,
     /// The nearest watched deadline (fix, disclose) and when it is due.
     pub deadline: Option<(DeadlineKind, Timestamp)>,
     /// Whether that deadline has passed.
     pub overdue: bool,
+    /// In CISA KEV (the finding's `kev`), ordered before the rest.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kev: bool,
+    /// Its EPSS score, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<f64>,
 }
 
 /// A project's events waiting for its digest.
@@ -156,8 +165,11 @@ pub fn status(
                 id: f.finding.id.clone(),
                 package: format!("{} {}", f.finding.package.name, f.finding.package.version),
                 severity: f.finding.severity,
+                marker: f.finding.is_malicious().then(|| f.finding.severity_text()),
                 overdue: deadline.is_some_and(|(_, d)| d <= now),
                 deadline,
+                kev: f.finding.kev.is_some(),
+                epss: f.finding.epss_score(),
             });
         }
     }
@@ -175,8 +187,8 @@ pub fn status(
     })
 }
 
-/// Overdue first, then the nearest deadline, then those without one; most severe first
-/// within the same deadline.
+/// Overdue first, then the nearest deadline, then those without one; within the same
+/// deadline the one finding order (malware, KEV, EPSS, severity).
 fn sort_open(open: &mut [OpenFinding]) {
     open.sort_by(|a, b| {
         b.overdue
@@ -187,6 +199,8 @@ fn sort_open(open: &mut [OpenFinding]) {
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => std::cmp::Ordering::Equal,
             })
+            .then((a.marker.is_none(), !a.kev).cmp(&(b.marker.is_none(), !b.kev)))
+            .then_with(|| b.epss.unwrap_or(-1.0).total_cmp(&a.epss.unwrap_or(-1.0)))
             .then(b.severity.cmp(&a.severity))
             .then_with(|| (&a.project, &a.id).cmp(&(&b.project, &b.id)))
     });
@@ -292,7 +306,7 @@ pub fn status_text(s: &Status) -> String {
                 f.project,
                 clean(&f.id),
                 clean(&f.package),
-                f.severity,
+                f.marker.unwrap_or(f.severity.as_str()),
                 due
             );
         }
@@ -310,9 +324,24 @@ mod tests {
             id: id.into(),
             package: "x 1".into(),
             severity: sev,
+            marker: None,
             deadline: due.map(|d| (DeadlineKind::Fix, d.parse().unwrap())),
             overdue,
+            kev: false,
+            epss: None,
         }
+    }
+
+    #[test]
+    fn within_a_deadline_kev_then_epss_then_severity() {
+        let mut kev = f("kev", Level::Low, None, false);
+        kev.kev = true;
+        let mut scored = f("scored", Level::Medium, None, false);
+        scored.epss = Some(0.3);
+        let mut v = vec![f("crit", Level::Critical, None, false), scored, kev];
+        sort_open(&mut v);
+        let ids: Vec<&str> = v.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["kev", "scored", "crit"]);
     }
 
     #[test]

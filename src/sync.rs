@@ -29,16 +29,25 @@ pub struct SourceSync {
 pub enum Changed {
     /// Nothing was written (unchanged, or the sync failed).
     Nothing,
-    /// Records of these packages were written: (ecosystem, normalised name).
-    Packages(BTreeSet<(Ecosystem, String)>),
+    /// These records were written.
+    Records {
+        /// The packages they name now: (ecosystem, normalised name).
+        packages: BTreeSet<(Ecosystem, String)>,
+        /// Their ids (a finding remembered under one of them may be on a package the new
+        /// version of the record no longer names).
+        ids: BTreeSet<String>,
+    },
     /// The source was replaced whole: any package may have changed.
     Everything,
 }
 
 impl Changed {
-    /// The packages named by `advisories`' affected entries.
+    /// `advisories`' ids and the packages their affected entries name.
     pub fn of(advisories: &[crate::advisory::Advisory]) -> Self {
-        let set: BTreeSet<(Ecosystem, String)> = advisories
+        if advisories.is_empty() {
+            return Self::Nothing;
+        }
+        let packages: BTreeSet<(Ecosystem, String)> = advisories
             .iter()
             .flat_map(|a| a.affected.iter())
             .filter_map(|e| {
@@ -46,11 +55,12 @@ impl Changed {
                 Some((eco, eco.normalize_name(&e.package.name)))
             })
             .collect();
-        if set.is_empty() {
-            Self::Nothing
-        } else {
-            Self::Packages(set)
-        }
+        let ids = advisories
+            .iter()
+            .flat_map(|a| std::iter::once(&a.id).chain(a.aliases.iter()))
+            .cloned()
+            .collect();
+        Self::Records { packages, ids }
     }
 
     /// Both: everything if either is, else the union.
@@ -58,9 +68,19 @@ impl Changed {
         match (self, other) {
             (Self::Everything, _) | (_, Self::Everything) => Self::Everything,
             (Self::Nothing, o) | (o, Self::Nothing) => o,
-            (Self::Packages(mut a), Self::Packages(b)) => {
-                a.extend(b);
-                Self::Packages(a)
+            (
+                Self::Records {
+                    mut packages,
+                    mut ids,
+                },
+                Self::Records {
+                    packages: p,
+                    ids: i,
+                },
+            ) => {
+                packages.extend(p);
+                ids.extend(i);
+                Self::Records { packages, ids }
             }
         }
     }
@@ -447,4 +467,47 @@ pub async fn refresh_crate_index(
     let (report, writes) = crate::feeds::crates_index::fetch(http, index_url, names, &cached).await;
     store.put_crate_indexes(&writes)?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::{Advisory, Affected, Package};
+
+    fn adv(eco: &str, name: &str) -> Advisory {
+        Advisory {
+            id: "MAL-1".into(),
+            affected: vec![Affected {
+                package: Package {
+                    ecosystem: eco.into(),
+                    name: name.into(),
+                    purl: None,
+                },
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn changed_packages_are_normalised_and_merge() {
+        let a = Changed::of(&[adv("PyPI", "Num2Words"), adv("Go", "x")]);
+        let set = BTreeSet::from([(Ecosystem::PyPI, "num2words".to_string())]);
+        assert_eq!(
+            a,
+            Changed::Records {
+                packages: set,
+                ids: BTreeSet::from(["MAL-1".to_string()])
+            }
+        );
+        assert_eq!(Changed::of(&[]), Changed::Nothing);
+        assert_eq!(a.clone().merge(Changed::Nothing), a);
+        assert_eq!(Changed::Nothing.merge(a.clone()), a);
+        assert_eq!(a.clone().merge(Changed::Everything), Changed::Everything);
+        let b = Changed::of(&[adv("crates.io", "arrayref")]);
+        let Changed::Records { packages, .. } = a.merge(b) else {
+            panic!("a union")
+        };
+        assert_eq!(packages.len(), 2);
+    }
 }

@@ -280,10 +280,7 @@ fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd
                     let rematched: Vec<&str> = r
                         .projects
                         .iter()
-                        .filter(|p| {
-                            p.error.is_none()
-                                && p.notices.iter().all(|n| !n.starts_with("fast lane:"))
-                        })
+                        .filter(|p| p.error.is_none())
                         .map(|p| p.name.as_str())
                         .collect();
                     for p in r.projects.iter().filter(|p| p.error.is_some()) {
@@ -528,6 +525,52 @@ async fn watch_loop(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn options(fast_lane: Option<&str>) -> WatchOptions {
+        WatchOptions {
+            run: RunOptions {
+                // The type comes from `RunOptions`: `watch` names no `config` item.
+                config: Default::default(),
+                store: PathBuf::from("store.sqlite3"),
+                out_dir: PathBuf::from("out"),
+                sync_local: true,
+                sync_remote: true,
+                deliver: true,
+                now: Timestamp::UNIX_EPOCH,
+                http: Default::default(),
+            },
+            schedule: Schedule::parse("0 6 * * *", "UTC").unwrap(),
+            sync_schedule: None,
+            fast_lane: fast_lane.map(|e| Schedule::parse(e, "UTC").unwrap()),
+            fast_lane_test_interval: None,
+            jitter: Duration::ZERO,
+            test_interval: None,
+            lock_wait: Duration::ZERO,
+            grace: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn the_fast_lane_fires_between_cycles() {
+        let mut j = Jitter::new(1);
+        let now: Timestamp = "2026-12-06T05:53:00Z".parse().unwrap();
+        let (job, wait) = next_fire(&options(Some("*/5 * * * *")), now, &mut j).unwrap();
+        assert_eq!((job, wait), (Job::FastLane, Duration::from_secs(120)));
+        // At the same time the cycle wins (it syncs everything anyway).
+        let now: Timestamp = "2026-12-06T05:58:00Z".parse().unwrap();
+        let o = options(Some("*/5 * * * *"));
+        assert_eq!(next_fire(&o, now, &mut j).unwrap().0, Job::Cycle);
+        // The cycle wins when it is due first.
+        let now: Timestamp = "2026-12-06T05:59:30Z".parse().unwrap();
+        let o = options(Some("*/7 * * * *"));
+        assert_eq!(next_fire(&o, now, &mut j).unwrap().0, Job::Cycle);
+        // No fast lane configured: cycles only.
+        let now: Timestamp = "2026-12-06T05:58:00Z".parse().unwrap();
+        assert_eq!(
+            next_fire(&options(None), now, &mut j).unwrap().0,
+            Job::Cycle
+        );
+    }
 
     #[test]
     fn lock_is_exclusive_and_released_on_drop() {

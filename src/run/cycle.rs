@@ -99,7 +99,7 @@ pub fn run_with_clock(
 /// It records no run (the cycle schedule's catch-up and `status` keep counting full cycles),
 /// writes no draft or release notes (the next full cycle does, from every finding) and leaves
 /// health to the full cycles. When a feed had to be replaced whole (a first sync, a lost
-/// mark), every project is re-matched in full.
+/// mark), every project is re-matched in full. The report lists the projects re-matched.
 pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, RunError> {
     let mut store = crate::store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
@@ -120,15 +120,34 @@ pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunRe
             changed = changed.merge(r.changed);
         }
     }
-    let only = match changed {
-        Changed::Nothing => None,
-        Changed::Packages(set) => Some(Some(set)),
-        Changed::Everything => Some(None),
-    };
+    // Only the projects re-matched (or failing) are reported.
     let mut projects = Vec::new();
-    if let Some(only) = only {
+    if changed != Changed::Nothing {
         for p in opts.config.projects.iter().filter(|p| !p.paths.is_empty()) {
-            projects.push(project_step(&mut store, &templates, opts, p, only.as_ref()));
+            let only = match &changed {
+                Changed::Records { packages, ids } => {
+                    // Also the packages of open findings under a changed id: a new version
+                    // of a record may no longer name the package it was found on.
+                    let mut set = packages.clone();
+                    let rows = store.seen(&p.name)?;
+                    if let Ok(open) = crate::monitor::open_findings(&p.name, &rows) {
+                        set.extend(
+                            open.iter()
+                                .filter(|t| t.finding.ids.iter().any(|i| ids.contains(i)))
+                                .map(|t| {
+                                    let eco = t.finding.package.ecosystem;
+                                    (eco, eco.normalize_name(&t.finding.package.name))
+                                }),
+                        );
+                    }
+                    Some(set)
+                }
+                _ => None,
+            };
+            let o = project_step(&mut store, &templates, opts, p, only.as_ref());
+            if !o.notices.iter().any(|n| n == super::project::UNTOUCHED) {
+                projects.push(o);
+            }
         }
     }
     let delivery = if opts.deliver && projects.iter().any(|p| p.queued > 0) {

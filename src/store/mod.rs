@@ -580,17 +580,16 @@ impl Store {
         if cves.is_empty() {
             return Ok(out);
         }
-        let set =
-            |kind: &str| -> Result<Option<(String, Option<String>, Option<String>)>, StoreError> {
-                self.conn
-                    .query_row(
-                        "SELECT source, version, dated FROM signal_sets WHERE kind = ?1",
-                        params![kind],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .optional()
-                    .map_err(sq)
-            };
+        let set = |kind: &str| -> Result<Option<SetRow>, StoreError> {
+            self.conn
+                .query_row(
+                    "SELECT source, version, dated FROM signal_sets WHERE kind = ?1",
+                    params![kind],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(sq)
+        };
         let bad = |what: &str, v: &str| StoreError::BadRecord {
             path: self.path.clone(),
             source_name: what.into(),
@@ -1070,6 +1069,9 @@ impl AdvisoryStore for Store {
         self.write_crate_indexes(entries)
     }
 }
+
+/// A row of `signal_sets`: source, version, date.
+type SetRow = (String, Option<String>, Option<String>);
 
 /// The index rows a record gets: its (ecosystem, normalised name) pairs for `affected` and its
 /// ids for `aliases`. One function for the sync and for `db check`, so the check verifies

@@ -301,6 +301,39 @@ fn local_sync_then_store_scan() {
         Some(0.94272)
     );
 
+    // The later catalog replaces the set: 97 CVEs added, none removed, entries changed in
+    // place (CVE-2020-11978 keeps its date).
+    let o = depwatch_store(&store, &["sync", "--source", &source("kev", &kev_2026())]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("2026.01.29.json: 1501 written, 0 removed"),
+        "{}",
+        text(&o)
+    );
+    let r = json(&depwatch_store(&store, &["scan", &m, "--format", "json"]));
+    let k = &find(&r, "PYSEC-2020-14")["kev"];
+    assert_eq!(
+        (k["catalog_version"].as_str(), k["date_added"].as_str()),
+        (Some("2026.01.29"), Some("2022-01-18"))
+    );
+    // The 2025 file's source row went with its set.
+    let srcs =
+        String::from_utf8_lossy(&depwatch_store(&store, &["db", "stats"]).stdout).to_string();
+    assert!(
+        !srcs.contains("known_exploited_vulnerabilities.json")
+            && srcs.contains("2026.01.29.json: 1501 records"),
+        "{srcs}"
+    );
+
+    // KEV / EPSS files with a store scan: refused, with what to do instead.
+    let o = depwatch_store(&store, &["scan", &m, "--source", &kev]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("depwatch sync --source kev:PATH"),
+        "{}",
+        text(&o)
+    );
+
     // A KEV file that is not a catalog: an error naming the file.
     let bad = tmp.path().join("kev.json");
     std::fs::write(

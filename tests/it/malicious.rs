@@ -483,13 +483,14 @@ impl Drop for Watcher {
 }
 
 #[test]
-fn fast_lane_brings_a_new_malicious_record_to_slack_within_one_interval() {
+fn fast_lane_brings_a_new_malicious_record_to_slack_and_email_within_one_interval() {
     const INTERVAL_MS: u64 = 1000;
     let all = pypi_records();
     let (held, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|(id, _)| id == "MAL-2025-6794");
     let state = Arc::new(Mutex::new(export(&rest)));
     let srv = export_server(state.clone());
     let (slack, accepted) = slack_receiver(HOOK_PATH, 0);
+    let smtp = crate::channels::SmtpServer::start(None);
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -525,34 +526,45 @@ path = "{other}"
 
 [notify.slack]
 webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
+
+[notify.email]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+from = "depwatch <depwatch@example.com>"
+to = ["security@example.com"]
 "#,
+            smtp_port = smtp.port,
             url = srv.url,
             app = d.join("app/requirements.txt").display(),
             other = d.join("other/requirements.txt").display(),
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(d.join("watch.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_depwatch"))
-        .args(["watch", "--log-format", "json", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(d.join("out"))
-        // The full cycle fires once a year (plus the catch-up at start); the fast lane runs
-        // every INTERVAL_MS.
-        .args(["--schedule", "0 0 1 1 *", "--lock-wait", "0"])
-        .args(["--test-fast-lane-ms", &INTERVAL_MS.to_string()])
-        .env("NO_COLOR", "1")
-        .env("DEPWATCH_STORE", d.join("store.sqlite3"))
-        .env(
-            "DEPWATCH_TEST_SLACK_WEBHOOK",
-            format!("{}{HOOK_PATH}", slack.url),
-        )
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn depwatch watch");
-    let mut watcher = Watcher(child);
+    let spawn = |log: &str| {
+        let log = std::fs::File::create(d.join(log)).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            .args(["watch", "--log-format", "json", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(d.join("out"))
+            // The full cycle fires once a year (plus the catch-up at start); the fast lane runs
+            // every INTERVAL_MS.
+            .args(["--schedule", "0 0 1 1 *", "--lock-wait", "0"])
+            .args(["--test-fast-lane-ms", &INTERVAL_MS.to_string()])
+            .env("NO_COLOR", "1")
+            .env("DEPWATCH_STORE", d.join("store.sqlite3"))
+            .env(
+                "DEPWATCH_TEST_SLACK_WEBHOOK",
+                format!("{}{HOOK_PATH}", slack.url),
+            )
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn depwatch watch");
+        Watcher(child)
+    };
+    let mut watcher = spawn("watch.log");
 
     // The catch-up cycle syncs all.zip (nothing affects either project), then a fast lane
     // finds modified_id.csv unchanged.
@@ -568,6 +580,7 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(accepted.lock().unwrap().is_empty(), "nothing to tell yet");
+    assert!(smtp.messages().is_empty(), "nothing to tell yet");
     let before = srv.requests().len();
 
     // num2words's record is published upstream: a new first line in modified_id.csv.
@@ -582,12 +595,16 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
     }
     let published = Instant::now();
     let latency = loop {
-        if accepted
+        let slack_has = accepted
             .lock()
             .unwrap()
             .iter()
-            .any(|b| b.to_string().contains("num2words"))
-        {
+            .any(|b| b.to_string().contains("num2words"));
+        let mail_has = smtp
+            .messages()
+            .iter()
+            .any(|m| m.to_string().contains("num2words"));
+        if slack_has && mail_has {
             break published.elapsed();
         }
         assert!(
@@ -598,10 +615,10 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
         std::thread::sleep(Duration::from_millis(20));
     };
     eprintln!(
-        "fast lane: new malicious record to Slack in {latency:?} (interval {INTERVAL_MS} ms)"
+        "fast lane: new malicious record to Slack and email in {latency:?} (interval {INTERVAL_MS} ms)"
     );
     // One interval, plus what one fast lane takes on a loaded machine (sync of one record,
-    // a re-match of one package, one webhook POST).
+    // a re-match of one package, one webhook POST, one SMTP session).
     assert!(
         latency < Duration::from_millis(INTERVAL_MS) + Duration::from_secs(4),
         "{latency:?}\n{}",
@@ -619,6 +636,13 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
     assert!(body.contains("malicious"), "{body}");
     assert!(body.contains("remove this release"), "{body}");
     assert!(!body.contains("no fix yet"), "{body}");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    let mail = mails[0].to_string();
+    assert!(
+        mail.contains("malicious") && mail.contains("remove this release"),
+        "{mail}"
+    );
 
     // Only the changed record was fetched (no second all.zip), and only the project with a
     // dependency on num2words was re-matched.
@@ -632,6 +656,18 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
     );
     assert!(!paths.iter().any(|p| p.ends_with("all.zip")), "{paths:?}");
     let l = log_of(d);
+    let lanes: Vec<Value> = l
+        .lines()
+        .filter_map(|x| serde_json::from_str::<Value>(x).ok())
+        .filter(|v| v["fields"]["message"] == "fast lane finished")
+        .collect();
+    assert!(lanes.len() >= 2, "{l}");
+    assert!(
+        lanes
+            .iter()
+            .all(|v| !v["fields"]["rematched"].to_string().contains("other")),
+        "the project without num2words is never re-matched: {l}"
+    );
     let rematched: Vec<Value> = l
         .lines()
         .filter_map(|x| serde_json::from_str::<Value>(x).ok())
@@ -645,6 +681,27 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
         "{l}"
     );
     // The finding is remembered: the next full cycle does not alert it again.
+    let o = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(d.join("out"))
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", d.join("store.sqlite3"))
+        .env(
+            "DEPWATCH_TEST_SLACK_WEBHOOK",
+            format!("{}{HOOK_PATH}", slack.url),
+        )
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("project app: 1 open (1 malicious), nothing new"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(accepted.lock().unwrap().len(), 1);
+    assert_eq!(smtp.messages().len(), 1);
     let status = Command::new(env!("CARGO_BIN_EXE_depwatch"))
         .args(["status", "--config"])
         .arg(&config)
@@ -652,5 +709,38 @@ webhook-env = "DEPWATCH_TEST_SLACK_WEBHOOK"
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&status.stdout);
-    assert!(out.contains("num2words"), "{}", text(&status));
+    let line = out
+        .lines()
+        .find(|l| l.contains("num2words 0.5.15"))
+        .unwrap_or_else(|| panic!("{}", text(&status)));
+    assert!(line.contains("[malicious]"), "{line}");
+
+    // The record is withdrawn upstream: the fast lane resolves the finding as withdrawn.
+    let mut watcher = spawn("watch2.log");
+    let then = jiff::Timestamp::now().to_string();
+    record["modified"] = Value::String(then.clone());
+    record["withdrawn"] = Value::String(then.clone());
+    {
+        let mut s = state.lock().unwrap();
+        s.csv = format!("{then},{id}\n{}", s.csv);
+        s.records
+            .insert(id.clone(), serde_json::to_vec(&record).unwrap());
+    }
+    let start = Instant::now();
+    while accepted.lock().unwrap().len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no resolution within 60 s:\n{}",
+            std::fs::read_to_string(d.join("watch2.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(terminate(&mut watcher.0), Some(0));
+    let body = accepted.lock().unwrap()[1].to_string();
+    assert!(
+        body.contains("advisory PYSEC-2025-72 was withdrawn"),
+        "{body}"
+    );
+    let log2 = std::fs::read_to_string(d.join("watch2.log")).unwrap();
+    assert!(!log2.contains("cycle started"), "no catch-up cycle: {log2}");
 }
