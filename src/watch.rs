@@ -531,7 +531,7 @@ mod tests {
             run: RunOptions {
                 // The type comes from `RunOptions`: `watch` names no `config` item.
                 config: Default::default(),
-                store: PathBuf::from("store.sqlite3"),
+                store: PathBuf::from("store.sqlite3").into(),
                 out_dir: PathBuf::from("out"),
                 sync_local: true,
                 sync_remote: true,

@@ -78,8 +78,8 @@ pub struct Dump {
     pub health: Vec<HealthRow>,
     /// (name, value): the draft-marker key.
     pub secrets: Vec<(String, Vec<u8>)>,
-    /// The exploit-data sets: (kind, source, version, dated, rows).
-    pub signal_sets: Vec<(String, String, Option<String>, Option<String>, i64)>,
+    /// The exploit-data sets.
+    pub signal_sets: Vec<SignalSetRow>,
     /// CISA KEV rows.
     pub kev: Vec<KevRow>,
     /// FIRST EPSS rows: (cve, score, percentile).
@@ -88,6 +88,21 @@ pub struct Dump {
     pub held: Vec<HeldRow>,
     /// (project, when its last digest was queued).
     pub digest_sent: Vec<(String, Timestamp)>,
+}
+
+/// One exploit-data set (`signal_sets`).
+#[derive(Debug, Clone)]
+pub struct SignalSetRow {
+    /// `kev` or `epss`.
+    pub kind: String,
+    /// The source that wrote it.
+    pub source: String,
+    /// KEV catalogVersion, EPSS model_version.
+    pub version: Option<String>,
+    /// KEV dateReleased, EPSS score date, as read.
+    pub dated: Option<String>,
+    /// Rows held.
+    pub rows: i64,
 }
 
 /// One stored CISA KEV row.
@@ -270,7 +285,13 @@ impl Store {
         }
         d.signal_sets = rows!(
             "SELECT kind, source, version, dated, rows FROM signal_sets ORDER BY kind",
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            |r| Ok(SignalSetRow {
+                kind: r.get(0)?,
+                source: r.get(1)?,
+                version: r.get(2)?,
+                dated: r.get(3)?,
+                rows: r.get(4)?,
+            })
         );
         let kev: Vec<(String, String, String, String, String, String)> = rows!(
             "SELECT cve, date_added, due_date, ransomware, vendor_project, product FROM kev",

@@ -222,11 +222,11 @@ impl PgStore {
                 "INSERT INTO signal_sets (kind, source, version, dated, rows)
                  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])",
                 &[
-                    &col!(g, |x| x.0.as_str()),
-                    &col!(g, |x| x.1.as_str()),
-                    &col!(g, |x| x.2.as_deref()),
-                    &col!(g, |x| x.3.as_deref()),
-                    &col!(g, |x| x.4),
+                    &col!(g, |x| x.kind.as_str()),
+                    &col!(g, |x| x.source.as_str()),
+                    &col!(g, |x| x.version.as_deref()),
+                    &col!(g, |x| x.dated.as_deref()),
+                    &col!(g, |x| x.rows),
                 ],
             )
             .await
