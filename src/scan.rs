@@ -22,8 +22,8 @@ pub enum Backend {
     },
     /// Answer from the synced store.
     Store {
-        /// The store file.
-        path: PathBuf,
+        /// The store (an SQLite file or a PostgreSQL database).
+        path: crate::store::Location,
         /// Data older than this is stale.
         max_age: jiff::SignedDuration,
         /// Fail instead of warning when the data is stale.
@@ -80,7 +80,7 @@ pub enum ScanError {
     Store(#[from] crate::store::StoreError),
     /// The store was never synced: an empty store would report everything as safe.
     #[error("the store {0} was never synced: run `depwatch sync` first (or scan with --source)")]
-    NeverSynced(PathBuf),
+    NeverSynced(crate::store::Location),
     /// The store is older than allowed and `--require-fresh` was given.
     #[error("{0} (--require-fresh)")]
     Stale(String),
@@ -451,12 +451,12 @@ fn packages_of(parsed: &[ParsedManifest]) -> Vec<(crate::ecosystem::Ecosystem, S
 /// `path` names the store in errors.
 fn database_from_store(
     store: &mut impl crate::store::AdvisoryStore,
-    path: &std::path::Path,
+    path: &crate::store::Location,
     max_age: jiff::SignedDuration,
     require_fresh: bool,
     parsed: &[ParsedManifest],
 ) -> Result<(Database, crate::store::yanked::Yanked, Vec<String>), ScanError> {
-    let path = path.to_path_buf();
+    let path = path.clone();
     let states = store.sources()?;
     let synced: Vec<_> = states.iter().filter(|s| s.last_success.is_some()).collect();
     if synced.is_empty() {
@@ -792,18 +792,23 @@ pub fn run_offline_for(opts: &ScanOptions, only: Option<&PackageSet>) -> Result<
             require_fresh,
         } => {
             // A scan never creates a store: a missing one was never synced.
-            if !path.exists() {
+            if path.sqlite_path().is_some_and(|p| !p.exists()) {
                 return Err(ScanError::NeverSynced(path.clone()));
             }
+            // A PostgreSQL store runs on this thread's runtime, which the helper thread enters.
+            let rt = tokio::runtime::Handle::try_current().ok();
             // Opening the store (pragmas, schema check) and parsing are independent: overlap
             // them. The store opens on a helper thread; parsing, which allocates most, stays on
             // the main thread and its malloc arena.
             let (parsed, store) = std::thread::scope(|s| {
-                let opening = s.spawn(|| crate::store::Store::open_read_only(path));
+                let opening = s.spawn(|| {
+                    let _rt = rt.as_ref().map(|h| h.enter());
+                    crate::store::open_read_only(path)
+                });
                 let parsed = parse_for(opts);
                 let store = opening.join().unwrap_or_else(|_| {
                     Err(crate::store::StoreError::Io {
-                        path: path.clone(),
+                        path: path.to_string().into(),
                         source: std::io::Error::other("the thread opening the store panicked"),
                     })
                 });

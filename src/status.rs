@@ -7,11 +7,10 @@ use crate::feeds::SourceState;
 use crate::monitor::{self, DeadlineKind, MonitorError, WATCHED_DEADLINES};
 use crate::schedule::Schedule;
 use crate::severity::Level;
-use crate::store::{AdvisoryStore, MonitorState, OutboxCounts, Store, StoreError};
+use crate::store::{AdvisoryStore, Location, MonitorState, OutboxCounts, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// Why the status could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -114,12 +113,12 @@ pub struct Status {
 /// Read the status of `store` for the projects in `config`; `schedules` pairs a job name with
 /// its schedule for the next fire times.
 pub fn status(
-    store: &Path,
+    store: &Location,
     config: &Config,
     schedules: &[(&str, &Schedule)],
     now: Timestamp,
 ) -> Result<Status, StatusError> {
-    let s = Store::open_read_only(store)?;
+    let s = crate::store::open_read_only(store)?;
     let last_run = s.last_run()?.map(|r| LastRun {
         started_at: r.started_at.to_string(),
         finished_at: r.finished_at.map(|t| t.to_string()),

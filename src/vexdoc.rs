@@ -9,9 +9,8 @@
 use crate::config::Config;
 use crate::render::openvex::{self, OpenVexError, VexInput};
 use crate::scan::{self, Backend, ScanError, ScanOptions};
-use crate::store::{MonitorState, Store, StoreError};
+use crate::store::{Location, MonitorState, StoreError};
 use jiff::Timestamp;
-use std::path::Path;
 
 /// Why no document was written.
 #[derive(Debug, thiserror::Error)]
@@ -60,11 +59,12 @@ pub struct VexOutput {
     pub notices: Vec<String>,
 }
 
-/// The project's OpenVEX document. Blocks (files, SQLite).
+/// The project's OpenVEX document. Blocks (files, the store; a PostgreSQL store needs the
+/// calling thread to be in a tokio runtime's context).
 pub fn project_vex(
     config: &Config,
     project: &str,
-    store: &Path,
+    store: &Location,
     author: &str,
     now: Timestamp,
 ) -> Result<VexOutput, VexDocError> {
@@ -82,7 +82,7 @@ pub fn project_vex(
     let opts = ScanOptions {
         paths: p.paths.clone(),
         backend: Backend::Store {
-            path: store.to_path_buf(),
+            path: store.clone(),
             max_age: scan::DEFAULT_MAX_AGE,
             require_fresh: false,
         },
@@ -103,7 +103,7 @@ pub fn project_vex(
             message: m.error.clone().unwrap_or_default(),
         });
     }
-    let rows = Store::open_read_only(store)?.seen(&p.name)?;
+    let rows = crate::store::open_read_only(store)?.seen(&p.name)?;
     let resolved = crate::monitor::resolved_findings(&p.name, &rows)?;
     let timestamp = rows
         .iter()

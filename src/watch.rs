@@ -1,14 +1,15 @@
 //! `depwatch watch`: run monitor cycles on cron schedules until SIGTERM / SIGINT.
 //!
 //! One cycle at a time, also across processes sharing a store: every cycle (and every
-//! `depwatch run`) holds an exclusive lock on `<store>.lock` ([`CycleLock`]). A fire time
+//! `depwatch run`) holds an exclusive lock on `<store>.lock` ([`CycleLock`]), or, for a
+//! PostgreSQL store, a session advisory lock in its database (processes on other hosts too). A fire time
 //! missed while the process was down is caught up once at start. On a signal the cycle in
 //! progress is given a grace period to finish; abandoning it after that is safe, because the
 //! store commits a run's memory and its queued messages in one transaction (see `run`).
 
 use crate::run::{self, RunOptions};
 use crate::schedule::{Jitter, Schedule, ScheduleError};
-use crate::store::{MonitorState, Store, StoreError};
+use crate::store::{Location, MonitorState, StoreError};
 use jiff::Timestamp;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -47,10 +48,30 @@ pub enum WatchError {
 }
 
 /// The exclusive right to run a cycle on a store; released when dropped (also when the
-/// process dies, as the OS drops the lock with the file).
-#[derive(Debug)]
+/// process dies, as the OS drops the lock with the file, and PostgreSQL with the session).
 pub struct CycleLock {
-    _file: File,
+    _held: Held,
+}
+
+enum Held {
+    File(#[allow(dead_code)] File),
+    Postgres(#[allow(dead_code)] crate::store::postgres::PgCycleLock),
+}
+
+impl std::fmt::Debug for CycleLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CycleLock")
+    }
+}
+
+/// A PostgreSQL store's cycle lock: taken, or `None` when held elsewhere.
+fn try_pg(loc: &crate::store::postgres::PgLocation) -> Result<Option<CycleLock>, WatchError> {
+    let rt = crate::store::runtime(loc)?;
+    Ok(
+        crate::store::postgres::PgCycleLock::try_acquire(loc, &rt)?.map(|l| CycleLock {
+            _held: Held::Postgres(l),
+        }),
+    )
 }
 
 impl CycleLock {
@@ -62,8 +83,12 @@ impl CycleLock {
     }
 
     /// Take the lock if it is free; `Ok(None)` when another process (or handle) holds it.
-    pub fn try_acquire(store: &Path) -> Result<Option<CycleLock>, WatchError> {
-        let path = Self::path_for(store);
+    pub fn try_acquire(store: impl Into<Location>) -> Result<Option<CycleLock>, WatchError> {
+        let store = match store.into() {
+            Location::Sqlite(p) => p,
+            Location::Postgres(l) => return try_pg(&l),
+        };
+        let path = Self::path_for(&store);
         let lock_err = |source| WatchError::Lock {
             path: path.clone(),
             source,
@@ -90,21 +115,32 @@ impl CycleLock {
             .and_then(|_| file.rewind())
             .and_then(|_| write!(file, "pid {}", std::process::id()))
             .and_then(|_| file.flush());
-        Ok(Some(CycleLock { _file: file }))
+        Ok(Some(CycleLock {
+            _held: Held::File(file),
+        }))
     }
 
     /// Take the lock, waiting up to `wait` for the holder to finish; [`WatchError::Busy`]
     /// (naming the holder) when it does not.
-    pub fn acquire(store: &Path, wait: Duration) -> Result<CycleLock, WatchError> {
+    pub fn acquire(store: impl Into<Location>, wait: Duration) -> Result<CycleLock, WatchError> {
+        let store = store.into();
         let start = std::time::Instant::now();
         loop {
-            if let Some(l) = Self::try_acquire(store)? {
+            if let Some(l) = Self::try_acquire(store.clone())? {
                 return Ok(l);
             }
             if start.elapsed() >= wait {
-                return Err(WatchError::Busy {
-                    path: Self::path_for(store),
-                    holder: Self::holder(store),
+                return Err(match &store {
+                    Location::Sqlite(p) => WatchError::Busy {
+                        path: Self::path_for(p),
+                        holder: Self::holder(p),
+                    },
+                    Location::Postgres(l) => WatchError::Busy {
+                        path: format!("{l} (advisory lock)").into(),
+                        holder: crate::store::runtime(l)
+                            .map(|rt| crate::store::postgres::PgCycleLock::holder(l, &rt))
+                            .unwrap_or_else(|_| "unknown".into()),
+                    },
                 });
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -176,13 +212,15 @@ enum JobEnd {
 }
 
 /// The last run's start recorded in the store, if any.
-fn last_run_start(store: &Path) -> Result<Option<Timestamp>, WatchError> {
-    let s = Store::open(store)?;
+fn last_run_start(store: &Location) -> Result<Option<Timestamp>, WatchError> {
+    let s = crate::store::open(store)?;
     Ok(s.last_run()?.map(|r| r.started_at))
 }
 
 fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd {
-    let lock = match CycleLock::acquire(&opts.run.store, opts.lock_wait) {
+    // This thread is the job's own: a PostgreSQL store finds the runtime through it.
+    let _rt = rt.enter();
+    let lock = match CycleLock::acquire(opts.run.store.clone(), opts.lock_wait) {
         Ok(l) => l,
         Err(e @ WatchError::Busy { .. }) => {
             warn!(job = ?job, "{e}; skipping this fire time");
@@ -280,7 +318,7 @@ fn run_job(opts: &WatchOptions, job: Job, rt: &tokio::runtime::Handle) -> JobEnd
 /// The sync part of a cycle on its own (for a separate sync schedule). One failing source
 /// does not stop the others: each result is logged.
 fn sync_only(ro: &RunOptions, rt: &tokio::runtime::Handle) -> Result<(), WatchError> {
-    let mut store = Store::open(&ro.store)?;
+    let mut store = crate::store::open(&ro.store)?;
     info!("sync started");
     for s in &ro.config.sources {
         if let Some(spec) = crate::feeds::signal::SignalSpec::parse(s) {
@@ -425,7 +463,7 @@ async fn watch_loop(opts: &WatchOptions) -> Result<WatchSummary, WatchError> {
     // as good as a catch-up.
     let store = opts.run.store.clone();
     let last = crate::blocking::off_executor(move || {
-        Ok::<_, WatchError>(match CycleLock::try_acquire(&store)? {
+        Ok::<_, WatchError>(match CycleLock::try_acquire(store.clone())? {
             Some(_lock) => last_run_start(&store)?,
             None => Some(Timestamp::now()),
         })
@@ -493,7 +531,7 @@ mod tests {
             run: RunOptions {
                 // The type comes from `RunOptions`: `watch` names no `config` item.
                 config: Default::default(),
-                store: PathBuf::from("store.sqlite3"),
+                store: PathBuf::from("store.sqlite3").into(),
                 out_dir: PathBuf::from("out"),
                 sync_local: true,
                 sync_remote: true,
@@ -558,7 +596,7 @@ mod tests {
         let mut opts = WatchOptions {
             run: RunOptions {
                 config: Default::default(),
-                store: "s".into(),
+                store: std::path::PathBuf::from("s").into(),
                 out_dir: "o".into(),
                 sync_local: true,
                 sync_remote: false,

@@ -2,7 +2,6 @@
 
 use super::{Outcome, StoreArg};
 use clap::Subcommand;
-use depwatch::store::Store;
 
 #[derive(clap::Args)]
 pub struct DbArgs {
@@ -27,13 +26,28 @@ enum DbCommand {
         #[command(flatten)]
         store: StoreArg,
     },
+    /// Copy a whole SQLite store (advisories, sync state, memory, outbox, runs, health) into
+    /// a PostgreSQL database, in one transaction. A target that holds data is refused unless
+    /// --replace is given.
+    Copy {
+        /// The SQLite store to read: sqlite:PATH or PATH.
+        #[arg(long, value_name = "PATH")]
+        from: std::ffi::OsString,
+        /// The PostgreSQL store to write: postgres://USER@HOST:PORT/DB (password from
+        /// PGPASSWORD or the URL).
+        #[arg(long, value_name = "URL")]
+        to: std::ffi::OsString,
+        /// Empty a target that holds data first (in the same transaction).
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
-/// Blocks (SQLite).
+/// Blocks (SQLite, PostgreSQL on the caller's runtime).
 pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
     match args.command {
         DbCommand::Stats { store, json } => {
-            let s = Store::open_read_only(&store.path())?.stats()?;
+            let s = depwatch::store::open_read_only(&store.location()?)?.stats()?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&s)?);
             } else {
@@ -63,22 +77,38 @@ pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Success)
         }
+        DbCommand::Copy { from, to, replace } => {
+            let from = depwatch::store::Location::parse(&from)?;
+            let to = depwatch::store::Location::parse(&to)?;
+            let n = depwatch::store::dump::copy(&from, &to, replace)?;
+            outln!(
+                "copied {from} to {to}: {} sources, {} records, {} remembered findings, \
+                 {} outbox messages, {} runs, {} health rows, {} KEV/EPSS rows, \
+                 {} events held for digests",
+                n.sources,
+                n.records,
+                n.findings,
+                n.messages,
+                n.runs,
+                n.health,
+                n.exploit_rows,
+                n.held
+            );
+            Ok(Outcome::Success)
+        }
         DbCommand::Check { store } => {
-            let path = store.path();
+            let loc = store.location()?;
             // Checking must not create the store it checks: a missing one is an error.
-            if !path.exists() {
-                anyhow::bail!(
-                    "{}: no store at this path (nothing to check)",
-                    path.display()
-                );
+            if loc.sqlite_path().is_some_and(|p| !p.exists()) {
+                anyhow::bail!("{loc}: no store at this path (nothing to check)");
             }
-            let problems = Store::open_read_only(&path)?.check()?;
+            let problems = depwatch::store::open_read_only(&loc)?.check()?;
             if problems.is_empty() {
-                outln!("{}: ok", path.display());
+                outln!("{loc}: ok");
                 Ok(Outcome::Success)
             } else {
                 for p in &problems {
-                    outln!("{}: {p}", path.display());
+                    outln!("{loc}: {p}");
                 }
                 // A sync of an unchanged source writes nothing, so it would not repair them.
                 outln!(

@@ -143,17 +143,25 @@ pub fn load_required(path: Option<PathBuf>) -> anyhow::Result<Config> {
 /// `--store`.
 #[derive(clap::Args)]
 pub struct StoreArg {
-    /// The advisory store (default: $DEPWATCH_STORE, else the per-user data directory).
-    #[arg(long, value_name = "PATH", env = "DEPWATCH_STORE")]
-    pub store: Option<PathBuf>,
+    /// The advisory store: an SQLite file (PATH or sqlite:PATH) or a PostgreSQL database
+    /// (postgres://USER@HOST:PORT/DB; password from PGPASSWORD or the URL). Default:
+    /// $DEPWATCH_STORE, else the per-user data directory.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "DEPWATCH_STORE",
+        hide_env_values = true
+    )]
+    pub store: Option<std::ffi::OsString>,
 }
 
 impl StoreArg {
-    /// The store's path: --store, $DEPWATCH_STORE, else the per-user default.
-    pub fn path(&self) -> PathBuf {
-        self.store
-            .clone()
-            .unwrap_or_else(depwatch::store::Store::default_path)
+    /// The store: --store, $DEPWATCH_STORE, else the per-user default (SQLite).
+    pub fn location(&self) -> anyhow::Result<depwatch::store::Location> {
+        Ok(match &self.store {
+            Some(s) => depwatch::store::Location::parse(s)?,
+            None => depwatch::store::Store::default_path().into(),
+        })
     }
 }
 

@@ -40,7 +40,7 @@ pub fn run(args: NotesArgs) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
     let backend = if args.sources.sources.is_empty() {
         Backend::Store {
-            path: args.store.path(),
+            path: args.store.location()?,
             max_age: scan::DEFAULT_MAX_AGE,
             require_fresh: false,
         }

@@ -1,7 +1,6 @@
 //! `depwatch publish`.
 
 use super::{Outcome, RequiredConfigArg, StoreArg};
-use depwatch::store::Store;
 
 #[derive(clap::Args)]
 pub struct PublishArgs {
@@ -22,7 +21,7 @@ pub fn run(args: PublishArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Out
     {
         anyhow::bail!("no project named {name:?} in the config");
     }
-    let store = Store::open(&args.store.path())?;
+    let store = depwatch::store::open(&args.store.location()?)?;
     let results =
         depwatch::run::publish_drafts(&store, &config, args.project.as_deref(), super::now()?, rt)?;
     let mut ok = true;

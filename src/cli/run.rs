@@ -72,7 +72,7 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
     let fail_on = super::fail_on(&args.fail_on, &config)?;
     let opts = depwatch::run::RunOptions {
         config,
-        store: args.store.path(),
+        store: args.store.location()?,
         out_dir: out_dir.clone(),
         sync_local: !args.no_sync,
         sync_remote: !args.no_sync && !args.offline,

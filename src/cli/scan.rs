@@ -189,7 +189,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         Backend::Online { url }
     } else if sources.is_empty() {
         Backend::Store {
-            path: args.store.path(),
+            path: args.store.location()?,
             max_age: jiff::SignedDuration::try_from_hours(args.max_age_hours).ok_or_else(|| {
                 anyhow::anyhow!("--max-age-hours {} is too large", args.max_age_hours)
             })?,
@@ -223,6 +223,12 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
     // and a blocking-pool thread would cost a fresh malloc arena. The online one is awaited.
     let report = match opts.backend {
         scan::Backend::Online { .. } => scan::run(&opts).await?,
+        // A PostgreSQL store's connection runs on this runtime: the scan waits on a blocking
+        // thread while this one drives it. (Exploit-data files only go with `--source`.)
+        scan::Backend::Store {
+            path: depwatch::store::Location::Postgres(_),
+            ..
+        } => scan::run(&opts).await?,
         _ => scan::run_offline_with(&opts, &signals)?,
     };
     let format = Format::from(args.format);

@@ -42,7 +42,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Outcome> {
     }
     let refs: Vec<(&str, &depwatch::schedule::Schedule)> =
         schedules.iter().map(|(j, s)| (*j, s)).collect();
-    let st = depwatch::status::status(&args.store.path(), &config, &refs, super::now()?)?;
+    let st = depwatch::status::status(&args.store.location()?, &config, &refs, super::now()?)?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&st)?);
     } else {

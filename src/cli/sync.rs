@@ -2,7 +2,6 @@
 
 use super::{ConfigArg, Outcome, SourceArgs, StoreArg};
 use depwatch::feeds::defs::{self, FeedKind};
-use depwatch::store::Store;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -48,8 +47,7 @@ fn print_sync(r: &depwatch::sync::SourceSync) -> anyhow::Result<bool> {
 /// Blocks (SQLite, local sources); the downloads run on `rt`.
 pub fn run(args: SyncArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
-    let path = args.store.path();
-    let mut store = Store::open(&path)?;
+    let mut store = depwatch::store::open(&args.store.location()?)?;
     let mut ok = true;
     let only_local = !args.sources.sources.is_empty();
     let (local, signals) = if only_local {

@@ -26,7 +26,7 @@ pub fn run(args: VexArgs) -> anyhow::Result<Outcome> {
     let out = depwatch::vexdoc::project_vex(
         &config,
         &args.project,
-        &args.store.path(),
+        &args.store.location()?,
         &args.author,
         super::now()?,
     )?;

@@ -79,7 +79,7 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<Outcome> {
     let opts = depwatch::watch::WatchOptions {
         run: depwatch::run::RunOptions {
             config,
-            store: args.store.path(),
+            store: args.store.location()?,
             out_dir,
             sync_local: true,
             sync_remote: !args.offline,

@@ -8,7 +8,7 @@ use super::sources::sync_step;
 use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, StepError, SyncLine};
 use crate::health::{self, HealthEvent, Outcome};
 use crate::publish::templates::Templates;
-use crate::store::{AdvisoryStore, MonitorState, RunOutcome, Store};
+use crate::store::{AdvisoryStore, MonitorState, RunOutcome};
 use crate::sync::Changed;
 
 /// Run the whole job on the caller's tokio runtime: the blocking work (SQLite, scans) on its
@@ -32,7 +32,7 @@ pub fn run_with_clock(
     clock: &dyn Clock,
     rt: &tokio::runtime::Handle,
 ) -> Result<RunReport, RunError> {
-    let mut store = Store::open(&opts.store)?;
+    let mut store = crate::store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
     let run_id = store.run_started(opts.now)?;
     let sync = sync_step(&mut store, opts, rt)?;
@@ -101,7 +101,7 @@ pub fn run_with_clock(
 /// health to the full cycles. When a feed had to be replaced whole (a first sync, a lost
 /// mark), every project is re-matched in full. The report lists the projects re-matched.
 pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunReport, RunError> {
-    let mut store = Store::open(&opts.store)?;
+    let mut store = crate::store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
     let defs: Vec<_> = opts
         .config
@@ -228,7 +228,7 @@ mod tests {
         let later: jiff::Timestamp = "2020-01-01T09:07:00Z".parse().unwrap();
         let opts = RunOptions {
             config: crate::config::Config::default(),
-            store: dir.path().join("store.sqlite3"),
+            store: dir.path().join("store.sqlite3").into(),
             out_dir: dir.path().join("out"),
             sync_local: true,
             sync_remote: false,
@@ -241,7 +241,7 @@ mod tests {
         let rt = tokio::runtime::Handle::current();
         let e = run_with_clock(&opts, &FixedClock(later), &rt).unwrap_err();
         assert!(matches!(e, RunError::NeverSynced(_)), "{e}");
-        let last = Store::open(&opts.store)
+        let last = crate::store::open(&opts.store)
             .unwrap()
             .last_run()
             .unwrap()

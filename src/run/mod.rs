@@ -53,7 +53,7 @@ pub struct RunOptions {
     /// The validated configuration.
     pub config: Config,
     /// The store.
-    pub store: PathBuf,
+    pub store: crate::store::Location,
     /// Where drafts and release notes go.
     pub out_dir: PathBuf,
     /// Sync the config's local sources first.
@@ -84,7 +84,7 @@ pub enum RunError {
     #[error(
         "the store {0} was never synced and the config lists no sources: add `sources = [...]` to depwatch.toml or run `depwatch sync`"
     )]
-    NeverSynced(PathBuf),
+    NeverSynced(crate::store::Location),
 }
 
 /// One source's sync, as reported.

@@ -349,9 +349,12 @@ fn within_time_budget<T: Send + 'static>(
 ) -> Result<T, StepError> {
     let budget = project_timeout().unwrap_or(DEFAULT_PROJECT_TIMEOUT);
     let (tx, rx) = std::sync::mpsc::channel();
+    // The scan opens the store again, and a PostgreSQL store runs on the caller's runtime.
+    let rt = tokio::runtime::Handle::try_current().ok();
     std::thread::Builder::new()
         .name("project-scan".into())
         .spawn(move || {
+            let _rt = rt.as_ref().map(|h| h.enter());
             let _ = tx.send(work());
         })
         .map_err(StepError::Spawn)?;

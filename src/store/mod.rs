@@ -1,4 +1,6 @@
-//! The local advisory store: embedded SQLite, the only module with SQL in it.
+//! The advisory store, the only module with SQL in it: the traits, the SQLite backend (this
+//! file and its siblings), the PostgreSQL one (`postgres/`), choosing one from `--store`
+//! (`backend.rs`: [`Location`], [`open`]) and `db copy` between them (`dump.rs`).
 //!
 //! What the rest of depwatch may rely on is the pair of traits in `traits.rs`,
 //! [`AdvisoryStore`] and [`MonitorState`] (sync on purpose: see there), with typed rows; the
@@ -17,10 +19,13 @@
 //! a sync writes. `rusqlite` is blocking: async callers must run store calls on a blocking
 //! thread.
 
+mod backend;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod dump;
 mod health;
 mod monitor;
+pub mod postgres;
 mod schema;
 mod traits;
 pub mod yanked;
@@ -80,6 +85,15 @@ pub enum StoreError {
         /// The newest this build knows.
         supported: i64,
     },
+    /// PostgreSQL failed, or a value it holds does not decode. `at` is the store's location
+    /// without its password.
+    #[error("store {at}: {message}")]
+    Postgres {
+        /// The store's location, as shown (no password).
+        at: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A stored record could not be decoded (the store was edited by hand?).
     #[error("store {path}: record {source_name}/{id} is not valid OSV JSON: {message}")]
     BadRecord {
@@ -95,6 +109,7 @@ pub enum StoreError {
 }
 
 pub use crate::feeds::SourceState;
+pub use backend::{Backend, Location, open, open_read_only, runtime};
 pub use health::HealthRow;
 pub use monitor::{HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow};
 pub use traits::{
@@ -756,9 +771,7 @@ impl Store {
         };
         let stored_affected = read_keys("SELECT source, id, ecosystem, name FROM affected", 4)?;
         let stored_aliases = read_keys("SELECT source, id, alias FROM aliases", 3)?;
-        let mut want_affected = BTreeSet::new();
-        let mut want_aliases = BTreeSet::new();
-        let mut records = BTreeSet::new();
+        let mut records = Vec::new();
         {
             let mut stmt = self
                 .conn
@@ -773,26 +786,45 @@ impl Store {
                 ) else {
                     continue; // not text: counted by the invariants above
                 };
-                records.insert((source.clone(), id.clone()));
-                // A record that does not decode is reported by the JSON invariants (or, when
-                // valid JSON but not OSV, by a scan); its index cannot be recomputed.
-                let Ok(adv) = serde_json::from_str::<Advisory>(&json) else {
-                    continue;
-                };
-                let (affected, aliases) = index_rows(&adv);
-                for (eco, name) in affected {
-                    want_affected.insert((source.clone(), id.clone(), eco.to_string(), name));
-                }
-                for alias in aliases {
-                    want_aliases.insert((
-                        source.clone(),
-                        id.clone(),
-                        alias.to_string(),
-                        String::new(),
-                    ));
-                }
+                records.push((source, id, json));
             }
         }
+        Ok(index_problems(&records, &stored_affected, &stored_aliases))
+    }
+}
+
+/// An index row as `db check` compares them: (source, id, ecosystem or alias, name or "").
+pub(crate) type IndexKey = (String, String, String, String);
+
+/// The index tables against the raw records (source, id, JSON), for every backend: every row
+/// a sync would write for a record must be there, and no other. A missing `affected` row makes
+/// scans miss the record's findings while everything else looks sound.
+pub(crate) fn index_problems(
+    records: &[(String, String, String)],
+    stored_affected: &BTreeSet<IndexKey>,
+    stored_aliases: &BTreeSet<IndexKey>,
+) -> Vec<String> {
+    type Key = IndexKey;
+    let mut want_affected = BTreeSet::new();
+    let mut want_aliases = BTreeSet::new();
+    let mut keys = BTreeSet::new();
+    for (source, id, json) in records {
+        keys.insert((source.clone(), id.clone()));
+        // A record that does not decode is reported by the JSON invariants (or, when
+        // valid JSON but not OSV, by a scan); its index cannot be recomputed.
+        let Ok(adv) = serde_json::from_str::<Advisory>(json) else {
+            continue;
+        };
+        let (affected, aliases) = index_rows(&adv);
+        for (eco, name) in affected {
+            want_affected.insert((source.clone(), id.clone(), eco.to_string(), name));
+        }
+        for alias in aliases {
+            want_aliases.insert((source.clone(), id.clone(), alias.to_string(), String::new()));
+        }
+    }
+    let records = keys;
+    {
         let mut problems = Vec::new();
         let mut report = |what: &str, diff: Vec<&Key>, show: &dyn Fn(&Key) -> String| {
             if diff.is_empty() {
@@ -806,13 +838,13 @@ impl Store {
             };
             problems.push(format!("{} {what}: {}{more}", diff.len(), shown.join("; ")));
         };
-        // Rows pointing at no record are counted by the invariants above already.
+        // Rows pointing at no record are counted by the invariants already.
         let has_record = |k: &&Key| records.contains(&(k.0.clone(), k.1.clone()));
         let package = |k: &Key| format!("{} {} {} in {}", k.1, k.2, k.3, k.0);
         let alias = |k: &Key| format!("{} as {} in {}", k.1, k.2, k.0);
         report(
             "package index rows missing (scans of these packages miss the record)",
-            want_affected.difference(&stored_affected).collect(),
+            want_affected.difference(stored_affected).collect(),
             &package,
         );
         report(
@@ -825,7 +857,7 @@ impl Store {
         );
         report(
             "alias index rows missing",
-            want_aliases.difference(&stored_aliases).collect(),
+            want_aliases.difference(stored_aliases).collect(),
             &alias,
         );
         report(
@@ -836,7 +868,7 @@ impl Store {
                 .collect(),
             &alias,
         );
-        Ok(problems)
+        problems
     }
 }
 

@@ -1,7 +1,8 @@
 //! The store's seams: [`AdvisoryStore`] (synced advisory records, per-source sync state, the
 //! yanked-versions cache) and [`MonitorState`] (findings seen per project, the outbox, runs,
-//! health). [`super::Store`] (SQLite) implements both; [`super::conformance`] is the suite any
-//! backend must pass.
+//! health). [`super::Store`] (SQLite) and [`super::postgres::PgStore`] implement both;
+//! [`super::conformance`] is the suite any backend must pass (both run it in their unit
+//! tests).
 //!
 //! Rows are typed: times are [`jiff::Timestamp`], states are enums. How a backend stores them
 //! is its own business, but it keeps times to at least the microsecond (PostgreSQL's

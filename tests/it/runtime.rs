@@ -86,7 +86,7 @@ webhook-env = "DEPWATCH_TEST_RUNTIME_UNSET"
         SecretSource::Inline(Secret::new(format!("{}/hook", slack.url)));
     let opts = RunOptions {
         config,
-        store: dir.path().join("store.sqlite3"),
+        store: dir.path().join("store.sqlite3").into(),
         out_dir: dir.path().join("out"),
         sync_local: true,
         sync_remote: false,

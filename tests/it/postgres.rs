@@ -1,0 +1,369 @@
+//! The PostgreSQL store through the real binary, on a throwaway server started by the tests
+//! (`tests/support/pg_cluster.rs`; `DEPWATCH_TEST_POSTGRES_URL` to use an existing one):
+//! selection by URL, `db copy` from SQLite, scans equal to SQLite's, `db check`, the password
+//! never shown, and the cycle lock across processes.
+
+#[path = "../support/pg_cluster.rs"]
+mod cluster;
+
+use crate::support::{manifest, pypa_dir, rustsec_dir, shared};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Run `depwatch` with `store` as DEPWATCH_STORE (a path or a URL).
+fn depwatch_at(store: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("DEPWATCH_STORE", store)
+        .env_remove("PGPASSWORD")
+        .output()
+        .expect("run depwatch")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn sync_corpus(store: &str) {
+    let out = depwatch_at(
+        store,
+        &[
+            "sync",
+            "--source",
+            &format!("rustsec-dir:{}", rustsec_dir().display()),
+            "--source",
+            &format!("osv-dir:{}", pypa_dir().display()),
+        ],
+    );
+    ok(&out, "sync");
+}
+
+/// The scan's JSON report of two corpus projects (Rust and Python) from `store`.
+fn scan_report(store: &str) -> Value {
+    let cargo = manifest("uv/Cargo.lock");
+    let py = manifest("emby-watchparty/requirements.txt");
+    let out = depwatch_at(
+        store,
+        &[
+            "scan",
+            "--format",
+            "json",
+            &cargo.display().to_string(),
+            &py.display().to_string(),
+        ],
+    );
+    // 0 or 1: findings are expected; 2 would be an error.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "scan: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The whole report: it holds no time or store location, so both stores must give it
+    // byte for byte.
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+fn sqlite_store(dir: &Path) -> String {
+    dir.join("store.sqlite3").display().to_string()
+}
+
+/// A URL with the password in PGPASSWORD's place: the test server's URL minus it.
+fn without_password(url: &str) -> String {
+    url.replacen(&format!(":{}@", cluster::PASSWORD), "@", 1)
+}
+
+#[test]
+fn copy_from_sqlite_then_scan_gives_the_same_report_and_db_check_passes_on_both() {
+    let server = cluster::server();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_store(dir.path());
+    sync_corpus(&sqlite);
+    let url = server.fresh_database();
+    let copied = ok(
+        &depwatch_at(
+            &sqlite,
+            &[
+                "db",
+                "copy",
+                "--from",
+                &format!("sqlite:{sqlite}"),
+                "--to",
+                &url,
+            ],
+        ),
+        "db copy",
+    );
+    assert!(copied.contains(" sources, "), "{copied}");
+    assert!(
+        !copied.contains(cluster::PASSWORD),
+        "the password is shown: {copied}"
+    );
+    let from_sqlite = scan_report(&sqlite);
+    let from_pg = scan_report(&url);
+    assert!(
+        from_sqlite["findings"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "the corpus projects have findings: {from_sqlite}"
+    );
+    assert_eq!(from_sqlite, from_pg, "the same report from both stores");
+    for store in [&sqlite, &url] {
+        let out = ok(&depwatch_at(store, &["db", "check"]), "db check");
+        assert!(out.trim_end().ends_with(": ok"), "{out}");
+    }
+    // The counts agree too.
+    let stats = |s: &str| -> Value {
+        serde_json::from_str(&ok(&depwatch_at(s, &["db", "stats", "--json"]), "stats")).unwrap()
+    };
+    let (a, b) = (stats(&sqlite), stats(&url));
+    assert_eq!(a["records"], b["records"]);
+    assert_eq!(a["by_ecosystem"], b["by_ecosystem"]);
+    assert!(!b["path"].as_str().unwrap().contains(cluster::PASSWORD));
+    // `status` reads the copied store too.
+    let config = dir.path().join("depwatch.toml");
+    std::fs::write(&config, "").unwrap();
+    let config = config.display().to_string();
+    let a = ok(
+        &depwatch_at(&sqlite, &["status", "--config", &config]),
+        "status",
+    );
+    let b = ok(
+        &depwatch_at(&url, &["status", "--config", &config]),
+        "status",
+    );
+    assert_eq!(a.replace(&sqlite, "STORE"), b.replace(&url, "STORE"));
+
+    // A second copy into the same database is refused; --replace overwrites it.
+    let again = depwatch_at(&sqlite, &["db", "copy", "--from", &sqlite, "--to", &url]);
+    assert_eq!(again.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&again.stderr);
+    assert!(e.contains("not empty") && e.contains("--replace"), "{e}");
+    assert!(!e.contains(cluster::PASSWORD), "{e}");
+    ok(
+        &depwatch_at(
+            &sqlite,
+            &["db", "copy", "--from", &sqlite, "--to", &url, "--replace"],
+        ),
+        "db copy --replace",
+    );
+    assert_eq!(scan_report(&url), from_sqlite);
+}
+
+#[test]
+fn sync_straight_into_postgres_matches_sqlite_and_a_resync_changes_nothing() {
+    let server = cluster::server();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_store(dir.path());
+    let url = server.fresh_database();
+    sync_corpus(&sqlite);
+    sync_corpus(&url);
+    assert_eq!(scan_report(&sqlite), scan_report(&url));
+    // A second sync of unchanged sources writes nothing.
+    let out = depwatch_at(
+        &url,
+        &[
+            "sync",
+            "--source",
+            &format!("osv-dir:{}", pypa_dir().display()),
+        ],
+    );
+    let text = ok(&out, "resync");
+    assert!(
+        text.contains("unchanged") || text.contains(" 0 written"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_password_comes_from_pgpassword_and_a_wrong_one_is_never_shown() {
+    let server = cluster::server();
+    let url = server.fresh_database();
+    let bare = without_password(&url);
+    assert_ne!(bare, url);
+    // Right password from PGPASSWORD.
+    let out = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["db", "stats"])
+        .env("DEPWATCH_STORE", &bare)
+        .env("PGPASSWORD", cluster::PASSWORD)
+        .output()
+        .unwrap();
+    // An empty database is not a store yet: a clear error, after a successful login.
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("holds no depwatch store"), "{e}");
+    // A wrong password in the URL: the server's refusal, without the password.
+    let wrong = "Wr0ng-pass-7461";
+    let url_wrong = bare.replacen("://depwatch@", &format!("://depwatch:{wrong}@"), 1);
+    for args in [
+        vec!["db", "stats"],
+        vec!["db", "check"],
+        vec!["scan", "--format", "json", "."],
+    ] {
+        let out = depwatch_at(&url_wrong, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            e.contains("password authentication failed"),
+            "{args:?}: {e}"
+        );
+        assert!(!e.contains(wrong), "{args:?} shows the password: {e}");
+        assert!(
+            e.contains("postgres://depwatch@127.0.0.1:"),
+            "names the store: {e}"
+        );
+    }
+    // The same through --store, and through PGPASSWORD.
+    let out = Command::new(env!("CARGO_BIN_EXE_depwatch"))
+        .args(["db", "stats", "--store", &bare])
+        .env("PGPASSWORD", wrong)
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("password authentication failed"), "{e}");
+    assert!(!e.contains(wrong), "{e}");
+}
+
+#[test]
+fn a_cycle_holds_the_advisory_lock_and_a_second_run_gives_up_naming_the_holder() {
+    let server = cluster::server();
+    let url = server.fresh_database();
+    // Hold the lock from another session, as a running cycle on another host would.
+    let holder = std::thread::spawn({
+        let url = url.clone();
+        move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                client
+                    .execute("SELECT pg_advisory_lock($1)", &[&0x6465_7063_i64])
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+            });
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("depwatch.toml");
+    std::fs::write(&config, "").unwrap();
+    let out = depwatch_at(
+        &url,
+        &[
+            "run",
+            "--config",
+            &config.display().to_string(),
+            "--lock-wait",
+            "1",
+            "--no-deliver",
+        ],
+    );
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(e.contains("another cycle is running"), "{e}");
+    assert!(e.contains("PostgreSQL session"), "names the holder: {e}");
+    holder.join().unwrap();
+    // Released with its session: the next run takes the lock (and stops: nothing to sync).
+    let out = depwatch_at(
+        &url,
+        &[
+            "run",
+            "--config",
+            &config.display().to_string(),
+            "--lock-wait",
+            "5",
+            "--no-deliver",
+        ],
+    );
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(!e.contains("another cycle is running"), "{e}");
+    assert!(e.contains("never synced"), "{e}");
+}
+
+/// KEV and EPSS on PostgreSQL: the real catalog and the 313k-row EPSS file synced straight
+/// into it (COPY, in one transaction, timed) and copied from SQLite give the scan SQLite
+/// gives, marks and order included.
+#[test]
+fn kev_and_epss_on_postgres_give_sqlites_scan_synced_or_copied() {
+    let server = cluster::server();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_store(dir.path());
+    let url = server.fresh_database();
+    let kev = format!(
+        "kev:{}",
+        shared()
+            .join("feeds-reference/kev/known_exploited_vulnerabilities.json")
+            .display()
+    );
+    let epss = format!(
+        "epss:{}",
+        shared()
+            .join("feeds-reference/epss/epss_scores-2026-01-30.csv.gz")
+            .display()
+    );
+    let pypa = format!("osv-dir:{}", pypa_dir().display());
+    let sync = |store: &str| {
+        let start = std::time::Instant::now();
+        ok(
+            &depwatch_at(
+                store,
+                &[
+                    "sync", "--source", &pypa, "--source", &kev, "--source", &epss,
+                ],
+            ),
+            "sync",
+        );
+        start.elapsed()
+    };
+    sync(&sqlite);
+    let took = sync(&url);
+    // The PyPA records and 313k EPSS rows; row-by-row inserts took minutes here.
+    assert!(took.as_secs() < 60, "sync into PostgreSQL took {took:?}");
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(&req, "apache-airflow==1.10.10\n").unwrap();
+    let req = req.display().to_string();
+    let report = |store: &str| -> Value {
+        let out = depwatch_at(store, &["scan", "--format", "json", &req]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let from_sqlite = report(&sqlite);
+    let first = &from_sqlite["findings"][0];
+    assert_eq!(first["kev"]["cve"], "CVE-2020-11978", "{first}");
+    assert_eq!(first["epss"]["score"].as_f64(), Some(0.94272));
+    assert_eq!(report(&url), from_sqlite, "synced into PostgreSQL");
+    let copied = server.fresh_database();
+    let out = ok(
+        &depwatch_at(
+            &sqlite,
+            &[
+                "db",
+                "copy",
+                "--from",
+                &format!("sqlite:{sqlite}"),
+                "--to",
+                &copied,
+            ],
+        ),
+        "db copy",
+    );
+    assert!(out.contains(" KEV/EPSS rows"), "{out}");
+    assert_eq!(report(&copied), from_sqlite, "copied from SQLite");
+    for store in [&url, &copied] {
+        let out = ok(&depwatch_at(store, &["db", "check"]), "db check");
+        assert!(out.trim_end().ends_with(": ok"), "{out}");
+    }
+}
