@@ -49,7 +49,34 @@ fn capitalise(s: &str) -> String {
 fn headline(e: &Event, zone: &Zone) -> String {
     let f = &e.finding.finding;
     match &e.kind {
+        // A warning says which kind it is: it is not a vulnerability.
+        EventKind::New if f.kind.is_informational() => format!(
+            "New {} warning: {}",
+            f.kind.as_str(),
+            cap_chars(&summary_of(f), SUMMARY_MAX)
+        ),
         EventKind::New => format!("New: {}", cap_chars(&summary_of(f), SUMMARY_MAX)),
+        EventKind::RangeRisk {
+            requirement,
+            allows,
+            suggested,
+            note,
+        } => {
+            let bound = match (suggested, note) {
+                (Some(b), _) => format!("depwatch suggests the bound {}", one_line(b)),
+                (None, Some(n)) => format!("no bound suggested: {}", one_line(n)),
+                (None, None) => "no bound suggested".to_string(),
+            };
+            cap_chars(
+                &format!(
+                    "Range risk: {} {} allows affected versions ({}); {bound}",
+                    one_line(&f.package.name),
+                    one_line(requirement),
+                    one_line(&allows.join("; "))
+                ),
+                SUMMARY_MAX,
+            )
+        }
         EventKind::SeverityChanged { from, to } => format!("Severity {from} -> {to}"),
         EventKind::FixAvailable { version } => {
             format!("Fix available: upgrade to {}", one_line(version))
@@ -136,6 +163,11 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         }
     };
     let resolved = matches!(e.kind, EventKind::Resolved { .. });
+    // A range risk has no upgrade: what to change is the requirement's bound (in the headline).
+    let range_risk = matches!(e.kind, EventKind::RangeRisk { .. })
+        || e.finding
+            .fingerprint
+            .starts_with(crate::monitor::RISK_PREFIX);
     // Past deadlines are either the event itself (overdue) or old news.
     let deadlines = deadline_rows(t)
         .into_iter()
@@ -163,7 +195,7 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         version: f.package.version.clone(),
         fix,
         has_upgrade,
-        show_fix: !resolved,
+        show_fix: !resolved && !range_risk,
         severity: severity_text(f),
         exploit: exploit_text(f),
         has_exploit: !exploit_text(f).is_empty(),
@@ -208,6 +240,7 @@ fn tally(events: &[&Event]) -> String {
         ("severity change", "severity changes"),
         ("fix available", "fixes available"),
         ("resolved", "resolved"),
+        ("range risk", "range risks"),
     ];
     counts
         .iter()
