@@ -241,3 +241,55 @@ fn without_a_digest_warnings_and_range_risks_are_not_alerted() {
         "{report:#}"
     );
 }
+
+/// A project whose only news is a warning and a range risk: `run --ci` passes (fail-on any),
+/// nothing is open, no draft is written, and with a digest both wait in it.
+#[test]
+fn warnings_and_range_risks_fail_no_ci_run_and_write_no_draft() {
+    let (slack, accepted) = slack_receiver(HOOK, 0);
+    let m = Monitor::new(format!("{}{HOOK}", slack.url), |d| {
+        std::fs::create_dir_all(d.join("app")).unwrap();
+        std::fs::write(d.join("app/requirements.txt"), "certifi>=2021.5.30\n").unwrap();
+        // proc-macro-error2 2.0.1: RUSTSEC-2026-0173, unmaintained (from the RustSec snapshot).
+        std::fs::write(
+            d.join("app/Cargo.lock"),
+            "version = 3\n\n[[package]]\nname = \"proc-macro-error2\"\nversion = \"2.0.1\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+        )
+        .unwrap();
+        format!(
+            "sources = [\"rustsec-dir:{}\", \"osv-dir:{}\"]\nfail-on = \"low\"\n\n\
+             [[project]]\nname = \"app\"\npath = \"{}\"\n\n\
+             [notify]\ndigest = \"0 9 * * 1\"\n\n{}",
+            shared_path("corpus/advisories/rustsec"),
+            shared_path("corpus/advisories/pypa/vulns"),
+            d.join("app").display(),
+            slack_section()
+        )
+    });
+    let out = ok(m
+        .run_command("2026-12-01T10:00:00Z")
+        .arg("--ci")
+        .output()
+        .unwrap());
+    assert!(out.contains("project app: 0 open"), "{out}");
+    assert!(out.contains("2 event(s) held for the digest"), "{out}");
+    assert!(accepted.lock().unwrap().is_empty());
+    assert!(
+        !m.out.join("app/advisories").exists() || {
+            std::fs::read_dir(m.out.join("app/advisories"))
+                .unwrap()
+                .next()
+                .is_none()
+        }
+    );
+    ok(m.run("2026-12-07T09:00:00Z"));
+    let bodies = accepted.lock().unwrap().clone();
+    let d = by_header(&bodies, "app: digest, 2 events");
+    assert_eq!(d.len(), 1, "{bodies:?}");
+    assert!(
+        d[0].contains("New unmaintained warning") && d[0].contains("Range risk: certifi"),
+        "{}",
+        d[0]
+    );
+}
