@@ -1130,6 +1130,68 @@ mod tests {
         }
     }
 
+    /// A range risk says what it is and depwatch's suggested bound, offers no upgrade; a
+    /// warning names its kind.
+    #[test]
+    fn a_digest_says_what_a_range_risk_and_a_warning_are() {
+        use crate::monitor::digest::HeldEvent;
+        let t = Templates::load(None).unwrap();
+        let mut risk = werkzeug();
+        risk.fingerprint = "risk/PyPI/werkzeug/>=2.0/GHSA-2g68-c3qc-8985".into();
+        risk.finding.package.version = ">=2.0".into();
+        risk.finding.fix = Fix::NoFix;
+        let mut warning = jinja2();
+        warning.finding.kind = crate::advisory::AdvisoryKind::Unmaintained;
+        let items = vec![
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::RangeRisk {
+                        requirement: ">=2.0".into(),
+                        allows: vec!["GHSA-2g68-c3qc-8985 (high): >=2.0, <3.0.3".into()],
+                        suggested: Some(">=3.0.3".into()),
+                        note: None,
+                    },
+                    finding: risk,
+                },
+                reason: "range risk (not a vulnerable version in use)".into(),
+                run_at: ts("2026-11-24T10:00:00Z"),
+            },
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::New,
+                    finding: warning,
+                },
+                reason: "informational advisory (unmaintained)".into(),
+                run_at: ts("2026-11-24T10:00:00Z"),
+            },
+        ];
+        let d = DigestEvents {
+            project: "emby-watchparty".into(),
+            at: ts("2026-11-30T09:00:00Z"),
+            since: ts("2026-11-23T09:00:00Z"),
+            since_last_digest: true,
+            zone: Zone::default(),
+            items,
+        };
+        let mail = digest_email(&t, &d).unwrap();
+        assert!(
+            mail.text.contains(
+                "Range risk: Werkzeug >=2.0 allows affected versions (GHSA-2g68-c3qc-8985 \
+                 (high): >=2.0, <3.0.3); depwatch suggests the bound >=3.0.3"
+            ),
+            "{}",
+            mail.text
+        );
+        assert!(mail.text.contains("(1 new, 1 range risk)"), "{}", mail.text);
+        assert!(
+            mail.text.contains("New unmaintained warning: "),
+            "{}",
+            mail.text
+        );
+        // Only the warning's own fix line: a range risk offers no upgrade.
+        assert_eq!(mail.text.matches("   Fix: ").count(), 1, "{}", mail.text);
+    }
+
     #[test]
     fn a_digest_says_why_each_event_waited_and_since_when() {
         use crate::monitor::digest::HeldEvent;
