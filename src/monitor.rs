@@ -51,6 +51,19 @@ pub enum EventKind {
         /// What changed, in words (`CVE-2020-11978 entered CISA KEV on 2022-01-18`).
         reason: String,
     },
+    /// An unpinned requirement was first seen allowing affected versions (a range risk, not
+    /// an open finding: only ever sent in a digest).
+    RangeRisk {
+        /// The requirement as written (`>=2.0`).
+        requirement: String,
+        /// Per advisory, the affected versions the requirement still allows
+        /// (`GHSA-9wx4-h78v-vm56 (medium): <2.32.0`).
+        allows: Vec<String>,
+        /// depwatch's suggested bound excluding every known affected version, if there is one.
+        suggested: Option<String>,
+        /// Why there is no suggestion, when there is none.
+        note: Option<String>,
+    },
     /// The finding is gone.
     Resolved {
         /// Why: the dependency was upgraded or removed, or the advisory withdrawn.
@@ -70,11 +83,13 @@ impl EventKind {
             Self::SeverityChanged { .. } => 4,
             Self::FixAvailable { .. } => 5,
             Self::Resolved { .. } => 6,
+            // Never urgent (digest only): after everything that is.
+            Self::RangeRisk { .. } => 7,
         }
     }
 
     /// How many kinds [`Self::urgency_rank`] tells apart.
-    pub const KINDS: usize = 7;
+    pub const KINDS: usize = 8;
 
     /// A short stable name (`new`, `severity_changed`, ...), for templates and logs.
     pub fn name(&self) -> &'static str {
@@ -86,6 +101,7 @@ impl EventKind {
             Self::Overdue { .. } => "overdue",
             Self::KnownExploited { .. } => "known_exploited",
             Self::Resolved { .. } => "resolved",
+            Self::RangeRisk { .. } => "range_risk",
         }
     }
 }
@@ -210,6 +226,11 @@ pub struct DiffInput<'a> {
     pub now: Timestamp,
     /// Current findings (vulnerabilities) of the project.
     pub findings: &'a [Finding],
+    /// Current informational warnings (unmaintained, unsound, notice, yanked): remembered and
+    /// diffed, but never open.
+    pub warnings: &'a [Finding],
+    /// Current range risks: remembered and diffed, but never open.
+    pub risks: &'a [crate::report::RangeRisk],
     /// Findings an ignore still hides: they stay as they are, silent.
     pub ignored: &'a [IgnoredFinding],
     /// Every manifest of the project was read: only then can a missing finding count as
@@ -253,6 +274,105 @@ pub struct Diff {
     pub rows: Vec<SeenRow>,
     /// Every open finding (for drafts and status), most severe first.
     pub open: Vec<TrackedFinding>,
+    /// Events of warnings and range risks, most urgent first: kept apart from `events` (which
+    /// feed release notes, run summaries and urgent messages) because they only ever go to a
+    /// digest ([`digest::route`]).
+    pub info_events: Vec<Event>,
+}
+
+/// Fingerprint prefix of a remembered informational warning.
+pub const WARNING_PREFIX: &str = "warning/";
+/// Fingerprint prefix of a remembered range risk.
+pub const RISK_PREFIX: &str = "risk/";
+
+/// Whether a remembered row is a warning or a range risk (never an open finding).
+pub fn is_info_fingerprint(fp: &str) -> bool {
+    fp.starts_with(WARNING_PREFIX) || fp.starts_with(RISK_PREFIX)
+}
+
+/// `warning/crates.io/paste/RUSTSEC-2024-0436`.
+pub fn warning_fingerprint(f: &Finding) -> String {
+    format!("{WARNING_PREFIX}{}", fingerprint(f))
+}
+
+/// `risk/PyPI/requests/>=2.0/GHSA-9wx4-h78v-vm56,PYSEC-2024-1`: the requirement and the display
+/// ids it admits (sorted), so a requirement that comes to admit another advisory is a new risk.
+pub fn risk_fingerprint(r: &crate::report::RangeRisk) -> String {
+    let mut ids: Vec<&str> = r.advisories.iter().map(|a| a.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    format!(
+        "{RISK_PREFIX}{}/{}/{}/{}",
+        r.ecosystem.as_osv(),
+        r.ecosystem.normalize_name(&r.package),
+        r.requirement,
+        ids.join(",")
+    )
+}
+
+/// A range risk as the finding the monitor remembers: the requirement stands in for the
+/// version, the advisories' ids for the ids. Nothing in it is invented: its summary lists what
+/// the matcher reported.
+fn risk_finding(r: &crate::report::RangeRisk) -> Finding {
+    let mut ids: Vec<String> = r
+        .advisories
+        .iter()
+        .flat_map(|a| a.ids.iter().chain(std::iter::once(&a.id)).cloned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let id = r
+        .advisories
+        .first()
+        .map_or_else(String::new, |a| a.id.clone());
+    Finding {
+        id,
+        ids,
+        sources: Vec::new(),
+        kind: crate::advisory::AdvisoryKind::Vulnerability,
+        package: crate::report::PackageRef {
+            ecosystem: r.ecosystem,
+            name: r.package.clone(),
+            version: r.requirement.clone(),
+        },
+        severity: r.severity,
+        cvss_score: None,
+        cvss_vectors: Vec::new(),
+        summary: Some(format!(
+            "requirement {} allows affected versions of {} advisor{}",
+            r.requirement,
+            r.advisories.len(),
+            if r.advisories.len() == 1 { "y" } else { "ies" }
+        )),
+        cwe_ids: Vec::new(),
+        fixed_versions: Vec::new(),
+        fix: Fix::NoFix,
+        url: None,
+        location: r.location.clone(),
+        via: None,
+        scope: None,
+        member: None,
+        markers: None,
+        note: r.note.clone(),
+        disagreements: Vec::new(),
+        kev: None,
+        kev_related: Vec::new(),
+        epss: None,
+        vex: Vec::new(),
+    }
+}
+
+fn risk_event(r: &crate::report::RangeRisk) -> EventKind {
+    EventKind::RangeRisk {
+        requirement: r.requirement.clone(),
+        allows: r
+            .advisories
+            .iter()
+            .map(|a| format!("{} ({}): {}", a.id, a.severity, a.allowed_affected))
+            .collect(),
+        suggested: r.suggested.clone(),
+        note: r.note.clone(),
+    }
 }
 
 /// `crates.io/tokio/RUSTSEC-2023-0001`: ecosystem, normalised name, display id at first sight.
@@ -403,11 +523,60 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         }
     }
 
+    // Warnings and range risks: remembered so each is news once, never open, no deadlines.
+    let mut info_events = Vec::new();
+    let infos = input
+        .warnings
+        .iter()
+        .filter(|w| w.kind.is_informational())
+        .map(|w| (warning_fingerprint(w), w.clone(), EventKind::New))
+        .chain(
+            input
+                .risks
+                .iter()
+                .map(|r| (risk_fingerprint(r), risk_finding(r), risk_event(r))),
+        );
+    for (fp, f, kind) in infos {
+        if !touched.insert(fp.clone()) {
+            continue; // declared again in another manifest of the project
+        }
+        match rows.get_mut(&fp) {
+            Some(row) if row.resolved_at.is_none() => {
+                row.state.finding = f;
+                row.state.hidden = false;
+                row.last_seen = now;
+            }
+            _ => {
+                let row = Row {
+                    fingerprint: fp.clone(),
+                    first_seen: now,
+                    last_seen: now,
+                    resolved_at: None,
+                    state: State {
+                        published_severity: f.severity,
+                        finding: f,
+                        deadlines: Deadlines::default(),
+                        fix_known: false,
+                        notified: BTreeSet::new(),
+                        exploited_since: None,
+                        hidden: false,
+                    },
+                };
+                info_events.push(Event {
+                    kind,
+                    finding: tracked(&row),
+                });
+                rows.insert(fp, row);
+            }
+        }
+    }
+
     // Open rows not seen this run.
     for row in rows.values_mut() {
         if row.resolved_at.is_some() || touched.contains(&row.fingerprint) {
             continue;
         }
+        let info = is_info_fingerprint(&row.fingerprint);
         let hidden = input.ignored.iter().any(|i| {
             let eco = i.package.ecosystem;
             package_key(&row.state.finding)
@@ -424,7 +593,13 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         }
         let f = &row.state.finding;
         let ruled_out = ruled_out(f, input.not_applicable);
-        let reason = if (input.withdrawn)(&row.state.finding.ids) {
+        let reason = if row.fingerprint.starts_with(RISK_PREFIX) {
+            format!(
+                "requirement {} of {} no longer allows these affected versions (narrowed, \
+                 removed, or now allowing other advisories too)",
+                f.package.version, f.package.name
+            )
+        } else if (input.withdrawn)(&row.state.finding.ids) {
             format!("advisory {} was withdrawn", row.state.finding.id)
         } else if let Some(n) = ruled_out {
             format!(
@@ -442,16 +617,24 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
             )
         };
         row.resolved_at = Some(now);
-        events.push(Event {
+        let event = Event {
             kind: EventKind::Resolved { reason },
             finding: tracked(row),
-        });
+        };
+        if info {
+            info_events.push(event);
+        } else {
+            events.push(event);
+        }
     }
 
     events.sort_by(Event::urgency_cmp);
+    info_events.sort_by(Event::urgency_cmp);
     let mut open: Vec<TrackedFinding> = rows
         .values()
-        .filter(|r| r.resolved_at.is_none() && !r.state.hidden)
+        .filter(|r| {
+            r.resolved_at.is_none() && !r.state.hidden && !is_info_fingerprint(&r.fingerprint)
+        })
         .map(tracked)
         .collect();
     open.sort_by(|a, b| {
@@ -473,6 +656,7 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
         events,
         rows: out_rows,
         open,
+        info_events,
     })
 }
 
@@ -480,7 +664,10 @@ pub fn diff(remembered: &[SeenRow], input: &DiffInput) -> Result<Diff, MonitorEr
 /// a finding an ignore or VEX statement hides is not open.
 pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFinding>, MonitorError> {
     let mut out = Vec::new();
-    for r in rows.iter().filter(|r| r.resolved_at.is_none()) {
+    for r in rows
+        .iter()
+        .filter(|r| r.resolved_at.is_none() && !is_info_fingerprint(&r.fingerprint))
+    {
         let row = parse_row(project, r)?;
         if !row.state.hidden {
             out.push(tracked(&row));
@@ -493,13 +680,13 @@ pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFindi
 }
 
 /// The findings among remembered rows the monitor saw resolved, with when (for `vex`), in
-/// fingerprint order.
+/// fingerprint order. Warnings and range risks are not vulnerabilities: left out.
 pub fn resolved_findings(
     project: &str,
     rows: &[SeenRow],
 ) -> Result<Vec<(TrackedFinding, Timestamp)>, MonitorError> {
     let mut out = Vec::new();
-    for r in rows {
+    for r in rows.iter().filter(|r| !is_info_fingerprint(&r.fingerprint)) {
         if let Some(at) = r.resolved_at {
             out.push((tracked(&parse_row(project, r)?), at));
         }
@@ -639,6 +826,8 @@ mod tests {
             project: "p",
             now: ts(now),
             findings,
+            warnings: &[],
+            risks: &[],
             ignored,
             complete,
             warn_before: jiff::SignedDuration::from_hours(72),
@@ -1054,6 +1243,84 @@ mod tests {
         assert!(
             matches!(&d3.events[0].kind, EventKind::Resolved { reason } if reason.contains("upgraded"))
         );
+    }
+
+    /// Warnings and range risks are remembered and news once (new, then resolved), in
+    /// `info_events` only; they are never open, never in `events`, and `open_findings` and
+    /// `resolved_findings` leave them out.
+    #[test]
+    fn warnings_and_range_risks_are_news_once_and_never_open() {
+        let mut w = finding("RUSTSEC-2024-0436", "1.0.15", Level::Unknown, None);
+        w.kind = AdvisoryKind::Unmaintained;
+        w.package.ecosystem = Ecosystem::CratesIo;
+        w.package.name = "paste".into();
+        let risk = crate::report::RangeRisk {
+            ecosystem: Ecosystem::PyPI,
+            package: "Requests".into(),
+            requirement: ">=2.0".into(),
+            location: Location {
+                file: "requirements.txt".into(),
+                line: 2,
+            },
+            advisories: vec![crate::report::RiskAdvisory {
+                id: "GHSA-9wx4-h78v-vm56".into(),
+                ids: vec!["CVE-2024-35195".into(), "GHSA-9wx4-h78v-vm56".into()],
+                severity: Level::Medium,
+                summary: None,
+                allowed_affected: "<2.32.0".into(),
+            }],
+            suggested: Some(">=2.32.0".into()),
+            note: None,
+            severity: Level::Medium,
+        };
+        fn at(
+            now: &str,
+            warnings: &[Finding],
+            risks: &[crate::report::RangeRisk],
+            seen: &[SeenRow],
+        ) -> Diff {
+            let mut i = input(now, &[], &[], true, &|_| false);
+            i.warnings = warnings;
+            i.risks = risks;
+            diff(seen, &i).unwrap()
+        }
+        let warnings = std::slice::from_ref(&w);
+        let risks = std::slice::from_ref(&risk);
+        let d1 = at("2026-12-01T10:00:00Z", warnings, risks, &[]);
+        assert!(d1.events.is_empty() && d1.open.is_empty());
+        let names: Vec<(&str, &str)> = d1
+            .info_events
+            .iter()
+            .map(|e| (e.kind.name(), e.finding.fingerprint.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("new", "warning/crates.io/paste/RUSTSEC-2024-0436"),
+                ("range_risk", "risk/PyPI/requests/>=2.0/GHSA-9wx4-h78v-vm56"),
+            ]
+        );
+        assert!(
+            matches!(&d1.info_events[1].kind, EventKind::RangeRisk { suggested: Some(b), allows, .. }
+                if b == ">=2.32.0" && allows == &["GHSA-9wx4-h78v-vm56 (medium): <2.32.0"])
+        );
+        assert!(open_findings("p", &d1.rows).unwrap().is_empty());
+        // Still there: nothing to say.
+        let d2 = at("2026-12-02T10:00:00Z", warnings, risks, &d1.rows);
+        assert!(d2.info_events.is_empty() && d2.events.is_empty());
+        // Gone: resolved once, each.
+        let d3 = at("2026-12-03T10:00:00Z", &[], &[], &d2.rows);
+        assert_eq!(
+            d3.info_events
+                .iter()
+                .map(|e| e.kind.name())
+                .collect::<Vec<_>>(),
+            ["resolved", "resolved"]
+        );
+        assert!(d3.events.is_empty());
+        assert!(resolved_findings("p", &d3.rows).unwrap().is_empty());
+        let d4 = at("2026-12-04T10:00:00Z", &[], &[], &d3.rows);
+        assert!(d4.info_events.is_empty());
     }
 
     #[test]

@@ -105,8 +105,10 @@ pub fn project_vex(
     }
     let rows = crate::store::open_read_only(store)?.seen(&p.name)?;
     let resolved = crate::monitor::resolved_findings(&p.name, &rows)?;
+    // Warnings and range risks are not in the document: their times are not its time.
     let timestamp = rows
         .iter()
+        .filter(|r| !crate::monitor::is_info_fingerprint(&r.fingerprint))
         .flat_map(|r| std::iter::once(r.first_seen).chain(r.resolved_at))
         .max()
         .unwrap_or(now);

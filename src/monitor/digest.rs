@@ -8,8 +8,10 @@
 //!   **low**. `unknown` is not low: depwatch does not know how bad it is, so it is not played
 //!   down. Deadline events (near, overdue) of a low finding stay urgent: the policy set the
 //!   date, and a weekly digest could arrive after it;
-//! - the same kinds for informational advisories (unmaintained, unsound, notice, yanked,
-//!   other), should they reach the monitor (today it diffs vulnerabilities only).
+//! - every event of an informational warning (unmaintained, unsound, notice, yanked, other)
+//!   and of a range risk (an unpinned requirement allowing affected versions). These are never
+//!   urgent: without a digest they are not alerted at all (reports show them, as before), so
+//!   the default stays quiet.
 //!
 //! Never held: events of malware and of findings in CISA KEV ([`Event::alerts_at_once`], the
 //! one rule), "now known exploited" events, and any event kind this module does not name.
@@ -27,6 +29,8 @@ pub enum Route {
     Urgent,
     /// Held for the next digest, for this reason.
     Digest(DigestReason),
+    /// Not alerted: a warning or range risk with no digest to go to (reports show it).
+    NotAlerted,
 }
 
 /// Why an event waits for the digest (said in the digest next to it).
@@ -38,6 +42,8 @@ pub enum DigestReason {
     LowSeverity,
     /// It is an informational advisory of this kind.
     Informational(AdvisoryKind),
+    /// It is a range risk: an unpinned requirement allowing affected versions.
+    RangeRisk,
 }
 
 impl std::fmt::Display for DigestReason {
@@ -46,6 +52,7 @@ impl std::fmt::Display for DigestReason {
             Self::QuietScope(s) => write!(f, "scope {s} is quiet for this project"),
             Self::LowSeverity => f.write_str("low severity"),
             Self::Informational(k) => write!(f, "informational advisory ({})", k.as_str()),
+            Self::RangeRisk => f.write_str("range risk (not a vulnerable version in use)"),
         }
     }
 }
@@ -69,12 +76,40 @@ fn quiet_scope<'s>(scope: Option<&'s str>, quiet: &[String]) -> Option<&'s str> 
     (any && all).then_some(scope)
 }
 
-/// The one decision: urgent, or held for the digest and why. `rules` is `None` when no digest
-/// is configured: then everything is urgent.
+/// The reason a warning or range risk event waits, or `None` for any other event. Malware is
+/// never informational ([`AdvisoryKind::is_informational`]).
+fn informational(e: &Event) -> Option<DigestReason> {
+    let f = &e.finding.finding;
+    if e.finding.fingerprint.starts_with(super::RISK_PREFIX)
+        || matches!(e.kind, EventKind::RangeRisk { .. })
+    {
+        Some(DigestReason::RangeRisk)
+    } else if f.kind.is_informational() {
+        Some(DigestReason::Informational(f.kind))
+    } else {
+        None
+    }
+}
+
+/// The one decision: urgent, held for the digest and why, or (a warning or range risk without
+/// a digest) not alerted. `rules` is `None` when no digest is configured: then every other
+/// event is urgent.
 pub fn route(e: &Event, rules: Option<DigestRules<'_>>) -> Route {
-    let Some(rules) = rules else {
-        return Route::Urgent;
+    let info = if e.alerts_at_once() {
+        None
+    } else {
+        informational(e)
     };
+    let Some(rules) = rules else {
+        return if info.is_some() {
+            Route::NotAlerted
+        } else {
+            Route::Urgent
+        };
+    };
+    if let Some(reason) = info {
+        return Route::Digest(reason);
+    }
     if e.alerts_at_once() {
         return Route::Urgent;
     }
@@ -99,9 +134,6 @@ pub fn route(e: &Event, rules: Option<DigestRules<'_>>) -> Route {
     }
     if !plain {
         return Route::Urgent;
-    }
-    if f.kind.is_informational() {
-        return Route::Digest(DigestReason::Informational(f.kind));
     }
     let severity = match &e.kind {
         EventKind::SeverityChanged { to, .. } => *to,
@@ -190,6 +222,58 @@ mod tests {
     fn without_a_digest_everything_is_urgent() {
         let e = event(EventKind::New, Level::Low, Some("dev"), V);
         assert_eq!(route(&e, None), Route::Urgent);
+    }
+
+    /// Warnings and range risks only ever go to a digest: without one they are not alerted;
+    /// with one they are held for what they are, ahead of a quiet scope.
+    #[test]
+    fn warnings_and_range_risks_go_to_the_digest_or_nowhere() {
+        let quiet = ["dev".to_string()];
+        let rules = Some(DigestRules {
+            quiet_scopes: &quiet,
+        });
+        let yanked = event(
+            EventKind::New,
+            Level::Unknown,
+            Some("dev"),
+            AdvisoryKind::Yanked,
+        );
+        assert_eq!(route(&yanked, None), Route::NotAlerted);
+        assert_eq!(
+            route(&yanked, rules),
+            Route::Digest(DigestReason::Informational(AdvisoryKind::Yanked))
+        );
+        let gone = event(
+            EventKind::Resolved {
+                reason: "gone".into(),
+            },
+            Level::Unknown,
+            None,
+            AdvisoryKind::Unsound,
+        );
+        assert_eq!(route(&gone, None), Route::NotAlerted);
+        let risk_kind = EventKind::RangeRisk {
+            requirement: ">=2.0".into(),
+            allows: vec![],
+            suggested: Some(">=3.0.3".into()),
+            note: None,
+        };
+        let mut risk = event(risk_kind, Level::Critical, None, V);
+        risk.finding.fingerprint = "risk/PyPI/werkzeug/>=2.0/GHSA-2g68-c3qc-8985".into();
+        assert_eq!(route(&risk, None), Route::NotAlerted);
+        assert_eq!(route(&risk, rules), Route::Digest(DigestReason::RangeRisk));
+        let mut risk_gone = risk.clone();
+        risk_gone.kind = EventKind::Resolved {
+            reason: "narrowed".into(),
+        };
+        assert_eq!(
+            route(&risk_gone, rules),
+            Route::Digest(DigestReason::RangeRisk)
+        );
+        // A vulnerability without a digest stays urgent, with one and high: urgent too.
+        let vuln = event(EventKind::New, Level::High, None, V);
+        assert_eq!(route(&vuln, None), Route::Urgent);
+        assert_eq!(route(&vuln, rules), Route::Urgent);
     }
 
     #[test]

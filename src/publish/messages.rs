@@ -49,7 +49,34 @@ fn capitalise(s: &str) -> String {
 fn headline(e: &Event, zone: &Zone) -> String {
     let f = &e.finding.finding;
     match &e.kind {
+        // A warning says which kind it is: it is not a vulnerability.
+        EventKind::New if f.kind.is_informational() => format!(
+            "New {} warning: {}",
+            f.kind.as_str(),
+            cap_chars(&summary_of(f), SUMMARY_MAX)
+        ),
         EventKind::New => format!("New: {}", cap_chars(&summary_of(f), SUMMARY_MAX)),
+        EventKind::RangeRisk {
+            requirement,
+            allows,
+            suggested,
+            note,
+        } => {
+            let bound = match (suggested, note) {
+                (Some(b), _) => format!("depwatch suggests the bound {}", one_line(b)),
+                (None, Some(n)) => format!("no bound suggested: {}", one_line(n)),
+                (None, None) => "no bound suggested".to_string(),
+            };
+            cap_chars(
+                &format!(
+                    "Range risk: {} {} allows affected versions ({}); {bound}",
+                    one_line(&f.package.name),
+                    one_line(requirement),
+                    one_line(&allows.join("; "))
+                ),
+                SUMMARY_MAX,
+            )
+        }
         EventKind::SeverityChanged { from, to } => format!("Severity {from} -> {to}"),
         EventKind::FixAvailable { version } => {
             format!("Fix available: upgrade to {}", one_line(version))
@@ -136,6 +163,11 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         }
     };
     let resolved = matches!(e.kind, EventKind::Resolved { .. });
+    // A range risk has no upgrade: what to change is the requirement's bound (in the headline).
+    let range_risk = matches!(e.kind, EventKind::RangeRisk { .. })
+        || e.finding
+            .fingerprint
+            .starts_with(crate::monitor::RISK_PREFIX);
     // Past deadlines are either the event itself (overdue) or old news.
     let deadlines = deadline_rows(t)
         .into_iter()
@@ -163,7 +195,7 @@ fn event_context(number: usize, e: &Event, run_at: Timestamp, zone: &Zone) -> Ev
         version: f.package.version.clone(),
         fix,
         has_upgrade,
-        show_fix: !resolved,
+        show_fix: !resolved && !range_risk,
         severity: severity_text(f),
         exploit: exploit_text(f),
         has_exploit: !exploit_text(f).is_empty(),
@@ -208,6 +240,7 @@ fn tally(events: &[&Event]) -> String {
         ("severity change", "severity changes"),
         ("fix available", "fixes available"),
         ("resolved", "resolved"),
+        ("range risk", "range risks"),
     ];
     counts
         .iter()
@@ -1095,6 +1128,68 @@ mod tests {
             proptest::prop_assert!(!m.subject.contains(['\r', '\n']));
             proptest::prop_assert!(!m.html.contains("<script"));
         }
+    }
+
+    /// A range risk says what it is and depwatch's suggested bound, offers no upgrade; a
+    /// warning names its kind.
+    #[test]
+    fn a_digest_says_what_a_range_risk_and_a_warning_are() {
+        use crate::monitor::digest::HeldEvent;
+        let t = Templates::load(None).unwrap();
+        let mut risk = werkzeug();
+        risk.fingerprint = "risk/PyPI/werkzeug/>=2.0/GHSA-2g68-c3qc-8985".into();
+        risk.finding.package.version = ">=2.0".into();
+        risk.finding.fix = Fix::NoFix;
+        let mut warning = jinja2();
+        warning.finding.kind = crate::advisory::AdvisoryKind::Unmaintained;
+        let items = vec![
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::RangeRisk {
+                        requirement: ">=2.0".into(),
+                        allows: vec!["GHSA-2g68-c3qc-8985 (high): >=2.0, <3.0.3".into()],
+                        suggested: Some(">=3.0.3".into()),
+                        note: None,
+                    },
+                    finding: risk,
+                },
+                reason: "range risk (not a vulnerable version in use)".into(),
+                run_at: ts("2026-11-24T10:00:00Z"),
+            },
+            HeldEvent {
+                event: Event {
+                    kind: EventKind::New,
+                    finding: warning,
+                },
+                reason: "informational advisory (unmaintained)".into(),
+                run_at: ts("2026-11-24T10:00:00Z"),
+            },
+        ];
+        let d = DigestEvents {
+            project: "emby-watchparty".into(),
+            at: ts("2026-11-30T09:00:00Z"),
+            since: ts("2026-11-23T09:00:00Z"),
+            since_last_digest: true,
+            zone: Zone::default(),
+            items,
+        };
+        let mail = digest_email(&t, &d).unwrap();
+        assert!(
+            mail.text.contains(
+                "Range risk: Werkzeug >=2.0 allows affected versions (GHSA-2g68-c3qc-8985 \
+                 (high): >=2.0, <3.0.3); depwatch suggests the bound >=3.0.3"
+            ),
+            "{}",
+            mail.text
+        );
+        assert!(mail.text.contains("(1 new, 1 range risk)"), "{}", mail.text);
+        assert!(
+            mail.text.contains("New unmaintained warning: "),
+            "{}",
+            mail.text
+        );
+        // Only the warning's own fix line: a range risk offers no upgrade.
+        assert_eq!(mail.text.matches("   Fix: ").count(), 1, "{}", mail.text);
     }
 
     #[test]

@@ -146,10 +146,16 @@ fn project_inner(
     }
     let mut remembered = store.seen(&p.name)?;
     if let Some(only) = only {
-        // Fingerprints start `ecosystem/normalised-name/`.
+        // Fingerprints start `ecosystem/normalised-name/`, after `warning/` or `risk/` for
+        // warnings and range risks.
         remembered.retain(|r| {
+            let fp = r
+                .fingerprint
+                .strip_prefix(monitor::WARNING_PREFIX)
+                .or_else(|| r.fingerprint.strip_prefix(monitor::RISK_PREFIX))
+                .unwrap_or(&r.fingerprint);
             only.iter()
-                .any(|(e, n)| r.fingerprint.starts_with(&format!("{}/{n}/", e.as_osv())))
+                .any(|(e, n)| fp.starts_with(&format!("{}/{n}/", e.as_osv())))
         });
     }
     let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
@@ -162,6 +168,8 @@ fn project_inner(
             project: &p.name,
             now: opts.now,
             findings: &report.findings,
+            warnings: &report.warnings,
+            risks: &report.risks,
             ignored: &report.ignored,
             complete: report.summary.manifest_errors == 0,
             warn_before: opts.config.deadline_warning,
@@ -267,15 +275,17 @@ fn queue_messages(
     out: &mut ProjectOutcome,
 ) -> Result<(), StepError> {
     // Messages: one per channel for the run's urgent events; the others are held for the
-    // digest (only with `[notify] digest` and a channel to send it to).
+    // digest (only with `[notify] digest` and a channel to send it to). Warnings and range
+    // risks only ever go to a digest: without one they are not alerted.
     let rules =
         (opts.config.notify.digest.is_some() && !p.notify.is_empty()).then_some(DigestRules {
             quiet_scopes: &p.quiet_scopes,
         });
     let mut urgent = Vec::new();
     let mut held = Vec::new();
-    for e in &diff.events {
+    for e in diff.events.iter().chain(&diff.info_events) {
         match digest::route(e, rules) {
+            Route::NotAlerted => {}
             Route::Urgent => urgent.push(e.clone()),
             Route::Digest(reason) => {
                 let item = HeldEvent {

@@ -52,6 +52,7 @@
 //! | `malformed.rs` | broken manifests, records, archives and configs: named errors, no panic |
 //! | `props.rs` | property tests of the parsers and the matcher |
 //! | `digest.rs` | `monitor::digest` and the digest delivery: quiet scopes, loopback Slack and SMTP, faults |
+//! | `digest_warnings.rs` | issue 14 §4: warnings and range risks as digest events, quiet without a digest |
 //! | `environments.rs` | `environment`: declared target environments, PEP 508 markers, `--fail-scope` |
 //! | `kev_epss.rs` | `feeds::signal` and the exploit join: CISA KEV and FIRST EPSS on the real files |
 //! | `fuzz.rs` | a few seconds of the mutation fuzzer |
@@ -61,6 +62,7 @@ mod support;
 
 mod architecture;
 mod digest;
+mod digest_warnings;
 mod environments;
 mod feeds_crates_index;
 mod feeds_ghsa;
