@@ -278,7 +278,7 @@ fn component(
         .flatten()
         .find(|p| p.get("name").and_then(Value::as_str) == Some(SCOPE_PROPERTY))
         .and_then(|p| p.get("value").and_then(Value::as_str))
-        .map(|s| clip(s));
+        .map(clip);
     out.push(Read { bom_ref, dep });
     Ok(())
 }
