@@ -375,9 +375,20 @@ fn graph(
         .collect();
     if !duplicate.is_empty() {
         warnings.push(format!(
-            "{}: bom-ref used by several components (the graph takes the first): {}",
+            "{}: {} bom-ref(s) used by several components (the graph takes the first): {}{}",
             path.display(),
-            duplicate.join(", ")
+            duplicate.len(),
+            duplicate
+                .iter()
+                .take(MAX_NAMED)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if duplicate.len() > MAX_NAMED {
+                ", ..."
+            } else {
+                ""
+            }
         ));
     }
     for r in read.iter_mut() {

@@ -454,6 +454,44 @@ mod tests {
     }
 
     #[test]
+    fn an_edge_is_left_out_when_the_parent_is_ambiguous() {
+        use std::path::Path;
+        let dep = |name: &str, v: &str, via: &[&str]| {
+            let mut d = Dependency::new(
+                Ecosystem::CratesIo,
+                name,
+                Requirement::Pinned {
+                    version: Ecosystem::CratesIo.parse_version(v).unwrap(),
+                    text: v.into(),
+                },
+                Path::new("Cargo.lock"),
+                0,
+            );
+            d.via = Some(via.iter().map(|s| s.to_string()).collect());
+            d
+        };
+        let deps = vec![
+            dep("syn", "1.0.0", &[]),
+            dep("syn", "2.0.0", &["a"]),
+            dep("a", "1.0.0", &[]),
+            dep("quote", "1.0.0", &["syn"]),
+            dep("b", "1.0.0", &["a", "syn"]),
+        ];
+        // Only syn 1.0.0 is reached with an empty path: it is quote's parent.
+        assert_eq!(
+            parent(&deps, &deps[3], &["syn".into()]).map(bom_ref),
+            Some("pkg:cargo/syn@1.0.0".to_string())
+        );
+        // syn reached via a: syn 2.0.0.
+        assert_eq!(
+            parent(&deps, &deps[4], &["a".into(), "syn".into()]).map(bom_ref),
+            Some("pkg:cargo/syn@2.0.0".to_string())
+        );
+        let twice = vec![dep("syn", "1.0.0", &[]), dep("syn", "2.0.0", &[])];
+        assert!(parent(&twice, &deps[3], &["syn".into()]).is_none());
+    }
+
+    #[test]
     fn vectors_are_rated_with_their_method_and_a_computed_score() {
         assert_eq!(method("CVSS:3.1/AV:N"), "CVSSv31");
         assert_eq!(method("CVSS:3.0/AV:N"), "CVSSv3");
