@@ -3,7 +3,8 @@
 //!
 //! * Every component, nested ones included (`components[2].components[0]`), with a `pkg:pypi`
 //!   or `pkg:cargo` purl and a version is a pinned dependency (the purl's name and version:
-//!   the purl names the package in its registry; the `name` field may be a display name).
+//!   the purl names the package in its registry; the `name` field, which may be a display
+//!   name, only gives the spelling when it names the same package).
 //!   Without a version, or with a `download_url` / `vcs_url` qualifier (a local or VCS
 //!   package, as cargo-cyclonedx marks the project itself), it is not checked, with the reason.
 //! * Components of other purl types, or with no purl, cannot be matched against the PyPI and
@@ -267,7 +268,15 @@ fn component(
             },
         },
     };
-    let mut dep = Dependency::new(ecosystem, purl.name(), requirement, path, 0);
+    // The `name` field as written when it names the purl's package (`Flask` for
+    // `pkg:pypi/flask`), else the purl's name: the purl is what identifies the package.
+    let same = ecosystem.normalize_name(name) == ecosystem.normalize_name(purl.name());
+    let shown = if same && !name.is_empty() {
+        name
+    } else {
+        purl.name()
+    };
+    let mut dep = Dependency::new(ecosystem, clip(shown), requirement, path, 0);
     if ecosystem == Ecosystem::PyPI {
         dep.index = qualifier("repository_url").and_then(|u| super::private_pypi_index(&u));
     }
@@ -439,12 +448,12 @@ mod tests {
         .unwrap();
         let d = &m.dependencies;
         assert_eq!(d.len(), 4);
-        assert_eq!(d[0].name, "flask");
+        assert_eq!(d[0].name, "Flask");
         assert!(matches!(&d[0].requirement, Requirement::Pinned { text, .. } if text == "2.0.0"));
         assert_eq!(d[0].via, Some(vec![]));
         assert_eq!(d[1].name, "rsa");
         assert_eq!(d[1].ecosystem, Ecosystem::CratesIo);
-        assert_eq!(d[1].via, Some(vec!["flask".to_string()]));
+        assert_eq!(d[1].via, Some(vec!["Flask".to_string()]));
         assert!(
             matches!(&d[2].requirement, Requirement::NotChecked { reason } if reason.contains("download_url"))
         );
