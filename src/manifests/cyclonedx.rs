@@ -14,6 +14,7 @@
 //!   direct, `via: []`); without it, below the components nothing depends on. Components the
 //!   graph does not reach, and every component of an SBOM without `dependencies`, have no
 //!   `via`.
+//! * A dependency's line is the line of its component's `purl` value.
 //! * `properties` named `depwatch:scope` (written by `depwatch sbom`) give the scope back.
 //!
 //! The input is untrusted: read through [`super::read_bytes`] (regular file, size-bounded);
@@ -83,6 +84,7 @@ const MAX_NAMED: usize = 20;
 /// One component as read: where it is, its bom-ref, and the dependency it became.
 struct Read {
     bom_ref: Option<String>,
+    purl: String,
     dep: Dependency,
 }
 
@@ -138,6 +140,10 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Manifest, ManifestError>
             }
         ));
     }
+    let lines = purl_lines(bytes);
+    for r in &mut read {
+        r.dep.line = lines.get(r.purl.as_str()).copied().unwrap_or(0);
+    }
     graph(path, doc, &mut read, &mut warnings)?;
     Ok(Manifest {
         path: path.to_path_buf(),
@@ -145,6 +151,32 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Manifest, ManifestError>
         dependencies: read.into_iter().map(|r| r.dep).collect(),
         warnings,
     })
+}
+
+/// The 1-based line of each `"purl": "..."` value in the text (its first occurrence), found in
+/// one pass: serde_json keeps no positions. A purl written with escapes is not found (line 0).
+fn purl_lines(bytes: &[u8]) -> std::collections::HashMap<&str, usize> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return out;
+    };
+    let index = super::LineIndex::new(text);
+    for (at, key) in text.match_indices("\"purl\"") {
+        let rest = text[at + key.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = rest.find(['"', '\\']) else {
+            continue;
+        };
+        if rest[end..].starts_with('"') {
+            out.entry(&rest[..end]).or_insert_with(|| index.line(at));
+        }
+    }
+    out
 }
 
 /// Read a `components` array (and, recursively, each component's own).
@@ -288,7 +320,11 @@ fn component(
         .find(|p| p.get("name").and_then(Value::as_str) == Some(SCOPE_PROPERTY))
         .and_then(|p| p.get("value").and_then(Value::as_str))
         .map(clip);
-    out.push(Read { bom_ref, dep });
+    out.push(Read {
+        bom_ref,
+        purl: purl_text.to_string(),
+        dep,
+    });
     Ok(())
 }
 
@@ -461,6 +497,8 @@ mod tests {
             matches!(&d[3].requirement, Requirement::NotChecked { reason } if reason.contains("no version"))
         );
         assert_eq!(d[3].via, None);
+        // Lines of the purls (the JSON text has one component per line here).
+        assert_eq!((d[0].line, d[1].line, d[3].line), (4, 6, 8));
         assert!(
             m.warnings[0].contains("left-pad (pkg:npm)"),
             "{:?}",

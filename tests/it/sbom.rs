@@ -174,6 +174,16 @@ fn sbom_of_corpus_lockfiles_is_valid_deterministic_and_scans_back_to_the_same_fi
     assert!(!findings(&direct).is_empty());
     assert_eq!(findings(&back), findings(&direct));
     assert_eq!(back["manifests"][0]["kind"], "cyclonedx");
+    // Each finding points at the line of its component's purl in the SBOM.
+    let text = String::from_utf8(first.clone()).unwrap();
+    for f in back["findings"].as_array().unwrap() {
+        let line = f["location"]["line"].as_u64().unwrap() as usize;
+        let at = text.lines().nth(line - 1).unwrap_or_default();
+        assert!(
+            at.contains("\"purl\": \"pkg:"),
+            "{f}: line {line} is {at:?}"
+        );
+    }
     // One vulnerability per finding.
     assert_eq!(vulns.len(), findings(&direct).len());
 }
