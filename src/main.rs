@@ -75,6 +75,9 @@ enum Command {
     /// Write a project's OpenVEX 0.2.0 document: not_affected for its ignores and VEX inputs,
     /// affected for open findings, fixed for resolved ones (attach it to a release).
     Vex(cli::vex::VexArgs),
+    /// Write a CycloneDX 1.6 JSON SBOM of the scanned manifests: components with purls, the
+    /// lockfiles' dependency paths, and the scan's vulnerabilities with ratings and analysis.
+    Sbom(cli::sbom::SbomArgs),
 }
 
 /// The error and its causes, each said once: library errors already include their cause's
@@ -109,6 +112,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Notes(args) => off_executor(move || cli::notes::run(args)).await,
         Command::Status(args) => off_executor(move || cli::status::run(args)).await,
         Command::Vex(args) => off_executor(move || cli::vex::run(args)).await,
+        Command::Sbom(args) => off_executor(move || cli::sbom::run(args)).await,
     }
 }
 

@@ -644,13 +644,19 @@ fn compile_online(
 
 /// The manifests under `opts.paths`, parsed.
 fn parse_for(opts: &ScanOptions) -> Result<Vec<ParsedManifest>, ScanError> {
-    let parse_opts = ParseOptions {
-        trusted_workspace: opts.trusted_workspace,
-        kind: opts.kind,
-        include_root: None,
-        allow_outside_includes: opts.allow_outside_includes,
-    };
-    parse_manifests_checked(&opts.paths, &parse_opts, opts.require_manifest)
+    parse_manifests_checked(&opts.paths, &opts.parse_options(), opts.require_manifest)
+}
+
+impl ScanOptions {
+    /// How the scan parses its manifests (for a caller that parses them again: `sbom`).
+    pub fn parse_options(&self) -> ParseOptions {
+        ParseOptions {
+            trusted_workspace: self.trusted_workspace,
+            kind: self.kind,
+            include_root: None,
+            allow_outside_includes: self.allow_outside_includes,
+        }
+    }
 }
 
 /// The match settings: the given ignores plus the peer tools' ignore files, which sit next

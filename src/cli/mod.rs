@@ -6,6 +6,7 @@ pub mod notes;
 pub mod policy;
 pub mod publish;
 pub mod run;
+pub mod sbom;
 pub mod scan;
 pub mod status;
 pub mod sync;

@@ -3,7 +3,8 @@
 //!
 //! Formats: `Cargo.lock` (v1-v4), `Cargo.toml`, `requirements*.txt` / constraints files (and
 //! any `*.txt` in a `requirements/` directory, Django style), `pyproject.toml` (PEP 621,
-//! PEP 735, Poetry, uv), `poetry.lock`, `uv.lock`, `Pipfile.lock`, `pylock.toml` (PEP 751).
+//! PEP 735, Poetry, uv), `poetry.lock`, `uv.lock`, `Pipfile.lock`, `pylock.toml` (PEP 751),
+//! CycloneDX JSON SBOMs (`bom.json`, `*.cdx.json`).
 //! A file named explicitly is read whatever its name: its format is forced (`--type`) or
 //! recognised by its content.
 //!
@@ -13,6 +14,7 @@
 pub mod cargo_lock;
 pub mod cargo_toml;
 pub mod cargo_workspace;
+pub mod cyclonedx;
 mod graph;
 pub mod pipfile_lock;
 pub mod poetry_lock;

@@ -15,8 +15,8 @@
 //! parses and that its content alone is recognised.
 
 use super::{
-    Manifest, ManifestError, ManifestKind, ParseOptions, cargo_lock, cargo_toml, pipfile_lock,
-    poetry_lock, pylock, pyproject, requirements_txt, uv_lock,
+    Manifest, ManifestError, ManifestKind, ParseOptions, cargo_lock, cargo_toml, cyclonedx,
+    pipfile_lock, poetry_lock, pylock, pyproject, requirements_txt, uv_lock,
 };
 use crate::ecosystem::Ecosystem;
 use std::path::Path;
@@ -80,6 +80,7 @@ pub static ALL: &[&dyn Format] = &[
     &uv_lock::UvLock,
     &pipfile_lock::PipfileLock,
     &pylock::Pylock,
+    &cyclonedx::CycloneDx,
 ];
 
 /// The format names, for messages: `cargo-lock, cargo-toml, ...`.
@@ -224,7 +225,9 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{kind}: {e}"));
                 assert_eq!(m.kind, kind);
                 assert!(
-                    m.dependencies.iter().all(|d| d.ecosystem == f.ecosystem()),
+                    // An SBOM lists packages of both ecosystems.
+                    kind == ManifestKind::CycloneDx
+                        || m.dependencies.iter().all(|d| d.ecosystem == f.ecosystem()),
                     "{kind}: {}",
                     path.display()
                 );

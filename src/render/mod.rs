@@ -4,6 +4,7 @@
 //! iterates a hash map or reads the clock, so the same report always renders to the same
 //! bytes.
 
+pub mod cyclonedx;
 mod json;
 mod markdown;
 pub mod openvex;

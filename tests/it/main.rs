@@ -40,6 +40,7 @@
 //! | `run_outbox.rs` | `run`'s outbox: permanent and transient delivery failures |
 //! | `run_broken_checkout.rs` | `run`: one broken checkout fails only its project |
 //! | `vex.rs` | `vex` and `vexdoc`: OpenVEX in (suppression, contradictions) and out (`depwatch vex`), until-fix ignores |
+//! | `sbom.rs` | `sbom` and the `cyclonedx` manifest format: CycloneDX 1.6 out (schema, determinism), SBOMs in, the round trip |
 //! | `watch.rs` | `watch` as a process: schedules, the cycle lock, SIGTERM |
 //! | `registries.rs` | the manifest-format and source-kind registries against the CLI |
 //! | `runtime.rs` | the library's async entry points on the caller's runtime |
@@ -97,6 +98,7 @@ mod run;
 mod run_broken_checkout;
 mod run_outbox;
 mod runtime;
+mod sbom;
 mod scan_consistency;
 mod scan_online;
 mod scan_peers;
