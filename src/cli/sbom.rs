@@ -74,7 +74,7 @@ pub fn run(args: SbomArgs) -> anyhow::Result<Outcome> {
     let signals = args.sources.signals();
     let backend = if sources.is_empty() {
         Backend::Store {
-            path: args.store.path(),
+            path: args.store.location()?,
             max_age: jiff::SignedDuration::try_from_hours(args.max_age_hours).ok_or_else(|| {
                 anyhow::anyhow!("--max-age-hours {} is too large", args.max_age_hours)
             })?,
