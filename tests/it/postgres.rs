@@ -367,3 +367,131 @@ fn kev_and_epss_on_postgres_give_sqlites_scan_synced_or_copied() {
         assert!(out.trim_end().ends_with(": ok"), "{out}");
     }
 }
+
+/// Two cycles of the same project at once on one PostgreSQL store (two CI jobs, through the
+/// library, so no cycle lock orders them): the project lock makes one diff against the
+/// other's memory, so the store ends with one memory and the alerts of one run, not two.
+#[test]
+fn two_concurrent_runs_of_one_project_leave_one_memory_and_no_duplicate_alerts() {
+    use depwatch::store::{MonitorState, open};
+    let server = cluster::server();
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("depwatch.toml");
+    // Delivery is off: the alerts stay queued, where they are counted.
+    let text = format!(
+        "sources = [\"osv-dir:{ghsa}\"]\n\n[[project]]\nname = \"emby\"\npath = \"{emby}\"\n\n\
+         [notify.slack]\nwebhook-env = \"DEPWATCH_TEST_PG_UNSET\"\n",
+        ghsa = shared().join("feeds-reference/ghsa-osv").display(),
+        emby = manifest("emby-watchparty/requirements.txt").display(),
+    );
+    std::fs::write(&config_path, text).unwrap();
+    let mut config = depwatch::config::Config::load(&config_path).unwrap();
+    config.notify.slack.as_mut().unwrap().webhook = depwatch::config::SecretSource::Inline(
+        depwatch::secret::Secret::new("http://127.0.0.1:9/hook".to_string()),
+    );
+    let ghsa = format!(
+        "osv-dir:{}",
+        shared().join("feeds-reference/ghsa-osv").display()
+    );
+    let options = |url: &str, out: &str| depwatch::run::RunOptions {
+        config: config.clone(),
+        store: depwatch::store::Location::parse(url.as_ref()).unwrap(),
+        out_dir: dir.path().join(out),
+        sync_local: false,
+        sync_remote: false,
+        deliver: false,
+        now: "2026-12-01T09:00:00Z".parse().unwrap(),
+        http: Default::default(),
+    };
+    let state = |url: String| {
+        tokio::task::spawn_blocking(move || {
+            let s = open(&depwatch::store::Location::parse(url.as_ref()).unwrap()).unwrap();
+            let seen: Vec<String> = s
+                .seen("emby")
+                .unwrap()
+                .into_iter()
+                .map(|r| r.fingerprint)
+                .collect();
+            let queued: Vec<String> = s
+                .messages()
+                .unwrap()
+                .into_iter()
+                .map(|(m, _)| format!("{} {} {}", m.project, m.channel, m.event))
+                .collect();
+            (seen, queued)
+        })
+    };
+    // The databases, synced, before the runtime (the test server builds its own).
+    let urls: Vec<String> = (0..4)
+        .map(|_| {
+            let url = server.fresh_database();
+            ok(&depwatch_at(&url, &["sync", "--source", &ghsa]), "sync");
+            url
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // One run alone: what the memory and the queue should hold.
+        let alone = urls[0].clone();
+        depwatch::run::cycle(options(&alone, "a")).await.unwrap();
+        let (seen_alone, queued_alone) = state(alone).await.unwrap();
+        assert!(
+            !seen_alone.is_empty() && !queued_alone.is_empty(),
+            "emby has findings and alerts: {queued_alone:?}"
+        );
+        for url in urls[1..].iter().cloned() {
+            // Line both runs up on the memory: the test's session locks the table both read
+            // until both are waiting, so they start reading it together (without the project
+            // lock both would then diff against the empty memory and alert twice).
+            let (mut gate, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let tx = gate.transaction().await.unwrap();
+            tx.batch_execute("LOCK TABLE findings_seen IN ACCESS EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            let a = tokio::spawn(depwatch::run::cycle(options(&url, "b")));
+            let b = tokio::spawn(depwatch::run::cycle(options(&url, "c")));
+            let (watch, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let mut waiting = 0;
+            for _ in 0..600 {
+                waiting = watch
+                    .query_one(
+                        "SELECT COUNT(*) FROM pg_stat_activity
+                         WHERE datname = current_database() AND wait_event_type IN ('Lock')
+                           AND application_name = 'depwatch'",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .get::<_, i64>(0);
+                if waiting == 2 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert_eq!(waiting, 2, "both runs wait on the memory");
+            tx.commit().await.unwrap();
+            let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+            let (seen, queued) = state(url).await.unwrap();
+            assert_eq!(seen, seen_alone, "one memory");
+            assert_eq!(
+                queued, queued_alone,
+                "the alerts of one run, not two (queued {} and {})",
+                a.projects[0].queued, b.projects[0].queued
+            );
+            assert_eq!(
+                a.projects[0].queued + b.projects[0].queued,
+                queued_alone.len()
+            );
+        }
+    });
+}
