@@ -495,3 +495,86 @@ fn two_concurrent_runs_of_one_project_leave_one_memory_and_no_duplicate_alerts()
         }
     });
 }
+
+/// PostgreSQL restarts during a cycle (on a cluster of this test's own): the cycle fails
+/// cleanly, exit code 2 with an error naming the store (no password), and the next cycle
+/// succeeds without sending the alert again.
+#[test]
+fn a_postgres_restart_during_a_cycle_fails_it_cleanly_and_the_next_one_succeeds() {
+    use crate::support::loopback::{Reply, Request, Server};
+    use std::sync::mpsc;
+    let server = cluster::dedicated();
+    let url = server.fresh_database();
+    let ghsa = format!(
+        "osv-dir:{}",
+        shared().join("feeds-reference/ghsa-osv").display()
+    );
+    ok(&depwatch_at(&url, &["sync", "--source", &ghsa]), "sync");
+    // The Slack peer holds the first alert until the test has restarted the server.
+    let (arrived_tx, arrived) = mpsc::channel::<()>();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let (arrived_tx, go_rx) = (
+        std::sync::Mutex::new(arrived_tx),
+        std::sync::Mutex::new(go_rx),
+    );
+    let slack = Server::start(move |_req: &Request| {
+        let _ = arrived_tx.lock().unwrap().send(());
+        let _ = go_rx
+            .lock()
+            .unwrap()
+            .recv_timeout(std::time::Duration::from_secs(60));
+        Reply::ok("ok")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("depwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[project]]\nname = \"emby\"\npath = \"{}\"\n\n[notify.slack]\nwebhook-env = \"DEPWATCH_TEST_PG_HOOK\"\n",
+            manifest("emby-watchparty/requirements.txt").display()
+        ),
+    )
+    .unwrap();
+    let run = |now: &str| {
+        Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            .args(["run", "--offline", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .env("NO_COLOR", "1")
+            .env("DEPWATCH_STORE", &url)
+            .env("DEPWATCH_NOW", now)
+            .env("DEPWATCH_TEST_PG_HOOK", format!("{}/hook", slack.url))
+            .env_remove("PGPASSWORD")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = run("2026-12-01T09:00:00Z");
+    arrived
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the cycle reached delivery");
+    server.restart();
+    go.send(()).unwrap();
+    let out = first.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("postgres://depwatch@127.0.0.1:"),
+        "names the store: {err}"
+    );
+    assert!(!err.contains(cluster::PASSWORD), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // The next cycle: the server is back, the memory kept the finding, and the alert Slack
+    // accepted is not sent again (its claim is the dead cycle's until the lease runs out).
+    let out = run("2026-12-01T10:00:00Z").wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(slack.requests().len(), 1, "one alert, delivered once");
+}
