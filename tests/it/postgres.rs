@@ -517,12 +517,15 @@ fn a_postgres_restart_during_a_cycle_fails_it_cleanly_and_the_next_one_succeeds(
         std::sync::Mutex::new(arrived_tx),
         std::sync::Mutex::new(go_rx),
     );
+    let held = std::sync::atomic::AtomicBool::new(false);
     let slack = Server::start(move |_req: &Request| {
-        let _ = arrived_tx.lock().unwrap().send(());
-        let _ = go_rx
-            .lock()
-            .unwrap()
-            .recv_timeout(std::time::Duration::from_secs(60));
+        if !held.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let _ = arrived_tx.lock().unwrap().send(());
+            let _ = go_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(std::time::Duration::from_secs(60));
+        }
         Reply::ok("ok")
     });
     let dir = tempfile::tempdir().unwrap();
@@ -566,8 +569,9 @@ fn a_postgres_restart_during_a_cycle_fails_it_cleanly_and_the_next_one_succeeds(
     );
     assert!(!err.contains(cluster::PASSWORD), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    // The next cycle: the server is back, the memory kept the finding, and the alert Slack
-    // accepted is not sent again (its claim is the dead cycle's until the lease runs out).
+    // The next cycle: the server is back and the memory kept the finding. The alert that was
+    // in flight was never marked sent, and its claim died with the session: it may go again
+    // (the documented window), and nothing else is sent.
     let out = run("2026-12-01T10:00:00Z").wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -576,5 +580,10 @@ fn a_postgres_restart_during_a_cycle_fails_it_cleanly_and_the_next_one_succeeds(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(slack.requests().len(), 1, "one alert, delivered once");
+    let bodies: Vec<Vec<u8>> = slack.requests().into_iter().map(|r| r.body).collect();
+    assert!(
+        (1..=2).contains(&bodies.len()) && bodies.iter().all(|b| *b == bodies[0]),
+        "the one alert, at most twice: {} requests",
+        bodies.len()
+    );
 }

@@ -638,17 +638,37 @@ mod tests {
                 [got_a[1].id]
             );
             assert!(a.due_messages(t0).unwrap().is_empty(), "now b's");
-            // A sender that dies holding a claim: the message waits out the lease, then goes
-            // to another sender.
+            // A sender that hangs holding a claim (its session alive): the message waits out
+            // the lease, then goes to another sender.
             a.record_run("p", &[], &[message(3)], t0).unwrap();
             let third = a.due_messages(t0).unwrap();
             assert_eq!(third.len(), 1);
-            drop(a);
             assert_eq!(b.due_messages(t0).unwrap().len(), 1, "only its own");
             std::thread::sleep(Duration::from_millis(2500));
-            let after = b.due_messages(t0).unwrap();
+            let mut after = b.due_messages(t0).unwrap();
             assert_eq!(after.len(), 2, "the lease ran out: {after:?}");
             assert!(after.iter().any(|m| m.id == third[0].id));
+            // A sender whose session ends (its process died) frees its claim at once, long
+            // before its lease (15 minutes) runs out.
+            let mut d = open();
+            d.record_run("p", &[], &[message(4)], t0).unwrap();
+            let fourth = d.due_messages(t0).unwrap();
+            assert_eq!(fourth.len(), 1, "b's claims are not d's: {fourth:?}");
+            drop(d);
+            let start = std::time::Instant::now();
+            loop {
+                let now_due = b.due_messages(t0).unwrap();
+                if now_due.iter().any(|m| m.id == fourth[0].id) {
+                    after = now_due;
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "the dead session's claim is still held"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            drop(a);
 
             // Many messages, two senders asking at the same moment: disjoint shares.
             let mut c = open();
