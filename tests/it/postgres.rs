@@ -4,7 +4,7 @@
 //! never shown, and the cycle lock across processes.
 
 #[path = "../support/pg_cluster.rs"]
-mod cluster;
+pub(crate) mod cluster;
 
 use crate::support::{manifest, pypa_dir, rustsec_dir, shared};
 use serde_json::Value;
