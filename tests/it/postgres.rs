@@ -570,8 +570,8 @@ fn a_postgres_restart_during_a_cycle_fails_it_cleanly_and_the_next_one_succeeds(
     assert!(!err.contains(cluster::PASSWORD), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     // The next cycle: the server is back and the memory kept the finding. The alert that was
-    // in flight was never marked sent, and its claim died with the session: it may go again
-    // (the documented window), and nothing else is sent.
+    // in flight was never marked sent: it goes again once its claim's lease runs out (the
+    // documented window), and nothing else is sent.
     let out = run("2026-12-01T10:00:00Z").wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),

@@ -1,7 +1,8 @@
 //! Issue 15: three `depwatch watch` processes on one PostgreSQL store, delivering to a
 //! loopback Slack webhook and a real SMTP server. The one holding the cycle is SIGKILLed
-//! while Slack holds its first alert: another watcher carries on, every alert arrives, and
-//! only the one that was in flight may arrive twice.
+//! while Slack holds its first alert: another watcher carries on once the dead one's outbox
+//! lease runs out (3 s here), every alert arrives, and only the one that was in flight may
+//! arrive twice.
 
 // The one test cluster of this binary, shared with `postgres.rs`.
 use crate::postgres::cluster;
@@ -29,6 +30,8 @@ fn spawn_watcher(dir: &Path, config: &Path, url: &str, hook: &str, name: &str) -
         .env("DEPWATCH_STORE", url)
         .env_remove("PGPASSWORD")
         .env("DEPWATCH_TEST_SLACK_WEBHOOK", hook)
+        // A killed sender's claims run out in seconds, not the default 15 minutes.
+        .env("DEPWATCH_OUTBOX_LEASE_SECS", "3")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

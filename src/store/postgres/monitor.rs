@@ -270,10 +270,8 @@ impl MonitorState for PgStore {
 
     /// The due messages, claimed for this store handle for its lease: another process
     /// asking meanwhile skips them (`FOR UPDATE SKIP LOCKED`, then the claim), so two senders
-    /// never deliver the same row. Marking a message sent or failed ends the claim. A claim
-    /// whose holder died is free as soon as the server has ended the holder's session (its
-    /// connection closed), else when the lease runs out; the message is then due again, so
-    /// the one that was in flight may be delivered twice. The lease runs on the
+    /// never deliver the same row. Marking a message sent or failed ends the claim; a claim
+    /// whose holder died runs out and the message is due again. The lease runs on the
     /// server's clock, `now` (the run's time) decides what is due.
     fn due_messages(&self, now: Timestamp) -> Result<Vec<Message>, StoreError> {
         let err = self.err();
@@ -285,12 +283,10 @@ impl MonitorState for PgStore {
                    WHERE sent_at IS NULL AND gave_up_at IS NULL
                      AND (next_attempt IS NULL OR next_attempt <= $1)
                      AND (claimed_until IS NULL OR claimed_until < clock_timestamp()
-                          OR claimed_by = $2
-                          OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-                                         WHERE a.pid = outbox.claimed_pid))
+                          OR claimed_by = $2)
                    ORDER BY id
                    FOR UPDATE SKIP LOCKED)
-                 UPDATE outbox o SET claimed_by = $2, claimed_pid = pg_backend_pid(),
+                 UPDATE outbox o SET claimed_by = $2,
                      claimed_until = clock_timestamp() + make_interval(secs => $3::bigint / 1e6)
                  FROM due WHERE o.id = due.id
                  RETURNING {}",
@@ -318,7 +314,7 @@ impl MonitorState for PgStore {
             self.client
                 .execute(
                     "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL,
-                       claimed_by = NULL, claimed_until = NULL, claimed_pid = NULL
+                       claimed_by = NULL, claimed_until = NULL
                      WHERE id = $1",
                     &[&id, &now],
                 )
@@ -345,7 +341,7 @@ impl MonitorState for PgStore {
             self.client
                 .execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                       next_attempt = $3, gave_up_at = $4, claimed_by = NULL, claimed_until = NULL, claimed_pid = NULL
+                       next_attempt = $3, gave_up_at = $4, claimed_by = NULL, claimed_until = NULL
                      WHERE id = $1",
                     &[&id, &error, &next_attempt, &gave_up],
                 )

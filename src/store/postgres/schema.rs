@@ -145,10 +145,4 @@ pub(super) const MIGRATIONS: &[&str] = &[
         queued_at timestamptz NOT NULL
     );
     "#,
-    // 4: the server session that holds an outbox claim. A claim whose session is gone (its
-    // process died: the server ends the session when the connection closes) is free at once,
-    // not only when its lease runs out.
-    r#"
-    ALTER TABLE outbox ADD COLUMN claimed_pid integer;
-    "#,
 ];
