@@ -46,7 +46,10 @@ pub(super) fn digest_step(
     // out now, rather than never.
     let schedule = opts.config.digest_schedule();
     for p in &opts.config.projects {
-        let result = project_digest(store, t, opts, schedule.as_ref(), p);
+        // Under the project's lock: two runs never compose a digest from the same events.
+        let result = super::holding_project(store, &p.name, |store| {
+            project_digest(store, t, opts, schedule.as_ref(), p)
+        });
         let Some(out) = outcomes.iter_mut().find(|o| o.name == p.name) else {
             continue;
         };

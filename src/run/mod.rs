@@ -241,3 +241,18 @@ impl ProjectOutcome {
         self.malicious > 0 || max.is_some_and(|m| m >= fail_on)
     }
 }
+
+/// Run `f` holding `project`'s memory ([`crate::store::MonitorState::lock_project`]); the
+/// lock is released whatever `f` returns.
+fn holding_project<S: crate::store::MonitorState, T>(
+    store: &mut S,
+    project: &str,
+    f: impl FnOnce(&mut S) -> Result<T, StepError>,
+) -> Result<T, StepError> {
+    store.lock_project(project)?;
+    let r = f(store);
+    let unlocked = store.unlock_project(project);
+    let r = r?;
+    unlocked?;
+    Ok(r)
+}

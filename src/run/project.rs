@@ -144,90 +144,94 @@ fn project_inner(
             m.error.as_deref().unwrap_or_default()
         ));
     }
-    let mut remembered = store.seen(&p.name)?;
-    if let Some(only) = only {
-        // Fingerprints start `ecosystem/normalised-name/`, after `warning/` or `risk/` for
-        // warnings and range risks.
-        remembered.retain(|r| {
-            let fp = r
-                .fingerprint
-                .strip_prefix(monitor::WARNING_PREFIX)
-                .or_else(|| r.fingerprint.strip_prefix(monitor::RISK_PREFIX))
-                .unwrap_or(&r.fingerprint);
-            only.iter()
-                .any(|(e, n)| fp.starts_with(&format!("{}/{n}/", e.as_osv())))
-        });
-    }
-    let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
-        policy.deadlines_for(first, f.severity, since, &tz)
-    };
-    let withdrawn = |ids: &[String]| store_withdrawn(store, ids);
-    let diff = monitor::diff(
-        &remembered,
-        &monitor::DiffInput {
-            project: &p.name,
-            now: opts.now,
-            findings: &report.findings,
-            warnings: &report.warnings,
-            risks: &report.risks,
-            ignored: &report.ignored,
-            complete: report.summary.manifest_errors == 0,
-            warn_before: opts.config.deadline_warning,
-            deadlines: &deadlines,
-            epss_alert: p.epss_alert.unwrap_or(crate::config::DEFAULT_EPSS_ALERT),
-            withdrawn: &withdrawn,
-            not_applicable: &report.not_applicable,
-        },
-    )?;
-    out.open = diff.open.len();
-    out.malicious = diff
-        .open
-        .iter()
-        .filter(|f| f.finding.is_malicious())
-        .count();
-    out.exploit_marked = diff
-        .open
-        .iter()
-        .filter(|f| f.finding.kev.is_some() || f.finding.epss.is_some())
-        .map(|f| f.finding.clone())
-        .collect();
-    out.max_severity = diff
-        .open
-        .iter()
-        .filter(|f| !f.finding.is_malicious())
-        .map(|f| f.finding.severity)
-        .max();
-    out.max_runtime_severity = diff
-        .open
-        .iter()
-        .filter(|f| !f.finding.is_malicious() && scan::is_runtime(f.finding.scope.as_deref()))
-        .map(|f| f.finding.severity)
-        .max();
-    if let Some(note) = not_applicable_notice(&report) {
-        out.notices.push(note);
-    }
-    out.events = diff
-        .events
-        .iter()
-        .map(|e| e.kind.name().to_string())
-        .collect();
-
-    // Files: a draft per open vulnerability, and the release-notes section. Written before
-    // the memory is committed: rewriting them on a retry is harmless. Not in the fast lane,
-    // which sees only some findings: the next full cycle writes them from all of them.
-    if only.is_none() {
-        write_files(
-            store,
-            t,
-            opts,
-            p,
-            &policy,
-            &diff,
-            &report.not_applicable,
-            out,
+    // Read, diff and write the memory under the project's lock: a concurrent run of the same
+    // project waits here, then diffs against what this one wrote.
+    super::holding_project(store, &p.name, |store| {
+        let mut remembered = store.seen(&p.name)?;
+        if let Some(only) = only {
+            // Fingerprints start `ecosystem/normalised-name/`, after `warning/` or `risk/` for
+            // warnings and range risks.
+            remembered.retain(|r| {
+                let fp = r
+                    .fingerprint
+                    .strip_prefix(monitor::WARNING_PREFIX)
+                    .or_else(|| r.fingerprint.strip_prefix(monitor::RISK_PREFIX))
+                    .unwrap_or(&r.fingerprint);
+                only.iter()
+                    .any(|(e, n)| fp.starts_with(&format!("{}/{n}/", e.as_osv())))
+            });
+        }
+        let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
+            policy.deadlines_for(first, f.severity, since, &tz)
+        };
+        let withdrawn = |ids: &[String]| store_withdrawn(store, ids);
+        let diff = monitor::diff(
+            &remembered,
+            &monitor::DiffInput {
+                project: &p.name,
+                now: opts.now,
+                findings: &report.findings,
+                warnings: &report.warnings,
+                risks: &report.risks,
+                ignored: &report.ignored,
+                complete: report.summary.manifest_errors == 0,
+                warn_before: opts.config.deadline_warning,
+                deadlines: &deadlines,
+                epss_alert: p.epss_alert.unwrap_or(crate::config::DEFAULT_EPSS_ALERT),
+                withdrawn: &withdrawn,
+                not_applicable: &report.not_applicable,
+            },
         )?;
-    }
-    queue_messages(store, t, opts, p, &diff, out)
+        out.open = diff.open.len();
+        out.malicious = diff
+            .open
+            .iter()
+            .filter(|f| f.finding.is_malicious())
+            .count();
+        out.exploit_marked = diff
+            .open
+            .iter()
+            .filter(|f| f.finding.kev.is_some() || f.finding.epss.is_some())
+            .map(|f| f.finding.clone())
+            .collect();
+        out.max_severity = diff
+            .open
+            .iter()
+            .filter(|f| !f.finding.is_malicious())
+            .map(|f| f.finding.severity)
+            .max();
+        out.max_runtime_severity = diff
+            .open
+            .iter()
+            .filter(|f| !f.finding.is_malicious() && scan::is_runtime(f.finding.scope.as_deref()))
+            .map(|f| f.finding.severity)
+            .max();
+        if let Some(note) = not_applicable_notice(&report) {
+            out.notices.push(note);
+        }
+        out.events = diff
+            .events
+            .iter()
+            .map(|e| e.kind.name().to_string())
+            .collect();
+
+        // Files: a draft per open vulnerability, and the release-notes section. Written before
+        // the memory is committed: rewriting them on a retry is harmless. Not in the fast lane,
+        // which sees only some findings: the next full cycle writes them from all of them.
+        if only.is_none() {
+            write_files(
+                store,
+                t,
+                opts,
+                p,
+                &policy,
+                &diff,
+                &report.not_applicable,
+                out,
+            )?;
+        }
+        queue_messages(store, t, opts, p, &diff, out)
+    })
 }
 
 // Each argument is a different input of the one step; a struct would only rename them.

@@ -224,6 +224,12 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
         (**self).seen(project)
     }
+    fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
+        (**self).lock_project(project)
+    }
+    fn unlock_project(&mut self, project: &str) -> Result<(), StoreError> {
+        (**self).unlock_project(project)
+    }
     fn record_run(
         &mut self,
         project: &str,

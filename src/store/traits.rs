@@ -212,6 +212,27 @@ pub trait MonitorState {
     /// Everything remembered about `project`, by fingerprint.
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError>;
 
+    /// Hold `project`'s memory for this handle until [`MonitorState::unlock_project`]: a run
+    /// reads the memory, diffs and writes it back (with its messages) under it, so two runs of
+    /// the same project at once (two CI jobs, two processes on a shared store) never diff
+    /// against the same old memory and queue the same "new" alert twice. Another handle's
+    /// `lock_project` of the same project waits; other projects do not.
+    ///
+    /// The default does nothing: an SQLite store is one file with one writer, and every run
+    /// and watcher cycle on it holds the cycle lock (a lock file beside it) for the whole
+    /// cycle. PostgreSQL, shared by processes on several hosts, holds a per-project advisory
+    /// lock (released by the server if the holder dies).
+    fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
+        let _ = project;
+        Ok(())
+    }
+
+    /// Release what [`MonitorState::lock_project`] took.
+    fn unlock_project(&mut self, project: &str) -> Result<(), StoreError> {
+        let _ = project;
+        Ok(())
+    }
+
     /// Write a run's memory for `project` and queue its notifications, atomically: a crash
     /// keeps both or neither, so an alert is never lost.
     fn record_run(

@@ -18,6 +18,7 @@
 //! | `feeds_crates_index.rs` | `feeds::crates_index`, yanked flags from the sparse index |
 //! | `store.rs` | `store`: import, no-op syncs, SIGKILL, concurrent sync and scan |
 //! | `store_db_check.rs` | `store` integrity check, `depwatch db check` |
+//! | `postgres_watchers.rs` | three watchers on one PostgreSQL store, the cycle holder SIGKILLed mid-send: every alert arrives, at most the one in flight twice |
 //! | `postgres.rs` | the PostgreSQL store through the binary: `db copy`, scans equal to SQLite's, KEV/EPSS and digests on PostgreSQL, the cycle lock across processes |
 //! | `matcher.rs` | `matcher`: one verdict per record, merged findings' titles and severity |
 //! | `matcher_range_ends.rs` | `matcher`: where a range ends, which versions are fixes |
@@ -88,6 +89,7 @@ mod notes;
 mod policy;
 mod policy_trust;
 mod postgres;
+mod postgres_watchers;
 mod props;
 mod publish_drafts;
 mod publish_email;

@@ -4,7 +4,7 @@
 //! never shown, and the cycle lock across processes.
 
 #[path = "../support/pg_cluster.rs"]
-mod cluster;
+pub(crate) mod cluster;
 
 use crate::support::{manifest, pypa_dir, rustsec_dir, shared};
 use serde_json::Value;
@@ -366,4 +366,224 @@ fn kev_and_epss_on_postgres_give_sqlites_scan_synced_or_copied() {
         let out = ok(&depwatch_at(store, &["db", "check"]), "db check");
         assert!(out.trim_end().ends_with(": ok"), "{out}");
     }
+}
+
+/// Two cycles of the same project at once on one PostgreSQL store (two CI jobs, through the
+/// library, so no cycle lock orders them): the project lock makes one diff against the
+/// other's memory, so the store ends with one memory and the alerts of one run, not two.
+#[test]
+fn two_concurrent_runs_of_one_project_leave_one_memory_and_no_duplicate_alerts() {
+    use depwatch::store::{MonitorState, open};
+    let server = cluster::server();
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("depwatch.toml");
+    // Delivery is off: the alerts stay queued, where they are counted.
+    let text = format!(
+        "sources = [\"osv-dir:{ghsa}\"]\n\n[[project]]\nname = \"emby\"\npath = \"{emby}\"\n\n\
+         [notify.slack]\nwebhook-env = \"DEPWATCH_TEST_PG_UNSET\"\n",
+        ghsa = shared().join("feeds-reference/ghsa-osv").display(),
+        emby = manifest("emby-watchparty/requirements.txt").display(),
+    );
+    std::fs::write(&config_path, text).unwrap();
+    let mut config = depwatch::config::Config::load(&config_path).unwrap();
+    config.notify.slack.as_mut().unwrap().webhook = depwatch::config::SecretSource::Inline(
+        depwatch::secret::Secret::new("http://127.0.0.1:9/hook".to_string()),
+    );
+    let ghsa = format!(
+        "osv-dir:{}",
+        shared().join("feeds-reference/ghsa-osv").display()
+    );
+    let options = |url: &str, out: &str| depwatch::run::RunOptions {
+        config: config.clone(),
+        store: depwatch::store::Location::parse(url.as_ref()).unwrap(),
+        out_dir: dir.path().join(out),
+        sync_local: false,
+        sync_remote: false,
+        deliver: false,
+        now: "2026-12-01T09:00:00Z".parse().unwrap(),
+        http: Default::default(),
+    };
+    let state = |url: String| {
+        tokio::task::spawn_blocking(move || {
+            let s = open(&depwatch::store::Location::parse(url.as_ref()).unwrap()).unwrap();
+            let seen: Vec<String> = s
+                .seen("emby")
+                .unwrap()
+                .into_iter()
+                .map(|r| r.fingerprint)
+                .collect();
+            let queued: Vec<String> = s
+                .messages()
+                .unwrap()
+                .into_iter()
+                .map(|(m, _)| format!("{} {} {}", m.project, m.channel, m.event))
+                .collect();
+            (seen, queued)
+        })
+    };
+    // The databases, synced, before the runtime (the test server builds its own).
+    let urls: Vec<String> = (0..4)
+        .map(|_| {
+            let url = server.fresh_database();
+            ok(&depwatch_at(&url, &["sync", "--source", &ghsa]), "sync");
+            url
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // One run alone: what the memory and the queue should hold.
+        let alone = urls[0].clone();
+        depwatch::run::cycle(options(&alone, "a")).await.unwrap();
+        let (seen_alone, queued_alone) = state(alone).await.unwrap();
+        assert!(
+            !seen_alone.is_empty() && !queued_alone.is_empty(),
+            "emby has findings and alerts: {queued_alone:?}"
+        );
+        for url in urls[1..].iter().cloned() {
+            // Line both runs up on the memory: the test's session locks the table both read
+            // until both are waiting, so they start reading it together (without the project
+            // lock both would then diff against the empty memory and alert twice).
+            let (mut gate, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let tx = gate.transaction().await.unwrap();
+            tx.batch_execute("LOCK TABLE findings_seen IN ACCESS EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            let a = tokio::spawn(depwatch::run::cycle(options(&url, "b")));
+            let b = tokio::spawn(depwatch::run::cycle(options(&url, "c")));
+            let (watch, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let mut waiting = 0;
+            for _ in 0..600 {
+                waiting = watch
+                    .query_one(
+                        "SELECT COUNT(*) FROM pg_stat_activity
+                         WHERE datname = current_database() AND wait_event_type IN ('Lock')
+                           AND application_name = 'depwatch'",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .get::<_, i64>(0);
+                if waiting == 2 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert_eq!(waiting, 2, "both runs wait on the memory");
+            tx.commit().await.unwrap();
+            let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+            let (seen, queued) = state(url).await.unwrap();
+            assert_eq!(seen, seen_alone, "one memory");
+            assert_eq!(
+                queued, queued_alone,
+                "the alerts of one run, not two (queued {} and {})",
+                a.projects[0].queued, b.projects[0].queued
+            );
+            assert_eq!(
+                a.projects[0].queued + b.projects[0].queued,
+                queued_alone.len()
+            );
+        }
+    });
+}
+
+/// PostgreSQL restarts during a cycle (on a cluster of this test's own): the cycle fails
+/// cleanly, exit code 2 with an error naming the store (no password), and the next cycle
+/// succeeds without sending the alert again.
+#[test]
+fn a_postgres_restart_during_a_cycle_fails_it_cleanly_and_the_next_one_succeeds() {
+    use crate::support::loopback::{Reply, Request, Server};
+    use std::sync::mpsc;
+    let server = cluster::dedicated();
+    let url = server.fresh_database();
+    let ghsa = format!(
+        "osv-dir:{}",
+        shared().join("feeds-reference/ghsa-osv").display()
+    );
+    ok(&depwatch_at(&url, &["sync", "--source", &ghsa]), "sync");
+    // The Slack peer holds the first alert until the test has restarted the server.
+    let (arrived_tx, arrived) = mpsc::channel::<()>();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let (arrived_tx, go_rx) = (
+        std::sync::Mutex::new(arrived_tx),
+        std::sync::Mutex::new(go_rx),
+    );
+    let held = std::sync::atomic::AtomicBool::new(false);
+    let slack = Server::start(move |_req: &Request| {
+        if !held.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let _ = arrived_tx.lock().unwrap().send(());
+            let _ = go_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(std::time::Duration::from_secs(60));
+        }
+        Reply::ok("ok")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("depwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[project]]\nname = \"emby\"\npath = \"{}\"\n\n[notify.slack]\nwebhook-env = \"DEPWATCH_TEST_PG_HOOK\"\n",
+            manifest("emby-watchparty/requirements.txt").display()
+        ),
+    )
+    .unwrap();
+    let run = |now: &str| {
+        Command::new(env!("CARGO_BIN_EXE_depwatch"))
+            .args(["run", "--offline", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .env("NO_COLOR", "1")
+            .env("DEPWATCH_STORE", &url)
+            .env("DEPWATCH_NOW", now)
+            .env("DEPWATCH_TEST_PG_HOOK", format!("{}/hook", slack.url))
+            .env_remove("PGPASSWORD")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = run("2026-12-01T09:00:00Z");
+    arrived
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the cycle reached delivery");
+    server.restart();
+    go.send(()).unwrap();
+    let out = first.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("postgres://depwatch@127.0.0.1:"),
+        "names the store: {err}"
+    );
+    assert!(!err.contains(cluster::PASSWORD), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // The next cycle: the server is back and the memory kept the finding. The alert that was
+    // in flight was never marked sent: it goes again once its claim's lease runs out (the
+    // documented window), and nothing else is sent.
+    let out = run("2026-12-01T10:00:00Z").wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bodies: Vec<Vec<u8>> = slack.requests().into_iter().map(|r| r.body).collect();
+    assert!(
+        (1..=2).contains(&bodies.len()) && bodies.iter().all(|b| *b == bodies[0]),
+        "the one alert, at most twice: {} requests",
+        bodies.len()
+    );
 }

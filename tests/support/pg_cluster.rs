@@ -28,6 +28,9 @@ pub struct Server {
     /// `postgres://user:password@host:port` (no database).
     pub base: String,
     next: AtomicUsize,
+    /// The server binaries, the cluster directory and whether they run as `postgres`: set
+    /// for a cluster the tests started (not for `DEPWATCH_TEST_POSTGRES_URL`).
+    ctl: Option<(PathBuf, PathBuf, bool)>,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -38,12 +41,34 @@ pub fn server() -> &'static Server {
         Ok(url) if !url.is_empty() => Server {
             base: url.trim_end_matches('/').to_string(),
             next: AtomicUsize::new(0),
+            ctl: None,
         },
         _ => start(),
     })
 }
 
+/// A cluster of the calling test's own (another port and directory), for a test that stops
+/// or restarts it; removed like the shared one when the test binary exits.
+pub fn dedicated() -> Server {
+    start()
+}
+
 impl Server {
+    /// `pg_ctl restart -m fast`: every session is ended, the server is back when it returns.
+    /// Only for a [`dedicated`] cluster.
+    pub fn restart(&self) {
+        let (bin, dir, as_postgres) = self.ctl.as_ref().expect("a cluster the tests started");
+        let mut c = command(*as_postgres, &bin.join("pg_ctl"));
+        // The log file again: without it the server writes to this pipe, which then never
+        // closes. The server options are the ones it was started with (postmaster.opts).
+        c.arg("-D")
+            .arg(dir.join("data"))
+            .arg("-l")
+            .arg(dir.join("log"))
+            .args(["-m", "fast", "-w", "-t", "60", "restart"]);
+        run(c, "pg_ctl restart");
+    }
+
     /// A URL to a new, empty database on the server.
     pub fn fresh_database(&self) -> String {
         let name = format!(
@@ -195,11 +220,14 @@ fn start() -> Server {
     Server {
         base: format!("postgres://depwatch:{PASSWORD}@127.0.0.1:{port}"),
         next: AtomicUsize::new(0),
+        ctl: Some((bin, dir, as_postgres)),
     }
 }
 
-/// The write end of the watcher's stdin: never written, only held until this process exits.
-static WATCHER_STDIN: OnceLock<std::sync::Mutex<std::process::ChildStdin>> = OnceLock::new();
+/// The write ends of the watchers' stdin (one per cluster): never written, only held until
+/// this process exits.
+static WATCHER_STDIN: std::sync::Mutex<Vec<std::process::ChildStdin>> =
+    std::sync::Mutex::new(Vec::new());
 
 /// Stop the cluster and remove its directory once this test process has exited, however it
 /// exits (passing, failing, killed): a detached shell reads its stdin, a pipe this process
@@ -230,5 +258,8 @@ fn watch_and_stop(bin: &Path, dir: &Path, as_postgres: bool) {
         .spawn()
         .expect("starting the test cluster's watcher (sh)");
     let stdin = child.stdin.take().expect("the watcher's stdin");
-    let _ = WATCHER_STDIN.set(std::sync::Mutex::new(stdin));
+    WATCHER_STDIN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(stdin);
 }

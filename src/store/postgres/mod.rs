@@ -181,6 +181,22 @@ pub struct PgStore {
 /// crashed sender's messages go out on another process's next cycle.
 pub const OUTBOX_LEASE: Duration = Duration::from_secs(15 * 60);
 
+/// The outbox lease: [`OUTBOX_LEASE`], or `DEPWATCH_OUTBOX_LEASE_SECS` (whole seconds, at
+/// least 1) where a deployment's deliveries need longer or a crashed sender's messages should
+/// go out sooner; an unreadable value is ignored with a warning.
+fn lease_from_env() -> Duration {
+    match std::env::var("DEPWATCH_OUTBOX_LEASE_SECS") {
+        Err(_) => OUTBOX_LEASE,
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n >= 1 => Duration::from_secs(n),
+            _ => {
+                tracing::warn!(value = %v, "DEPWATCH_OUTBOX_LEASE_SECS is not a whole number of seconds >= 1; using 900");
+                OUTBOX_LEASE
+            }
+        },
+    }
+}
+
 impl PgStore {
     /// Connect to `loc`, running the connection on `rt`, and bring the schema up to date.
     /// Blocks: call it from a blocking thread, never from a task of `rt`.
@@ -246,7 +262,7 @@ impl PgStore {
             rt: rt.clone(),
             at,
             claimer: token.iter().map(|b| format!("{b:02x}")).collect(),
-            lease: OUTBOX_LEASE,
+            lease: lease_from_env(),
         })
     }
 

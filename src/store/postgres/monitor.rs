@@ -9,6 +9,10 @@ use crate::store::{
 };
 use jiff::Timestamp;
 
+/// The first key of a project's advisory lock ("depp"); the two-key form never meets the
+/// one-key cycle and migration locks.
+const PROJECT_LOCK: i32 = 0x6465_7070;
+
 const MESSAGE_COLUMNS: &str = "id, project, channel, event, payload, attempts, last_error";
 
 fn message_row(r: &tokio_postgres::Row) -> Message {
@@ -98,6 +102,36 @@ impl MonitorState for PgStore {
                     state: r.get(4),
                 })
                 .collect())
+        })
+    }
+
+    /// A session-level advisory lock on (`PROJECT_LOCK`, hash of the name): two names with
+    /// the same hash only wait for each other. The server releases it if this session ends.
+    fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
+        let err = self.err();
+        self.run(async {
+            self.client
+                .execute(
+                    "SELECT pg_advisory_lock($1, hashtext($2))",
+                    &[&PROJECT_LOCK, &project],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(())
+        })
+    }
+
+    fn unlock_project(&mut self, project: &str) -> Result<(), StoreError> {
+        let err = self.err();
+        self.run(async {
+            self.client
+                .execute(
+                    "SELECT pg_advisory_unlock($1, hashtext($2))",
+                    &[&PROJECT_LOCK, &project],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(())
         })
     }
 
