@@ -113,12 +113,12 @@ fn project_inner(
     // Incremental (not in the fast lane, which re-matches on its own terms): the inputs' hash
     // and the change generations say whether a rescan could find anything new. Any doubt (no
     // hash, no generations, nothing remembered) rescans.
-    let incremental = only.is_none() && !opts.config.full_rescan;
-    let hash = match (incremental, gens) {
-        (true, Some(_)) => super::incremental::input_hash(opts, p),
+    // A full rescan (`--full`) still remembers what it scanned, for the next cycle.
+    let hash = match (only, gens) {
+        (None, Some(_)) => super::incremental::input_hash(opts, p),
         _ => None,
     };
-    if let (Some(h), Some(g)) = (&hash, gens)
+    if let (Some(h), Some(g), false) = (&hash, gens, opts.config.full_rescan)
         && let Some(prev) = store.project_input(&p.name)?
         && prev.hash == *h
         && !g.changed_since(prev.generation, &prev.packages)
