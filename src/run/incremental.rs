@@ -4,7 +4,7 @@
 
 use super::RunOptions;
 use crate::config::Project;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Past these, a project is not hashed and so always rescanned (hashing would cost more than
 /// it saves, and a bound keeps a hostile checkout from making it slow).
@@ -16,8 +16,9 @@ const MAX_DEPTH: usize = 32;
 /// failed, a bound was passed): then the project is rescanned. Hashed: depwatch's version,
 /// the project's config, the ignores and whether each is in force today, the cycle settings
 /// that shape results, and every file under the project's paths (a directory's whole tree but
-/// `.git`: includes, workspace members and peer tools' ignore files live there), its VEX
-/// documents and its SECURITY.md.
+/// `.git`: includes, workspace members and peer tools' ignore files live there; for a manifest
+/// file, its folder's), its VEX documents and its SECURITY.md. The output folder and the store
+/// are left out.
 pub(super) fn input_hash(opts: &RunOptions, p: &Project) -> Option<String> {
     let mut h = Hasher::default();
     let today = opts.now.to_zoned(opts.config.tz()).date();
@@ -36,18 +37,69 @@ pub(super) fn input_hash(opts: &RunOptions, p: &Project) -> Option<String> {
         opts.out_dir,
         c.notify.digest.is_some()
     ));
-    let mut files = 0usize;
-    let mut paths: Vec<&Path> = p.paths.iter().map(|x| x.as_path()).collect();
-    paths.extend(p.vex.iter().map(|x| x.as_path()));
-    paths.extend(p.security_policy.as_deref());
-    for path in paths {
+    let mut w = Walk {
+        files: 0,
+        // What depwatch itself writes there changes every run and is no input.
+        skip: [opts.out_dir.as_path()]
+            .into_iter()
+            .chain(opts.store.sqlite_path())
+            .map(absolute)
+            .collect(),
+    };
+    // A manifest file's whole folder: the scan reads beside it (`.openvex.json`, peer tools'
+    // ignore files, includes within that folder).
+    let mut roots: Vec<PathBuf> = p
+        .paths
+        .iter()
+        .map(|x| match x.is_dir() {
+            true => absolute(x),
+            false => absolute(x.parent().unwrap_or(Path::new("."))),
+        })
+        .collect();
+    roots.extend(
+        p.vex
+            .iter()
+            .chain(p.security_policy.as_ref())
+            .map(|x| absolute(x)),
+    );
+    for path in roots {
         h.text(&path.to_string_lossy());
-        walk(&mut h, path, 0, &mut files)?;
+        walk(&mut h, &path, 0, &mut w)?;
     }
     Some(h.finish())
 }
 
-fn walk(h: &mut Hasher, path: &Path, depth: usize, files: &mut usize) -> Option<()> {
+struct Walk {
+    files: usize,
+    skip: Vec<PathBuf>,
+}
+
+/// `p` made absolute without needing it to exist (a store or output folder not made yet).
+fn absolute(p: &Path) -> PathBuf {
+    if let Ok(c) = std::fs::canonicalize(p) {
+        return c;
+    }
+    match (p.parent(), p.file_name()) {
+        (Some(d), Some(n)) => std::fs::canonicalize(if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        })
+        .map(|d| d.join(n))
+        .unwrap_or_else(|_| p.to_path_buf()),
+        _ => p.to_path_buf(),
+    }
+}
+
+fn walk(h: &mut Hasher, path: &Path, depth: usize, w: &mut Walk) -> Option<()> {
+    // The output folder, and the store with its `-wal`, `-shm` and lock files.
+    let text = path.to_string_lossy();
+    if w.skip
+        .iter()
+        .any(|s| path.starts_with(s) || text.starts_with(&*s.to_string_lossy()))
+    {
+        return Some(());
+    }
     if depth > MAX_DEPTH {
         return None;
     }
@@ -71,12 +123,12 @@ fn walk(h: &mut Hasher, path: &Path, depth: usize, files: &mut usize) -> Option<
                 continue;
             }
             h.text(&e.to_string_lossy());
-            walk(h, &e, depth + 1, files)?;
+            walk(h, &e, depth + 1, w)?;
         }
         Some(())
     } else if meta.is_file() {
-        *files += 1;
-        if *files > MAX_FILES || h.bytes + meta.len() > MAX_BYTES {
+        w.files += 1;
+        if w.files > MAX_FILES || h.bytes + meta.len() > MAX_BYTES {
             return None;
         }
         let bytes = std::fs::read(path).ok()?;
