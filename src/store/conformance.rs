@@ -686,7 +686,8 @@ fn change_generations<S: AdvisoryStore + MonitorState>(s: &mut S) {
     assert_eq!(gens(s), g1, "a no-op sync bumps nothing");
     // GHSA-a moves from requests to urllib3: both packages are stamped, `time` is not.
     let a2 = adv("GHSA-a", "2024-02-01T00:00:00Z", &[("PyPI", "urllib3")]);
-    s.upsert_source(&state("x"), &[a2.clone()], &[]).unwrap();
+    s.upsert_source(&state("x"), std::slice::from_ref(&a2), &[])
+        .unwrap();
     let g2 = gens(s);
     assert!(g2.current > g1.current);
     assert_eq!(g2.packages[&key("PyPI", "requests")], g2.current);
