@@ -14,7 +14,8 @@ On PostgreSQL also the corpus import (`depwatch sync` into an empty database).
 PostgreSQL: $DEPWATCH_TEST_POSTGRES_URL (`postgres://user:pw@host:port`, a database
 `depwatch_bench` is created), else a throwaway cluster made as tests/support/pg_cluster.rs
 does (Debian's /usr/lib/postgresql/N/bin or PATH; as root through `runuser -u postgres`).
-Usage: python3 bench/cycle-scale.py [RUNS]      (builds the release binary first)
+Usage: python3 bench/cycle-scale.py [RUNS]      (builds the release binary first;
+$DEPWATCH_BENCH_BIN times another binary, $DEPWATCH_BENCH_PROJECTS another project count)
 """
 import glob, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
@@ -22,8 +23,12 @@ RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 PROJECTS = 1000
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 shared = os.path.realpath(os.path.join(root, "..", "shared"))
-subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
-dw = os.path.join(root, "target/release/depwatch")
+# $DEPWATCH_BENCH_BIN: time another binary (e.g. target/debug/depwatch) without building.
+dw = os.environ.get("DEPWATCH_BENCH_BIN")
+if not dw:
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
+    dw = os.path.join(root, "target/release/depwatch")
+PROJECTS = int(os.environ.get("DEPWATCH_BENCH_PROJECTS", PROJECTS))
 tmp = tempfile.mkdtemp(prefix="depwatch-cycle-scale-")
 corpus = [
     d for d in sorted(glob.glob(os.path.join(shared, "corpus/manifests/*")))
