@@ -74,6 +74,8 @@ struct RawConfig {
     notify: monitor::RawNotify,
     #[serde(default)]
     watch: Option<RawWatch>,
+    #[serde(default)]
+    full_rescan: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,6 +187,9 @@ pub struct Config {
     pub notify: Notify,
     /// `[watch]`.
     pub watch: WatchConfig,
+    /// `full-rescan = true` (or `run --full`): rescan every project every cycle, even the
+    /// unchanged ones (issue 15's escape hatch).
+    pub full_rescan: bool,
 }
 
 impl Default for Config {
@@ -201,6 +206,7 @@ impl Default for Config {
             projects: Vec::new(),
             notify: Notify::default(),
             watch: WatchConfig::default(),
+            full_rescan: false,
         }
     }
 }
@@ -450,6 +456,7 @@ impl Config {
             projects,
             notify,
             watch,
+            full_rescan: raw.full_rescan,
         })
     }
 }

@@ -768,8 +768,29 @@ pub type PackageSet = std::collections::BTreeSet<(crate::ecosystem::Ecosystem, S
 /// the watcher's fast lane re-matches just the packages whose advisories changed. The
 /// manifests are still all parsed, so a broken one is still reported.
 pub fn run_offline_for(opts: &ScanOptions, only: Option<&PackageSet>) -> Result<Report, ScanError> {
-    let parse_for = |opts: &ScanOptions| {
+    run_offline_packages(opts, only).map(|(r, _)| r)
+}
+
+/// [`run_offline_for`], also returning every package the parsed manifests depend on
+/// (before `only` filters them): what the monitor remembers to tell whether an advisory
+/// change concerns the project.
+pub fn run_offline_packages(
+    opts: &ScanOptions,
+    only: Option<&PackageSet>,
+) -> Result<(Report, PackageSet), ScanError> {
+    let mut packages = PackageSet::new();
+    let packages_ref = &mut packages;
+    let mut parse_for = |opts: &ScanOptions| {
         let mut parsed = parse_for(opts)?;
+        for (_, _, m) in &parsed {
+            if let Ok(m) = m {
+                packages_ref.extend(
+                    m.dependencies
+                        .iter()
+                        .map(|d| (d.ecosystem, d.ecosystem.normalize_name(&d.name))),
+                );
+            }
+        }
         if let Some(only) = only {
             for (_, _, m) in &mut parsed {
                 if let Ok(m) = m {
@@ -790,7 +811,7 @@ pub fn run_offline_for(opts: &ScanOptions, only: Option<&PackageSet>) -> Result<
             let settings = settings_for(opts, &parsed)?;
             let mut report = matcher::build_report(&db, &parsed, &settings);
             summarise_workspace_crates(&parsed, &mut report);
-            Ok(report)
+            Ok((report, packages))
         }
         Backend::Store {
             path,
@@ -834,7 +855,7 @@ pub fn run_offline_for(opts: &ScanOptions, only: Option<&PackageSet>) -> Result<
             report.notices.splice(0..0, notices);
             add_yanked(&yanked, &parsed, &mut report);
             summarise_workspace_crates(&parsed, &mut report);
-            Ok(report)
+            Ok((report, packages))
         }
     }
 }

@@ -63,11 +63,16 @@ pub struct RunArgs {
     /// How long to wait for another cycle on the same store (a watcher's) before exiting 2.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     lock_wait: u64,
+    /// Rescan every project, even those whose inputs and advisories did not change since
+    /// their last scan (as the config's `full-rescan = true`).
+    #[arg(long)]
+    full: bool,
 }
 
 /// Blocks (the cycle lock, SQLite, scans); the network calls run on `rt`.
 pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome> {
-    let config = args.config.load()?;
+    let mut config = args.config.load()?;
+    config.full_rescan |= args.full;
     let out_dir = super::out_dir(&args.out, &config);
     let fail_on = super::fail_on(&args.fail_on, &config)?;
     let opts = depwatch::run::RunOptions {

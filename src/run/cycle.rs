@@ -43,9 +43,22 @@ pub fn run_with_clock(
         store.run_finished(run_id, clock.now(), RunOutcome::Failed, &summary)?;
         return Err(e);
     }
+    // Read once, after the sync: a project scanned now is remembered at this generation.
+    // Unreadable generations only cost a full rescan.
+    let gens = store.change_generations().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "change generations unreadable: rescanning every project");
+        None
+    });
     let mut projects = Vec::new();
     for p in &opts.config.projects {
-        projects.push(project_step(&mut store, &templates, opts, p, None));
+        projects.push(project_step(
+            &mut store,
+            &templates,
+            opts,
+            p,
+            None,
+            gens.as_ref(),
+        ));
     }
     digest_step(&mut store, &templates, opts, &mut projects);
     let (mut delivery, channels) = if opts.deliver {
@@ -144,7 +157,7 @@ pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunRe
                 }
                 _ => None,
             };
-            let o = project_step(&mut store, &templates, opts, p, only.as_ref());
+            let o = project_step(&mut store, &templates, opts, p, only.as_ref(), None);
             if !o.notices.iter().any(|n| n == super::project::UNTOUCHED) {
                 projects.push(o);
             }

@@ -21,6 +21,7 @@ mod digest;
 mod draft_input;
 mod error;
 mod file_drafts;
+mod incremental;
 mod project;
 mod sources;
 mod summary;
@@ -136,6 +137,10 @@ pub struct ProjectOutcome {
     /// Notices (stale data, manifests that did not parse).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+    /// Not rescanned: its inputs and its packages' advisories did not change since its last
+    /// scan (issue 15); its remembered findings were reused and their deadlines evaluated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -13,7 +13,9 @@ use crate::publish::templates::Templates;
 use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, PackageSet, ScanOptions};
-use crate::store::{AdvisoryStore, MonitorState, NewHeld, NewMessage};
+use crate::store::{
+    AdvisoryStore, ChangeGenerations, MonitorState, NewHeld, NewMessage, ProjectInput,
+};
 use jiff::Timestamp;
 use std::path::Path;
 
@@ -33,6 +35,7 @@ pub(super) fn project_step(
     opts: &RunOptions,
     p: &Project,
     only: Option<&PackageSet>,
+    gens: Option<&ChangeGenerations>,
 ) -> ProjectOutcome {
     let mut out = ProjectOutcome {
         name: p.name.clone(),
@@ -48,6 +51,7 @@ pub(super) fn project_step(
         digest_queued: 0,
         error: None,
         notices: Vec::new(),
+        skipped: false,
     };
     if let Err(e) = p.check_paths() {
         out.error = Some(e);
@@ -58,7 +62,7 @@ pub(super) fn project_step(
             .push("no path configured: policy only, not scanned".into());
         return out;
     }
-    if let Err(e) = project_inner(store, t, opts, p, only, &mut out) {
+    if let Err(e) = project_inner(store, t, opts, p, only, gens, &mut out) {
         out.error = Some(e.to_string());
     }
     out
@@ -103,8 +107,24 @@ fn project_inner(
     opts: &RunOptions,
     p: &Project,
     only: Option<&PackageSet>,
+    gens: Option<&ChangeGenerations>,
     out: &mut ProjectOutcome,
 ) -> Result<(), StepError> {
+    // Incremental (not in the fast lane, which re-matches on its own terms): the inputs' hash
+    // and the change generations say whether a rescan could find anything new. Any doubt (no
+    // hash, no generations, nothing remembered) rescans.
+    // A full rescan (`--full`) still remembers what it scanned, for the next cycle.
+    let hash = match (only, gens) {
+        (None, Some(_)) => super::incremental::input_hash(opts, p),
+        _ => None,
+    };
+    if let (Some(h), Some(g), false) = (&hash, gens, opts.config.full_rescan)
+        && let Some(prev) = store.project_input(&p.name)?
+        && prev.hash == *h
+        && !g.changed_since(prev.generation, &prev.packages)
+    {
+        return reuse_remembered(store, t, opts, p, out);
+    }
     let tz = opts.config.tz();
     let today = opts.now.to_zoned(tz.clone()).date();
     let scan_opts = ScanOptions {
@@ -127,10 +147,10 @@ fn project_inner(
     let only_packages = only.cloned();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
     // can make slow; it gets its own time budget so the other projects still run.
-    let (policy, report): (Policy, Report) = within_time_budget(move || {
+    let (policy, report, packages): (Policy, Report, PackageSet) = within_time_budget(move || {
         let policy = project_policy(&project)?;
-        let report = scan::run_offline_for(&scan_opts, only_packages.as_ref())?;
-        Ok((policy, report))
+        let (report, packages) = scan::run_offline_packages(&scan_opts, only_packages.as_ref())?;
+        Ok((policy, report, packages))
     })?;
     if only.is_some() && report.summary.dependencies == 0 && report.summary.manifest_errors == 0 {
         out.notices.push(UNTOUCHED.into());
@@ -182,30 +202,7 @@ fn project_inner(
                 not_applicable: &report.not_applicable,
             },
         )?;
-        out.open = diff.open.len();
-        out.malicious = diff
-            .open
-            .iter()
-            .filter(|f| f.finding.is_malicious())
-            .count();
-        out.exploit_marked = diff
-            .open
-            .iter()
-            .filter(|f| f.finding.kev.is_some() || f.finding.epss.is_some())
-            .map(|f| f.finding.clone())
-            .collect();
-        out.max_severity = diff
-            .open
-            .iter()
-            .filter(|f| !f.finding.is_malicious())
-            .map(|f| f.finding.severity)
-            .max();
-        out.max_runtime_severity = diff
-            .open
-            .iter()
-            .filter(|f| !f.finding.is_malicious() && scan::is_runtime(f.finding.scope.as_deref()))
-            .map(|f| f.finding.severity)
-            .max();
+        summarise(out, &diff);
         if let Some(note) = not_applicable_notice(&report) {
             out.notices.push(note);
         }
@@ -230,8 +227,109 @@ fn project_inner(
                 out,
             )?;
         }
+        queue_messages(store, t, opts, p, &diff, out)?;
+        if only.is_none() {
+            // Remembered only after a complete scan whose memory is committed; the generation is
+            // the one read before the scan, so a sync meanwhile makes the next cycle rescan.
+            let input = match (hash, gens) {
+                (Some(hash), Some(g)) if report.summary.manifest_errors == 0 => {
+                    Some(ProjectInput {
+                        hash,
+                        generation: g.current,
+                        packages: packages
+                            .iter()
+                            .map(|(e, n)| (e.as_osv().to_string(), n.clone()))
+                            .collect(),
+                    })
+                }
+                _ => None,
+            };
+            store.set_project_input(&p.name, input.as_ref())?;
+        }
+        Ok(())
+    })
+}
+
+/// The notice of a project not rescanned: same inputs, no advisory change on its packages.
+pub(super) const UNCHANGED: &str = "unchanged since the last cycle (inputs and advisories): remembered findings reused, deadlines evaluated";
+
+/// An unchanged project: its remembered open findings go through the diff again as this
+/// cycle's findings, so deadline events fire as they would on a rescan; nothing is resolved
+/// (the diff is told the scan is incomplete), no file is rewritten.
+fn reuse_remembered(
+    store: &mut (impl AdvisoryStore + MonitorState),
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    out: &mut ProjectOutcome,
+) -> Result<(), StepError> {
+    let tz = opts.config.tz();
+    let policy = project_policy(p)?;
+    super::holding_project(store, &p.name, |store| {
+        let remembered = store.seen(&p.name)?;
+        let findings: Vec<Finding> = monitor::open_findings(&p.name, &remembered)?
+            .into_iter()
+            .map(|f| f.finding)
+            .collect();
+        let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
+            policy.deadlines_for(first, f.severity, since, &tz)
+        };
+        let withdrawn = |_: &[String]| false;
+        let diff = monitor::diff(
+            &remembered,
+            &monitor::DiffInput {
+                project: &p.name,
+                now: opts.now,
+                findings: &findings,
+                warnings: &[],
+                risks: &[],
+                ignored: &[],
+                complete: false,
+                warn_before: opts.config.deadline_warning,
+                deadlines: &deadlines,
+                epss_alert: p.epss_alert.unwrap_or(crate::config::DEFAULT_EPSS_ALERT),
+                withdrawn: &withdrawn,
+                not_applicable: &[],
+            },
+        )?;
+        summarise(out, &diff);
+        out.events = diff
+            .events
+            .iter()
+            .map(|e| e.kind.name().to_string())
+            .collect();
+        out.skipped = true;
+        out.notices.push(UNCHANGED.into());
         queue_messages(store, t, opts, p, &diff, out)
     })
+}
+
+/// The outcome's counts from the diff's open findings.
+fn summarise(out: &mut ProjectOutcome, diff: &monitor::Diff) {
+    out.open = diff.open.len();
+    out.malicious = diff
+        .open
+        .iter()
+        .filter(|f| f.finding.is_malicious())
+        .count();
+    out.exploit_marked = diff
+        .open
+        .iter()
+        .filter(|f| f.finding.kev.is_some() || f.finding.epss.is_some())
+        .map(|f| f.finding.clone())
+        .collect();
+    out.max_severity = diff
+        .open
+        .iter()
+        .filter(|f| !f.finding.is_malicious())
+        .map(|f| f.finding.severity)
+        .max();
+    out.max_runtime_severity = diff
+        .open
+        .iter()
+        .filter(|f| !f.finding.is_malicious() && scan::is_runtime(f.finding.scope.as_deref()))
+        .map(|f| f.finding.severity)
+        .max();
 }
 
 // Each argument is a different input of the one step; a struct would only rename them.

@@ -57,6 +57,14 @@ pub fn summary_text(r: &RunReport, out_dir: &Path) -> String {
             let _ = writeln!(s, "    note: {}", clean(n));
         }
     }
+    let skipped = r.projects.iter().filter(|p| p.skipped).count();
+    if skipped > 0 {
+        let _ = writeln!(
+            s,
+            "  incremental: {skipped} of {} project(s) unchanged, not rescanned (run --full rescans all)",
+            r.projects.len()
+        );
+    }
     let d = &r.delivery;
     let _ = writeln!(
         s,

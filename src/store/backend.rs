@@ -195,6 +195,9 @@ impl<T: AdvisoryStore + ?Sized> AdvisoryStore for Box<T> {
     fn withdrawn(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
         (**self).withdrawn(ids)
     }
+    fn change_generations(&self) -> Result<Option<super::ChangeGenerations>, StoreError> {
+        (**self).change_generations()
+    }
     fn crate_index_cached(&self, name: &str) -> Result<Option<Cached>, StoreError> {
         (**self).crate_index_cached(name)
     }
@@ -248,6 +251,16 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         (**self).record_run_held(project, rows, messages, held, now)
+    }
+    fn project_input(&self, project: &str) -> Result<Option<super::ProjectInput>, StoreError> {
+        (**self).project_input(project)
+    }
+    fn set_project_input(
+        &mut self,
+        project: &str,
+        input: Option<&super::ProjectInput>,
+    ) -> Result<(), StoreError> {
+        (**self).set_project_input(project, input)
     }
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
         (**self).held(project)

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 /// Run every check, each on a fresh store from `make`.
 pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
     type Check<S> = fn(&mut S);
-    let checks: [(&str, Check<S>); 13] = [
+    let checks: [(&str, Check<S>); 14] = [
         ("source_state", source_state),
         ("replace_source", replace_source),
         ("upsert_source", upsert_source),
@@ -37,6 +37,7 @@ pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
         ("health", health),
         ("signals", signals),
         ("digest", digest),
+        ("change_generations", change_generations),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -659,4 +660,71 @@ fn digest<S: AdvisoryStore + MonitorState>(s: &mut S) {
     s.queue_digest("p", &[left[0].id], &[], t4).unwrap();
     assert!(s.held("p").unwrap().is_empty());
     assert_eq!(s.last_digest("p").unwrap(), Some(t4));
+}
+
+/// Issue 15: a sync stamps exactly the packages it wrote or removed (old and new versions of
+/// a record), a no-op sync stamps nothing, a KEV replacement stamps everything, and a
+/// project's remembered input round-trips.
+fn change_generations<S: AdvisoryStore + MonitorState>(s: &mut S) {
+    use crate::feeds::signal::{KevCatalog, SignalData};
+    let key = |e: &str, n: &str| (e.to_string(), n.to_string());
+    let gens = |s: &S| s.change_generations().unwrap().expect("generations kept");
+    assert_eq!(gens(s).current, 0, "a new store");
+    let a1 = adv("GHSA-a", "2024-01-01T00:00:00Z", &[("PyPI", "requests")]);
+    let b1 = adv("GHSA-b", "2024-01-01T00:00:00Z", &[("crates.io", "time")]);
+    s.replace_source(&state("x"), &[a1.clone(), b1.clone()], &[])
+        .unwrap();
+    let g1 = gens(s);
+    assert!(g1.current > 0);
+    assert_eq!(g1.packages[&key("PyPI", "requests")], g1.current);
+    assert_eq!(g1.packages[&key("crates.io", "time")], g1.current);
+    let requests = [key("PyPI", "requests")];
+    assert!(!g1.changed_since(g1.current, &requests));
+    // The same records again: nothing changes.
+    s.replace_source(&state("x"), &[a1.clone(), b1.clone()], &[])
+        .unwrap();
+    assert_eq!(gens(s), g1, "a no-op sync bumps nothing");
+    // GHSA-a moves from requests to urllib3: both packages are stamped, `time` is not.
+    let a2 = adv("GHSA-a", "2024-02-01T00:00:00Z", &[("PyPI", "urllib3")]);
+    s.upsert_source(&state("x"), std::slice::from_ref(&a2), &[])
+        .unwrap();
+    let g2 = gens(s);
+    assert!(g2.current > g1.current);
+    assert_eq!(g2.packages[&key("PyPI", "requests")], g2.current);
+    assert_eq!(g2.packages[&key("PyPI", "urllib3")], g2.current);
+    assert_eq!(g2.packages[&key("crates.io", "time")], g1.current);
+    assert!(g2.changed_since(g1.current, &requests));
+    assert!(!g2.changed_since(g1.current, &[key("crates.io", "time")]));
+    // A whole-source replace that drops GHSA-b stamps `time` only.
+    s.replace_source(&state("x"), &[a2], &[]).unwrap();
+    let g3 = gens(s);
+    assert_eq!(g3.packages[&key("crates.io", "time")], g3.current);
+    assert_eq!(g3.packages[&key("PyPI", "urllib3")], g2.current);
+    // KEV: every project.
+    let kev = SignalData::Kev(KevCatalog {
+        catalog_version: "1".into(),
+        date_released: None,
+        entries: vec![kev_entry("CVE-2020-0001", "2021-01-02")],
+    });
+    s.replace_signal(&state("kev"), &kev).unwrap();
+    let g4 = gens(s);
+    assert_eq!(g4.everything, g4.current);
+    assert!(g4.changed_since(g3.current, &[]));
+
+    assert_eq!(s.project_input("p").unwrap(), None);
+    let input = super::ProjectInput {
+        hash: "ab".repeat(32),
+        generation: g4.current,
+        packages: vec![key("PyPI", "requests"), key("crates.io", "time")],
+    };
+    s.set_project_input("p", Some(&input)).unwrap();
+    assert_eq!(s.project_input("p").unwrap(), Some(input.clone()));
+    let newer = super::ProjectInput {
+        generation: g4.current + 1,
+        ..input
+    };
+    s.set_project_input("p", Some(&newer)).unwrap();
+    assert_eq!(s.project_input("p").unwrap(), Some(newer));
+    s.set_project_input("p", None).unwrap();
+    assert_eq!(s.project_input("p").unwrap(), None);
 }

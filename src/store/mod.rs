@@ -113,7 +113,8 @@ pub use backend::{Backend, Location, open, open_read_only, runtime};
 pub use health::HealthRow;
 pub use monitor::{HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow};
 pub use traits::{
-    AdvisoryStore, MessageState, MonitorState, RunOutcome, StoredRecord, StoredRecords,
+    AdvisoryStore, ChangeGenerations, MessageState, MonitorState, ProjectInput, RunOutcome,
+    StoredRecord, StoredRecords,
 };
 
 /// What a sync changed.
@@ -397,6 +398,20 @@ impl Store {
             } else {
                 Default::default()
             };
+            // The packages whose records this sync writes or removes (old and new versions).
+            let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut old_affected = tx
+                .prepare("SELECT ecosystem, name FROM affected WHERE source = ?1 AND id = ?2")
+                .map_err(sq)?;
+            let mut note_old = |id: &str, touched: &mut BTreeSet<(String, String)>| {
+                let rows = old_affected
+                    .query_map(params![source, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(sq)?;
+                for row in rows {
+                    touched.insert(row.map_err(sq)?);
+                }
+                Ok::<_, StoreError>(())
+            };
             let mut seen = std::collections::HashSet::new();
             for adv in advisories {
                 seen.insert(adv.id.as_str());
@@ -414,6 +429,7 @@ impl Store {
                             continue;
                         }
                     }
+                    note_old(&adv.id, &mut touched)?;
                     del_adv.execute(params![source, adv.id]).map_err(sq)?;
                 }
                 let json = serde_json::to_string(adv).unwrap_or_default();
@@ -428,6 +444,7 @@ impl Store {
                     .map_err(sq)?;
                 let (affected, aliases) = index_rows(adv);
                 for (eco, name) in affected {
+                    touched.insert((eco.to_string(), name.clone()));
                     ins_aff
                         .execute(params![eco, name, source, adv.id])
                         .map_err(sq)?;
@@ -443,11 +460,13 @@ impl Store {
             if replace {
                 for id in existing.keys() {
                     if !seen.contains(id.as_str()) {
+                        note_old(id, &mut touched)?;
                         del_adv.execute(params![source, id]).map_err(sq)?;
                         outcome.removed += 1;
                     }
                 }
             }
+            mark_changed(&tx, &touched, false).map_err(sq)?;
             tx.execute("DELETE FROM load_errors WHERE source = ?1", params![source])
                 .map_err(sq)?;
             let mut ins_err = tx
@@ -547,6 +566,9 @@ impl Store {
             };
             outcome.written = new.len();
             outcome.removed = old.iter().filter(|c| !new.contains(c.as_str())).count();
+            // Any project's findings may carry a KEV or EPSS mark: every project is rescanned
+            // (a replacement is daily at most; telling which CVEs changed is not worth it).
+            mark_changed(&tx, &BTreeSet::new(), true).map_err(sq)?;
             tx.execute(
                 "INSERT OR REPLACE INTO signal_sets (kind, source, version, dated, rows)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1058,6 +1080,37 @@ impl AdvisoryStore for Store {
         Ok(out)
     }
 
+    fn change_generations(&self) -> Result<Option<ChangeGenerations>, StoreError> {
+        let sq = self.sq();
+        let mut out = ChangeGenerations::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT kind, generation FROM change_generation")
+            .map_err(sq)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(sq)?;
+        for row in rows {
+            match row.map_err(sq)? {
+                (k, g) if k == "current" => out.current = g,
+                (k, g) if k == "everything" => out.everything = g,
+                _ => {}
+            }
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT ecosystem, name, generation FROM package_changes")
+            .map_err(sq)?;
+        let rows = stmt
+            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
+            .map_err(sq)?;
+        for row in rows {
+            let (k, g) = row.map_err(sq)?;
+            out.packages.insert(k, g);
+        }
+        Ok(Some(out))
+    }
+
     fn crate_index_cached(&self, name: &str) -> Result<Option<yanked::Cached>, StoreError> {
         self.read_crate_index(name)
     }
@@ -1068,6 +1121,38 @@ impl AdvisoryStore for Store {
     ) -> Result<(), StoreError> {
         self.write_crate_indexes(entries)
     }
+}
+
+/// Bump the store's change generation and stamp `packages` (ecosystem, normalised name) with
+/// it, and `everything` too when `everything`; in the caller's transaction. Nothing touched,
+/// nothing bumped.
+pub(super) fn mark_changed(
+    tx: &Connection,
+    packages: &BTreeSet<(String, String)>,
+    everything: bool,
+) -> rusqlite::Result<()> {
+    if packages.is_empty() && !everything {
+        return Ok(());
+    }
+    let generation: i64 = tx.query_row(
+        "INSERT INTO change_generation (kind, generation) VALUES ('current', 1)
+         ON CONFLICT(kind) DO UPDATE SET generation = generation + 1 RETURNING generation",
+        [],
+        |r| r.get(0),
+    )?;
+    if everything {
+        tx.execute(
+            "INSERT OR REPLACE INTO change_generation (kind, generation) VALUES ('everything', ?1)",
+            params![generation],
+        )?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT OR REPLACE INTO package_changes (ecosystem, name, generation) VALUES (?1, ?2, ?3)",
+    )?;
+    for (eco, name) in packages {
+        put.execute(params![eco, name, generation])?;
+    }
+    Ok(())
 }
 
 /// A row of `signal_sets`: source, version, date.

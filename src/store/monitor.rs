@@ -137,6 +137,58 @@ pub(super) fn queue(
 }
 
 impl MonitorState for Store {
+    fn project_input(&self, project: &str) -> Result<Option<super::ProjectInput>, StoreError> {
+        let sq = self.sq();
+        let row: Option<(String, i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT hash, generation, packages FROM project_inputs WHERE project = ?1",
+                params![project],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(sq)?;
+        // Unreadable packages (a hand-edited store): as if never remembered, so a rescan.
+        Ok(row.and_then(|(hash, generation, packages)| {
+            Some(super::ProjectInput {
+                hash,
+                generation,
+                packages: serde_json::from_str(&packages).ok()?,
+            })
+        }))
+    }
+
+    fn set_project_input(
+        &mut self,
+        project: &str,
+        input: Option<&super::ProjectInput>,
+    ) -> Result<(), StoreError> {
+        let sq = self.sq();
+        match input {
+            None => self
+                .conn
+                .execute(
+                    "DELETE FROM project_inputs WHERE project = ?1",
+                    params![project],
+                )
+                .map_err(sq)?,
+            Some(i) => self
+                .conn
+                .execute(
+                    "INSERT OR REPLACE INTO project_inputs (project, hash, generation, packages)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        project,
+                        i.hash,
+                        i.generation,
+                        serde_json::to_string(&i.packages).unwrap_or_else(|_| "[]".into())
+                    ],
+                )
+                .map_err(sq)?,
+        };
+        Ok(())
+    }
+
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
         let mut stmt = self
             .conn

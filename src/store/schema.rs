@@ -159,4 +159,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
         queued_at TEXT NOT NULL              -- RFC 3339: when the last digest was queued
     );
     "#,
+    // 7: work that scales with change. Every sync that writes or removes records bumps one
+    // store-wide generation and stamps each (ecosystem, normalised package) it touched with it;
+    // KEV/EPSS replacements stamp `everything` (they can change any project's findings). A
+    // project remembers the hash of its inputs, the generation it was scanned at and its
+    // packages, so an unchanged project with no changed package is not rescanned.
+    r#"
+    CREATE TABLE IF NOT EXISTS change_generation (
+        kind       TEXT PRIMARY KEY,         -- current | everything
+        generation INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS package_changes (
+        ecosystem  TEXT NOT NULL,
+        name       TEXT NOT NULL,            -- normalised
+        generation INTEGER NOT NULL,         -- of its last change
+        PRIMARY KEY (ecosystem, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS project_inputs (
+        project    TEXT PRIMARY KEY,
+        hash       TEXT NOT NULL,            -- SHA-256 of the project's inputs
+        generation INTEGER NOT NULL,         -- the store generation it was scanned at
+        packages   TEXT NOT NULL             -- JSON [[ecosystem, normalised name], ...]
+    );
+    "#,
 ];

@@ -63,6 +63,44 @@ pub struct StoredRecords {
     pub yanked: Yanked,
 }
 
+/// Which packages' advisories changed when (issue 15, work that scales with change): a
+/// store-wide generation bumped by every sync that writes or removes records, and per
+/// (ecosystem, normalised package) the generation of its last change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangeGenerations {
+    /// The latest generation.
+    pub current: i64,
+    /// The last generation that may change any project's findings (a KEV/EPSS replacement).
+    pub everything: i64,
+    /// (ecosystem as OSV names it, normalised name) -> generation of its last change.
+    pub packages: std::collections::HashMap<(String, String), i64>,
+}
+
+impl ChangeGenerations {
+    /// Whether anything that can change the findings of a project with `packages` changed
+    /// after generation `since`.
+    pub fn changed_since(&self, since: i64, packages: &[(String, String)]) -> bool {
+        if self.everything > since || self.current < since {
+            // `current < since`: the store was replaced under us; rescan.
+            return true;
+        }
+        packages
+            .iter()
+            .any(|p| self.packages.get(p).is_some_and(|g| *g > since))
+    }
+}
+
+/// What a project's last full scan was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectInput {
+    /// Hex SHA-256 of its inputs (manifests, VEX, policy, the config parts that change results).
+    pub hash: String,
+    /// The store generation read before the scan.
+    pub generation: i64,
+    /// Its packages: (ecosystem as OSV names it, normalised name).
+    pub packages: Vec<(String, String)>,
+}
+
 /// Synced advisory records and the state of each source.
 pub trait AdvisoryStore {
     /// The sync state of a source, if it was ever synced.
@@ -122,6 +160,12 @@ pub trait AdvisoryStore {
 
     /// Ids (any alias) among `ids` whose records are withdrawn in every source holding them.
     fn withdrawn(&self, ids: &[String]) -> Result<Vec<String>, StoreError>;
+
+    /// The change generations, or `None` when this backend does not keep them (then every
+    /// project is rescanned every cycle).
+    fn change_generations(&self) -> Result<Option<ChangeGenerations>, StoreError> {
+        Ok(None)
+    }
 
     /// The cached crates.io index entry of a crate (case-insensitive): its ETag and yanked
     /// versions, or `None` when it was never fetched.
@@ -253,6 +297,22 @@ pub trait MonitorState {
         held: &[NewHeld],
         now: Timestamp,
     ) -> Result<(), StoreError>;
+
+    /// What `project`'s last full scan was made from, if remembered.
+    fn project_input(&self, project: &str) -> Result<Option<ProjectInput>, StoreError> {
+        let _ = project;
+        Ok(None)
+    }
+
+    /// Remember (or, with `None`, forget) what `project`'s last full scan was made from.
+    fn set_project_input(
+        &mut self,
+        project: &str,
+        input: Option<&ProjectInput>,
+    ) -> Result<(), StoreError> {
+        let _ = (project, input);
+        Ok(())
+    }
 
     /// The events held for `project`'s next digest, in the order held.
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError>;

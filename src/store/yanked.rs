@@ -57,11 +57,25 @@ impl Store {
                      ON CONFLICT(name) DO UPDATE SET etag = ?2, fetched_at = ?3, yanked = ?4",
                 )
                 .map_err(sq)?;
+            let mut before = tx
+                .prepare("SELECT yanked FROM crate_index WHERE name = ?1")
+                .map_err(sq)?;
+            // Crates whose yanked versions changed: their projects are rescanned.
+            let mut touched = std::collections::BTreeSet::new();
             for (name, etag, yanked) in entries {
                 let json = serde_json::to_string(yanked).unwrap_or_else(|_| "[]".into());
+                let old: Option<String> = before
+                    .query_row(params![name.to_ascii_lowercase()], |r| r.get(0))
+                    .optional()
+                    .map_err(sq)?;
+                if old.as_deref() != Some(json.as_str()) {
+                    let eco = crate::ecosystem::Ecosystem::CratesIo;
+                    touched.insert((eco.as_osv().to_string(), eco.normalize_name(name)));
+                }
                 put.execute(params![name.to_ascii_lowercase(), etag, now, json])
                     .map_err(sq)?;
             }
+            super::mark_changed(&tx, &touched, false).map_err(sq)?;
         }
         tx.commit().map_err(sq)?;
         Ok(())

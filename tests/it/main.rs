@@ -40,6 +40,7 @@
 //! | `run.rs` | `run`: the monitor cycle on the real projects, delivery, drafts, locks |
 //! | `run_outbox.rs` | `run`'s outbox: permanent and transient delivery failures |
 //! | `run_broken_checkout.rs` | `run`: one broken checkout fails only its project |
+//! | `run_incremental.rs` | `run`: unchanged projects not rescanned, deadlines still evaluated, exactly the changed ones rescanned |
 //! | `vex.rs` | `vex` and `vexdoc`: OpenVEX in (suppression, contradictions) and out (`depwatch vex`), until-fix ignores |
 //! | `sbom.rs` | `sbom` and the `cyclonedx` manifest format: CycloneDX 1.6 out (schema, determinism), SBOMs in, the round trip |
 //! | `watch.rs` | `watch` as a process: schedules, the cycle lock, SIGTERM |
@@ -98,6 +99,7 @@ mod publish_slack;
 mod registries;
 mod run;
 mod run_broken_checkout;
+mod run_incremental;
 mod run_outbox;
 mod runtime;
 mod sbom;

@@ -9,10 +9,11 @@ use crate::feeds::signal::{EpssMark, ExploitSignals, KevMark, SignalData};
 use crate::feeds::{LoadError, SourceState, SourceSummary};
 use crate::store::yanked::{Cached, Yanked};
 use crate::store::{
-    AdvisoryStore, StoreError, StoredRecord, StoredRecords, SyncOutcome, index_rows,
+    AdvisoryStore, ChangeGenerations, StoreError, StoredRecord, StoredRecords, SyncOutcome,
+    index_rows,
 };
 use jiff::Timestamp;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
@@ -107,7 +108,20 @@ impl PgStore {
                     }
                 }
             }
+            // The packages whose records this sync writes or removes, old and new versions.
+            let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
             if !delete.is_empty() {
+                for r in tx
+                    .query(
+                        "SELECT DISTINCT ecosystem, name FROM affected
+                         WHERE source = $1 AND id = ANY($2)",
+                        &[&source, &delete],
+                    )
+                    .await
+                    .map_err(&err)?
+                {
+                    touched.insert((r.get(0), r.get(1)));
+                }
                 tx.execute(
                     "DELETE FROM advisories WHERE source = $1 AND id = ANY($2)",
                     &[&source, &delete],
@@ -128,6 +142,7 @@ impl PgStore {
                 })?);
                 let (affected, aliases) = index_rows(adv);
                 for (eco, name) in affected {
+                    touched.insert((eco.to_string(), name.clone()));
                     a_eco.push(eco);
                     a_name.push(name);
                     a_id.push(adv.id.as_str());
@@ -162,6 +177,7 @@ impl PgStore {
                 .await
                 .map_err(&err)?;
             }
+            mark_changed(&tx, &touched, false).await.map_err(&err)?;
             tx.execute("DELETE FROM load_errors WHERE source = $1", &[&source])
                 .await
                 .map_err(&err)?;
@@ -199,6 +215,50 @@ impl PgStore {
             Ok(outcome)
         })
     }
+}
+
+/// The SQLite store's `mark_changed`: bump the change generation and stamp `packages` (and
+/// `everything`) with it, in the caller's transaction. Nothing touched, nothing bumped.
+pub(super) async fn mark_changed(
+    tx: &tokio_postgres::Transaction<'_>,
+    packages: &BTreeSet<(String, String)>,
+    everything: bool,
+) -> Result<(), tokio_postgres::Error> {
+    if packages.is_empty() && !everything {
+        return Ok(());
+    }
+    // The row lock of the upsert orders concurrent syncs' generations.
+    let generation: i64 = tx
+        .query_one(
+            "INSERT INTO change_generation (kind, generation) VALUES ('current', 1)
+             ON CONFLICT (kind) DO UPDATE SET generation = change_generation.generation + 1
+             RETURNING generation",
+            &[],
+        )
+        .await?
+        .get(0);
+    if everything {
+        tx.execute(
+            "INSERT INTO change_generation (kind, generation) VALUES ('everything', $1)
+             ON CONFLICT (kind) DO UPDATE SET generation = $1",
+            &[&generation],
+        )
+        .await?;
+    }
+    if !packages.is_empty() {
+        let (ecos, names): (Vec<&str>, Vec<&str>) = packages
+            .iter()
+            .map(|(e, n)| (e.as_str(), n.as_str()))
+            .unzip();
+        tx.execute(
+            "INSERT INTO package_changes (ecosystem, name, generation)
+             SELECT e, n, $3 FROM unnest($1::text[], $2::text[]) AS u(e, n)
+             ON CONFLICT (ecosystem, name) DO UPDATE SET generation = $3",
+            &[&ecos, &names, &generation],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The positions of `keys` to write: the last of each key, in the order given (a key given
@@ -317,6 +377,10 @@ impl PgStore {
                 removed: old.iter().filter(|c| !new.contains(c.as_str())).count(),
                 unchanged: false,
             };
+            // As in the SQLite store: a KEV/EPSS replacement may change any project's findings.
+            mark_changed(&tx, &BTreeSet::new(), true)
+                .await
+                .map_err(&err)?;
             tx.execute(
                 "INSERT INTO signal_sets (kind, source, version, dated, rows)
                  VALUES ($1, $2, $3, $4, $5)
@@ -631,6 +695,37 @@ impl AdvisoryStore for PgStore {
         })
     }
 
+    fn change_generations(&self) -> Result<Option<ChangeGenerations>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let mut out = ChangeGenerations::default();
+            for r in self
+                .client
+                .query("SELECT kind, generation FROM change_generation", &[])
+                .await
+                .map_err(&err)?
+            {
+                match r.get::<_, &str>(0) {
+                    "current" => out.current = r.get(1),
+                    "everything" => out.everything = r.get(1),
+                    _ => {}
+                }
+            }
+            for r in self
+                .client
+                .query(
+                    "SELECT ecosystem, name, generation FROM package_changes",
+                    &[],
+                )
+                .await
+                .map_err(&err)?
+            {
+                out.packages.insert((r.get(0), r.get(1)), r.get(2));
+            }
+            Ok(Some(out))
+        })
+    }
+
     fn crate_index_cached(&self, name: &str) -> Result<Option<Cached>, StoreError> {
         let err = self.err();
         let key = name.to_ascii_lowercase();
@@ -651,7 +746,8 @@ impl AdvisoryStore for PgStore {
         &mut self,
         entries: &[(String, Option<String>, Vec<String>)],
     ) -> Result<(), StoreError> {
-        let err = self.err();
+        let at = self.at.clone();
+        let err = super::pg_err(&at);
         let now = Timestamp::now();
         let names: Vec<String> = entries.iter().map(|e| e.0.to_ascii_lowercase()).collect();
         let etags: Vec<Option<&str>> = entries.iter().map(|e| e.1.as_deref()).collect();
@@ -659,21 +755,42 @@ impl AdvisoryStore for PgStore {
             .iter()
             .map(|e| serde_json::to_string(&e.2).unwrap_or_else(|_| "[]".into()))
             .collect();
-        self.run(async {
-            // One statement, so one transaction; DISTINCT ON keeps the last entry of a name
-            // given twice (ON CONFLICT may not touch a row twice).
-            self.client
-                .execute(
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            let tx = self.client.transaction().await.map_err(&err)?;
+            // Crates whose yanked versions change: their projects are rescanned.
+            let before: HashMap<String, String> = tx
+                .query(
+                    "SELECT name, yanked FROM crate_index WHERE name = ANY($1)",
+                    &[&names],
+                )
+                .await
+                .map_err(&err)?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            let eco = Ecosystem::CratesIo;
+            let touched: BTreeSet<(String, String)> = names
+                .iter()
+                .zip(&yanked)
+                .filter(|(n, y)| before.get(*n) != Some(*y))
+                .map(|(n, _)| (eco.as_osv().to_string(), eco.normalize_name(n)))
+                .collect();
+            // DISTINCT ON keeps the last entry of a name given twice (ON CONFLICT may not touch
+            // a row twice).
+            tx.execute(
                     "INSERT INTO crate_index (name, etag, fetched_at, yanked)
                      SELECT DISTINCT ON (n) n, e, $4, y
                      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(n, e, y, o)
                      ORDER BY n, o DESC
                      ON CONFLICT (name) DO UPDATE SET etag = excluded.etag,
                          fetched_at = excluded.fetched_at, yanked = excluded.yanked",
-                    &[&names, &etags, &yanked, &now],
-                )
-                .await
-                .map_err(&err)?;
+                &[&names, &etags, &yanked, &now],
+            )
+            .await
+            .map_err(&err)?;
+            mark_changed(&tx, &touched, false).await.map_err(&err)?;
+            tx.commit().await.map_err(&err)?;
             Ok(())
         })
     }

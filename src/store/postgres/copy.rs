@@ -5,8 +5,10 @@ use crate::store::StoreError;
 use crate::store::dump::Dump;
 
 /// Tables emptied by `--replace`, in one statement (foreign keys between them allow it).
+/// `project_inputs` goes too: the copied memory was not scanned from what it remembers, so
+/// every project is rescanned once.
 const TABLES: &str = "sources, advisories, affected, aliases, load_errors, crate_index, findings_seen, outbox, \
-     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent";
+     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent, project_inputs";
 
 impl PgStore {
     /// Write every row of `d`. A store holding data is refused unless `replace`, which

@@ -56,6 +56,63 @@ async fn queue(
 }
 
 impl MonitorState for PgStore {
+    fn project_input(
+        &self,
+        project: &str,
+    ) -> Result<Option<crate::store::ProjectInput>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let row = self
+                .client
+                .query_opt(
+                    "SELECT hash, generation, packages FROM project_inputs WHERE project = $1",
+                    &[&project],
+                )
+                .await
+                .map_err(&err)?;
+            // Unreadable packages (a hand-edited store): as if never remembered, so a rescan.
+            Ok(row.and_then(|r| {
+                Some(crate::store::ProjectInput {
+                    hash: r.get(0),
+                    generation: r.get(1),
+                    packages: serde_json::from_str(r.get::<_, &str>(2)).ok()?,
+                })
+            }))
+        })
+    }
+
+    fn set_project_input(
+        &mut self,
+        project: &str,
+        input: Option<&crate::store::ProjectInput>,
+    ) -> Result<(), StoreError> {
+        let err = self.err();
+        self.run(async {
+            match input {
+                None => self
+                    .client
+                    .execute("DELETE FROM project_inputs WHERE project = $1", &[&project])
+                    .await
+                    .map_err(&err)?,
+                Some(i) => {
+                    let packages =
+                        serde_json::to_string(&i.packages).unwrap_or_else(|_| "[]".into());
+                    self.client
+                        .execute(
+                            "INSERT INTO project_inputs (project, hash, generation, packages)
+                             VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (project) DO UPDATE SET hash = $2, generation = $3,
+                                 packages = $4",
+                            &[&project, &i.hash, &i.generation, &packages],
+                        )
+                        .await
+                        .map_err(&err)?
+                }
+            };
+            Ok(())
+        })
+    }
+
     fn draft_marker_key(&self) -> Result<Vec<u8>, StoreError> {
         let mut fresh = [0u8; 32];
         aws_lc_rs::rand::fill(&mut fresh)

@@ -145,4 +145,24 @@ pub(super) const MIGRATIONS: &[&str] = &[
         queued_at timestamptz NOT NULL
     );
     "#,
+    // 4: the SQLite store's migration 7: change generations and each project's inputs (work
+    // that scales with change).
+    r#"
+    CREATE TABLE change_generation (
+        kind       text COLLATE "C" PRIMARY KEY,   -- current | everything
+        generation bigint NOT NULL
+    );
+    CREATE TABLE package_changes (
+        ecosystem  text COLLATE "C" NOT NULL,
+        name       text COLLATE "C" NOT NULL,      -- normalised
+        generation bigint NOT NULL,
+        PRIMARY KEY (ecosystem, name)
+    );
+    CREATE TABLE project_inputs (
+        project    text COLLATE "C" PRIMARY KEY,
+        hash       text NOT NULL,
+        generation bigint NOT NULL,
+        packages   text NOT NULL                   -- JSON [[ecosystem, normalised name], ...]
+    );
+    "#,
 ];
