@@ -157,6 +157,21 @@ pub struct StoreArg {
 }
 
 impl StoreArg {
+    /// `scan`'s and `sbom`'s store backend: this store, with data no older than
+    /// `max_age_hours` (`--max-age-hours`) unless stale data is allowed.
+    pub fn backend(
+        &self,
+        max_age_hours: i64,
+        require_fresh: bool,
+    ) -> anyhow::Result<depwatch::scan::Backend> {
+        Ok(depwatch::scan::Backend::Store {
+            path: self.location()?,
+            max_age: jiff::SignedDuration::try_from_hours(max_age_hours)
+                .ok_or_else(|| anyhow::anyhow!("--max-age-hours {max_age_hours} is too large"))?,
+            require_fresh,
+        })
+    }
+
     /// The store: --store, $DEPWATCH_STORE, else the per-user default (SQLite).
     pub fn location(&self) -> anyhow::Result<depwatch::store::Location> {
         Ok(match &self.store {

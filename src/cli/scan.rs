@@ -188,13 +188,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
         };
         Backend::Online { url }
     } else if sources.is_empty() {
-        Backend::Store {
-            path: args.store.location()?,
-            max_age: jiff::SignedDuration::try_from_hours(args.max_age_hours).ok_or_else(|| {
-                anyhow::anyhow!("--max-age-hours {} is too large", args.max_age_hours)
-            })?,
-            require_fresh: args.require_fresh,
-        }
+        args.store.backend(args.max_age_hours, args.require_fresh)?
     } else {
         Backend::Sources(sources)
     };
