@@ -75,6 +75,15 @@ enum Command {
     /// Write a project's OpenVEX 0.2.0 document: not_affected for its ignores and VEX inputs,
     /// affected for open findings, fixed for resolved ones (attach it to a release).
     Vex(cli::vex::VexArgs),
+    /// The HTTP API: CI jobs submit manifests or an SBOM per project; projects, findings,
+    /// status and metrics to read. Runs until SIGTERM / SIGINT.
+    Serve(cli::serve::ServeArgs),
+    /// Submit manifests or an SBOM to a depwatch server (the CI client; token from
+    /// $DEPWATCH_TOKEN) and print the report.
+    #[command(after_help = cli::submit::EXIT_CODES)]
+    Submit(cli::submit::SubmitArgs),
+    /// The API tokens of `depwatch serve`: create (shown once), list, revoke.
+    Token(cli::token::TokenArgs),
 }
 
 /// The error and its causes, each said once: library errors already include their cause's
@@ -101,6 +110,9 @@ async fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Scan(args) => cli::scan::run(args).await,
         Command::Watch(args) => cli::watch::run(args).await,
+        Command::Serve(args) => cli::serve::run(args).await,
+        Command::Submit(args) => cli::submit::run(args).await,
+        Command::Token(args) => off_executor(move || cli::token::run(args)).await,
         Command::Sync(args) => off_executor(move || cli::sync::run(args, &rt)).await,
         Command::Db(args) => off_executor(move || cli::db::run(args)).await,
         Command::Policy(args) => off_executor(move || cli::policy::run(args)).await,

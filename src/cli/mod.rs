@@ -7,8 +7,11 @@ pub mod policy;
 pub mod publish;
 pub mod run;
 pub mod scan;
+pub mod serve;
 pub mod status;
+pub mod submit;
 pub mod sync;
+pub mod token;
 pub mod vex;
 pub mod watch;
 

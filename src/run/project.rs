@@ -34,6 +34,18 @@ pub(super) fn project_step(
     p: &Project,
     only: Option<&PackageSet>,
 ) -> ProjectOutcome {
+    project_step_report(store, t, opts, p, only).0
+}
+
+/// [`project_step`], also returning the scan's report when the scan ran (a submission to
+/// `depwatch serve` answers with it).
+pub(super) fn project_step_report(
+    store: &mut (impl AdvisoryStore + MonitorState),
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    only: Option<&PackageSet>,
+) -> (ProjectOutcome, Option<Report>) {
     let mut out = ProjectOutcome {
         name: p.name.clone(),
         open: 0,
@@ -50,17 +62,18 @@ pub(super) fn project_step(
     };
     if let Err(e) = p.check_paths() {
         out.error = Some(e);
-        return out;
+        return (out, None);
     }
     if p.paths.is_empty() {
         out.notices
             .push("no path configured: policy only, not scanned".into());
-        return out;
+        return (out, None);
     }
-    if let Err(e) = project_inner(store, t, opts, p, only, &mut out) {
+    let mut report = None;
+    if let Err(e) = project_inner(store, t, opts, p, only, &mut out, &mut report) {
         out.error = Some(e.to_string());
     }
-    out
+    (out, report)
 }
 
 /// One line naming the dependencies the project's target environments rule out, and what
@@ -103,6 +116,7 @@ fn project_inner(
     p: &Project,
     only: Option<&PackageSet>,
     out: &mut ProjectOutcome,
+    scanned: &mut Option<Report>,
 ) -> Result<(), StepError> {
     let tz = opts.config.tz();
     let today = opts.now.to_zoned(tz.clone()).date();
@@ -212,7 +226,9 @@ fn project_inner(
             out,
         )?;
     }
-    queue_messages(store, t, opts, p, &diff, out)
+    queue_messages(store, t, opts, p, &diff, out)?;
+    *scanned = Some(report);
+    Ok(())
 }
 
 // Each argument is a different input of the one step; a struct would only rename them.

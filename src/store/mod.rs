@@ -98,7 +98,8 @@ pub use crate::feeds::SourceState;
 pub use health::HealthRow;
 pub use monitor::{HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow};
 pub use traits::{
-    AdvisoryStore, MessageState, MonitorState, RunOutcome, StoredRecord, StoredRecords,
+    AdvisoryStore, MessageState, MonitorState, RunOutcome, StoredRecord, StoredRecords, TokenRow,
+    TokenScope,
 };
 
 /// What a sync changed.
