@@ -40,6 +40,7 @@
 //! | `run_broken_checkout.rs` | `run`: one broken checkout fails only its project |
 //! | `vex.rs` | `vex` and `vexdoc`: OpenVEX in (suppression, contradictions) and out (`depwatch vex`), until-fix ignores |
 //! | `watch.rs` | `watch` as a process: schedules, the cycle lock, SIGTERM |
+//! | `server.rs` | `serve` and `submit` over real HTTP: submissions, reads, tokens, bounds, rate limits, metrics, SIGTERM |
 //! | `registries.rs` | the manifest-format and source-kind registries against the CLI |
 //! | `runtime.rs` | the library's async entry points on the caller's runtime |
 //! | `architecture.rs` | the layers of `docs/ARCHITECTURE.md`, on the source |
@@ -98,6 +99,7 @@ mod scan_online;
 mod scan_peers;
 mod scan_python;
 mod scan_rust;
+mod server;
 mod status;
 mod store;
 mod store_db_check;
