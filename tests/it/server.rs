@@ -535,3 +535,53 @@ async fn an_sbom_is_scanned_once_its_format_is_registered() {
         assert!(body.contains("CycloneDX"), "{body}");
     }
 }
+
+/// The `depwatch submit` line of `docs/nightly-ci.md`'s submit step, run as written by `sh`
+/// in a checkout-shaped directory against a local server, for two `FAIL_ON` levels.
+#[tokio::test(flavor = "multi_thread")]
+async fn nightly_submit_step_runs_against_a_local_server() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/nightly-ci.md"))
+            .unwrap();
+    let line = doc
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("depwatch submit --server"))
+        .expect("the submit step in docs/nightly-ci.md")
+        .to_string();
+    let env = setup();
+    let tok = token(&env, &[PROJECT]);
+    let server = Server::start(&env, &[]);
+    let checkout = tempfile::tempdir().unwrap();
+    std::fs::write(checkout.path().join("requirements.txt"), requirements()).unwrap();
+    std::fs::write(checkout.path().join("README.md"), "not a manifest").unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_depwatch")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for (fail_on, code) in [("high", 0), ("medium", 1)] {
+        let o = std::process::Command::new("sh")
+            .args(["-c", &line])
+            .current_dir(checkout.path())
+            .env("PATH", &path)
+            .env("DEPWATCH_TOKEN", &tok)
+            .env("DEPWATCH_SERVER", &server.url)
+            .env("DEPWATCH_PROJECT", PROJECT)
+            .env("FAIL_ON", fail_on)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{fail_on}: {}",
+            output_text(&o)
+        );
+        let report: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(checkout.path().join("depwatch-report.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["summary"]["findings"], 1, "{report}");
+    }
+}
