@@ -1,7 +1,7 @@
 //! `depwatch serve`.
 
 use super::watch::{LogFormat, init_logs};
-use super::{Outcome, RequiredConfigArg, StoreArg};
+use super::{Outcome, RequiredConfigArg, ScheduleArgs, StoreArg};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -35,6 +35,48 @@ pub struct ServeArgs {
     /// Log format on standard error.
     #[arg(long, value_enum, default_value = "human")]
     log_format: LogFormat,
+    /// Also run the watcher's cycles on their schedules in this process, as `depwatch watch`
+    /// would (one cycle at a time per store, also against other watchers).
+    #[arg(long)]
+    watch: bool,
+    #[command(flatten)]
+    schedules: ScheduleArgs,
+    /// With --watch: sync only the config's local sources, not the remote feeds.
+    #[arg(long, requires = "watch")]
+    offline: bool,
+    /// With --watch: queue notifications without sending them.
+    #[arg(long, requires = "watch")]
+    no_deliver: bool,
+    /// Test aid only: with --watch, fire every this many milliseconds.
+    #[arg(long, value_name = "MS", hide = true, requires = "watch")]
+    test_interval_ms: Option<u64>,
+}
+
+/// The watcher's options from the serve command line and the config, with `watch`'s defaults.
+fn watch_options(
+    args: &ServeArgs,
+    run: &depwatch::run::RunOptions,
+) -> anyhow::Result<depwatch::watch::WatchOptions> {
+    let config = &run.config;
+    let (schedule, sync_schedule) = args.schedules.schedules(config)?;
+    let Some(schedule) = schedule else {
+        anyhow::bail!("--watch needs a schedule: pass --schedule CRON or set [watch] schedule");
+    };
+    let mut run = run.clone();
+    run.sync_local = true;
+    run.sync_remote = !args.offline;
+    run.deliver = !args.no_deliver;
+    Ok(depwatch::watch::WatchOptions {
+        run,
+        schedule,
+        sync_schedule,
+        fast_lane: args.schedules.fast_lane(config)?,
+        fast_lane_test_interval: None,
+        jitter: config.watch.jitter.unsigned_abs(),
+        test_interval: args.test_interval_ms.map(std::time::Duration::from_millis),
+        lock_wait: std::time::Duration::from_secs(60),
+        grace: std::time::Duration::from_secs(120),
+    })
 }
 
 /// Runs on the binary's runtime until SIGTERM / SIGINT.
@@ -61,10 +103,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             rate_burst: args.rate_burst,
         },
     };
+    let watch = if args.watch {
+        Some(watch_options(&args, &opts.run)?)
+    } else {
+        None
+    };
     let listener = depwatch::server::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     outln!("depwatch serve: listening on http://{addr}");
-    depwatch::server::serve(listener, opts).await?;
+    let server = depwatch::server::serve(listener, opts);
+    match &watch {
+        None => server.await?,
+        // Both stop on SIGTERM / SIGINT: the server after its requests in flight, the
+        // watcher after its cycle in progress.
+        Some(w) => {
+            let (served, watched) = tokio::join!(server, depwatch::watch::watch(w));
+            served?;
+            let summary = watched?;
+            tracing::info!(
+                cycles = summary.cycles,
+                failed = summary.failed,
+                "watcher stopped"
+            );
+        }
+    }
     tracing::info!("stopped");
     Ok(Outcome::Success)
 }

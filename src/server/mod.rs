@@ -281,12 +281,11 @@ async fn authorise_read(
     }
 }
 
+const INVALID_NAME: &str = "invalid project name: 1 to 64 of letters, digits, '.', '_', '-'";
+
 fn project_of<'a>(st: &'a Shared, name: &str) -> Result<&'a Project, Response> {
     if !auth::valid_project_name(name) {
-        return Err(fail(
-            StatusCode::BAD_REQUEST,
-            "invalid project name: 1 to 64 of letters, digits, '.', '_', '-'",
-        ));
+        return Err(fail(StatusCode::BAD_REQUEST, INVALID_NAME));
     }
     st.opts
         .run
@@ -324,9 +323,7 @@ async fn submit_inner(
     req: Request,
 ) -> Result<Response, Response> {
     if !auth::valid_project_name(name) {
-        return Err(project_of(st, name)
-            .err()
-            .unwrap_or_else(|| fail(StatusCode::BAD_REQUEST, "invalid project name")));
+        return Err(fail(StatusCode::BAD_REQUEST, INVALID_NAME));
     }
     let Some(token) = presented_token(headers, false) else {
         return Err(fail(

@@ -585,3 +585,38 @@ async fn nightly_submit_step_runs_against_a_local_server() {
         assert_eq!(report["summary"]["findings"], 1, "{report}");
     }
 }
+
+/// `serve --watch`: the watcher's cycles run in the server's process, on the same store, and
+/// both stop cleanly on SIGTERM.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_runs_the_watchers_cycles_too() {
+    let env = setup();
+    let mut server = Server::start(
+        &env,
+        &[
+            "--watch",
+            "--schedule",
+            "0 0 1 1 *",
+            "--offline",
+            "--no-deliver",
+            "--test-interval-ms",
+            "300",
+        ],
+    );
+    let until = Instant::now() + Duration::from_secs(60);
+    let st = loop {
+        let st: serde_json::Value = get(&server, "/api/v1/status", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if st["last_run"]["finished_at"].is_string() || Instant::now() > until {
+            break st;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(st["last_run"]["outcome"], "ok", "{st}");
+    let m = get(&server, "/metrics", None).await.text().await.unwrap();
+    assert!(m.contains("depwatch_last_cycle_duration_seconds "), "{m}");
+    assert_eq!(server.term(), Some(0));
+}
