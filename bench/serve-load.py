@@ -3,15 +3,15 @@
 their latency percentiles, measured with `wrk` (Debian package `wrk`; not a test dependency).
 
 Set-up (not timed): a fresh SQLite store synced from the PyPA records in ../shared, a config with
-PROJECTS projects (no path: submitted), one submit token each, and a requirements.txt pinning 100
-PyPI packages named in those records (several pins are affected, so findings, drafts and memory
-rows are real). Each project is submitted once before the run, so the timed run measures the
+PROJECTS projects (no path: submitted), one submit token each, and a requirements.txt of the first
+100 plain pins of the corpus's home-assistant requirements (real packages and versions, so the
+findings, drafts and memory rows are a real project's). Each project is submitted once before the run, so the timed run measures the
 steady state of a CI fleet: unchanged submissions (scan, diff, drafts and notes rewritten, memory
 committed). wrk rotates the requests over the projects (one submission at a time per project is
 the server's rule), with CONNECTIONS connections on 2 threads, for DURATION seconds.
 
 Usage: python3 bench/serve-load.py [DURATION] [CONNECTIONS] [PROJECTS]   (defaults 20 16 8)
-Builds the release binary first. PostgreSQL: not measured (that backend is not in this branch).
+Builds the release binary first (or DEPWATCH_BIN=path uses that binary). PostgreSQL: not measured (that backend is not in this branch).
 """
 import os, re, shutil, signal, subprocess, sys, tempfile
 
@@ -23,8 +23,10 @@ shared = os.path.realpath(os.path.join(root, "..", "shared"))
 pypa = os.path.join(shared, "corpus/advisories/pypa/vulns")
 if not shutil.which("wrk"):
     sys.exit("wrk not found: apt-get install wrk")
-subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
-dw = os.path.join(root, "target/release/depwatch")
+dw = os.environ.get("DEPWATCH_BIN")  # a binary already built (else the release build)
+if not dw:
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
+    dw = os.path.join(root, "target/release/depwatch")
 
 work = tempfile.mkdtemp(prefix="depwatch-serve-load.")
 store = os.path.join(work, "store.sqlite3")
@@ -43,9 +45,13 @@ for n in names:
                          capture_output=True, text=True)
     tokens.append(out.stdout.strip())
 
-# 100 packages of the PyPA records, pinned to old versions (some affected, most not).
-packages = sorted(os.listdir(pypa))[:100]
-requirements = "".join(f"{p}==1.0.0\n" for p in packages)
+# The first 100 plain pins of the home-assistant requirements in the corpus: real packages at
+# real versions, so the findings (and drafts) are as many as a real project's.
+pin = re.compile(r"^[A-Za-z0-9_.-]+==[^ ;]+$")
+with open(os.path.join(shared, "corpus/manifests/home-assistant/requirements.txt")) as f:
+    pins = [l.strip() for l in f if pin.match(l.strip())][:100]
+assert len(pins) == 100, len(pins)
+requirements = "".join(p + "\n" for p in pins)
 boundary = "depwatchbenchboundary"
 body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"requirements.txt\"; "
         f"filename=\"requirements.txt\"\r\nContent-Type: text/plain\r\n\r\n{requirements}\r\n"
