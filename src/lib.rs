@@ -27,6 +27,7 @@ pub mod run;
 pub mod scan;
 pub mod schedule;
 pub mod secret;
+pub mod server;
 pub mod severity;
 pub mod status;
 pub mod store;

@@ -78,6 +78,15 @@ enum Command {
     /// Write a CycloneDX 1.6 JSON SBOM of the scanned manifests: components with purls, the
     /// lockfiles' dependency paths, and the scan's vulnerabilities with ratings and analysis.
     Sbom(cli::sbom::SbomArgs),
+    /// The HTTP API: CI jobs submit manifests or an SBOM per project; projects, findings,
+    /// status and metrics to read. Runs until SIGTERM / SIGINT.
+    Serve(cli::serve::ServeArgs),
+    /// Submit manifests or an SBOM to a depwatch server (the CI client; token from
+    /// $DEPWATCH_TOKEN) and print the report.
+    #[command(after_help = cli::submit::EXIT_CODES)]
+    Submit(cli::submit::SubmitArgs),
+    /// The API tokens of `depwatch serve`: create (shown once), list, revoke.
+    Token(cli::token::TokenArgs),
 }
 
 /// The error and its causes, each said once: library errors already include their cause's
@@ -104,6 +113,9 @@ async fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Scan(args) => cli::scan::run(args).await,
         Command::Watch(args) => cli::watch::run(args).await,
+        Command::Serve(args) => cli::serve::run(args).await,
+        Command::Submit(args) => cli::submit::run(args).await,
+        Command::Token(args) => off_executor(move || cli::token::run(args)).await,
         Command::Sync(args) => off_executor(move || cli::sync::run(args, &rt)).await,
         Command::Db(args) => off_executor(move || cli::db::run(args)).await,
         Command::Policy(args) => off_executor(move || cli::policy::run(args)).await,

@@ -310,6 +310,53 @@ impl Http {
         }
     }
 
+    /// Send one request, without retries (the caller decides whether a retry is safe), and
+    /// read its answer whatever the status, at most `limit` bytes, within the request
+    /// deadline: the status and the body.
+    pub async fn send_once(
+        &self,
+        req: reqwest::RequestBuilder,
+        url: &str,
+        limit: usize,
+    ) -> Result<(u16, Vec<u8>), HttpError> {
+        let safe = redact(url);
+        let fail = |message: String| HttpError::Failed {
+            url: safe.clone(),
+            message,
+        };
+        let work = async {
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| fail(crate::text::http_error(&e)))?;
+            let status = resp.status().as_u16();
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(HttpError::TooLarge {
+                    url: safe.clone(),
+                    limit,
+                });
+            }
+            match read_limited(resp, limit, None).await {
+                Ok(body) => Ok((status, body)),
+                Err(ReadError::TooLarge) => Err(HttpError::TooLarge {
+                    url: safe.clone(),
+                    limit,
+                }),
+                Err(ReadError::Body(e)) => Err(fail(format!(
+                    "reading the body: {}",
+                    crate::text::http_error(&e)
+                ))),
+            }
+        };
+        match tokio::time::timeout(self.settings.request_deadline, work).await {
+            Ok(r) => r,
+            Err(_) => Err(fail(format!(
+                "no complete answer within the request deadline of {}s (DEPWATCH_REQUEST_DEADLINE)",
+                self.settings.request_deadline.as_secs()
+            ))),
+        }
+    }
+
     /// The settings the client was built with.
     pub fn settings(&self) -> &HttpSettings {
         &self.settings

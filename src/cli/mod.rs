@@ -8,8 +8,11 @@ pub mod publish;
 pub mod run;
 pub mod sbom;
 pub mod scan;
+pub mod serve;
 pub mod status;
+pub mod submit;
 pub mod sync;
+pub mod token;
 pub mod vex;
 pub mod watch;
 

@@ -9,7 +9,7 @@
 //! again on the next run: at most one duplicate per message in flight, never a lost alert.
 //!
 //! The module is split by job: `cycle` runs one cycle (and the health step), `sources` syncs,
-//! `project` does one project's work, `draft_input` builds a draft's input, `deliver` empties
+//! `project` does one project's work (`submit`: on uploaded files, for `depwatch serve`), `draft_input` builds a draft's input, `deliver` empties
 //! the outbox through the channels, `digest` queues due digests, `summary` writes the
 //! summaries, `file_drafts` files drafts
 //! on GitHub; `error` is the steps' typed error, `clock` the injected clock.
@@ -24,6 +24,7 @@ mod file_drafts;
 mod incremental;
 mod project;
 mod sources;
+mod submit;
 mod summary;
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -34,6 +35,7 @@ pub use draft_input::draft_input;
 pub use error::StepError;
 pub use file_drafts::{Published, publish_drafts};
 pub use project::{DEFAULT_PROJECT_TIMEOUT, project_policy, project_timeout};
+pub use submit::{Submitted, submit};
 pub use summary::{summary_markdown, summary_text};
 
 use crate::config::Config;

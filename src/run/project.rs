@@ -37,6 +37,19 @@ pub(super) fn project_step(
     only: Option<&PackageSet>,
     gens: Option<&ChangeGenerations>,
 ) -> ProjectOutcome {
+    project_step_report(store, t, opts, p, only, gens).0
+}
+
+/// [`project_step`], also returning the scan's report when the scan ran (a submission to
+/// `depwatch serve` answers with it).
+pub(super) fn project_step_report(
+    store: &mut (impl AdvisoryStore + MonitorState),
+    t: &Templates,
+    opts: &RunOptions,
+    p: &Project,
+    only: Option<&PackageSet>,
+    gens: Option<&ChangeGenerations>,
+) -> (ProjectOutcome, Option<Report>) {
     let mut out = ProjectOutcome {
         name: p.name.clone(),
         open: 0,
@@ -55,17 +68,18 @@ pub(super) fn project_step(
     };
     if let Err(e) = p.check_paths() {
         out.error = Some(e);
-        return out;
+        return (out, None);
     }
     if p.paths.is_empty() {
         out.notices
             .push("no path configured: policy only, not scanned".into());
-        return out;
+        return (out, None);
     }
-    if let Err(e) = project_inner(store, t, opts, p, only, gens, &mut out) {
+    let mut report = None;
+    if let Err(e) = project_inner(store, t, opts, p, only, gens, &mut out, &mut report) {
         out.error = Some(e.to_string());
     }
-    out
+    (out, report)
 }
 
 /// One line naming the dependencies the project's target environments rule out, and what
@@ -101,6 +115,8 @@ fn not_applicable_notice(report: &Report) -> Option<String> {
 /// With `only` (the fast lane), just the dependencies on those packages are matched and just
 /// their remembered findings compared: the project's other findings are left as they are, and
 /// no file is written (the next full cycle writes drafts and notes).
+// Each argument is a different input of the one step; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn project_inner(
     store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
@@ -109,6 +125,7 @@ fn project_inner(
     only: Option<&PackageSet>,
     gens: Option<&ChangeGenerations>,
     out: &mut ProjectOutcome,
+    scanned: &mut Option<Report>,
 ) -> Result<(), StepError> {
     // Incremental (not in the fast lane, which re-matches on its own terms): the inputs' hash
     // and the change generations say whether a rescan could find anything new. Any doubt (no
@@ -247,7 +264,9 @@ fn project_inner(
             store.set_project_input(&p.name, input.as_ref())?;
         }
         Ok(())
-    })
+    })?;
+    *scanned = Some(report);
+    Ok(())
 }
 
 /// The notice of a project not rescanned: same inputs, no advisory change on its packages.

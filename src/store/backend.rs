@@ -262,6 +262,21 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     ) -> Result<(), StoreError> {
         (**self).set_project_input(project, input)
     }
+    fn create_token(
+        &mut self,
+        project: &str,
+        scope: super::TokenScope,
+        hash: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        (**self).create_token(project, scope, hash, now)
+    }
+    fn tokens(&self) -> Result<Vec<super::TokenRow>, StoreError> {
+        (**self).tokens()
+    }
+    fn revoke_token(&mut self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        (**self).revoke_token(id, now)
+    }
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
         (**self).held(project)
     }

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 /// Run every check, each on a fresh store from `make`.
 pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
     type Check<S> = fn(&mut S);
-    let checks: [(&str, Check<S>); 14] = [
+    let checks: [(&str, Check<S>); 15] = [
         ("source_state", source_state),
         ("replace_source", replace_source),
         ("upsert_source", upsert_source),
@@ -38,6 +38,7 @@ pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
         ("signals", signals),
         ("digest", digest),
         ("change_generations", change_generations),
+        ("tokens", tokens),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -727,4 +728,40 @@ fn change_generations<S: AdvisoryStore + MonitorState>(s: &mut S) {
     assert_eq!(s.project_input("p").unwrap(), Some(newer));
     s.set_project_input("p", None).unwrap();
     assert_eq!(s.project_input("p").unwrap(), None);
+}
+
+fn tokens<S: AdvisoryStore + MonitorState>(s: &mut S) {
+    use crate::store::TokenScope;
+    let t1 = ts("2026-12-01T10:00:00Z");
+    let t2 = ts("2026-12-02T10:00:00.123456Z");
+    assert!(s.tokens().unwrap().is_empty());
+    let a = s
+        .create_token("p", TokenScope::Submit, &[1u8; 32], t1)
+        .unwrap();
+    let b = s
+        .create_token("*", TokenScope::Read, &[2u8; 32], t1)
+        .unwrap();
+    assert_ne!(a, b);
+    assert!(
+        s.create_token("q", TokenScope::Submit, &[1u8; 32], t1)
+            .is_err(),
+        "a hash is unique"
+    );
+    let all = s.tokens().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (all[0].id, all[0].project.as_str(), all[0].scope),
+        (a, "p", TokenScope::Submit)
+    );
+    assert_eq!(
+        (all[0].hash.as_slice(), all[0].created_at),
+        (&[1u8; 32][..], t1)
+    );
+    assert_eq!(all[1].scope, TokenScope::Read);
+    assert!(s.revoke_token(a, t2).unwrap());
+    assert!(!s.revoke_token(a, t2).unwrap(), "already revoked");
+    assert!(!s.revoke_token(9999, t2).unwrap(), "no such token");
+    let all = s.tokens().unwrap();
+    assert_eq!(all[0].revoked_at, Some(t2), "kept to the microsecond");
+    assert_eq!(all[1].revoked_at, None);
 }

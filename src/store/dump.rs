@@ -88,6 +88,8 @@ pub struct Dump {
     pub held: Vec<HeldRow>,
     /// (project, when its last digest was queued).
     pub digest_sent: Vec<(String, Timestamp)>,
+    /// API tokens of `depwatch serve` (hashes only; ids kept, so `token revoke` ids hold).
+    pub tokens: Vec<super::TokenRow>,
 }
 
 /// One exploit-data set (`signal_sets`).
@@ -141,6 +143,8 @@ pub struct CopyCounts {
     pub exploit_rows: usize,
     /// Events held for digests.
     pub held: usize,
+    /// API tokens (revoked ones too).
+    pub tokens: usize,
 }
 
 impl Dump {
@@ -155,6 +159,7 @@ impl Dump {
             health: self.health.len(),
             exploit_rows: self.kev.len() + self.epss.len(),
             held: self.held.len(),
+            tokens: self.tokens.len(),
         }
     }
 }
@@ -344,6 +349,26 @@ impl Store {
             r.get(0)?,
             time_col_req(r, 1)?
         )));
+        d.tokens = rows!(
+            "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens ORDER BY id",
+            |r| {
+                let scope: String = r.get(2)?;
+                Ok(super::TokenRow {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    scope: scope.parse().map_err(|e: String| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            rusqlite::types::Type::Text,
+                            e.into(),
+                        )
+                    })?,
+                    hash: r.get(3)?,
+                    created_at: time_col_req(r, 4)?,
+                    revoked_at: time_col(r, 5)?,
+                })
+            }
+        );
         tx.commit().map_err(&sq)?;
         Ok(d)
     }

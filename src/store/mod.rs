@@ -114,7 +114,7 @@ pub use health::HealthRow;
 pub use monitor::{HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow};
 pub use traits::{
     AdvisoryStore, ChangeGenerations, MessageState, MonitorState, ProjectInput, RunOutcome,
-    StoredRecord, StoredRecords,
+    StoredRecord, StoredRecords, TokenRow, TokenScope,
 };
 
 /// What a sync changed.

@@ -512,4 +512,60 @@ impl MonitorState for Store {
     ) -> Result<(), StoreError> {
         self.write_health(rows, messages, now)
     }
+
+    fn create_token(
+        &mut self,
+        project: &str,
+        scope: super::TokenScope,
+        hash: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO api_tokens (project, scope, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![project, scope.as_str(), hash, now.to_string()],
+            )
+            .map_err(self.sq())?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn tokens(&self) -> Result<Vec<super::TokenRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens ORDER BY id",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([], |r| {
+                let scope: String = r.get(2)?;
+                Ok(super::TokenRow {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    scope: scope.parse().map_err(|e: String| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            rusqlite::types::Type::Text,
+                            e.into(),
+                        )
+                    })?,
+                    hash: r.get(3)?,
+                    created_at: time_col_req(r, 4)?,
+                    revoked_at: time_col(r, 5)?,
+                })
+            })
+            .map_err(self.sq())?;
+        rows.collect::<Result<_, _>>().map_err(self.sq())
+    }
+
+    fn revoke_token(&mut self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now.to_string()],
+            )
+            .map_err(self.sq())?;
+        Ok(n == 1)
+    }
 }

@@ -182,4 +182,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         packages   TEXT NOT NULL             -- JSON [[ecosystem, normalised name], ...]
     );
     "#,
+    // 8: API tokens of `depwatch serve` (`depwatch token`). Only each token's SHA-256 is kept:
+    // the token itself is shown once, when created. A revoked token stays listed.
+    r#"
+    CREATE TABLE IF NOT EXISTS api_tokens (
+        id         INTEGER PRIMARY KEY,
+        project    TEXT NOT NULL,             -- the project it may submit for; '*' for read tokens
+        scope      TEXT NOT NULL,             -- 'submit' or 'read'
+        hash       BLOB NOT NULL UNIQUE,      -- SHA-256 of the token
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    "#,
 ];

@@ -377,4 +377,67 @@ pub trait MonitorState {
         messages: &[NewMessage],
         now: Timestamp,
     ) -> Result<(), StoreError>;
+
+    /// Keep a new API token's SHA-256 (never the token) for `project` with `scope`; its id.
+    fn create_token(
+        &mut self,
+        project: &str,
+        scope: TokenScope,
+        hash: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+
+    /// Every API token, revoked ones too, by id (hashes included, for the server's
+    /// constant-time comparison).
+    fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
+
+    /// Revoke token `id`: false when there is no such token or it was already revoked.
+    fn revoke_token(&mut self, id: i64, now: Timestamp) -> Result<bool, StoreError>;
+}
+
+/// What an API token of `depwatch serve` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Submit scans for its one project (and read that project).
+    Submit,
+    /// Read every project's findings, the status and the metrics.
+    Read,
+}
+
+impl TokenScope {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submit => "submit",
+            Self::Read => "read",
+        }
+    }
+}
+
+impl std::str::FromStr for TokenScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "submit" => Ok(Self::Submit),
+            "read" => Ok(Self::Read),
+            other => Err(format!("unknown token scope {other:?}")),
+        }
+    }
+}
+
+/// One stored API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    /// Id (what `token revoke` takes).
+    pub id: i64,
+    /// The project a submit token is for; `*` for read tokens.
+    pub project: String,
+    /// What it allows.
+    pub scope: TokenScope,
+    /// SHA-256 of the token.
+    pub hash: Vec<u8>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was revoked.
+    pub revoked_at: Option<Timestamp>,
 }

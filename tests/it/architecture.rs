@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config", "scan", "sync", "notes", "health", "status", "run", "watch", "vexdoc",
         ],
     ),
+    ("server", &["server"]),
 ];
 
 /// Edges allowed between two modules of the same layer (base modules may use each other).

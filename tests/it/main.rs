@@ -44,6 +44,7 @@
 //! | `vex.rs` | `vex` and `vexdoc`: OpenVEX in (suppression, contradictions) and out (`depwatch vex`), until-fix ignores |
 //! | `sbom.rs` | `sbom` and the `cyclonedx` manifest format: CycloneDX 1.6 out (schema, determinism), SBOMs in, the round trip |
 //! | `watch.rs` | `watch` as a process: schedules, the cycle lock, SIGTERM |
+//! | `server.rs` | `serve` and `submit` over real HTTP: submissions, reads, tokens, bounds, rate limits, metrics, SIGTERM |
 //! | `registries.rs` | the manifest-format and source-kind registries against the CLI |
 //! | `runtime.rs` | the library's async entry points on the caller's runtime |
 //! | `architecture.rs` | the layers of `docs/ARCHITECTURE.md`, on the source |
@@ -108,6 +109,7 @@ mod scan_online;
 mod scan_peers;
 mod scan_python;
 mod scan_rust;
+mod server;
 mod status;
 mod store;
 mod store_db_check;

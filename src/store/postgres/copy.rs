@@ -8,7 +8,7 @@ use crate::store::dump::Dump;
 /// `project_inputs` goes too: the copied memory was not scanned from what it remembers, so
 /// every project is rescanned once.
 const TABLES: &str = "sources, advisories, affected, aliases, load_errors, crate_index, findings_seen, outbox, \
-     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent, project_inputs";
+     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent, project_inputs, api_tokens";
 
 impl PgStore {
     /// Write every row of `d`. A store holding data is refused unless `replace`, which
@@ -29,7 +29,7 @@ impl PgStore {
                           + (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM runs)
                           + (SELECT COUNT(*) FROM health) + (SELECT COUNT(*) FROM crate_index)
                           + (SELECT COUNT(*) FROM signal_sets) + (SELECT COUNT(*) FROM digest_held)
-                          + (SELECT COUNT(*) FROM digest_sent)",
+                          + (SELECT COUNT(*) FROM digest_sent) + (SELECT COUNT(*) FROM api_tokens)",
                     &[],
                 )
                 .await
@@ -40,7 +40,7 @@ impl PgStore {
                     &at,
                     format!(
                         "the target store is not empty ({held} rows of sources, findings, \
-                         outbox, runs, health, crate index, exploit data and digests); pass \
+                         outbox, runs, health, crate index, exploit data, digests and tokens); pass \
                          --replace to overwrite it"
                     ),
                 ));
@@ -285,11 +285,28 @@ impl PgStore {
             )
             .await
             .map_err(&err)?;
+            let tk = &d.tokens;
+            tx.execute(
+                "INSERT INTO api_tokens (id, project, scope, hash, created_at, revoked_at)
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[],
+                     $5::timestamptz[], $6::timestamptz[])",
+                &[
+                    &col!(tk, |x| x.id),
+                    &col!(tk, |x| x.project.as_str()),
+                    &col!(tk, |x| x.scope.as_str()),
+                    &col!(tk, |x| x.hash.as_slice()),
+                    &col!(tk, |x| x.created_at),
+                    &col!(tk, |x| x.revoked_at),
+                ],
+            )
+            .await
+            .map_err(&err)?;
             // New rows continue after the copied ids.
             tx.batch_execute(
                 "SELECT setval(pg_get_serial_sequence('outbox', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM outbox;
                  SELECT setval(pg_get_serial_sequence('runs', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM runs;
-                 SELECT setval(pg_get_serial_sequence('digest_held', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM digest_held;",
+                 SELECT setval(pg_get_serial_sequence('digest_held', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM digest_held;
+                 SELECT setval(pg_get_serial_sequence('api_tokens', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM api_tokens;",
             )
             .await
             .map_err(&err)?;

@@ -569,4 +569,74 @@ impl MonitorState for PgStore {
             tx.commit().await.map_err(&err)
         })
     }
+
+    fn create_token(
+        &mut self,
+        project: &str,
+        scope: crate::store::TokenScope,
+        hash: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let row = self
+                .client
+                .query_one(
+                    "INSERT INTO api_tokens (project, scope, hash, created_at)
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                    &[&project, &scope.as_str(), &hash, &now],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::store::TokenRow>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let rows = self
+                .client
+                .query(
+                    "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens
+                     ORDER BY id",
+                    &[],
+                )
+                .await
+                .map_err(&err)?;
+            rows.iter()
+                .map(|r| {
+                    let scope: &str = r.get(2);
+                    Ok(crate::store::TokenRow {
+                        id: r.get(0),
+                        project: r.get(1),
+                        scope: scope.parse().map_err(|e: String| {
+                            super::other_err(
+                                &self.at,
+                                format!("api_tokens row {}: {e}", r.get::<_, i64>(0)),
+                            )
+                        })?,
+                        hash: r.get(3),
+                        created_at: r.get(4),
+                        revoked_at: r.get(5),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn revoke_token(&mut self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let n = self
+                .client
+                .execute(
+                    "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                    &[&id, &now],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(n == 1)
+        })
+    }
 }

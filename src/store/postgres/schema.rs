@@ -165,4 +165,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         packages   text NOT NULL                   -- JSON [[ecosystem, normalised name], ...]
     );
     "#,
+    // 5: the SQLite store's migration 8: API tokens of `depwatch serve`, kept as SHA-256 only.
+    r#"
+    CREATE TABLE api_tokens (
+        id         bigserial PRIMARY KEY,
+        project    text COLLATE "C" NOT NULL,      -- '*' for read tokens
+        scope      text NOT NULL,                  -- 'submit' or 'read'
+        hash       bytea NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz
+    );
+    "#,
 ];
