@@ -49,6 +49,45 @@ pub struct Report {
     pub summary: Summary,
 }
 
+impl Report {
+    /// Paths under `root` as relative ones, everywhere the report names a file (manifests,
+    /// finding locations, notices). A submission to `depwatch serve` is scanned in an upload
+    /// directory of the server's: its drafts and answer name the files as the client sent
+    /// them, not where the server happened to keep them.
+    pub fn relative_to(&mut self, root: &std::path::Path) {
+        let rel = |p: &mut PathBuf| {
+            if let Ok(r) = p.strip_prefix(root) {
+                *p = r.to_path_buf();
+            }
+        };
+        for m in &mut self.manifests {
+            rel(&mut m.path);
+        }
+        for f in self.findings.iter_mut().chain(self.warnings.iter_mut()) {
+            rel(&mut f.location.file);
+        }
+        for r in &mut self.risks {
+            rel(&mut r.location.file);
+        }
+        for n in &mut self.not_checked {
+            rel(&mut n.location.file);
+        }
+        for n in &mut self.not_applicable {
+            rel(&mut n.location.file);
+        }
+        let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
+        for text in self
+            .notices
+            .iter_mut()
+            .chain(self.manifests.iter_mut().filter_map(|m| m.error.as_mut()))
+        {
+            if text.contains(&prefix) {
+                *text = text.replace(&prefix, "");
+            }
+        }
+    }
+}
+
 /// Tool name and version.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Tool {

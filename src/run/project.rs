@@ -37,11 +37,14 @@ pub(super) fn project_step(
     only: Option<&PackageSet>,
     gens: Option<&ChangeGenerations>,
 ) -> ProjectOutcome {
-    project_step_report(store, t, opts, p, only, gens).0
+    project_step_report(store, t, opts, p, only, gens, None).0
 }
 
 /// [`project_step`], also returning the scan's report when the scan ran (a submission to
-/// `depwatch serve` answers with it).
+/// `depwatch serve` answers with it). `uploaded`: the project's files were uploaded to this
+/// directory, and the report and drafts name them relative to it.
+// Each argument is a different input of the one step; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn project_step_report(
     store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
@@ -49,6 +52,7 @@ pub(super) fn project_step_report(
     p: &Project,
     only: Option<&PackageSet>,
     gens: Option<&ChangeGenerations>,
+    uploaded: Option<&Path>,
 ) -> (ProjectOutcome, Option<Report>) {
     let mut out = ProjectOutcome {
         name: p.name.clone(),
@@ -76,7 +80,15 @@ pub(super) fn project_step_report(
         return (out, None);
     }
     let mut report = None;
-    if let Err(e) = project_inner(store, t, opts, p, only, gens, &mut out, &mut report) {
+    if let Err(e) = project_inner(
+        store,
+        t,
+        opts,
+        p,
+        (only, gens, uploaded),
+        &mut out,
+        &mut report,
+    ) {
         out.error = Some(e.to_string());
     }
     (out, report)
@@ -115,15 +127,16 @@ fn not_applicable_notice(report: &Report) -> Option<String> {
 /// With `only` (the fast lane), just the dependencies on those packages are matched and just
 /// their remembered findings compared: the project's other findings are left as they are, and
 /// no file is written (the next full cycle writes drafts and notes).
-// Each argument is a different input of the one step; a struct would only rename them.
-#[allow(clippy::too_many_arguments)]
 fn project_inner(
     store: &mut (impl AdvisoryStore + MonitorState),
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
-    only: Option<&PackageSet>,
-    gens: Option<&ChangeGenerations>,
+    (only, gens, uploaded): (
+        Option<&PackageSet>,
+        Option<&ChangeGenerations>,
+        Option<&Path>,
+    ),
     out: &mut ProjectOutcome,
     scanned: &mut Option<Report>,
 ) -> Result<(), StepError> {
@@ -169,6 +182,10 @@ fn project_inner(
         let (report, packages) = scan::run_offline_packages(&scan_opts, only_packages.as_ref())?;
         Ok((policy, report, packages))
     })?;
+    let mut report = report;
+    if let Some(root) = uploaded {
+        report.relative_to(root);
+    }
     if only.is_some() && report.summary.dependencies == 0 && report.summary.manifest_errors == 0 {
         out.notices.push(UNTOUCHED.into());
         return Ok(());
@@ -541,11 +558,19 @@ pub(super) fn run_notes(
 }
 
 /// Write a file through a temporary sibling and a rename, so readers never see half of it.
+/// A file that already holds `bytes` is left alone: an unchanged draft keeps its modification
+/// time (what a publishing job or a file watcher goes by), and creating and renaming files was
+/// most of an unchanged submission's cost.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StepError> {
     let at = |p: &Path| {
         let path = p.to_path_buf();
         move |source| StepError::Write { path, source }
     };
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes)
+    {
+        return Ok(());
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(at(dir))?;
     let tmp = path.with_extension("tmp~");
@@ -563,6 +588,20 @@ mod tests {
             kind,
             finding: f.clone(),
         }
+    }
+
+    #[test]
+    fn write_atomic_leaves_an_unchanged_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a").join("draft.md");
+        write_atomic(&path, b"one").unwrap();
+        let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+        let first = inode(&path);
+        write_atomic(&path, b"one").unwrap();
+        assert_eq!(inode(&path), first, "same bytes: not replaced");
+        write_atomic(&path, b"two").unwrap();
+        assert_ne!(inode(&path), first, "new bytes: replaced through a rename");
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! run record and no health are written: a submission is not a cycle.
 
 use super::project::project_step_report;
-use super::{ProjectOutcome, RunError, RunOptions};
+use super::{ProjectOutcome, RunOptions};
 use crate::config::Project;
 use crate::publish::templates::Templates;
 use crate::report::Report;
+use crate::store::Backend;
 use std::path::Path;
 
 /// What a submission did.
@@ -19,13 +20,19 @@ pub struct Submitted {
     pub outcome: ProjectOutcome,
 }
 
-/// Scan the manifests in `dir` as `project`'s, diff them against its memory, write its drafts
-/// and queue its messages. Blocks (SQLite, parsing): call it from a blocking thread.
-pub fn submit(opts: &RunOptions, project: &Project, dir: &Path) -> Result<Submitted, RunError> {
-    let mut store = crate::store::open(&opts.store)?;
-    let templates = Templates::load(opts.config.templates.as_deref())?;
+/// Scan the manifests in `dir` as `project`'s, diff them against its memory in `store`, write
+/// its drafts and queue its messages. The caller holds the store and the templates (a server
+/// opens and loads them once, not per submission). Blocks (SQLite, parsing): call it from a
+/// blocking thread.
+pub fn submit(
+    store: &mut Box<dyn Backend>,
+    templates: &Templates,
+    opts: &RunOptions,
+    project: &Project,
+    dir: &Path,
+) -> Submitted {
     let mut p = project.clone();
     p.paths = vec![dir.to_path_buf()];
-    let (outcome, report) = project_step_report(&mut store, &templates, opts, &p, None, None);
-    Ok(Submitted { report, outcome })
+    let (outcome, report) = project_step_report(store, templates, opts, &p, None, None, Some(dir));
+    Submitted { report, outcome }
 }

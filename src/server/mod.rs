@@ -17,6 +17,7 @@
 
 pub mod auth;
 mod metrics;
+mod stores;
 
 use crate::config::Project;
 use crate::run::RunOptions;
@@ -88,10 +89,16 @@ pub enum ServeError {
     /// The signal handlers.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
+    /// The draft and notes templates did not load.
+    #[error(transparent)]
+    Templates(#[from] crate::publish::templates::TemplateError),
 }
 
 struct AppState {
     opts: ServeOptions,
+    /// Loaded once: parsing them per submission was a tenth of its time.
+    templates: crate::publish::templates::Templates,
+    stores: stores::Stores,
     rate: RateLimiter,
     /// One submission at a time per project: two at once would diff against the same memory.
     locks: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
@@ -113,7 +120,7 @@ pub async fn serve(
     opts: ServeOptions,
 ) -> Result<(), ServeError> {
     let shutdown = shutdown_signal()?;
-    let app = router(opts);
+    let app = router(opts)?;
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -144,7 +151,7 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, ServeError
     })
 }
 
-fn router(opts: ServeOptions) -> Router {
+fn router(opts: ServeOptions) -> Result<Router, ServeError> {
     let locks = opts
         .run
         .config
@@ -153,13 +160,19 @@ fn router(opts: ServeOptions) -> Router {
         .map(|p| (p.name.clone(), Arc::default()))
         .collect();
     let limits = opts.limits.clone();
+    let templates =
+        crate::publish::templates::Templates::load(opts.run.config.templates.as_deref())?;
+    // As many idle stores as blocking calls that commonly run at once.
+    let stores = stores::Stores::new(opts.run.store.clone(), 16);
     let state: Shared = Arc::new(AppState {
         rate: RateLimiter::new(limits.rate_per_second, limits.rate_burst),
+        templates,
+        stores,
         opts,
         locks,
         requests: metrics::Requests::default(),
     });
-    Router::new()
+    Ok(Router::new()
         .route(
             "/api/v1/projects/{name}/scan",
             post(submit).layer(DefaultBodyLimit::max(limits.max_body)),
@@ -170,7 +183,7 @@ fn router(opts: ServeOptions) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_route))
         .layer(axum::middleware::from_fn_with_state(state.clone(), timed))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// Count each request's duration by its route (the template, never the raw path).
@@ -234,8 +247,8 @@ fn presented_token(headers: &HeaderMap, cookie_too: bool) -> Option<String> {
 }
 
 async fn load_tokens(st: &Shared) -> Result<Vec<TokenRow>, Response> {
-    let path = st.opts.run.store.clone();
-    blocking(move || crate::store::open(&path).and_then(|s| s.tokens()))
+    let st = st.clone();
+    blocking(move || st.stores.with_ok(|s| s.tokens()))
         .await?
         .map_err(|e| internal("reading the tokens", e))
 }
@@ -386,9 +399,16 @@ async fn submit_inner(
     let mut opts = st.opts.run.clone();
     opts.now = jiff::Timestamp::now();
     let upload = dir.path().to_path_buf();
-    let done = blocking(move || crate::run::submit(&opts, &project, &upload))
-        .await?
-        .map_err(|e| internal("the submission failed", e))?;
+    let state = st.clone();
+    let done = blocking(move || {
+        state.stores.with(
+            |store| crate::run::submit(store, &state.templates, &opts, &project, &upload),
+            // A step that failed may have lost its store's connection: not kept.
+            |done| done.outcome.error.is_none(),
+        )
+    })
+    .await?
+    .map_err(|e| internal("the submission failed", e))?;
     let Some(report) = done.report else {
         let why = done
             .outcome

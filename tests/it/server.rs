@@ -205,6 +205,14 @@ async fn submit_answers_the_scan_report_and_publishes_once() {
         "{}",
         drafts.display()
     );
+    // The draft names the file as it was submitted, not the server's upload directory.
+    let draft =
+        std::fs::read_to_string(drafts.join(format!("{PROJECT}-GHSA-9wx4-h78v-vm56.md"))).unwrap();
+    assert!(
+        draft.contains("declared in `requirements.txt` line"),
+        "{draft}"
+    );
+    assert!(!draft.contains("depwatch-submit."), "{draft}");
     let st: serde_json::Value = get(&server, "/api/v1/status", None)
         .await
         .json()
