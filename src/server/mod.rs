@@ -18,6 +18,7 @@
 pub mod auth;
 mod metrics;
 mod stores;
+mod uploads;
 
 use crate::config::Project;
 use crate::run::RunOptions;
@@ -89,6 +90,9 @@ pub enum ServeError {
     /// The signal handlers.
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
+    /// The private directory for uploads could not be made.
+    #[error("the upload directory: {0}")]
+    Uploads(std::io::Error),
     /// The draft and notes templates did not load.
     #[error(transparent)]
     Templates(#[from] crate::publish::templates::TemplateError),
@@ -99,6 +103,7 @@ struct AppState {
     /// Loaded once: parsing them per submission was a tenth of its time.
     templates: crate::publish::templates::Templates,
     stores: stores::Stores,
+    uploads: uploads::Uploads,
     rate: RateLimiter,
     /// One submission at a time per project: two at once would diff against the same memory.
     locks: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
@@ -164,10 +169,13 @@ fn router(opts: ServeOptions) -> Result<Router, ServeError> {
         crate::publish::templates::Templates::load(opts.run.config.templates.as_deref())?;
     // As many idle stores as blocking calls that commonly run at once.
     let stores = stores::Stores::new(opts.run.store.clone(), 16);
+    let uploads = uploads::Uploads::new(opts.run.config.projects.iter().map(|p| p.name.as_str()))
+        .map_err(ServeError::Uploads)?;
     let state: Shared = Arc::new(AppState {
         rate: RateLimiter::new(limits.rate_per_second, limits.rate_burst),
         templates,
         stores,
+        uploads,
         opts,
         locks,
         requests: metrics::Requests::default(),
@@ -357,18 +365,14 @@ async fn submit_inner(
     };
     rate_limited(st, row)?;
     let project = project_of(st, name)?.clone();
-    let dir = tempfile::Builder::new()
-        .prefix("depwatch-submit.")
-        .tempdir()
-        .map_err(|e| internal("creating the upload directory", e))?;
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
     let limits = &st.opts.limits;
-    if kind.starts_with("multipart/form-data") {
-        save_parts(req, dir.path(), limits).await?;
+    let files = if kind.starts_with("multipart/form-data") {
+        read_parts(req, limits).await?
     } else if kind.starts_with("application/vnd.cyclonedx+json")
         || kind.starts_with("application/json")
     {
@@ -386,40 +390,48 @@ async fn submit_inner(
                     format!("the SBOM is larger than {} bytes", limits.max_part),
                 )
             })?;
-        write_upload(dir.path(), SBOM_FILE, &body)?;
+        vec![(SBOM_FILE.to_string(), body.to_vec())]
     } else {
         return Err(fail(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send multipart/form-data (manifests and lockfiles) or application/vnd.cyclonedx+json (an SBOM)",
         ));
-    }
+    };
 
+    // The project's lock also guards its upload directory.
     let lock = st.locks.get(name).cloned().unwrap_or_default();
     let _held = lock.lock().await;
     let mut opts = st.opts.run.clone();
     opts.now = jiff::Timestamp::now();
-    let upload = dir.path().to_path_buf();
     let state = st.clone();
+    let dir = st.uploads.dir_of(&project.name);
+    let upload = dir.clone();
     let done = blocking(move || {
-        state.stores.with(
-            |store| crate::run::submit(store, &state.templates, &opts, &project, &upload),
-            // A step that failed may have lost its store's connection: not kept.
-            |done| done.outcome.error.is_none(),
-        )
+        state
+            .uploads
+            .stage(&upload, &files)
+            .map_err(|e| internal("saving the upload", e))?;
+        state
+            .stores
+            .with(
+                |store| crate::run::submit(store, &state.templates, &opts, &project, &upload),
+                // A step that failed may have lost its store's connection: not kept.
+                |done| done.outcome.error.is_none(),
+            )
+            .map_err(|e| internal("the submission failed", e))
     })
-    .await?
-    .map_err(|e| internal("the submission failed", e))?;
+    .await??;
     let Some(report) = done.report else {
         let why = done
             .outcome
             .error
             .unwrap_or_else(|| "nothing scanned".into());
         // Error text names the upload directory: show the uploaded names only.
-        let why = strip_dir(&why, dir.path());
+        let why = strip_dir(&why, &dir);
         return Err(fail(StatusCode::UNPROCESSABLE_ENTITY, why));
     };
     let json = crate::render::render(&report, crate::render::Format::Json, false);
-    let json = strip_dir(&json, dir.path());
+    let json = strip_dir(&json, &dir);
     let mut resp = (StatusCode::OK, json).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -443,15 +455,16 @@ fn strip_dir(text: &str, dir: &std::path::Path) -> String {
         .replace(d.as_ref(), ".")
 }
 
-/// Save a multipart body's files: each named by its file name (or field name), which must
+/// Read a multipart body's files: each named by its file name (or field name), which must
 /// be a manifest or lockfile name the scan knows (no directories), each bounded, and at
 /// most `max_parts` of them.
-async fn save_parts(req: Request, dir: &std::path::Path, limits: &Limits) -> Result<(), Response> {
+async fn read_parts(req: Request, limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Response> {
     let mut form = axum::extract::Multipart::from_request(req, &())
         .await
         .map_err(|e| fail(StatusCode::BAD_REQUEST, format!("multipart body: {e}")))?;
     let mut count = 0usize;
     let mut names = std::collections::BTreeSet::new();
+    let mut files = Vec::new();
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -494,12 +507,12 @@ async fn save_parts(req: Request, dir: &std::path::Path, limits: &Limits) -> Res
                 Err(e) => return Err(multipart_error(e, limits)),
             }
         }
-        write_upload(dir, &name, &body)?;
+        files.push((name, body));
     }
     if count == 0 {
         return Err(fail(StatusCode::BAD_REQUEST, "no file in the submission"));
     }
-    Ok(())
+    Ok(files)
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError, limits: &Limits) -> Response {
@@ -544,10 +557,6 @@ fn check_upload_name(name: &str) -> Result<(), Response> {
         ));
     }
     Ok(())
-}
-
-fn write_upload(dir: &std::path::Path, name: &str, body: &[u8]) -> Result<(), Response> {
-    std::fs::write(dir.join(name), body).map_err(|e| internal("saving an upload", e))
 }
 
 async fn read_status(st: &Shared) -> Result<crate::status::Status, Response> {

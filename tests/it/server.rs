@@ -194,7 +194,7 @@ async fn submit_answers_the_scan_report_and_publishes_once() {
     // Paths read as the uploaded names, not the server's upload directory.
     assert_eq!(submitted["manifests"][0]["path"], "requirements.txt");
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(!text.contains("depwatch-submit."), "{text}");
+    assert!(!text.contains("depwatch-serve."), "{text}");
 
     // The monitor's memory, drafts and outbox changed as a run's would.
     let drafts = env.out.join(PROJECT).join("advisories");
@@ -212,7 +212,7 @@ async fn submit_answers_the_scan_report_and_publishes_once() {
         draft.contains("declared in `requirements.txt` line"),
         "{draft}"
     );
-    assert!(!draft.contains("depwatch-submit."), "{draft}");
+    assert!(!draft.contains("depwatch-serve."), "{draft}");
     let st: serde_json::Value = get(&server, "/api/v1/status", None)
         .await
         .json()
