@@ -13,7 +13,7 @@ use crate::publish::templates::Templates;
 use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, PackageSet, ScanOptions};
-use crate::store::{AdvisoryStore, MonitorState, NewHeld, NewMessage};
+use crate::store::{AdvisoryStore, DailyOpen, MonitorState, NewHeld, NewMessage};
 use jiff::Timestamp;
 use std::path::Path;
 
@@ -310,8 +310,27 @@ fn queue_messages(
         }
     }
     out.queued = queued.len();
-    store.record_run_held(&p.name, &diff.rows, &queued, &held, opts.now)?;
+    let daily = daily_counts(&diff.open, opts.now);
+    store.record_run_daily(&p.name, &diff.rows, &queued, &held, &daily, opts.now)?;
     Ok(())
+}
+
+/// The project's open findings today (UTC day of the run) by severity, for the dashboard's
+/// history; severities with none are left out (the store reads them as zero).
+fn daily_counts(open: &[monitor::TrackedFinding], now: jiff::Timestamp) -> Vec<DailyOpen> {
+    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut by: std::collections::BTreeMap<crate::severity::Level, u32> = Default::default();
+    for f in open {
+        *by.entry(f.finding.severity).or_default() += 1;
+    }
+    by.into_iter()
+        .rev()
+        .map(|(severity, open)| DailyOpen {
+            day,
+            severity,
+            open,
+        })
+        .collect()
 }
 
 /// The notice of a project the fast lane left alone: no dependency on a changed package.

@@ -96,7 +96,9 @@ pub enum StoreError {
 
 pub use crate::feeds::SourceState;
 pub use health::HealthRow;
-pub use monitor::{HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow};
+pub use monitor::{
+    DailyOpen, HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow,
+};
 pub use traits::{
     AdvisoryStore, MessageState, MonitorState, RunOutcome, StoredRecord, StoredRecords,
 };

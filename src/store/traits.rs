@@ -28,10 +28,11 @@
 //! one `#[from]`.
 
 use super::yanked::{Cached, Yanked};
-use super::{HealthRow, SourceState};
 use super::{
-    HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome,
+    DailyOpen, HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError,
+    SyncOutcome,
 };
+use super::{HealthRow, SourceState};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
 pub use crate::feeds::signal::ExploitSignals;
@@ -231,6 +232,29 @@ pub trait MonitorState {
         held: &[NewHeld],
         now: Timestamp,
     ) -> Result<(), StoreError>;
+
+    /// [`MonitorState::record_run_held`], also writing `daily`: the project's open findings
+    /// per day by severity, in the same transaction. The counts given for a day replace all of
+    /// that day's earlier counts for the project.
+    #[allow(clippy::too_many_arguments)] // one transaction's parts, each a different table
+    fn record_run_daily(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        daily: &[DailyOpen],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Open findings per day by severity since `since` (inclusive), by day then most severe
+    /// first: of one project, or summed over all projects when `project` is `None`. Days
+    /// without a run have no rows.
+    fn daily_open(
+        &self,
+        project: Option<&str>,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<DailyOpen>, StoreError>;
 
     /// The events held for `project`'s next digest, in the order held.
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError>;
