@@ -286,10 +286,11 @@ pub fn dashboard(
 
 /// A project's dashboard page; `None` when no project of that name is configured. Draft links
 /// point at `drafts/<file>` next to the page for each draft `depwatch run` wrote under
-/// `output`; [`draft_files`] lists them for copying.
+/// `output` (`run --out`, else the config's `output`); [`draft_files`] lists them for copying.
 pub fn dashboard_project(
     store: &Path,
     config: &Config,
+    output: &Path,
     name: &str,
     now: Timestamp,
 ) -> Result<Option<crate::dashboard::ProjectData>, DashboardError> {
@@ -302,7 +303,7 @@ pub fn dashboard_project(
     let policy = crate::run::project_policy(p)?;
     let seen = s.seen(&p.name).map_err(StatusError::from)?;
     let open = monitor::open_findings(&p.name, &seen).map_err(StatusError::from)?;
-    let output = draft_dir(config, &p.name);
+    let output = draft_dir(output, &p.name);
     let mut findings: Vec<FindingRow> = open
         .iter()
         .map(|f| {
@@ -322,8 +323,12 @@ pub fn dashboard_project(
                 .into_iter()
                 .filter(|ext| output.join(format!("{stem}.{ext}")).is_file())
                 .map(|ext| {
-                    let file = format!("{stem}.{ext}");
-                    (file.clone(), format!("drafts/{file}"))
+                    let text = if ext == "md" {
+                        "advisory draft"
+                    } else {
+                        "GitHub advisory JSON"
+                    };
+                    (text.to_string(), format!("drafts/{stem}.{ext}"))
                 })
                 .collect();
             FindingRow {
@@ -374,25 +379,21 @@ pub fn dashboard_project(
 }
 
 /// Where `depwatch run` writes a project's advisory drafts (`<output>/<project>/advisories`).
-pub fn draft_dir(config: &Config, project: &str) -> std::path::PathBuf {
-    config
-        .output
-        .clone()
-        .unwrap_or_else(|| crate::config::DEFAULT_OUTPUT_DIR.into())
-        .join(project)
-        .join("advisories")
+pub fn draft_dir(output: &Path, project: &str) -> std::path::PathBuf {
+    output.join(project).join("advisories")
 }
 
 /// The draft files a project page links to: (file name, path on disk).
 pub fn draft_files(
     page: &crate::dashboard::ProjectData,
-    config: &Config,
+    output: &Path,
 ) -> Vec<(String, std::path::PathBuf)> {
-    let dir = draft_dir(config, &page.name);
+    let dir = draft_dir(output, &page.name);
     page.findings
         .iter()
         .flat_map(|f| f.drafts.iter())
-        .map(|(file, _)| (file.clone(), dir.join(file)))
+        .filter_map(|(_, href)| href.strip_prefix("drafts/"))
+        .map(|file| (file.to_string(), dir.join(file)))
         .collect()
 }
 

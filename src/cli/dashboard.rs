@@ -10,6 +10,10 @@ pub struct DashboardArgs {
     /// under projects/drafts/ (created; existing pages are replaced).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Where `depwatch run` wrote drafts (its `--out`; default: the config's `output`, else
+    /// ./depwatch-out); the pages link to copies of them.
+    #[arg(long, value_name = "DIR")]
+    drafts: Option<PathBuf>,
     #[command(flatten)]
     config: RequiredConfigArg,
     #[command(flatten)]
@@ -21,6 +25,7 @@ pub fn run(args: DashboardArgs) -> anyhow::Result<Outcome> {
     let config = args.config.load()?;
     let now = super::now()?;
     let store = args.store.path();
+    let output = super::out_dir(&args.drafts, &config);
     let data = depwatch::status::dashboard(&store, &config, now)?;
     let projects = args.out.join("projects");
     let drafts = projects.join("drafts");
@@ -30,14 +35,16 @@ pub fn run(args: DashboardArgs) -> anyhow::Result<Outcome> {
         &depwatch::dashboard::overview_html(&data),
     )?;
     for p in &config.projects {
-        let Some(page) = depwatch::status::dashboard_project(&store, &config, &p.name, now)? else {
+        let Some(page) =
+            depwatch::status::dashboard_project(&store, &config, &output, &p.name, now)?
+        else {
             continue;
         };
         // Config names are letters, digits, '-', '_', '.' (checked on load), so the href is
         // the file name; only a leading dot is encoded, never a path step.
         let file = args.out.join(depwatch::dashboard::project_path(&p.name));
         write(&file, &depwatch::dashboard::project_html(&page))?;
-        for (name, from) in depwatch::status::draft_files(&page, &config) {
+        for (name, from) in depwatch::status::draft_files(&page, &output) {
             let to = drafts.join(&name);
             std::fs::copy(&from, &to)
                 .with_context(|| format!("copying draft {} to {}", from.display(), to.display()))?;

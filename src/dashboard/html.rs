@@ -41,6 +41,9 @@ svg .axis{font-size:11px;fill:#64748b}
 svg .label{font-size:12px;fill:#0f172a}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}
 dt{color:var(--muted)}
+.nw{white-space:nowrap}
+.late{color:var(--muted)}
+tr.overdue .late .pill{margin-left:4px}
 @media (max-width:640px){
  main{padding:8px}
  section{padding:10px}
@@ -183,7 +186,8 @@ pub fn overview_html(d: &Data) -> String {
         }
         for (i, n) in p.open.iter().enumerate() {
             if i == 4 {
-                let _ = write!(out, "<td class=\"n hide-phone\">{n}</td>");
+                let zero = if *n == 0 { " zero" } else { "" };
+                let _ = write!(out, "<td class=\"n hide-phone{zero}\">{n}</td>");
             } else {
                 count(&mut out, *n);
             }
@@ -271,7 +275,7 @@ fn finding_row(out: &mut String, f: &FindingRow, d: &ProjectData) {
         let late = *t <= d.now;
         let _ = write!(
             out,
-            "<div{}>{}: {}{}</div>",
+            "<div{}>{}: <span class=\"nw\">{}</span>{}</div>",
             if late { " class=\"late\"" } else { "" },
             k.as_str(),
             esc(&d.zone.format(*t)),

@@ -151,7 +151,7 @@ pub fn timeline_svg(findings: &[FindingRow], now: Timestamp) -> String {
     let hi = due.iter().map(|d| d.1).max().unwrap_or(now).max(now);
     let span = (hi.as_second() - lo.as_second()).max(86_400) as f64;
     let x = |t: Timestamp| {
-        LEFT + 120.0 + (t.as_second() - lo.as_second()) as f64 / span * (W - LEFT - RIGHT - 240.0)
+        LEFT + 190.0 + (t.as_second() - lo.as_second()) as f64 / span * (W - LEFT - RIGHT - 290.0)
     };
     let h = TOP + ROW * due.len() as f64 + 8.0;
     let mut out = String::with_capacity(8 * 1024);
@@ -181,9 +181,9 @@ pub fn timeline_svg(findings: &[FindingRow], now: Timestamp) -> String {
             esc(&f.id),
             esc(&f.package),
             t.strftime("%Y-%m-%d"),
-            LEFT + 112.0,
+            LEFT + 180.0,
             yy + 4.0,
-            esc(&crate::text::cap_chars(&f.id, 18)),
+            esc(&crate::text::cap_chars(&f.id, 24)),
             tx + 9.0,
             yy + 4.0,
             t.strftime("%Y-%m-%d"),
