@@ -378,6 +378,34 @@ pub fn dashboard_project(
     }))
 }
 
+/// The overview page at `/` (for an HTTP server: one call per request, blocking SQLite).
+pub fn overview_page(store: &Path, config: &Config, now: Timestamp) -> Result<String, StatusError> {
+    Ok(crate::dashboard::overview_html(&dashboard(
+        store, config, now,
+    )?))
+}
+
+/// The project page at `/projects/{page}`, `page` being the overview's link (`<name>.html`);
+/// `None` (a 404) for any other name. Its draft links are `/projects/drafts/{file}`, served
+/// from [`draft_dir`].
+pub fn project_page(
+    store: &Path,
+    config: &Config,
+    output: &Path,
+    page: &str,
+    now: Timestamp,
+) -> Result<Option<String>, DashboardError> {
+    let Some(p) = config
+        .projects
+        .iter()
+        .find(|p| crate::dashboard::project_path(&p.name) == format!("projects/{page}"))
+    else {
+        return Ok(None);
+    };
+    Ok(dashboard_project(store, config, output, &p.name, now)?
+        .map(|d| crate::dashboard::project_html(&d)))
+}
+
 /// Where `depwatch run` writes a project's advisory drafts (`<output>/<project>/advisories`).
 pub fn draft_dir(output: &Path, project: &str) -> std::path::PathBuf {
     output.join(project).join("advisories")

@@ -36,13 +36,13 @@ a{color:#1d4ed8}
 .legend{display:flex;flex-wrap:wrap;gap:12px;font-size:13px;margin:6px 0 0}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px}
 svg.chart{width:100%;height:auto;display:block}
-svg.history{height:220px}
-svg .axis{font-size:11px;fill:#64748b}
-svg .label{font-size:12px;fill:#0f172a}
+svg .axis{font-size:12px;fill:#64748b}
+svg .label{font-size:13px;fill:#0f172a}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}
 dt{color:var(--muted)}
 .nw{white-space:nowrap}
 .late{color:var(--muted)}
+.missed{color:var(--bad);font-weight:600}
 tr.overdue .late .pill{margin-left:4px}
 @media (max-width:640px){
  main{padding:8px}
@@ -51,7 +51,10 @@ tr.overdue .late .pill{margin-left:4px}
  table.findings tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
  table.findings td{display:block;border:0;padding:2px 4px}
  .hide-phone{display:none}
- svg.history{height:160px}
+ .cards{grid-template-columns:repeat(3,1fr);gap:8px}
+ .card{padding:8px 10px}
+ .card b{font-size:20px}
+ svg.chart{min-width:620px}
 }
 "#;
 
@@ -145,12 +148,13 @@ pub fn overview_html(d: &Data) -> String {
         "<div class=\"card\"><b>{}</b><span>critical</span></div><div class=\"card\"><b>{kev}</b><span>in CISA KEV</span></div></div>",
         totals[0]
     );
-    out.push_str("<section><h2>Projects</h2><div class=\"scroll\"><table id=\"projects\" class=\"projects\"><thead><tr><th>Project</th><th class=\"n\">Overdue</th>");
+    out.push_str("<section><h2>Projects</h2><div class=\"scroll\"><table id=\"projects\" class=\"projects\"><thead><tr><th>Project</th><th class=\"n\">Overdue</th><th class=\"n\">Open</th>");
     for l in SEVERITIES {
-        let class = if matches!(l, crate::severity::Level::Unknown) {
-            "n hide-phone"
-        } else {
+        // Phones keep the two levels that drive deadlines soonest; the total is beside them.
+        let class = if l >= crate::severity::Level::High {
             "n"
+        } else {
+            "n hide-phone"
         };
         let _ = write!(out, "<th class=\"{class}\">{}</th>", l.as_str());
     }
@@ -184,13 +188,11 @@ pub fn overview_html(d: &Data) -> String {
         } else {
             count(&mut out, 0);
         }
+        let _ = write!(out, "<td class=\"n\"><b>{}</b></td>", p.total());
         for (i, n) in p.open.iter().enumerate() {
-            if i == 4 {
-                let zero = if *n == 0 { " zero" } else { "" };
-                let _ = write!(out, "<td class=\"n hide-phone{zero}\">{n}</td>");
-            } else {
-                count(&mut out, *n);
-            }
+            let zero = if *n == 0 { " zero" } else { "" };
+            let phone = if i >= 2 { " hide-phone" } else { "" };
+            let _ = write!(out, "<td class=\"n{phone}{zero}\">{n}</td>");
         }
         if p.kev > 0 {
             let _ = write!(
@@ -215,8 +217,9 @@ pub fn overview_html(d: &Data) -> String {
     }
     out.push_str("</tbody></table></div></section>");
     let today = d.now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    out.push_str("<section><h2>Open findings per day, last 90 days (all projects)</h2>");
+    out.push_str("<section><h2>Open findings per day, last 90 days (all projects)</h2><div class=\"scroll\">");
     out.push_str(&history_svg(&d.history, today));
+    out.push_str("</div>");
     legend(&mut out);
     out.push_str("<p class=\"muted\">Counted at the end of each day's last cycle (UTC days); a day without a cycle has no bar.</p></section>");
     out.push_str("</main></body></html>\n");
@@ -273,10 +276,16 @@ fn finding_row(out: &mut String, f: &FindingRow, d: &ProjectData) {
     out.push_str("</span></td><td>");
     for (k, t) in &f.deadlines {
         let late = *t <= d.now;
+        // A passed fix or disclosure deadline is the alarm; a passed response or update
+        // deadline is history.
+        let class = match (late, crate::monitor::WATCHED_DEADLINES.contains(k)) {
+            (true, true) => " class=\"missed\"",
+            (true, false) => " class=\"late\"",
+            _ => "",
+        };
         let _ = write!(
             out,
-            "<div{}>{}: <span class=\"nw\">{}</span>{}</div>",
-            if late { " class=\"late\"" } else { "" },
+            "<div{class}>{}: <span class=\"nw\">{}</span>{}</div>",
             k.as_str(),
             esc(&d.zone.format(*t)),
             if late && Some((*k, *t)) == f.next_deadline {
@@ -291,7 +300,12 @@ fn finding_row(out: &mut String, f: &FindingRow, d: &ProjectData) {
     }
     out.push_str("</td><td>");
     for (text, href) in &f.drafts {
-        let _ = write!(out, "<a href=\"{}\">{}</a><br>", esc(href), esc(text));
+        let _ = write!(
+            out,
+            "<a class=\"nw\" href=\"{}\">{}</a><br>",
+            esc(href),
+            esc(text)
+        );
     }
     if f.drafts.is_empty() {
         out.push_str("<span class=\"muted\">none written</span>");
@@ -327,13 +341,15 @@ pub fn project_html(d: &ProjectData) -> String {
     out.push_str("</section>");
     let timeline = timeline_svg(&d.findings, d.now);
     if !timeline.is_empty() {
-        out.push_str("<section><h2>Deadlines</h2>");
+        out.push_str("<section><h2>Deadlines</h2><div class=\"scroll\">");
         out.push_str(&timeline);
+        out.push_str("</div>");
         out.push_str("<p class=\"muted\">Each open finding's nearest fix or disclosure deadline; red: overdue.</p></section>");
     }
     let today = d.now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    out.push_str("<section><h2>Open findings per day, last 90 days</h2>");
+    out.push_str("<section><h2>Open findings per day, last 90 days</h2><div class=\"scroll\">");
     out.push_str(&history_svg(&d.history, today));
+    out.push_str("</div>");
     legend(&mut out);
     out.push_str("</section><section><h2>Policy</h2>");
     let _ = write!(

@@ -74,7 +74,7 @@ pub fn history_svg(history: &[DailyOpen], today: Date) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
-        r#"<svg class="chart history" viewBox="0 0 {W} {H}" role="img" aria-labelledby="history-title" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><title id="history-title">Open findings per day by severity, {first} to {today}</title>"#
+        r#"<svg class="chart history" viewBox="0 0 {W} {H}" role="img" aria-labelledby="history-title" xmlns="http://www.w3.org/2000/svg"><title id="history-title">Open findings per day by severity, {first} to {today}</title>"#
     );
     // Grid and axis labels.
     for v in [0, top / 2, top] {
