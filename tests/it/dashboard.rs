@@ -222,3 +222,69 @@ fn dashboard_of_an_unreadable_store_fails_naming_it() {
     assert!(err.contains("store.sqlite3"), "{err}");
     assert!(!dir.path().join("site/index.html").exists());
 }
+
+/// Feed text is untrusted: a summary with markup and a `javascript:` reference reach the
+/// page as text, and the page runs no script in the browser.
+#[test]
+fn hostile_feed_text_is_escaped_in_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let record =
+        crate::support::shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-2g68-c3qc-8985.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    v["summary"] = "<script>document.title='owned'</script><img src=x onerror=alert(1)>".into();
+    v["references"] = serde_json::json!([{"type": "WEB", "url": "javascript:alert(1)"}]);
+    std::fs::create_dir_all(d.join("osv")).unwrap();
+    std::fs::write(d.join("osv/GHSA-2g68-c3qc-8985.json"), v.to_string()).unwrap();
+    std::fs::write(d.join("requirements.txt"), "Werkzeug==3.0.1\n").unwrap();
+    let cfg = d.join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"osv-dir:{}\"]\n[[project]]\nname = \"app\"\npath = \"requirements.txt\"\n",
+            d.join("osv").display()
+        ),
+    )
+    .unwrap();
+    let store = d.join("store.sqlite3");
+    let depwatch = |args: &[&str]| {
+        let o = crate::support::command(&store)
+            .args(args)
+            .arg("--config")
+            .arg(&cfg)
+            .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
+            .output()
+            .expect("run depwatch");
+        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    };
+    let out = d.join("out");
+    let site = d.join("site");
+    depwatch(&[
+        "run",
+        "--offline",
+        "--no-deliver",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    depwatch(&[
+        "dashboard",
+        "--drafts",
+        out.to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    let page = site.join("projects/app.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "{html}"
+    );
+    assert!(!html.contains("href=\"javascript:"), "{html}");
+    let dom = chromium(&["--dump-dom"], &url(&page));
+    assert!(
+        dom.contains("<title>app · depwatch</title>"),
+        "no script ran: {dom}"
+    );
+    assert!(!dom.contains("<img"), "{dom}");
+}
