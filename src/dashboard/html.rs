@@ -205,9 +205,10 @@ pub fn overview_html(d: &Data) -> String {
         }
         match p.next_deadline {
             Some((k, t)) => {
+                let missed = if t <= d.now { " missed" } else { "" };
                 let _ = write!(
                     out,
-                    "<td class=\"hide-phone\">{} · {}</td></tr>",
+                    "<td class=\"hide-phone{missed}\">{} · {}</td></tr>",
                     k.as_str(),
                     esc(&d.zone.format(t))
                 );
