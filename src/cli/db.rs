@@ -84,7 +84,7 @@ pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
             outln!(
                 "copied {from} to {to}: {} sources, {} records, {} remembered findings, \
                  {} outbox messages, {} runs, {} health rows, {} KEV/EPSS rows, \
-                 {} events held for digests",
+                 {} events held for digests, {} history rows",
                 n.sources,
                 n.records,
                 n.findings,
@@ -92,7 +92,8 @@ pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
                 n.runs,
                 n.health,
                 n.exploit_rows,
-                n.held
+                n.held,
+                n.history
             );
             Ok(Outcome::Success)
         }

@@ -262,6 +262,24 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     ) -> Result<(), StoreError> {
         (**self).set_project_input(project, input)
     }
+    fn record_run_daily(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        daily: Option<&super::DayOpen>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        (**self).record_run_daily(project, rows, messages, held, daily, now)
+    }
+    fn daily_open(
+        &self,
+        project: Option<&str>,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<super::DailyOpen>, StoreError> {
+        (**self).daily_open(project, since)
+    }
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
         (**self).held(project)
     }

@@ -6,7 +6,8 @@
 
 use super::postgres::PgStore;
 use super::{
-    HealthRow, HeldRow, Location, SeenRow, SourceState, Store, StoreError, time_col, time_col_req,
+    DailyOpen, HealthRow, HeldRow, Location, SeenRow, SourceState, Store, StoreError, time_col,
+    time_col_req,
 };
 use crate::feeds::LoadError;
 use jiff::Timestamp;
@@ -88,6 +89,8 @@ pub struct Dump {
     pub held: Vec<HeldRow>,
     /// (project, when its last digest was queued).
     pub digest_sent: Vec<(String, Timestamp)>,
+    /// (project, count): the dashboard's daily history.
+    pub daily_open: Vec<(String, DailyOpen)>,
 }
 
 /// One exploit-data set (`signal_sets`).
@@ -141,6 +144,8 @@ pub struct CopyCounts {
     pub exploit_rows: usize,
     /// Events held for digests.
     pub held: usize,
+    /// Rows of the dashboard's daily history.
+    pub history: usize,
 }
 
 impl Dump {
@@ -155,6 +160,7 @@ impl Dump {
             health: self.health.len(),
             exploit_rows: self.kev.len() + self.epss.len(),
             held: self.held.len(),
+            history: self.daily_open.len(),
         }
     }
 }
@@ -344,6 +350,29 @@ impl Store {
             r.get(0)?,
             time_col_req(r, 1)?
         )));
+        let daily: Vec<(String, String, String, i64)> = rows!(
+            "SELECT project, day, severity, open FROM daily_open ORDER BY project, day, severity",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        );
+        // As for KEV dates: a row that does not read is named, not copied differently.
+        for (project, day, severity, open) in daily {
+            let bad = |message: String| StoreError::BadRecord {
+                path: self.path.clone(),
+                source_name: "daily_open".into(),
+                id: format!("{project} {day} {severity}"),
+                message,
+            };
+            let row = DailyOpen {
+                day: day
+                    .parse()
+                    .map_err(|_| bad(format!("stored day {day:?} is not YYYY-MM-DD")))?,
+                severity: severity
+                    .parse()
+                    .map_err(|e| bad(format!("stored severity: {e}")))?,
+                open: u32::try_from(open).map_err(|_| bad(format!("stored count {open}")))?,
+            };
+            d.daily_open.push((project, row));
+        }
         tx.commit().map_err(&sq)?;
         Ok(d)
     }

@@ -182,4 +182,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         packages   TEXT NOT NULL             -- JSON [[ecosystem, normalised name], ...]
     );
     "#,
+    // 8: the dashboard's history: each project's open findings per day by severity, written
+    // in the transaction of the run's memory (the last run of a day wins).
+    r#"
+    CREATE TABLE IF NOT EXISTS daily_open (
+        project  TEXT NOT NULL,
+        day      TEXT NOT NULL,              -- YYYY-MM-DD (UTC)
+        severity TEXT NOT NULL,              -- critical, high, medium, low, unknown
+        open     INTEGER NOT NULL,
+        PRIMARY KEY (project, day, severity)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS daily_open_by_day ON daily_open (day);
+    "#,
 ];

@@ -4,8 +4,8 @@
 
 use super::{PgStore, other_err};
 use crate::store::{
-    HealthRow, HeldRow, Message, MessageState, MonitorState, NewHeld, NewMessage, OutboxCounts,
-    RunOutcome, RunRow, SeenRow, StoreError,
+    DailyOpen, DayOpen, HealthRow, HeldRow, Message, MessageState, MonitorState, NewHeld,
+    NewMessage, OutboxCounts, RunOutcome, RunRow, SeenRow, StoreError,
 };
 use jiff::Timestamp;
 
@@ -210,6 +210,18 @@ impl MonitorState for PgStore {
         held: &[NewHeld],
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.record_run_daily(project, rows, messages, held, None, now)
+    }
+
+    fn record_run_daily(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        daily: Option<&DayOpen>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let at = self.at.clone();
         let err = super::pg_err(&at);
         let rt = self.rt.clone();
@@ -251,8 +263,70 @@ impl MonitorState for PgStore {
                 .await
                 .map_err(&err)?;
             }
+            // A day's counts replace that day's earlier ones whole, so a severity that went
+            // to zero (or a day with nothing open left) does not keep its old count.
+            if let Some(d) = daily {
+                let day = d.day;
+                tx.execute(
+                    "DELETE FROM daily_open WHERE project = $1 AND day = $2",
+                    &[&project, &day],
+                )
+                .await
+                .map_err(&err)?;
+                let severities: Vec<&str> = d.counts.iter().map(|(l, _)| l.as_str()).collect();
+                let open: Vec<i32> = d
+                    .counts
+                    .iter()
+                    .map(|(_, n)| i32::try_from(*n).unwrap_or(i32::MAX))
+                    .collect();
+                tx.execute(
+                    "INSERT INTO daily_open (project, day, severity, open)
+                     SELECT $1, $2, s, n FROM unnest($3::text[], $4::int4[]) AS u(s, n)
+                     ON CONFLICT (project, day, severity) DO UPDATE SET open = excluded.open",
+                    &[&project, &day, &severities, &open],
+                )
+                .await
+                .map_err(&err)?;
+            }
             tx.commit().await.map_err(&err)
         })
+    }
+
+    fn daily_open(
+        &self,
+        project: Option<&str>,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<DailyOpen>, StoreError> {
+        let err = self.err();
+        let rows = self.run(async {
+            self.client
+                .query(
+                    "SELECT day, severity, SUM(open)::bigint FROM daily_open
+                     WHERE ($1::text IS NULL OR project = $1) AND day >= $2
+                     GROUP BY day, severity ORDER BY day, severity",
+                    &[&project, &since],
+                )
+                .await
+                .map_err(&err)
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let day: jiff::civil::Date = r.try_get(0).map_err(&err)?;
+            let severity: &str = r.get(1);
+            let open: i64 = r.get(2);
+            let bad = |what: String| other_err(&self.at, format!("daily_open: {what}"));
+            out.push(DailyOpen {
+                day,
+                severity: severity
+                    .parse()
+                    .map_err(|e| bad(format!("stored severity {severity:?}: {e}")))?,
+                open: u32::try_from(open)
+                    .map_err(|_| bad(format!("stored count {open} out of range")))?,
+            });
+        }
+        // Most severe first within a day (the text order of the query is alphabetical).
+        out.sort_by(|a, b| a.day.cmp(&b.day).then(b.severity.cmp(&a.severity)));
+        Ok(out)
     }
 
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {

@@ -165,4 +165,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         packages   text NOT NULL                   -- JSON [[ecosystem, normalised name], ...]
     );
     "#,
+    // 5: the SQLite store's migration 8: the dashboard's history, each project's open findings
+    // per day by severity, written in the transaction of the run's memory.
+    r#"
+    CREATE TABLE daily_open (
+        project  text COLLATE "C" NOT NULL,
+        day      date NOT NULL,                  -- UTC
+        severity text COLLATE "C" NOT NULL,      -- critical, high, medium, low, unknown
+        open     integer NOT NULL CHECK (open >= 0),
+        PRIMARY KEY (project, day, severity)
+    );
+    CREATE INDEX daily_open_by_day ON daily_open (day);
+    "#,
 ];

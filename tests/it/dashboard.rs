@@ -1,0 +1,290 @@
+//! Issue 16, the dashboard: `depwatch dashboard` on a store seeded by `depwatch run --offline`
+//! on the example config over three months, loaded in a real headless Chromium (Debian's
+//! `chromium`; `.ci/run` installs it). Asserts on the rendered DOM and saves screenshots under
+//! `target/`.
+
+use crate::support::output_text;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Cycles of the example config: first seen 2026-09-01, so the medium finding's 90-day fix
+/// deadline (2026-11-30) has passed by the last one.
+const RUNS: [&str; 5] = [
+    "2026-09-01T09:00:00Z",
+    "2026-09-20T09:00:00Z",
+    "2026-10-15T09:00:00Z",
+    "2026-11-20T09:00:00Z",
+    "2026-12-06T09:00:00Z",
+];
+const SHOWN: &str = "2026-12-06T10:00:00Z";
+
+fn example_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/depwatch.toml")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Seed a store and write the site; returns (site dir, drafts dir).
+fn seeded_site(d: &Path) -> PathBuf {
+    let store = d.join("store.sqlite3");
+    let out = d.join("out");
+    for at in RUNS {
+        let o = crate::support::command(&store)
+            .args(["run", "--offline", "--no-deliver", "--config"])
+            .arg(example_config())
+            .arg("--out")
+            .arg(&out)
+            .env("DEPWATCH_NOW", at)
+            .output()
+            .expect("run depwatch");
+        assert_eq!(o.status.code(), Some(0), "run at {at}: {}", output_text(&o));
+    }
+    let site = d.join("site");
+    let o = crate::support::command(&store)
+        .args(["dashboard", "--config"])
+        .arg(example_config())
+        .arg("--drafts")
+        .arg(&out)
+        .arg("--out")
+        .arg(&site)
+        .env("DEPWATCH_NOW", SHOWN)
+        .output()
+        .expect("run depwatch dashboard");
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    site
+}
+
+/// Run headless Chromium with `args` and `url`, bounded to a minute; its stdout.
+fn chromium(args: &[&str], url: &str) -> String {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`; \
+         `.ci/run` does it)"
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).ok();
+        s
+    });
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("chromium did not finish {url} within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().unwrap()
+}
+
+fn url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+#[test]
+fn chromium_renders_the_overview_and_a_project_page_of_a_seeded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = seeded_site(dir.path());
+    let index = site.join("index.html");
+
+    let dom = chromium(&["--dump-dom"], &url(&index));
+    // The project table, every configured project in it.
+    assert!(dom.contains(r#"<table id="projects""#), "{dom}");
+    for p in ["plexcollect", "emby-watchparty", "uv-workspace"] {
+        assert!(
+            dom.contains(&format!(r#"data-project="{p}""#)),
+            "{p}: {dom}"
+        );
+    }
+    // An overdue row, and overdue projects first.
+    let first_row = dom
+        .split("<tbody>")
+        .nth(1)
+        .and_then(|b| b.split("</tr>").next())
+        .unwrap_or_default();
+    assert!(
+        first_row.starts_with(r#"<tr class="overdue""#) && first_row.contains("overdue</span>"),
+        "the first row is an overdue project: {first_row}"
+    );
+    // The chart's SVG with its series: one group per severity, bars on the seeded days only.
+    let chart = dom
+        .split(r#"<svg class="chart history""#)
+        .nth(1)
+        .and_then(|s| s.split("</svg>").next())
+        .unwrap_or_else(|| panic!("no history chart: {dom}"));
+    for sev in ["critical", "high", "medium", "low", "unknown"] {
+        assert!(
+            chart.contains(&format!(r#"data-severity="{sev}""#)),
+            "series {sev}: {chart}"
+        );
+    }
+    let medium = chart
+        .split(r#"data-severity="medium""#)
+        .nth(1)
+        .and_then(|s| s.split("</g>").next())
+        .unwrap_or_default();
+    // 2026-09-01 is outside the 90 days ending 2026-12-06; the other four runs are bars.
+    assert_eq!(medium.matches("<rect").count(), 4, "{medium}");
+    assert!(medium.contains("2026-12-06: 2 medium"), "{medium}");
+
+    // A project page: its overdue finding with fix advice, scope, deadline and drafts.
+    let page = site.join("projects/emby-watchparty.html");
+    let dom = chromium(&["--dump-dom"], &url(&page));
+    let row = dom
+        .split(r#"<tr class="overdue">"#)
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no overdue finding row: {dom}"));
+    assert!(row.contains("GHSA-9wx4-h78v-vm56"), "{row}");
+    assert!(row.contains("upgrade to 2.32.2"), "{row}");
+    assert!(row.contains("scope: normal dependency"), "{row}");
+    assert!(row.contains("2026-11-30 09:00 UTC"), "{row}");
+    let href = r#"href="drafts/emby-watchparty-GHSA-9wx4-h78v-vm56.md""#;
+    assert!(row.contains(href), "{row}");
+    assert!(
+        site.join("projects/drafts/emby-watchparty-GHSA-9wx4-h78v-vm56.md")
+            .is_file(),
+        "the linked draft is copied next to the page"
+    );
+    assert!(dom.contains(r#"<svg class="chart timeline""#), "{dom}");
+    assert!(dom.contains(r#"class="due overdue""#), "{dom}");
+    assert!(dom.contains("SECURITY.md line 37"), "policy origins: {dom}");
+
+    // Screenshots: desktop and phone widths, PNGs that Chromium wrote.
+    let target = target_dir();
+    std::fs::create_dir_all(&target).unwrap();
+    for (name, size, path) in [
+        ("dashboard.png", "1280,1600", &index),
+        ("dashboard-phone.png", "390,844", &index),
+        ("dashboard-project.png", "1280,1800", &page),
+        ("dashboard-project-phone.png", "390,1600", &page),
+    ] {
+        let shot = target.join(name);
+        std::fs::remove_file(&shot).ok();
+        chromium(
+            &[
+                &format!("--screenshot={}", shot.display()),
+                &format!("--window-size={size}"),
+                "--hide-scrollbars",
+            ],
+            &url(path),
+        );
+        let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{name}");
+    }
+}
+
+#[test]
+fn dashboard_of_an_unreadable_store_fails_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.sqlite3");
+    std::fs::write(&store, b"not a database").unwrap();
+    let o = crate::support::command(&store)
+        .args(["dashboard", "--config"])
+        .arg(example_config())
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("store.sqlite3"), "{err}");
+    assert!(!dir.path().join("site/index.html").exists());
+}
+
+/// Feed text is untrusted: a summary with markup and a `javascript:` reference reach the
+/// page as text, and the page runs no script in the browser.
+#[test]
+fn hostile_feed_text_is_escaped_in_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let record =
+        crate::support::shared().join("feeds-reference/ghsa-osv/PyPI/GHSA-2g68-c3qc-8985.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    v["summary"] = "<script>document.title='owned'</script><img src=x onerror=alert(1)>".into();
+    v["references"] = serde_json::json!([{"type": "WEB", "url": "javascript:alert(1)"}]);
+    std::fs::create_dir_all(d.join("osv")).unwrap();
+    std::fs::write(d.join("osv/GHSA-2g68-c3qc-8985.json"), v.to_string()).unwrap();
+    std::fs::write(d.join("requirements.txt"), "Werkzeug==3.0.1\n").unwrap();
+    let cfg = d.join("depwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "sources = [\"osv-dir:{}\"]\n[[project]]\nname = \"app\"\npath = \"requirements.txt\"\n",
+            d.join("osv").display()
+        ),
+    )
+    .unwrap();
+    let store = d.join("store.sqlite3");
+    let depwatch = |args: &[&str]| {
+        let o = crate::support::command(&store)
+            .args(args)
+            .arg("--config")
+            .arg(&cfg)
+            .env("DEPWATCH_NOW", "2026-12-01T09:00:00Z")
+            .output()
+            .expect("run depwatch");
+        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    };
+    let out = d.join("out");
+    let site = d.join("site");
+    depwatch(&[
+        "run",
+        "--offline",
+        "--no-deliver",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    depwatch(&[
+        "dashboard",
+        "--drafts",
+        out.to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    let page = site.join("projects/app.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "{html}"
+    );
+    assert!(!html.contains("href=\"javascript:"), "{html}");
+    let dom = chromium(&["--dump-dom"], &url(&page));
+    assert!(
+        dom.contains("<title>app · depwatch</title>"),
+        "no script ran: {dom}"
+    );
+    assert!(!dom.contains("<img"), "{dom}");
+}
