@@ -31,33 +31,44 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-/// Seed a store and write the site; returns (site dir, drafts dir).
+/// `depwatch run --offline` of the example config on `store` (a path or a URL) at `at`.
+fn run_at(store: &Path, out: &Path, at: &str) {
+    let o = crate::support::command(store)
+        .args(["run", "--offline", "--no-deliver", "--config"])
+        .arg(example_config())
+        .arg("--out")
+        .arg(out)
+        .env("DEPWATCH_NOW", at)
+        .output()
+        .expect("run depwatch");
+    assert_eq!(o.status.code(), Some(0), "run at {at}: {}", output_text(&o));
+}
+
+/// `depwatch dashboard` of `store` into `site`, as at `now`.
+fn write_site(store: &Path, drafts: &Path, site: &Path, now: &str) {
+    let o = crate::support::command(store)
+        .args(["dashboard", "--config"])
+        .arg(example_config())
+        .arg("--drafts")
+        .arg(drafts)
+        .arg("--out")
+        .arg(site)
+        .env("DEPWATCH_NOW", now)
+        .output()
+        .expect("run depwatch dashboard");
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+}
+
+/// Seed an SQLite store (`d/store.sqlite3`, drafts in `d/out`) and write the site; returns
+/// the site dir.
 fn seeded_site(d: &Path) -> PathBuf {
     let store = d.join("store.sqlite3");
     let out = d.join("out");
     for at in RUNS {
-        let o = crate::support::command(&store)
-            .args(["run", "--offline", "--no-deliver", "--config"])
-            .arg(example_config())
-            .arg("--out")
-            .arg(&out)
-            .env("DEPWATCH_NOW", at)
-            .output()
-            .expect("run depwatch");
-        assert_eq!(o.status.code(), Some(0), "run at {at}: {}", output_text(&o));
+        run_at(&store, &out, at);
     }
     let site = d.join("site");
-    let o = crate::support::command(&store)
-        .args(["dashboard", "--config"])
-        .arg(example_config())
-        .arg("--drafts")
-        .arg(&out)
-        .arg("--out")
-        .arg(&site)
-        .env("DEPWATCH_NOW", SHOWN)
-        .output()
-        .expect("run depwatch dashboard");
-    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    write_site(&store, &out, &site, SHOWN);
     site
 }
 
@@ -287,4 +298,87 @@ fn hostile_feed_text_is_escaped_in_the_pages() {
         "no script ran: {dom}"
     );
     assert!(!dom.contains("<img"), "{dom}");
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn files(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The same dashboard from PostgreSQL: the seeded SQLite store copied with `db copy`, then one
+/// more cycle on each store (so PostgreSQL writes its own history row, in the run's
+/// transaction), gives byte-identical pages.
+#[test]
+fn a_postgres_store_gives_the_same_pages_as_sqlite_after_db_copy_and_a_cycle() {
+    let server = crate::postgres::cluster::server();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    seeded_site(d);
+    let sqlite = d.join("store.sqlite3");
+    let url = server.fresh_database();
+    let pg = Path::new(&url);
+    let o = crate::support::command(&sqlite)
+        .args(["db", "copy", "--from"])
+        .arg(&sqlite)
+        .arg("--to")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    let copied = String::from_utf8_lossy(&o.stdout);
+    assert!(!copied.contains(" 0 history rows"), "{copied}");
+    // Copied history, before any cycle on PostgreSQL: the same pages.
+    write_site(&sqlite, &d.join("out"), &d.join("site-a"), SHOWN);
+    write_site(pg, &d.join("out"), &d.join("site-b"), SHOWN);
+    let (a, b) = (files(&d.join("site-a")), files(&d.join("site-b")));
+    assert!(a.len() > 3, "{:?}", a.keys());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, bytes) in &a {
+        assert!(b[path] == *bytes, "{} differs", path.display());
+    }
+
+    // A cycle the next day on each store, each with its own drafts (the drafts are `run`'s
+    // output, not the dashboard's: the pages are compared, and the drafts they link).
+    let next = "2026-12-07T09:00:00Z";
+    let shown = "2026-12-07T10:00:00Z";
+    run_at(&sqlite, &d.join("out"), next);
+    run_at(pg, &d.join("out-pg"), next);
+    write_site(&sqlite, &d.join("out"), &d.join("site-c"), shown);
+    write_site(pg, &d.join("out-pg"), &d.join("site-d"), shown);
+    let (c, e) = (files(&d.join("site-c")), files(&d.join("site-d")));
+    assert_eq!(c.keys().collect::<Vec<_>>(), e.keys().collect::<Vec<_>>());
+    for (path, bytes) in c
+        .iter()
+        .filter(|(p, _)| p.extension() == Some("html".as_ref()))
+    {
+        assert!(e[path] == *bytes, "{} differs", path.display());
+    }
+    // The new day's bar is there: PostgreSQL wrote its history row.
+    let index = String::from_utf8_lossy(&e[Path::new("index.html")]).into_owned();
+    assert!(
+        index.contains("<title>2026-12-07: 2 medium</title>"),
+        "{index}"
+    );
+    for store in [sqlite.as_path(), pg] {
+        let o = crate::support::command(store)
+            .args(["db", "check"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    }
 }
