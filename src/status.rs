@@ -233,6 +233,13 @@ pub fn dashboard<S: MonitorState + ?Sized>(
     now: Timestamp,
 ) -> Result<crate::dashboard::Data, StatusError> {
     use crate::dashboard::{ProjectSummary, SEVERITIES};
+    // One read of every project's open rows (a query per project costs a round trip each on
+    // PostgreSQL), grouped by project; only the marks the table shows are parsed.
+    let mut unresolved: std::collections::HashMap<String, Vec<crate::store::SeenRow>> =
+        std::collections::HashMap::new();
+    for (project, row) in s.unresolved()? {
+        unresolved.entry(project).or_default().push(row);
+    }
     let mut projects = Vec::with_capacity(config.projects.len());
     for p in &config.projects {
         let mut sum = ProjectSummary {
@@ -243,12 +250,16 @@ pub fn dashboard<S: MonitorState + ?Sized>(
             overdue: 0,
             next_deadline: None,
         };
-        for f in monitor::open_findings(&p.name, &s.seen(&p.name)?)? {
-            if let Some(i) = SEVERITIES.iter().position(|l| *l == f.finding.severity) {
+        let rows = unresolved
+            .get(&p.name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for f in monitor::open_marks(&p.name, rows)? {
+            if let Some(i) = SEVERITIES.iter().position(|l| *l == f.severity) {
                 sum.open[i] += 1;
             }
-            sum.kev += u32::from(f.finding.kev.is_some());
-            sum.malware += u32::from(f.finding.is_malicious());
+            sum.kev += u32::from(f.kev);
+            sum.malware += u32::from(f.malicious);
             if let Some((k, t)) = next_deadline(&f.deadlines) {
                 sum.overdue += u32::from(t <= now);
                 if sum.next_deadline.is_none_or(|(_, n)| t < n) {

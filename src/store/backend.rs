@@ -227,6 +227,9 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
         (**self).seen(project)
     }
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
+        (**self).unresolved()
+    }
     fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
         (**self).lock_project(project)
     }

@@ -349,6 +349,14 @@ fn seen<S: AdvisoryStore + MonitorState>(s: &mut S) {
     s.record_run("q", std::slice::from_ref(&open), &[], now)
         .unwrap();
     assert_eq!(s.seen("p").unwrap(), [closed.clone(), open.clone()]);
+    // Every project's unresolved rows, by project then fingerprint: p's closed one left out.
+    assert_eq!(
+        s.unresolved().unwrap(),
+        [
+            ("p".to_string(), open.clone()),
+            ("q".to_string(), open.clone())
+        ]
+    );
     let reopened = SeenRow {
         resolved_at: None,
         last_seen: ts("2026-12-03T10:00:00Z"),

@@ -233,6 +233,31 @@ impl MonitorState for Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT project, fingerprint, first_seen, last_seen, state
+                 FROM findings_seen WHERE resolved_at IS NULL ORDER BY project, fingerprint",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    SeenRow {
+                        fingerprint: r.get(1)?,
+                        first_seen: time_col_req(r, 2)?,
+                        last_seen: time_col_req(r, 3)?,
+                        resolved_at: None,
+                        state: r.get(4)?,
+                    },
+                ))
+            })
+            .map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
     /// The store's key for draft markers ([`crate::publish::draft::MarkerKey`]): 32 random
     /// bytes created on first use and kept here (the store is 0600), so a marker cannot be
     /// computed, hence forged, by whoever writes advisory text. Created lazily in its own table

@@ -257,6 +257,10 @@ pub trait MonitorState {
     /// Everything remembered about `project`, by fingerprint.
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError>;
 
+    /// Every project's unresolved rows (findings, warnings, risks), by project then
+    /// fingerprint: one read for the dashboard's overview of every project.
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError>;
+
     /// Hold `project`'s memory for this handle until [`MonitorState::unlock_project`]: a run
     /// reads the memory, diffs and writes it back (with its messages) under it, so two runs of
     /// the same project at once (two CI jobs, two processes on a shared store) never diff

@@ -162,6 +162,36 @@ impl MonitorState for PgStore {
         })
     }
 
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let rows = self
+                .client
+                .query(
+                    "SELECT project, fingerprint, first_seen, last_seen, state
+                     FROM findings_seen WHERE resolved_at IS NULL ORDER BY project, fingerprint",
+                    &[],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.get(0),
+                        SeenRow {
+                            fingerprint: r.get(1),
+                            first_seen: r.get(2),
+                            last_seen: r.get(3),
+                            resolved_at: None,
+                            state: r.get(4),
+                        },
+                    )
+                })
+                .collect())
+        })
+    }
+
     /// A session-level advisory lock on (`PROJECT_LOCK`, hash of the name): two names with
     /// the same hash only wait for each other. The server releases it if this session ends.
     fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
