@@ -679,6 +679,59 @@ pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFindi
     Ok(out)
 }
 
+/// A project's open findings as the dashboard's overview shows them. A run writes it beside
+/// the memory (in its transaction: [`crate::store::DayOpen::summary`]), so the overview of a
+/// thousand projects reads one small row each instead of every finding's whole state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OpenSummary {
+    /// Open findings by severity (severities with none left out).
+    pub by_severity: Vec<(Level, u32)>,
+    /// Open findings in CISA KEV.
+    pub kev: u32,
+    /// Open malware findings.
+    pub malware: u32,
+    /// Each open finding's nearest watched deadline (findings without one left out).
+    pub next_deadlines: Vec<(DeadlineKind, Timestamp)>,
+}
+
+impl OpenSummary {
+    /// The summary of these open findings.
+    pub fn of(marks: impl IntoIterator<Item = OpenMark>) -> Self {
+        let mut by: BTreeMap<Level, u32> = BTreeMap::new();
+        let mut s = Self::default();
+        for m in marks {
+            *by.entry(m.severity).or_default() += 1;
+            s.kev += u32::from(m.kev);
+            s.malware += u32::from(m.malicious);
+            if let Some(next) = next_watched(&m.deadlines) {
+                s.next_deadlines.push(next);
+            }
+        }
+        s.by_severity = by.into_iter().rev().collect();
+        s.next_deadlines.sort_by_key(|(_, t)| *t);
+        s
+    }
+}
+
+/// The nearest watched deadline (fix, disclose) of a finding.
+pub fn next_watched(d: &Deadlines) -> Option<(DeadlineKind, Timestamp)> {
+    WATCHED_DEADLINES
+        .iter()
+        .filter_map(|k| deadline_of(d, *k).map(|t| (*k, t)))
+        .min_by_key(|(_, t)| *t)
+}
+
+impl From<&TrackedFinding> for OpenMark {
+    fn from(f: &TrackedFinding) -> Self {
+        Self {
+            severity: f.finding.severity,
+            kev: f.finding.kev.is_some(),
+            malicious: f.finding.is_malicious(),
+            deadlines: f.deadlines.clone(),
+        }
+    }
+}
+
 /// What the dashboard's overview shows of an open finding: its marks and deadlines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenMark {

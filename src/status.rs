@@ -201,10 +201,7 @@ pub enum DashboardError {
 
 /// The nearest watched deadline (fix, disclose) of a finding.
 fn next_deadline(d: &crate::policy::Deadlines) -> Option<(DeadlineKind, Timestamp)> {
-    WATCHED_DEADLINES
-        .iter()
-        .filter_map(|k| deadline_of(d, *k).map(|t| (*k, t)))
-        .min_by_key(|(_, t)| *t)
+    monitor::next_watched(d)
 }
 
 fn deadline_of(d: &crate::policy::Deadlines, k: DeadlineKind) -> Option<Timestamp> {
@@ -233,40 +230,62 @@ pub fn dashboard<S: MonitorState + ?Sized>(
     now: Timestamp,
 ) -> Result<crate::dashboard::Data, StatusError> {
     use crate::dashboard::{ProjectSummary, SEVERITIES};
-    // One read of every project's open rows (a query per project costs a round trip each on
-    // PostgreSQL), grouped by project; only the marks the table shows are parsed.
+    // Each project's summary as its last run wrote it: one small row each. A project without
+    // one (memory from before the summaries, or written without one) is read from its memory,
+    // all such projects in one query, only the marks parsed.
+    let mut summaries: std::collections::HashMap<String, monitor::OpenSummary> =
+        std::collections::HashMap::new();
+    for (project, json) in s.open_summaries()? {
+        // An unreadable summary (a hand-edited store) is as if missing: the memory is read.
+        if let Ok(sum) = serde_json::from_str(&json) {
+            summaries.insert(project, sum);
+        }
+    }
     let mut unresolved: std::collections::HashMap<String, Vec<crate::store::SeenRow>> =
         std::collections::HashMap::new();
-    for (project, row) in s.unresolved()? {
-        unresolved.entry(project).or_default().push(row);
+    if config
+        .projects
+        .iter()
+        .any(|p| !summaries.contains_key(&p.name))
+    {
+        for (project, row) in s.unresolved()? {
+            if !summaries.contains_key(&project) {
+                unresolved.entry(project).or_default().push(row);
+            }
+        }
     }
     let mut projects = Vec::with_capacity(config.projects.len());
     for p in &config.projects {
+        let read;
+        let summary = match summaries.get(&p.name) {
+            Some(s) => s,
+            None => {
+                let rows = unresolved
+                    .get(&p.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                read = monitor::OpenSummary::of(monitor::open_marks(&p.name, rows)?);
+                &read
+            }
+        };
         let mut sum = ProjectSummary {
             name: p.name.clone(),
             open: [0; 5],
-            kev: 0,
-            malware: 0,
+            kev: summary.kev,
+            malware: summary.malware,
             overdue: 0,
-            next_deadline: None,
+            next_deadline: summary.next_deadlines.first().copied(),
         };
-        let rows = unresolved
-            .get(&p.name)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for f in monitor::open_marks(&p.name, rows)? {
-            if let Some(i) = SEVERITIES.iter().position(|l| *l == f.severity) {
-                sum.open[i] += 1;
-            }
-            sum.kev += u32::from(f.kev);
-            sum.malware += u32::from(f.malicious);
-            if let Some((k, t)) = next_deadline(&f.deadlines) {
-                sum.overdue += u32::from(t <= now);
-                if sum.next_deadline.is_none_or(|(_, n)| t < n) {
-                    sum.next_deadline = Some((k, t));
-                }
+        for (level, n) in &summary.by_severity {
+            if let Some(i) = SEVERITIES.iter().position(|l| l == level) {
+                sum.open[i] += n;
             }
         }
+        sum.overdue = summary
+            .next_deadlines
+            .iter()
+            .filter(|(_, t)| *t <= now)
+            .count() as u32;
         projects.push(sum);
     }
     // Overdue first (most overdue findings first), then the nearest deadline, then by name.

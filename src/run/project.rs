@@ -438,26 +438,24 @@ fn queue_messages(
         }
     }
     out.queued = queued.len();
-    let daily = daily_counts(diff.open.iter().chain(others_open), opts.now);
+    let daily = daily_counts(diff.open.iter().chain(others_open), opts.now)?;
     store.record_run_daily(&p.name, &diff.rows, &queued, &held, Some(&daily), opts.now)?;
     Ok(())
 }
 
 /// The project's open findings today (UTC day of the run) by severity, most severe first, for
-/// the dashboard's history; severities with none are left out (read back as zero).
+/// the dashboard's history (severities with none are left out, read back as zero), and its
+/// summary for the overview.
 fn daily_counts<'a>(
     open: impl Iterator<Item = &'a TrackedFinding>,
     now: jiff::Timestamp,
-) -> DayOpen {
-    let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let mut by: std::collections::BTreeMap<crate::severity::Level, u32> = Default::default();
-    for f in open {
-        *by.entry(f.finding.severity).or_default() += 1;
-    }
-    DayOpen {
-        day,
-        counts: by.into_iter().rev().collect(),
-    }
+) -> Result<DayOpen, StepError> {
+    let summary = monitor::OpenSummary::of(open.map(monitor::OpenMark::from));
+    Ok(DayOpen {
+        day: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        counts: summary.by_severity.clone(),
+        summary: serde_json::to_string(&summary)?,
+    })
 }
 
 /// The notice of a project the fast lane left alone: no dependency on a changed package.

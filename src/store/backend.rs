@@ -227,6 +227,9 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
         (**self).seen(project)
     }
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError> {
+        (**self).open_summaries()
+    }
     fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
         (**self).unresolved()
     }

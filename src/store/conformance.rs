@@ -752,6 +752,7 @@ fn daily_open<S: AdvisoryStore + MonitorState>(s: &mut S) {
     let on = |d: &str, counts: &[(Level, u32)]| DayOpen {
         day: day(d),
         counts: counts.to_vec(),
+        summary: format!("{{\"as of\":\"{d}\",\"open\":{}}}", counts.len()),
     };
     let row = SeenRow {
         fingerprint: "PyPI/a/GHSA-1".into(),
@@ -770,7 +771,11 @@ fn daily_open<S: AdvisoryStore + MonitorState>(s: &mut S) {
         t1,
     )
     .unwrap();
-    assert_eq!(s.seen("p").unwrap(), [row], "the memory in the same call");
+    assert_eq!(
+        s.seen("p").unwrap(),
+        std::slice::from_ref(&row),
+        "the memory in the same call"
+    );
     s.record_run_daily(
         "q",
         &[],
@@ -793,6 +798,21 @@ fn daily_open<S: AdvisoryStore + MonitorState>(s: &mut S) {
     .unwrap();
     // A run that leaves the history alone (`record_run_held`) changes nothing.
     s.record_run_held("p", &[], &[], &[], t2).unwrap();
+    let summaries = |s: &S| s.open_summaries().unwrap();
+    assert_eq!(
+        summaries(s),
+        [
+            (
+                "p".to_string(),
+                on("2026-12-01", &[(Level::High, 1)]).summary
+            ),
+            (
+                "q".to_string(),
+                on("2026-12-01", &[(Level::High, 3)]).summary
+            ),
+        ],
+        "each project's last summary"
+    );
     let t3 = ts("2026-12-02T10:00:00Z");
     s.record_run_daily(
         "p",
@@ -815,6 +835,11 @@ fn daily_open<S: AdvisoryStore + MonitorState>(s: &mut S) {
     .unwrap();
     s.record_run_daily("q", &[], &[], &[], Some(&on("2026-12-02", &[])), t3)
         .unwrap();
+    assert_eq!(summaries(s)[1].1, on("2026-12-02", &[]).summary);
+    // Memory written without a summary drops the project's old one (no longer true).
+    s.record_run_held("q", std::slice::from_ref(&row), &[], &[], t3)
+        .unwrap();
+    assert_eq!(summaries(s).len(), 1, "only p's summary left");
     assert_eq!(
         s.daily_open(Some("p"), day("2026-11-01")).unwrap(),
         [

@@ -91,6 +91,8 @@ pub struct Dump {
     pub digest_sent: Vec<(String, Timestamp)>,
     /// (project, count): the dashboard's daily history.
     pub daily_open: Vec<(String, DailyOpen)>,
+    /// (project, summary JSON): the overview's summaries.
+    pub project_summary: Vec<(String, String)>,
 }
 
 /// One exploit-data set (`signal_sets`).
@@ -373,6 +375,10 @@ impl Store {
             };
             d.daily_open.push((project, row));
         }
+        d.project_summary = rows!("SELECT project, summary FROM project_summary", |r| Ok((
+            r.get(0)?,
+            r.get(1)?
+        )));
         tx.commit().map_err(&sq)?;
         Ok(d)
     }

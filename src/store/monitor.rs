@@ -35,15 +35,19 @@ pub struct DailyOpen {
     pub open: u32,
 }
 
-/// What a run writes to the history: a project's open findings on `day` by severity
-/// (severities with none left out, so a day with none open has no rows). It replaces all of
-/// that day's earlier counts for the project.
+/// What a run writes for the dashboard beside its memory: the project's open findings on
+/// `day` by severity for the history (severities with none left out, so a day with none open
+/// has no rows; it replaces all of that day's earlier counts for the project), and its
+/// current summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayOpen {
     /// The day (UTC).
     pub day: jiff::civil::Date,
     /// Open findings by severity, each severity at most once.
     pub counts: Vec<(crate::severity::Level, u32)>,
+    /// The project's open findings as the overview shows them (JSON of
+    /// `monitor::OpenSummary`; the store keeps it as text, like a memory row's state).
+    pub summary: String,
 }
 
 /// A notification to queue.
@@ -233,6 +237,17 @@ impl MonitorState for Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT project, summary FROM project_summary ORDER BY project")
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
     fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
         let mut stmt = self
             .conn
@@ -370,6 +385,20 @@ impl MonitorState for Store {
                     put.execute(params![project, day, severity.as_str(), open])
                         .map_err(sq)?;
                 }
+                tx.prepare_cached(
+                    "INSERT INTO project_summary (project, summary) VALUES (?1, ?2)
+                     ON CONFLICT (project) DO UPDATE SET summary = excluded.summary",
+                )
+                .map_err(sq)?
+                .execute(params![project, d.summary])
+                .map_err(sq)?;
+            } else if !rows.is_empty() {
+                // Memory written without a summary: the old one would no longer be true, so
+                // the overview reads this project's memory instead.
+                tx.prepare_cached("DELETE FROM project_summary WHERE project = ?1")
+                    .map_err(sq)?
+                    .execute(params![project])
+                    .map_err(sq)?;
             }
         }
         tx.commit().map_err(sq)

@@ -183,7 +183,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 8: the dashboard's history: each project's open findings per day by severity, written
-    // in the transaction of the run's memory (the last run of a day wins).
+    // in the transaction of the run's memory (the last run of a day wins), and its current
+    // summary for the overview.
     r#"
     CREATE TABLE IF NOT EXISTS daily_open (
         project  TEXT NOT NULL,
@@ -193,5 +194,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (project, day, severity)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS daily_open_by_day ON daily_open (day);
+    -- Each project's open findings as the overview shows them, written with its memory.
+    CREATE TABLE IF NOT EXISTS project_summary (
+        project TEXT PRIMARY KEY,
+        summary TEXT NOT NULL                -- JSON: monitor::OpenSummary
+    );
     "#,
 ];

@@ -257,6 +257,10 @@ pub trait MonitorState {
     /// Everything remembered about `project`, by fingerprint.
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError>;
 
+    /// Every project's summary as the last run wrote it ([`DayOpen::summary`]), by project. A
+    /// project whose memory was written without one has none.
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError>;
+
     /// Every project's unresolved rows (findings, warnings, risks), by project then
     /// fingerprint: one read for the dashboard's overview of every project.
     fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError>;

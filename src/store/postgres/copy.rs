@@ -8,7 +8,7 @@ use crate::store::dump::Dump;
 /// `project_inputs` goes too: the copied memory was not scanned from what it remembers, so
 /// every project is rescanned once.
 const TABLES: &str = "sources, advisories, affected, aliases, load_errors, crate_index, findings_seen, outbox, \
-     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent, project_inputs, daily_open";
+     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent, project_inputs, daily_open, project_summary";
 
 impl PgStore {
     /// Write every row of `d`. A store holding data is refused unless `replace`, which
@@ -29,7 +29,8 @@ impl PgStore {
                           + (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM runs)
                           + (SELECT COUNT(*) FROM health) + (SELECT COUNT(*) FROM crate_index)
                           + (SELECT COUNT(*) FROM signal_sets) + (SELECT COUNT(*) FROM digest_held)
-                          + (SELECT COUNT(*) FROM digest_sent) + (SELECT COUNT(*) FROM daily_open)",
+                          + (SELECT COUNT(*) FROM digest_sent) + (SELECT COUNT(*) FROM daily_open)
+                          + (SELECT COUNT(*) FROM project_summary)",
                     &[],
                 )
                 .await
@@ -296,6 +297,14 @@ impl PgStore {
                     &col!(dh, |x| x.1.severity.as_str()),
                     &col!(dh, |x| i32::try_from(x.1.open).unwrap_or(i32::MAX)),
                 ],
+            )
+            .await
+            .map_err(&err)?;
+            let ps = &d.project_summary;
+            tx.execute(
+                "INSERT INTO project_summary (project, summary)
+                 SELECT * FROM unnest($1::text[], $2::text[])",
+                &[&col!(ps, |x| x.0.as_str()), &col!(ps, |x| x.1.as_str())],
             )
             .await
             .map_err(&err)?;

@@ -162,6 +162,21 @@ impl MonitorState for PgStore {
         })
     }
 
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let rows = self
+                .client
+                .query(
+                    "SELECT project, summary FROM project_summary ORDER BY project",
+                    &[],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
     fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
         let err = self.err();
         self.run(async {
@@ -314,6 +329,22 @@ impl MonitorState for PgStore {
                      SELECT $1, $2, s, n FROM unnest($3::text[], $4::int4[]) AS u(s, n)
                      ON CONFLICT (project, day, severity) DO UPDATE SET open = excluded.open",
                     &[&project, &day, &severities, &open],
+                )
+                .await
+                .map_err(&err)?;
+                tx.execute(
+                    "INSERT INTO project_summary (project, summary) VALUES ($1, $2)
+                     ON CONFLICT (project) DO UPDATE SET summary = excluded.summary",
+                    &[&project, &d.summary],
+                )
+                .await
+                .map_err(&err)?;
+            } else if !rows.is_empty() {
+                // Memory written without a summary: the old one would no longer be true, so
+                // the overview reads this project's memory instead.
+                tx.execute(
+                    "DELETE FROM project_summary WHERE project = $1",
+                    &[&project],
                 )
                 .await
                 .map_err(&err)?;

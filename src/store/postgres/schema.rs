@@ -166,7 +166,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 5: the SQLite store's migration 8: the dashboard's history, each project's open findings
-    // per day by severity, written in the transaction of the run's memory.
+    // per day by severity, and its current summary, written in the transaction of the run's
+    // memory.
     r#"
     CREATE TABLE daily_open (
         project  text COLLATE "C" NOT NULL,
@@ -176,5 +177,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (project, day, severity)
     );
     CREATE INDEX daily_open_by_day ON daily_open (day);
+    -- Each project's open findings as the overview shows them, written with its memory.
+    CREATE TABLE project_summary (
+        project text COLLATE "C" PRIMARY KEY,
+        summary text NOT NULL                    -- JSON: monitor::OpenSummary
+    );
     "#,
 ];
