@@ -7,6 +7,7 @@
 pub mod advisory;
 pub mod blocking;
 pub mod config;
+pub mod dashboard;
 pub mod database;
 pub mod ecosystem;
 pub mod environment;

@@ -72,6 +72,9 @@ enum Command {
     Watch(cli::watch::WatchArgs),
     /// The last cycle, next fire times, source freshness, and open findings, overdue first.
     Status(cli::status::StatusArgs),
+    /// Write the dashboard as static HTML pages (overview and one page per project, with SVG
+    /// charts; no JavaScript), to publish on any static host.
+    Dashboard(cli::dashboard::DashboardArgs),
     /// Write a project's OpenVEX 0.2.0 document: not_affected for its ignores and VEX inputs,
     /// affected for open findings, fixed for resolved ones (attach it to a release).
     Vex(cli::vex::VexArgs),
@@ -123,6 +126,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Publish(args) => off_executor(move || cli::publish::run(args, &rt)).await,
         Command::Notes(args) => off_executor(move || cli::notes::run(args)).await,
         Command::Status(args) => off_executor(move || cli::status::run(args)).await,
+        Command::Dashboard(args) => off_executor(move || cli::dashboard::run(args)).await,
         Command::Vex(args) => off_executor(move || cli::vex::run(args)).await,
         Command::Sbom(args) => off_executor(move || cli::sbom::run(args)).await,
     }

@@ -679,6 +679,116 @@ pub fn open_findings(project: &str, rows: &[SeenRow]) -> Result<Vec<TrackedFindi
     Ok(out)
 }
 
+/// A project's open findings as the dashboard's overview shows them. A run writes it beside
+/// the memory (in its transaction: [`crate::store::DayOpen::summary`]), so the overview of a
+/// thousand projects reads one small row each instead of every finding's whole state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OpenSummary {
+    /// Open findings by severity (severities with none left out).
+    pub by_severity: Vec<(Level, u32)>,
+    /// Open findings in CISA KEV.
+    pub kev: u32,
+    /// Open malware findings.
+    pub malware: u32,
+    /// Each open finding's nearest watched deadline (findings without one left out).
+    pub next_deadlines: Vec<(DeadlineKind, Timestamp)>,
+}
+
+impl OpenSummary {
+    /// The summary of these open findings.
+    pub fn of(marks: impl IntoIterator<Item = OpenMark>) -> Self {
+        let mut by: BTreeMap<Level, u32> = BTreeMap::new();
+        let mut s = Self::default();
+        for m in marks {
+            *by.entry(m.severity).or_default() += 1;
+            s.kev += u32::from(m.kev);
+            s.malware += u32::from(m.malicious);
+            if let Some(next) = next_watched(&m.deadlines) {
+                s.next_deadlines.push(next);
+            }
+        }
+        s.by_severity = by.into_iter().rev().collect();
+        s.next_deadlines.sort_by_key(|(_, t)| *t);
+        s
+    }
+}
+
+/// The nearest watched deadline (fix, disclose) of a finding.
+pub fn next_watched(d: &Deadlines) -> Option<(DeadlineKind, Timestamp)> {
+    WATCHED_DEADLINES
+        .iter()
+        .filter_map(|k| deadline_of(d, *k).map(|t| (*k, t)))
+        .min_by_key(|(_, t)| *t)
+}
+
+impl From<&TrackedFinding> for OpenMark {
+    fn from(f: &TrackedFinding) -> Self {
+        Self {
+            severity: f.finding.severity,
+            kev: f.finding.kev.is_some(),
+            malicious: f.finding.is_malicious(),
+            deadlines: f.deadlines.clone(),
+        }
+    }
+}
+
+/// What the dashboard's overview shows of an open finding: its marks and deadlines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenMark {
+    /// The finding's severity.
+    pub severity: Level,
+    /// In CISA KEV.
+    pub kev: bool,
+    /// Malware.
+    pub malicious: bool,
+    /// Its policy deadlines.
+    pub deadlines: Deadlines,
+}
+
+/// The fields of a remembered state [`open_marks`] reads; serde skips the rest unparsed,
+/// which is most of the overview's cost saved (a full [`Finding`] per open finding of every
+/// project otherwise).
+#[derive(Deserialize)]
+struct MarkState {
+    finding: MarkFinding,
+    deadlines: Deadlines,
+    #[serde(default)]
+    hidden: bool,
+}
+
+#[derive(Deserialize)]
+struct MarkFinding {
+    kind: crate::advisory::AdvisoryKind,
+    severity: Level,
+    #[serde(default)]
+    kev: Option<serde::de::IgnoredAny>,
+}
+
+/// The marks of the findings [`open_findings`] returns, in no particular order: the same rows
+/// (unresolved, not a warning or range risk, not hidden), read cheaply.
+pub fn open_marks(project: &str, rows: &[SeenRow]) -> Result<Vec<OpenMark>, MonitorError> {
+    let mut out = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.resolved_at.is_none() && !is_info_fingerprint(&r.fingerprint))
+    {
+        let s: MarkState = serde_json::from_str(&r.state).map_err(|e| MonitorError {
+            project: project.to_string(),
+            fingerprint: r.fingerprint.clone(),
+            message: e.to_string(),
+        })?;
+        if !s.hidden {
+            out.push(OpenMark {
+                severity: s.finding.severity,
+                kev: s.finding.kev.is_some(),
+                malicious: s.finding.kind == crate::advisory::AdvisoryKind::Malware,
+                deadlines: s.deadlines,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The findings among remembered rows the monitor saw resolved, with when (for `vex`), in
 /// fingerprint order. Warnings and range risks are not vulnerabilities: left out.
 pub fn resolved_findings(
@@ -872,6 +982,57 @@ mod tests {
             model_version: None,
             source: "epss".into(),
         }
+    }
+
+    /// `open_marks` reads the same findings `open_findings` does, with the same marks: KEV,
+    /// malware, severity, deadlines; resolved, hidden and warning rows left out.
+    #[test]
+    fn open_marks_agree_with_open_findings() {
+        let mut a = finding("GHSA-a", "2.31.0", Level::High, Some("2.32.2"));
+        a.kev = Some(kev("CVE-2024-35195"));
+        let mut b = finding("GHSA-b", "2.31.0", Level::Unknown, None);
+        b.kind = AdvisoryKind::Malware;
+        let mut c = finding("GHSA-c", "2.31.0", Level::Low, None);
+        // Three vulnerabilities, not one known by three ids.
+        for f in [&mut a, &mut b, &mut c] {
+            f.ids = vec![f.id.clone()];
+        }
+        let d1 = run(&[], "2026-01-01T00:00:00Z", &[a, b, c], &[], true);
+        // c is resolved the next day.
+        let keep: Vec<Finding> = d1
+            .open
+            .iter()
+            .filter(|f| f.finding.id != "GHSA-c")
+            .map(|f| f.finding.clone())
+            .collect();
+        let d2 = run(&d1.rows, "2026-01-02T00:00:00Z", &keep, &[], true);
+        let mut rows = d2.rows.clone();
+        rows.push(SeenRow {
+            fingerprint: format!("{WARNING_PREFIX}PyPI/x/RUSTSEC-0000-0000"),
+            first_seen: ts("2026-01-01T00:00:00Z"),
+            last_seen: ts("2026-01-01T00:00:00Z"),
+            resolved_at: None,
+            state: "not even JSON: warnings are not read".into(),
+        });
+        let mut marks = open_marks("p", &rows).unwrap();
+        let mut want: Vec<OpenMark> = open_findings("p", &rows)
+            .unwrap()
+            .into_iter()
+            .map(|f| OpenMark {
+                severity: f.finding.severity,
+                kev: f.finding.kev.is_some(),
+                malicious: f.finding.is_malicious(),
+                deadlines: f.deadlines,
+            })
+            .collect();
+        let key = |m: &OpenMark| (m.severity, m.kev, m.malicious);
+        marks.sort_by_key(key);
+        want.sort_by_key(key);
+        assert_eq!(marks.len(), 2, "{marks:?}");
+        assert_eq!(marks, want);
+        assert!(marks.iter().any(|m| m.kev && m.severity == Level::High));
+        assert!(marks.iter().any(|m| m.malicious));
+        assert!(marks.iter().all(|m| m.deadlines.fix_by.is_some()));
     }
 
     /// An old finding that enters KEV, or whose EPSS score reaches `epss-alert`, is an event,

@@ -11,6 +11,7 @@ use crate::store::{AdvisoryStore, Location, MonitorState, OutboxCounts, StoreErr
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// Why the status could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +186,271 @@ pub fn status(
         open,
         zone: crate::policy::Zone::configured(config.timezone.as_deref()),
     })
+}
+
+/// Why a project page could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    /// The store or a remembered finding failed.
+    #[error(transparent)]
+    Status(#[from] StatusError),
+    /// The project's SECURITY.md could not be read.
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+}
+
+/// The nearest watched deadline (fix, disclose) of a finding.
+fn next_deadline(d: &crate::policy::Deadlines) -> Option<(DeadlineKind, Timestamp)> {
+    monitor::next_watched(d)
+}
+
+fn deadline_of(d: &crate::policy::Deadlines, k: DeadlineKind) -> Option<Timestamp> {
+    match k {
+        DeadlineKind::Respond => d.respond_by,
+        DeadlineKind::Update => d.update_by,
+        DeadlineKind::Assess => d.assess_by,
+        DeadlineKind::Fix => d.fix_by,
+        DeadlineKind::Disclose => d.disclose_by,
+    }
+}
+
+fn history_since(now: Timestamp) -> jiff::civil::Date {
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    today
+        .checked_sub(jiff::Span::new().days(crate::dashboard::HISTORY_DAYS - 1))
+        .unwrap_or(today)
+}
+
+/// The dashboard's overview: every configured project's open findings by severity, KEV and
+/// overdue counts, and the history summed over all projects, read from an open store `s`
+/// (either backend: `&*store::open_read_only(..)?`).
+pub fn dashboard<S: MonitorState + ?Sized>(
+    s: &S,
+    config: &Config,
+    now: Timestamp,
+) -> Result<crate::dashboard::Data, StatusError> {
+    use crate::dashboard::{ProjectSummary, SEVERITIES};
+    // Each project's summary as its last run wrote it: one small row each. A project without
+    // one (memory from before the summaries, or written without one) is read from its memory,
+    // all such projects in one query, only the marks parsed.
+    let mut summaries: std::collections::HashMap<String, monitor::OpenSummary> =
+        std::collections::HashMap::new();
+    for (project, json) in s.open_summaries()? {
+        // An unreadable summary (a hand-edited store) is as if missing: the memory is read.
+        if let Ok(sum) = serde_json::from_str(&json) {
+            summaries.insert(project, sum);
+        }
+    }
+    let mut unresolved: std::collections::HashMap<String, Vec<crate::store::SeenRow>> =
+        std::collections::HashMap::new();
+    if config
+        .projects
+        .iter()
+        .any(|p| !summaries.contains_key(&p.name))
+    {
+        for (project, row) in s.unresolved()? {
+            if !summaries.contains_key(&project) {
+                unresolved.entry(project).or_default().push(row);
+            }
+        }
+    }
+    let mut projects = Vec::with_capacity(config.projects.len());
+    for p in &config.projects {
+        let read;
+        let summary = match summaries.get(&p.name) {
+            Some(s) => s,
+            None => {
+                let rows = unresolved
+                    .get(&p.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                read = monitor::OpenSummary::of(monitor::open_marks(&p.name, rows)?);
+                &read
+            }
+        };
+        let mut sum = ProjectSummary {
+            name: p.name.clone(),
+            open: [0; 5],
+            kev: summary.kev,
+            malware: summary.malware,
+            overdue: 0,
+            next_deadline: summary.next_deadlines.first().copied(),
+        };
+        for (level, n) in &summary.by_severity {
+            if let Some(i) = SEVERITIES.iter().position(|l| l == level) {
+                sum.open[i] += n;
+            }
+        }
+        sum.overdue = summary
+            .next_deadlines
+            .iter()
+            .filter(|(_, t)| *t <= now)
+            .count() as u32;
+        projects.push(sum);
+    }
+    // Overdue first (most overdue findings first), then the nearest deadline, then by name.
+    projects.sort_by(|a, b| {
+        b.overdue
+            .min(1)
+            .cmp(&a.overdue.min(1))
+            .then_with(|| match (a.next_deadline, b.next_deadline) {
+                (Some((_, x)), Some((_, y))) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(crate::dashboard::Data {
+        now,
+        zone: crate::policy::Zone::configured(config.timezone.as_deref()),
+        last_run: s.last_run()?.map(|r| r.started_at),
+        projects,
+        history: s.daily_open(None, history_since(now))?,
+    })
+}
+
+/// A project's dashboard page; `None` when no project of that name is configured. Draft links
+/// point at `drafts/<file>` next to the page for each draft `depwatch run` wrote under
+/// `output` (`run --out`, else the config's `output`); [`draft_files`] lists them for copying.
+pub fn dashboard_project<S: MonitorState + ?Sized>(
+    s: &S,
+    config: &Config,
+    output: &Path,
+    name: &str,
+    now: Timestamp,
+) -> Result<Option<crate::dashboard::ProjectData>, DashboardError> {
+    use crate::dashboard::FindingRow;
+    let Some(p) = config.projects.iter().find(|p| p.name == name) else {
+        return Ok(None);
+    };
+    let zone = crate::policy::Zone::configured(config.timezone.as_deref());
+    let policy = crate::run::project_policy(p)?;
+    let seen = s.seen(&p.name).map_err(StatusError::from)?;
+    let open = monitor::open_findings(&p.name, &seen).map_err(StatusError::from)?;
+    let output = draft_dir(output, &p.name);
+    let mut findings: Vec<FindingRow> = open
+        .iter()
+        .map(|f| {
+            let next = next_deadline(&f.deadlines);
+            let deadlines = [
+                DeadlineKind::Respond,
+                DeadlineKind::Update,
+                DeadlineKind::Assess,
+                DeadlineKind::Fix,
+                DeadlineKind::Disclose,
+            ]
+            .into_iter()
+            .filter_map(|k| deadline_of(&f.deadlines, k).map(|t| (k, t)))
+            .collect();
+            let stem = crate::publish::draft::file_stem(&p.name, f);
+            let drafts = ["md", "json"]
+                .into_iter()
+                .filter(|ext| output.join(format!("{stem}.{ext}")).is_file())
+                .map(|ext| {
+                    let text = if ext == "md" {
+                        "advisory draft"
+                    } else {
+                        "GitHub advisory JSON"
+                    };
+                    (text.to_string(), format!("drafts/{stem}.{ext}"))
+                })
+                .collect();
+            FindingRow {
+                id: f.finding.id.clone(),
+                url: f.finding.url.clone(),
+                package: format!("{} {}", f.finding.package.name, f.finding.package.version),
+                summary: f.finding.summary.clone(),
+                severity: f.finding.severity,
+                marker: f.finding.is_malicious().then(|| f.finding.severity_text()),
+                kev: f.finding.kev.as_ref().map(|k| k.date_added.to_string()),
+                epss: f.finding.epss_score(),
+                fix: crate::render::fix_text(&f.finding.fix),
+                scope: f.finding.scope.clone(),
+                via: match &f.finding.via {
+                    None => None,
+                    Some(v) if v.is_empty() => Some("direct".to_string()),
+                    Some(v) => Some(format!("via {}", v.join(" -> "))),
+                },
+                deadlines,
+                next_deadline: next,
+                overdue: next.is_some_and(|(_, t)| t <= now),
+                drafts,
+            }
+        })
+        .collect();
+    // Stable: within the same deadline the one finding order of `open_findings` stays.
+    findings.sort_by(|a, b| {
+        b.overdue
+            .cmp(&a.overdue)
+            .then_with(|| match (a.next_deadline, b.next_deadline) {
+                (Some((_, x)), Some((_, y))) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+    });
+    Ok(Some(crate::dashboard::ProjectData {
+        now,
+        name: p.name.clone(),
+        policy: policy.figures(&zone),
+        policy_source: policy.source.as_ref().map(|p| p.display().to_string()),
+        zone,
+        findings,
+        history: s
+            .daily_open(Some(&p.name), history_since(now))
+            .map_err(StatusError::from)?,
+    }))
+}
+
+/// The overview page at `/`, from an open store (for an HTTP server: one call per request on
+/// the store it holds; blocks, so from a blocking thread).
+pub fn overview_page<S: MonitorState + ?Sized>(
+    s: &S,
+    config: &Config,
+    now: Timestamp,
+) -> Result<String, StatusError> {
+    Ok(crate::dashboard::overview_html(&dashboard(s, config, now)?))
+}
+
+/// The project page at `/projects/{page}`, `page` being the overview's link (`<name>.html`);
+/// `None` (a 404) for any other name. Its draft links are `/projects/drafts/{file}`, served
+/// from [`draft_dir`].
+pub fn project_page<S: MonitorState + ?Sized>(
+    s: &S,
+    config: &Config,
+    output: &Path,
+    page: &str,
+    now: Timestamp,
+) -> Result<Option<String>, DashboardError> {
+    let Some(p) = config
+        .projects
+        .iter()
+        .find(|p| crate::dashboard::project_path(&p.name) == format!("projects/{page}"))
+    else {
+        return Ok(None);
+    };
+    Ok(dashboard_project(s, config, output, &p.name, now)?
+        .map(|d| crate::dashboard::project_html(&d)))
+}
+
+/// Where `depwatch run` writes a project's advisory drafts (`<output>/<project>/advisories`).
+pub fn draft_dir(output: &Path, project: &str) -> std::path::PathBuf {
+    output.join(project).join("advisories")
+}
+
+/// The draft files a project page links to: (file name, path on disk).
+pub fn draft_files(
+    page: &crate::dashboard::ProjectData,
+    output: &Path,
+) -> Vec<(String, std::path::PathBuf)> {
+    let dir = draft_dir(output, &page.name);
+    page.findings
+        .iter()
+        .flat_map(|f| f.drafts.iter())
+        .filter_map(|(_, href)| href.strip_prefix("drafts/"))
+        .map(|file| (file.to_string(), dir.join(file)))
+        .collect()
 }
 
 /// Overdue first, then the nearest deadline, then those without one; within the same

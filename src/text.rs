@@ -118,6 +118,12 @@ pub fn escape_markdown(s: &str) -> String {
     out
 }
 
+/// The one HTML escape (email bodies, the dashboard): the shared cleaning rule, then every
+/// character that is markup in text or in a quoted attribute becomes an entity.
+pub fn escape_html(s: &str) -> String {
+    handlebars::html_escape(&clean(s, true))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

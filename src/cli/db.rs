@@ -84,7 +84,7 @@ pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
             outln!(
                 "copied {from} to {to}: {} sources, {} records, {} remembered findings, \
                  {} outbox messages, {} runs, {} health rows, {} KEV/EPSS rows, \
-                 {} events held for digests, {} API tokens",
+                 {} events held for digests, {} API tokens, {} history rows",
                 n.sources,
                 n.records,
                 n.findings,
@@ -93,7 +93,8 @@ pub fn run(args: DbArgs) -> anyhow::Result<Outcome> {
                 n.health,
                 n.exploit_rows,
                 n.held,
-                n.tokens
+                n.tokens,
+                n.history
             );
             Ok(Outcome::Success)
         }

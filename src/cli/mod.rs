@@ -1,6 +1,7 @@
 //! The subcommands, one file each (its arguments and handler), and what they share: the
 //! arguments declared once and flattened, config loading, defaults, and the exit status.
 
+pub mod dashboard;
 pub mod db;
 pub mod notes;
 pub mod policy;

@@ -791,11 +791,27 @@ impl Policy {
             Some(path) => format!("policy of {project} (from {})\n", path.display()),
             None => format!("policy of {project} (no SECURITY.md: defaults)\n"),
         };
-        let mut row = |name: &str, value: String, origin: String| {
+        for f in self.figures(zone) {
             out.push_str(&format!(
-                "{:<18}{value:<34} ({origin})\n",
-                format!("{name}:")
+                "{:<18}{:<34} ({})\n",
+                format!("{}:", f.name),
+                f.value,
+                f.origin
             ));
+        }
+        out
+    }
+
+    /// The figures [`Policy::show`] prints, each with where it came from (the dashboard's
+    /// policy table).
+    pub fn figures(&self, zone: &Zone) -> Vec<Figure> {
+        let mut rows = Vec::new();
+        let mut row = |name: &str, value: String, origin: String| {
+            rows.push(Figure {
+                name: name.to_string(),
+                value,
+                origin,
+            })
         };
         row(
             "response",
@@ -872,7 +888,7 @@ impl Policy {
             );
         }
         row("timezone", zone.name(), zone.origin.to_string());
-        out
+        rows
     }
 
     /// The same figures as [`Policy::show`], for machines (`policy show --format json`).
@@ -887,6 +903,18 @@ fn channel_kind_name(kind: ChannelKind) -> &'static str {
         ChannelKind::Url => "url",
         ChannelKind::GitHubAdvisory => "github advisory",
     }
+}
+
+/// One figure of a policy as people read it: its name, its value, where it came from
+/// (`SECURITY.md:12`, `depwatch.toml`, `default`, or `-` for an absent figure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Figure {
+    /// `response`, `fix (high)`, ...
+    pub name: String,
+    /// The value in words.
+    pub value: String,
+    /// Its origin.
+    pub origin: String,
 }
 
 /// The time zone deadlines are counted and shown in, and where it was set.

@@ -129,7 +129,7 @@ fn plain_escape(s: &str) -> String {
 }
 
 fn html_escape(s: &str) -> String {
-    handlebars::html_escape(&crate::text::clean(s, true))
+    crate::text::escape_html(s)
 }
 
 fn slack_registry_escape(s: &str) -> String {

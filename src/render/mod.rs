@@ -73,7 +73,7 @@ fn ids_compact(id: &str, ids: &[String], max: usize) -> String {
 }
 
 /// The fix as a short phrase: `upgrade to 2.3.2`, `no safe version`, `no fixed version`.
-fn fix_text(fix: &Fix) -> String {
+pub fn fix_text(fix: &Fix) -> String {
     match fix {
         Fix::Upgrade { to } => format!("upgrade to {to}"),
         Fix::NoSafeVersion => "no safe version".to_string(),

@@ -14,7 +14,7 @@ use crate::publish::{Payload, messages};
 use crate::report::{Finding, Report};
 use crate::scan::{self, Backend, PackageSet, ScanOptions};
 use crate::store::{
-    AdvisoryStore, ChangeGenerations, MonitorState, NewHeld, NewMessage, ProjectInput,
+    AdvisoryStore, ChangeGenerations, DayOpen, MonitorState, NewHeld, NewMessage, ProjectInput,
 };
 use jiff::Timestamp;
 use std::path::Path;
@@ -202,10 +202,13 @@ fn project_inner(
     // project waits here, then diffs against what this one wrote.
     super::holding_project(store, &p.name, |store| {
         let mut remembered = store.seen(&p.name)?;
+        // The open findings the fast lane does not compare: still open, so still counted in
+        // the day's history.
+        let mut others_open = Vec::new();
         if let Some(only) = only {
             // Fingerprints start `ecosystem/normalised-name/`, after `warning/` or `risk/` for
             // warnings and range risks.
-            remembered.retain(|r| {
+            let (compared, others): (Vec<_>, Vec<_>) = remembered.into_iter().partition(|r| {
                 let fp = r
                     .fingerprint
                     .strip_prefix(monitor::WARNING_PREFIX)
@@ -214,6 +217,8 @@ fn project_inner(
                 only.iter()
                     .any(|(e, n)| fp.starts_with(&format!("{}/{n}/", e.as_osv())))
             });
+            remembered = compared;
+            others_open = monitor::open_findings(&p.name, &others)?;
         }
         let deadlines = |first: Timestamp, f: &crate::report::Finding, since: Option<Timestamp>| {
             policy.deadlines_for(first, f.severity, since, &tz)
@@ -261,7 +266,7 @@ fn project_inner(
                 out,
             )?;
         }
-        queue_messages(store, t, opts, p, &diff, out)?;
+        queue_messages(store, t, opts, p, &diff, &others_open, out)?;
         if only.is_none() {
             // Remembered only after a complete scan whose memory is committed; the generation is
             // the one read before the scan, so a sync meanwhile makes the next cycle rescan.
@@ -336,7 +341,7 @@ fn reuse_remembered(
             .collect();
         out.skipped = true;
         out.notices.push(UNCHANGED.into());
-        queue_messages(store, t, opts, p, &diff, out)
+        queue_messages(store, t, opts, p, &diff, &[], out)
     })
 }
 
@@ -403,13 +408,17 @@ fn write_files(
     Ok(())
 }
 
-/// Queue the run's messages and commit the memory, in one transaction.
+/// Queue the run's messages and commit the memory with the day's history row, in one
+/// transaction. `others_open`: open findings the diff did not compare (the fast lane's other
+/// packages), counted in the history with the diff's.
+#[allow(clippy::too_many_arguments)] // the run's parts; a struct would only rename them
 fn queue_messages(
     store: &mut impl MonitorState,
     t: &Templates,
     opts: &RunOptions,
     p: &Project,
     diff: &monitor::Diff,
+    others_open: &[TrackedFinding],
     out: &mut ProjectOutcome,
 ) -> Result<(), StepError> {
     // Messages: one per channel for the run's urgent events; the others are held for the
@@ -465,8 +474,24 @@ fn queue_messages(
         }
     }
     out.queued = queued.len();
-    store.record_run_held(&p.name, &diff.rows, &queued, &held, opts.now)?;
+    let daily = daily_counts(diff.open.iter().chain(others_open), opts.now)?;
+    store.record_run_daily(&p.name, &diff.rows, &queued, &held, Some(&daily), opts.now)?;
     Ok(())
+}
+
+/// The project's open findings today (UTC day of the run) by severity, most severe first, for
+/// the dashboard's history (severities with none are left out, read back as zero), and its
+/// summary for the overview.
+fn daily_counts<'a>(
+    open: impl Iterator<Item = &'a TrackedFinding>,
+    now: jiff::Timestamp,
+) -> Result<DayOpen, StepError> {
+    let summary = monitor::OpenSummary::of(open.map(monitor::OpenMark::from));
+    Ok(DayOpen {
+        day: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        counts: summary.by_severity.clone(),
+        summary: serde_json::to_string(&summary)?,
+    })
 }
 
 /// The notice of a project the fast lane left alone: no dependency on a changed package.

@@ -227,6 +227,12 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
         (**self).seen(project)
     }
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError> {
+        (**self).open_summaries()
+    }
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
+        (**self).unresolved()
+    }
     fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
         (**self).lock_project(project)
     }
@@ -276,6 +282,24 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     }
     fn revoke_token(&mut self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
         (**self).revoke_token(id, now)
+    }
+    fn record_run_daily(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        daily: Option<&super::DayOpen>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        (**self).record_run_daily(project, rows, messages, held, daily, now)
+    }
+    fn daily_open(
+        &self,
+        project: Option<&str>,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<super::DailyOpen>, StoreError> {
+        (**self).daily_open(project, since)
     }
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
         (**self).held(project)

@@ -12,8 +12,8 @@
 //! so a backend comparing stored text and one comparing instants agree.
 
 use super::{
-    AdvisoryStore, HealthRow, MessageState, MonitorState, NewHeld, NewMessage, RunOutcome, SeenRow,
-    SourceState,
+    AdvisoryStore, DailyOpen, DayOpen, HealthRow, MessageState, MonitorState, NewHeld, NewMessage,
+    RunOutcome, SeenRow, SourceState,
 };
 use crate::advisory::{Advisory, Affected, Package};
 use crate::ecosystem::Ecosystem;
@@ -23,7 +23,7 @@ use jiff::Timestamp;
 /// Run every check, each on a fresh store from `make`.
 pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
     type Check<S> = fn(&mut S);
-    let checks: [(&str, Check<S>); 15] = [
+    let checks: [(&str, Check<S>); 16] = [
         ("source_state", source_state),
         ("replace_source", replace_source),
         ("upsert_source", upsert_source),
@@ -39,6 +39,7 @@ pub fn conformance<S: AdvisoryStore + MonitorState>(make: impl Fn() -> S) {
         ("digest", digest),
         ("change_generations", change_generations),
         ("tokens", tokens),
+        ("daily_open", daily_open),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -349,6 +350,14 @@ fn seen<S: AdvisoryStore + MonitorState>(s: &mut S) {
     s.record_run("q", std::slice::from_ref(&open), &[], now)
         .unwrap();
     assert_eq!(s.seen("p").unwrap(), [closed.clone(), open.clone()]);
+    // Every project's unresolved rows, by project then fingerprint: p's closed one left out.
+    assert_eq!(
+        s.unresolved().unwrap(),
+        [
+            ("p".to_string(), open.clone()),
+            ("q".to_string(), open.clone())
+        ]
+    );
     let reopened = SeenRow {
         resolved_at: None,
         last_seen: ts("2026-12-03T10:00:00Z"),
@@ -764,4 +773,135 @@ fn tokens<S: AdvisoryStore + MonitorState>(s: &mut S) {
     let all = s.tokens().unwrap();
     assert_eq!(all[0].revoked_at, Some(t2), "kept to the microsecond");
     assert_eq!(all[1].revoked_at, None);
+}
+
+/// The daily history is written with the run's memory; a later run of the same day replaces
+/// that day's counts whole (a severity gone to zero leaves no row); all projects are summed
+/// when no project is named; days before `since` are left out.
+fn daily_open<S: AdvisoryStore + MonitorState>(s: &mut S) {
+    use crate::severity::Level;
+    let day = |d: &str| d.parse::<jiff::civil::Date>().unwrap();
+    let c = |d: &str, severity: Level, open: u32| DailyOpen {
+        day: day(d),
+        severity,
+        open,
+    };
+    let on = |d: &str, counts: &[(Level, u32)]| DayOpen {
+        day: day(d),
+        counts: counts.to_vec(),
+        summary: format!("{{\"as of\":\"{d}\",\"open\":{}}}", counts.len()),
+    };
+    let row = SeenRow {
+        fingerprint: "PyPI/a/GHSA-1".into(),
+        first_seen: ts("2026-12-01T10:00:00Z"),
+        last_seen: ts("2026-12-01T10:00:00Z"),
+        resolved_at: None,
+        state: "{}".into(),
+    };
+    let t1 = ts("2026-12-01T10:00:00Z");
+    s.record_run_daily(
+        "p",
+        std::slice::from_ref(&row),
+        &[],
+        &[],
+        Some(&on("2026-12-01", &[(Level::High, 2), (Level::Low, 1)])),
+        t1,
+    )
+    .unwrap();
+    assert_eq!(
+        s.seen("p").unwrap(),
+        std::slice::from_ref(&row),
+        "the memory in the same call"
+    );
+    s.record_run_daily(
+        "q",
+        &[],
+        &[],
+        &[],
+        Some(&on("2026-12-01", &[(Level::High, 3)])),
+        t1,
+    )
+    .unwrap();
+    // Later the same day: p's low finding is gone.
+    let t2 = ts("2026-12-01T18:00:00Z");
+    s.record_run_daily(
+        "p",
+        &[],
+        &[],
+        &[],
+        Some(&on("2026-12-01", &[(Level::High, 1)])),
+        t2,
+    )
+    .unwrap();
+    // A run that leaves the history alone (`record_run_held`) changes nothing.
+    s.record_run_held("p", &[], &[], &[], t2).unwrap();
+    let summaries = |s: &S| s.open_summaries().unwrap();
+    assert_eq!(
+        summaries(s),
+        [
+            (
+                "p".to_string(),
+                on("2026-12-01", &[(Level::High, 1)]).summary
+            ),
+            (
+                "q".to_string(),
+                on("2026-12-01", &[(Level::High, 3)]).summary
+            ),
+        ],
+        "each project's last summary"
+    );
+    let t3 = ts("2026-12-02T10:00:00Z");
+    s.record_run_daily(
+        "p",
+        &[],
+        &[],
+        &[],
+        Some(&on("2026-12-02", &[(Level::Critical, 1), (Level::High, 1)])),
+        t3,
+    )
+    .unwrap();
+    // q fixed everything on the 2nd: a day with nothing open clears its earlier counts.
+    s.record_run_daily(
+        "q",
+        &[],
+        &[],
+        &[],
+        Some(&on("2026-12-02", &[(Level::Medium, 5)])),
+        t3,
+    )
+    .unwrap();
+    s.record_run_daily("q", &[], &[], &[], Some(&on("2026-12-02", &[])), t3)
+        .unwrap();
+    assert_eq!(summaries(s)[1].1, on("2026-12-02", &[]).summary);
+    // Memory written without a summary drops the project's old one (no longer true).
+    s.record_run_held("q", std::slice::from_ref(&row), &[], &[], t3)
+        .unwrap();
+    assert_eq!(summaries(s).len(), 1, "only p's summary left");
+    assert_eq!(
+        s.daily_open(Some("p"), day("2026-11-01")).unwrap(),
+        [
+            c("2026-12-01", Level::High, 1),
+            c("2026-12-02", Level::Critical, 1),
+            c("2026-12-02", Level::High, 1),
+        ]
+    );
+    assert_eq!(
+        s.daily_open(None, day("2026-11-01")).unwrap(),
+        [
+            c("2026-12-01", Level::High, 4),
+            c("2026-12-02", Level::Critical, 1),
+            c("2026-12-02", Level::High, 1),
+        ],
+        "summed over projects"
+    );
+    assert_eq!(
+        s.daily_open(Some("p"), day("2026-12-02")).unwrap().len(),
+        2,
+        "since is inclusive, earlier days left out"
+    );
+    assert!(
+        s.daily_open(Some("none"), day("2026-11-01"))
+            .unwrap()
+            .is_empty()
+    );
 }

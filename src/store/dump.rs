@@ -6,7 +6,8 @@
 
 use super::postgres::PgStore;
 use super::{
-    HealthRow, HeldRow, Location, SeenRow, SourceState, Store, StoreError, time_col, time_col_req,
+    DailyOpen, HealthRow, HeldRow, Location, SeenRow, SourceState, Store, StoreError, time_col,
+    time_col_req,
 };
 use crate::feeds::LoadError;
 use jiff::Timestamp;
@@ -90,6 +91,10 @@ pub struct Dump {
     pub digest_sent: Vec<(String, Timestamp)>,
     /// API tokens of `depwatch serve` (hashes only; ids kept, so `token revoke` ids hold).
     pub tokens: Vec<super::TokenRow>,
+    /// (project, count): the dashboard's daily history.
+    pub daily_open: Vec<(String, DailyOpen)>,
+    /// (project, summary JSON): the overview's summaries.
+    pub project_summary: Vec<(String, String)>,
 }
 
 /// One exploit-data set (`signal_sets`).
@@ -145,6 +150,8 @@ pub struct CopyCounts {
     pub held: usize,
     /// API tokens (revoked ones too).
     pub tokens: usize,
+    /// Rows of the dashboard's daily history.
+    pub history: usize,
 }
 
 impl Dump {
@@ -160,6 +167,7 @@ impl Dump {
             exploit_rows: self.kev.len() + self.epss.len(),
             held: self.held.len(),
             tokens: self.tokens.len(),
+            history: self.daily_open.len(),
         }
     }
 }
@@ -369,6 +377,33 @@ impl Store {
                 })
             }
         );
+        let daily: Vec<(String, String, String, i64)> = rows!(
+            "SELECT project, day, severity, open FROM daily_open ORDER BY project, day, severity",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        );
+        // As for KEV dates: a row that does not read is named, not copied differently.
+        for (project, day, severity, open) in daily {
+            let bad = |message: String| StoreError::BadRecord {
+                path: self.path.clone(),
+                source_name: "daily_open".into(),
+                id: format!("{project} {day} {severity}"),
+                message,
+            };
+            let row = DailyOpen {
+                day: day
+                    .parse()
+                    .map_err(|_| bad(format!("stored day {day:?} is not YYYY-MM-DD")))?,
+                severity: severity
+                    .parse()
+                    .map_err(|e| bad(format!("stored severity: {e}")))?,
+                open: u32::try_from(open).map_err(|_| bad(format!("stored count {open}")))?,
+            };
+            d.daily_open.push((project, row));
+        }
+        d.project_summary = rows!("SELECT project, summary FROM project_summary", |r| Ok((
+            r.get(0)?,
+            r.get(1)?
+        )));
         tx.commit().map_err(&sq)?;
         Ok(d)
     }

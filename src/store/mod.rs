@@ -111,7 +111,9 @@ pub enum StoreError {
 pub use crate::feeds::SourceState;
 pub use backend::{Backend, Location, open, open_read_only, runtime};
 pub use health::HealthRow;
-pub use monitor::{HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow};
+pub use monitor::{
+    DailyOpen, DayOpen, HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow,
+};
 pub use traits::{
     AdvisoryStore, ChangeGenerations, MessageState, MonitorState, ProjectInput, RunOutcome,
     StoredRecord, StoredRecords, TokenRow, TokenScope,
@@ -728,7 +730,7 @@ impl Store {
                 }
             }
         }
-        let invariants: [(&str, &str); 6] = [
+        let invariants: [(&str, &str); 7] = [
             (
                 "index rows pointing at no record",
                 "SELECT COUNT(*) FROM affected f LEFT JOIN advisories a ON a.source = f.source AND a.id = f.id WHERE a.id IS NULL",
@@ -753,6 +755,11 @@ impl Store {
             (
                 "records of a source with no sync state",
                 "SELECT COUNT(*) FROM advisories a LEFT JOIN sources s ON s.source = a.source WHERE s.source IS NULL",
+            ),
+            (
+                "daily history rows that do not read (day, severity or count)",
+                "SELECT COUNT(*) FROM daily_open WHERE date(day) IS NOT day OR open < 0
+                   OR severity NOT IN ('critical', 'high', 'medium', 'low', 'unknown')",
             ),
         ];
         for (what, sql) in invariants {

@@ -24,6 +24,32 @@ pub struct SeenRow {
     pub state: String,
 }
 
+/// How many findings of one severity a project had open on one day (the dashboard's history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyOpen {
+    /// The day (UTC).
+    pub day: jiff::civil::Date,
+    /// The severity.
+    pub severity: crate::severity::Level,
+    /// Open findings of that severity.
+    pub open: u32,
+}
+
+/// What a run writes for the dashboard beside its memory: the project's open findings on
+/// `day` by severity for the history (severities with none left out, so a day with none open
+/// has no rows; it replaces all of that day's earlier counts for the project), and its
+/// current summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayOpen {
+    /// The day (UTC).
+    pub day: jiff::civil::Date,
+    /// Open findings by severity, each severity at most once.
+    pub counts: Vec<(crate::severity::Level, u32)>,
+    /// The project's open findings as the overview shows them (JSON of
+    /// `monitor::OpenSummary`; the store keeps it as text, like a memory row's state).
+    pub summary: String,
+}
+
 /// A notification to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
@@ -211,6 +237,42 @@ impl MonitorState for Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
     }
 
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT project, summary FROM project_summary ORDER BY project")
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT project, fingerprint, first_seen, last_seen, state
+                 FROM findings_seen WHERE resolved_at IS NULL ORDER BY project, fingerprint",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    SeenRow {
+                        fingerprint: r.get(1)?,
+                        first_seen: time_col_req(r, 2)?,
+                        last_seen: time_col_req(r, 3)?,
+                        resolved_at: None,
+                        state: r.get(4)?,
+                    },
+                ))
+            })
+            .map_err(self.sq())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())
+    }
+
     /// The store's key for draft markers ([`crate::publish::draft::MarkerKey`]): 32 random
     /// bytes created on first use and kept here (the store is 0600), so a marker cannot be
     /// computed, hence forged, by whoever writes advisory text. Created lazily in its own table
@@ -260,6 +322,18 @@ impl MonitorState for Store {
         held: &[NewHeld],
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.record_run_daily(project, rows, messages, held, None, now)
+    }
+
+    fn record_run_daily(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        daily: Option<&DayOpen>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let sq = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(sq)?;
         {
@@ -293,8 +367,82 @@ impl MonitorState for Store {
                 hold.execute(params![project, h.event, h.item, now.to_string()])
                     .map_err(sq)?;
             }
+            // A day's counts replace that day's earlier ones whole, so a severity that went
+            // to zero (or a day with nothing open left) does not keep its old count.
+            if let Some(d) = daily {
+                let day = d.day.to_string();
+                tx.prepare_cached("DELETE FROM daily_open WHERE project = ?1 AND day = ?2")
+                    .map_err(sq)?
+                    .execute(params![project, day])
+                    .map_err(sq)?;
+                let mut put = tx
+                    .prepare_cached(
+                        "INSERT INTO daily_open (project, day, severity, open) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (project, day, severity) DO UPDATE SET open = excluded.open",
+                    )
+                    .map_err(sq)?;
+                for (severity, open) in &d.counts {
+                    put.execute(params![project, day, severity.as_str(), open])
+                        .map_err(sq)?;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO project_summary (project, summary) VALUES (?1, ?2)
+                     ON CONFLICT (project) DO UPDATE SET summary = excluded.summary",
+                )
+                .map_err(sq)?
+                .execute(params![project, d.summary])
+                .map_err(sq)?;
+            } else if !rows.is_empty() {
+                // Memory written without a summary: the old one would no longer be true, so
+                // the overview reads this project's memory instead.
+                tx.prepare_cached("DELETE FROM project_summary WHERE project = ?1")
+                    .map_err(sq)?
+                    .execute(params![project])
+                    .map_err(sq)?;
+            }
         }
         tx.commit().map_err(sq)
+    }
+
+    fn daily_open(
+        &self,
+        project: Option<&str>,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<DailyOpen>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT day, severity, SUM(open) FROM daily_open
+                 WHERE (?1 IS NULL OR project = ?1) AND day >= ?2
+                 GROUP BY day, severity ORDER BY day, severity",
+            )
+            .map_err(self.sq())?;
+        let rows = stmt
+            .query_map(params![project, since.to_string()], |r| {
+                let day: String = r.get(0)?;
+                let severity: String = r.get(1)?;
+                let open: i64 = r.get(2)?;
+                let bad = |what: String| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        what.into(),
+                    )
+                };
+                Ok(DailyOpen {
+                    day: day
+                        .parse()
+                        .map_err(|e| bad(format!("stored day {day:?}: {e}")))?,
+                    severity: severity.parse().map_err(bad)?,
+                    open: u32::try_from(open)
+                        .map_err(|_| bad(format!("stored count {open} out of range")))?,
+                })
+            })
+            .map_err(self.sq())?;
+        let mut out = rows.collect::<Result<Vec<_>, _>>().map_err(self.sq())?;
+        // Most severe first within a day (the text order of the query is alphabetical).
+        out.sort_by(|a, b| a.day.cmp(&b.day).then(b.severity.cmp(&a.severity)));
+        Ok(out)
     }
 
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {

@@ -194,4 +194,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
         revoked_at TEXT
     );
     "#,
+    // 9: the dashboard's history: each project's open findings per day by severity, written
+    // in the transaction of the run's memory (the last run of a day wins), and its current
+    // summary for the overview.
+    r#"
+    CREATE TABLE IF NOT EXISTS daily_open (
+        project  TEXT NOT NULL,
+        day      TEXT NOT NULL,              -- YYYY-MM-DD (UTC)
+        severity TEXT NOT NULL,              -- critical, high, medium, low, unknown
+        open     INTEGER NOT NULL,
+        PRIMARY KEY (project, day, severity)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS daily_open_by_day ON daily_open (day);
+    -- Each project's open findings as the overview shows them, written with its memory.
+    CREATE TABLE IF NOT EXISTS project_summary (
+        project TEXT PRIMARY KEY,
+        summary TEXT NOT NULL                -- JSON: monitor::OpenSummary
+    );
+    "#,
 ];

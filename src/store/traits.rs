@@ -29,10 +29,11 @@
 //! one `#[from]`.
 
 use super::yanked::{Cached, Yanked};
-use super::{HealthRow, SourceState};
 use super::{
-    HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow, StoreError, SyncOutcome,
+    DailyOpen, DayOpen, HeldRow, Message, NewHeld, NewMessage, OutboxCounts, RunRow, SeenRow,
+    StoreError, SyncOutcome,
 };
+use super::{HealthRow, SourceState};
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
 pub use crate::feeds::signal::ExploitSignals;
@@ -256,6 +257,14 @@ pub trait MonitorState {
     /// Everything remembered about `project`, by fingerprint.
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError>;
 
+    /// Every project's summary as the last run wrote it ([`DayOpen::summary`]), by project. A
+    /// project whose memory was written without one has none.
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Every project's unresolved rows (findings, warnings, risks), by project then
+    /// fingerprint: one read for the dashboard's overview of every project.
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError>;
+
     /// Hold `project`'s memory for this handle until [`MonitorState::unlock_project`]: a run
     /// reads the memory, diffs and writes it back (with its messages) under it, so two runs of
     /// the same project at once (two CI jobs, two processes on a shared store) never diff
@@ -313,6 +322,30 @@ pub trait MonitorState {
         let _ = (project, input);
         Ok(())
     }
+
+    /// [`MonitorState::record_run_held`], also writing `daily` (the project's open findings
+    /// today by severity, for the dashboard's history) in the same transaction. The counts
+    /// replace all of that day's earlier counts for the project; `None` leaves the history
+    /// alone.
+    #[allow(clippy::too_many_arguments)] // one transaction's parts, each a different table
+    fn record_run_daily(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        daily: Option<&DayOpen>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Open findings per day by severity since `since` (inclusive), by day then most severe
+    /// first: of one project, or summed over all projects when `project` is `None`. Days
+    /// without a run have no rows.
+    fn daily_open(
+        &self,
+        project: Option<&str>,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<DailyOpen>, StoreError>;
 
     /// The events held for `project`'s next digest, in the order held.
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError>;

@@ -35,7 +35,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["database", "report", "matcher", "peer_ignores"],
     ),
     ("monitor", &["policy", "monitor"]),
-    ("publishing", &["render", "publish"]),
+    ("publishing", &["render", "publish", "dashboard"]),
     (
         "application",
         &[
@@ -55,6 +55,8 @@ const SAME_LAYER: &[(&str, &str)] = &[
     ("monitor", "policy"),
     ("scan", "config"),
     ("status", "config"),
+    ("status", "run"),
+    ("dashboard", "render"),
     ("vexdoc", "config"),
     ("vexdoc", "scan"),
     ("notes", "scan"),

@@ -37,6 +37,7 @@
 //! | `notes.rs` | `notes`: release notes between two git revisions |
 //! | `health.rs` | `health`: failing and recovered feeds, projects and channels |
 //! | `status.rs` | `status`: deadlines in the configured zone |
+//! | `dashboard.rs` | issue 16's dashboard: `depwatch dashboard` of a seeded store in headless Chromium, screenshots; the same pages from PostgreSQL after `db copy` and a cycle |
 //! | `run.rs` | `run`: the monitor cycle on the real projects, delivery, drafts, locks |
 //! | `run_outbox.rs` | `run`'s outbox: permanent and transient delivery failures |
 //! | `run_broken_checkout.rs` | `run`: one broken checkout fails only its project |
@@ -65,6 +66,7 @@
 mod support;
 
 mod architecture;
+mod dashboard;
 mod digest;
 mod digest_warnings;
 mod environments;

@@ -8,7 +8,8 @@ use crate::store::dump::Dump;
 /// `project_inputs` goes too: the copied memory was not scanned from what it remembers, so
 /// every project is rescanned once.
 const TABLES: &str = "sources, advisories, affected, aliases, load_errors, crate_index, findings_seen, outbox, \
-     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent, project_inputs, api_tokens";
+     runs, health, secrets, signal_sets, kev, epss, digest_held, digest_sent, project_inputs, api_tokens,
+     daily_open, project_summary";
 
 impl PgStore {
     /// Write every row of `d`. A store holding data is refused unless `replace`, which
@@ -29,7 +30,9 @@ impl PgStore {
                           + (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM runs)
                           + (SELECT COUNT(*) FROM health) + (SELECT COUNT(*) FROM crate_index)
                           + (SELECT COUNT(*) FROM signal_sets) + (SELECT COUNT(*) FROM digest_held)
-                          + (SELECT COUNT(*) FROM digest_sent) + (SELECT COUNT(*) FROM api_tokens)",
+                          + (SELECT COUNT(*) FROM digest_sent) + (SELECT COUNT(*) FROM api_tokens)
+                          + (SELECT COUNT(*) FROM daily_open)
+                          + (SELECT COUNT(*) FROM project_summary)",
                     &[],
                 )
                 .await
@@ -40,7 +43,8 @@ impl PgStore {
                     &at,
                     format!(
                         "the target store is not empty ({held} rows of sources, findings, \
-                         outbox, runs, health, crate index, exploit data, digests and tokens); pass \
+                         outbox, runs, health, crate index, exploit data, digests, tokens \
+                         and history); pass \
                          --replace to overwrite it"
                     ),
                 ));
@@ -298,6 +302,27 @@ impl PgStore {
                     &col!(tk, |x| x.created_at),
                     &col!(tk, |x| x.revoked_at),
                 ],
+            )
+            .await
+            .map_err(&err)?;
+            let dh = &d.daily_open;
+            tx.execute(
+                "INSERT INTO daily_open (project, day, severity, open)
+                 SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::int4[])",
+                &[
+                    &col!(dh, |x| x.0.as_str()),
+                    &col!(dh, |x| x.1.day),
+                    &col!(dh, |x| x.1.severity.as_str()),
+                    &col!(dh, |x| i32::try_from(x.1.open).unwrap_or(i32::MAX)),
+                ],
+            )
+            .await
+            .map_err(&err)?;
+            let ps = &d.project_summary;
+            tx.execute(
+                "INSERT INTO project_summary (project, summary)
+                 SELECT * FROM unnest($1::text[], $2::text[])",
+                &[&col!(ps, |x| x.0.as_str()), &col!(ps, |x| x.1.as_str())],
             )
             .await
             .map_err(&err)?;

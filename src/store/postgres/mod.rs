@@ -421,6 +421,12 @@ impl PgStore {
                     "records of a source with no sync state",
                     "SELECT COUNT(*) FROM advisories a LEFT JOIN sources s ON s.source = a.source WHERE s.source IS NULL",
                 ),
+                (
+                    // The day is a date and the count checked non-negative by the schema.
+                    "daily history rows that do not read (severity)",
+                    "SELECT COUNT(*) FROM daily_open
+                       WHERE severity NOT IN ('critical', 'high', 'medium', 'low', 'unknown')",
+                ),
             ] {
                 let n: i64 = self.client.query_one(sql, &[]).await.map_err(&err)?.get(0);
                 if n > 0 {

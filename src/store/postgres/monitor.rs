@@ -4,8 +4,8 @@
 
 use super::{PgStore, other_err};
 use crate::store::{
-    HealthRow, HeldRow, Message, MessageState, MonitorState, NewHeld, NewMessage, OutboxCounts,
-    RunOutcome, RunRow, SeenRow, StoreError,
+    DailyOpen, DayOpen, HealthRow, HeldRow, Message, MessageState, MonitorState, NewHeld,
+    NewMessage, OutboxCounts, RunOutcome, RunRow, SeenRow, StoreError,
 };
 use jiff::Timestamp;
 
@@ -162,6 +162,51 @@ impl MonitorState for PgStore {
         })
     }
 
+    fn open_summaries(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let rows = self
+                .client
+                .query(
+                    "SELECT project, summary FROM project_summary ORDER BY project",
+                    &[],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    fn unresolved(&self) -> Result<Vec<(String, SeenRow)>, StoreError> {
+        let err = self.err();
+        self.run(async {
+            let rows = self
+                .client
+                .query(
+                    "SELECT project, fingerprint, first_seen, last_seen, state
+                     FROM findings_seen WHERE resolved_at IS NULL ORDER BY project, fingerprint",
+                    &[],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.get(0),
+                        SeenRow {
+                            fingerprint: r.get(1),
+                            first_seen: r.get(2),
+                            last_seen: r.get(3),
+                            resolved_at: None,
+                            state: r.get(4),
+                        },
+                    )
+                })
+                .collect())
+        })
+    }
+
     /// A session-level advisory lock on (`PROJECT_LOCK`, hash of the name): two names with
     /// the same hash only wait for each other. The server releases it if this session ends.
     fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
@@ -210,6 +255,18 @@ impl MonitorState for PgStore {
         held: &[NewHeld],
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.record_run_daily(project, rows, messages, held, None, now)
+    }
+
+    fn record_run_daily(
+        &mut self,
+        project: &str,
+        rows: &[SeenRow],
+        messages: &[NewMessage],
+        held: &[NewHeld],
+        daily: Option<&DayOpen>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let at = self.at.clone();
         let err = super::pg_err(&at);
         let rt = self.rt.clone();
@@ -251,8 +308,86 @@ impl MonitorState for PgStore {
                 .await
                 .map_err(&err)?;
             }
+            // A day's counts replace that day's earlier ones whole, so a severity that went
+            // to zero (or a day with nothing open left) does not keep its old count.
+            if let Some(d) = daily {
+                let day = d.day;
+                tx.execute(
+                    "DELETE FROM daily_open WHERE project = $1 AND day = $2",
+                    &[&project, &day],
+                )
+                .await
+                .map_err(&err)?;
+                let severities: Vec<&str> = d.counts.iter().map(|(l, _)| l.as_str()).collect();
+                let open: Vec<i32> = d
+                    .counts
+                    .iter()
+                    .map(|(_, n)| i32::try_from(*n).unwrap_or(i32::MAX))
+                    .collect();
+                tx.execute(
+                    "INSERT INTO daily_open (project, day, severity, open)
+                     SELECT $1, $2, s, n FROM unnest($3::text[], $4::int4[]) AS u(s, n)
+                     ON CONFLICT (project, day, severity) DO UPDATE SET open = excluded.open",
+                    &[&project, &day, &severities, &open],
+                )
+                .await
+                .map_err(&err)?;
+                tx.execute(
+                    "INSERT INTO project_summary (project, summary) VALUES ($1, $2)
+                     ON CONFLICT (project) DO UPDATE SET summary = excluded.summary",
+                    &[&project, &d.summary],
+                )
+                .await
+                .map_err(&err)?;
+            } else if !rows.is_empty() {
+                // Memory written without a summary: the old one would no longer be true, so
+                // the overview reads this project's memory instead.
+                tx.execute(
+                    "DELETE FROM project_summary WHERE project = $1",
+                    &[&project],
+                )
+                .await
+                .map_err(&err)?;
+            }
             tx.commit().await.map_err(&err)
         })
+    }
+
+    fn daily_open(
+        &self,
+        project: Option<&str>,
+        since: jiff::civil::Date,
+    ) -> Result<Vec<DailyOpen>, StoreError> {
+        let err = self.err();
+        let rows = self.run(async {
+            self.client
+                .query(
+                    "SELECT day, severity, SUM(open)::bigint FROM daily_open
+                     WHERE ($1::text IS NULL OR project = $1) AND day >= $2
+                     GROUP BY day, severity ORDER BY day, severity",
+                    &[&project, &since],
+                )
+                .await
+                .map_err(&err)
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let day: jiff::civil::Date = r.try_get(0).map_err(&err)?;
+            let severity: &str = r.get(1);
+            let open: i64 = r.get(2);
+            let bad = |what: String| other_err(&self.at, format!("daily_open: {what}"));
+            out.push(DailyOpen {
+                day,
+                severity: severity
+                    .parse()
+                    .map_err(|e| bad(format!("stored severity {severity:?}: {e}")))?,
+                open: u32::try_from(open)
+                    .map_err(|_| bad(format!("stored count {open} out of range")))?,
+            });
+        }
+        // Most severe first within a day (the text order of the query is alphabetical).
+        out.sort_by(|a, b| a.day.cmp(&b.day).then(b.severity.cmp(&a.severity)));
+        Ok(out)
     }
 
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {

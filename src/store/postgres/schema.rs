@@ -176,4 +176,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
         revoked_at timestamptz
     );
     "#,
+    // 6: the SQLite store's migration 9: the dashboard's history, each project's open findings
+    // per day by severity, and its current summary, written in the transaction of the run's
+    // memory.
+    r#"
+    CREATE TABLE daily_open (
+        project  text COLLATE "C" NOT NULL,
+        day      date NOT NULL,                  -- UTC
+        severity text COLLATE "C" NOT NULL,      -- critical, high, medium, low, unknown
+        open     integer NOT NULL CHECK (open >= 0),
+        PRIMARY KEY (project, day, severity)
+    );
+    CREATE INDEX daily_open_by_day ON daily_open (day);
+    -- Each project's open findings as the overview shows them, written with its memory.
+    CREATE TABLE project_summary (
+        project text COLLATE "C" PRIMARY KEY,
+        summary text NOT NULL                    -- JSON: monitor::OpenSummary
+    );
+    "#,
 ];
