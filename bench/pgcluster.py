@@ -34,7 +34,7 @@ def _pg_bin():
 
 
 @contextlib.contextmanager
-def _cluster():
+def _cluster(durable):
     bin_dir = _pg_bin()
     if not bin_dir:
         yield None
@@ -53,10 +53,11 @@ def _cluster():
                               "--no-sync", "--pwfile=" + os.path.join(d, "pw")],
                        check=True, stdout=subprocess.DEVNULL)
         port = _free_port()
+        opts = "-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200" % (port, d)
+        if not durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(pre + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-l", os.path.join(d, "log"),
-                              "-w", "-t", "60", "-o",
-                              "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
-                              "-c synchronous_commit=off -c full_page_writes=off" % (port, d), "start"],
+                              "-w", "-t", "60", "-o", opts, "start"],
                        check=True, stdout=subprocess.DEVNULL)
         try:
             yield "postgres://depwatch:bench@127.0.0.1:%d" % port
@@ -68,10 +69,11 @@ def _cluster():
 
 
 @contextlib.contextmanager
-def database(name):
-    """A fresh database `name`: its URL, or None when there is no server to use."""
+def database(name, durable=False):
+    """A fresh database `name`: its URL, or None when there is no server to use. A cluster made
+    here runs with fsync off unless `durable` (a production server keeps it on: say which)."""
     base = os.environ.get("DEPWATCH_TEST_POSTGRES_URL")
-    with (contextlib.nullcontext(base) if base else _cluster()) as server:
+    with (contextlib.nullcontext(base) if base else _cluster(durable)) as server:
         if not server:
             yield None
             return

@@ -12,7 +12,7 @@ unchanged submissions (scan, diff, drafts and notes rewritten, memory committed)
 requests over the projects (one submission at a time per project is the server's rule), with
 CONNECTIONS connections on 2 threads, for DURATION seconds.
 
-PostgreSQL: a throwaway local cluster (bench/_pg.py; durable: fsync on) or
+PostgreSQL: a throwaway local cluster (bench/pgcluster.py, durable: fsync on) or
 $DEPWATCH_TEST_POSTGRES_URL.
 
 Usage: python3 bench/serve-load.py [DURATION] [CONNECTIONS] [PROJECTS]   (defaults 20 16 8)
@@ -21,7 +21,7 @@ Builds the release binary first (or DEPWATCH_BIN=path uses that binary).
 import os, re, shutil, signal, subprocess, sys, tempfile, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _pg  # noqa: E402
+import pgcluster  # noqa: E402
 
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 16
@@ -124,14 +124,13 @@ try:
     results.append(load(os.path.join(work, "store.sqlite3"), "SQLite", work))
 finally:
     shutil.rmtree(work, ignore_errors=True)
-base, stop = _pg.start(durable=True)
-if base:
-    work = tempfile.mkdtemp(prefix="depwatch-serve-load.")
-    try:
-        results.append(load(_pg.create_database(base, "depwatch_serve_bench"), "PostgreSQL", work))
-    finally:
-        stop()
-        shutil.rmtree(work, ignore_errors=True)
-else:
-    results.append("PostgreSQL: no server binaries and no $DEPWATCH_TEST_POSTGRES_URL: skipped")
+with pgcluster.database("depwatch_serve_bench", durable=True) as url:
+    if url:
+        work = tempfile.mkdtemp(prefix="depwatch-serve-load.")
+        try:
+            results.append(load(url, "PostgreSQL", work))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    else:
+        results.append("PostgreSQL: no server binaries and no $DEPWATCH_TEST_POSTGRES_URL: skipped")
 print("\n".join(results))
