@@ -7,7 +7,7 @@ use crate::feeds::SourceState;
 use crate::monitor::{self, DeadlineKind, MonitorError, WATCHED_DEADLINES};
 use crate::schedule::Schedule;
 use crate::severity::Level;
-use crate::store::{AdvisoryStore, Location, MonitorState, OutboxCounts, StoreError};
+use crate::store::{Location, MonitorState, OutboxCounts, StoreError};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -120,6 +120,16 @@ pub fn status(
     now: Timestamp,
 ) -> Result<Status, StatusError> {
     let s = crate::store::open_read_only(store)?;
+    status_of(&*s, config, schedules, now)
+}
+
+/// [`status`] from a store already open (a server holds its stores across requests).
+pub fn status_of<S: crate::store::Backend + ?Sized>(
+    s: &S,
+    config: &Config,
+    schedules: &[(&str, &Schedule)],
+    now: Timestamp,
+) -> Result<Status, StatusError> {
     let last_run = s.last_run()?.map(|r| LastRun {
         started_at: r.started_at.to_string(),
         finished_at: r.finished_at.map(|t| t.to_string()),
@@ -197,6 +207,12 @@ pub enum DashboardError {
     /// The project's SECURITY.md could not be read.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
+}
+
+impl From<StoreError> for DashboardError {
+    fn from(e: StoreError) -> Self {
+        Self::Status(StatusError::Store(e))
+    }
 }
 
 /// The nearest watched deadline (fix, disclose) of a finding.

@@ -16,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+mod dashboard;
 mod metrics;
 mod stores;
 mod uploads;
@@ -189,6 +190,11 @@ fn router(opts: ServeOptions) -> Result<Router, ServeError> {
         .route("/api/v1/projects/{name}/findings", get(findings))
         .route("/api/v1/status", get(status))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/", get(dashboard::overview))
+        .route("/index.html", get(dashboard::overview))
+        .route("/projects/{page}", get(dashboard::project))
+        .route("/projects/drafts/{file}", get(dashboard::draft))
+        .route("/login", get(dashboard::login_form).post(dashboard::login))
         .route("/metrics", get(metrics_route))
         .layer(axum::middleware::from_fn_with_state(state.clone(), timed))
         .with_state(state))
@@ -560,11 +566,14 @@ fn check_upload_name(name: &str) -> Result<(), Response> {
 }
 
 async fn read_status(st: &Shared) -> Result<crate::status::Status, Response> {
-    let path = st.opts.run.store.clone();
-    let config = st.opts.run.config.clone();
-    blocking(move || crate::status::status(&path, &config, &[], jiff::Timestamp::now()))
-        .await?
-        .map_err(|e| internal("reading the status", e))
+    let st = st.clone();
+    blocking(move || {
+        let config = &st.opts.run.config;
+        st.stores
+            .with_ok(|s| crate::status::status_of(&**s, config, &[], jiff::Timestamp::now()))
+    })
+    .await?
+    .map_err(|e| internal("reading the status", e))
 }
 
 /// `GET /api/v1/projects`: each configured project and its open findings.

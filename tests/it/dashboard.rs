@@ -73,7 +73,7 @@ fn seeded_site(d: &Path) -> PathBuf {
 }
 
 /// Run headless Chromium with `args` and `url`, bounded to a minute; its stdout.
-fn chromium(args: &[&str], url: &str) -> String {
+pub(crate) fn chromium(args: &[&str], url: &str) -> String {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`; \

@@ -706,3 +706,140 @@ async fn serve_on_postgres_takes_the_tokens_db_copy_moved() {
     .await;
     assert_eq!(r.status(), 401);
 }
+
+/// The dashboard served by `depwatch serve`: the overview and a project page from the
+/// server's store (loaded in headless Chromium too), the page's draft link answered with the
+/// draft as text, names outside the drafts refused, and the login form's cookie.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_is_served_with_its_drafts_and_a_login_cookie() {
+    let env = setup();
+    let tok = token(&env, &[PROJECT]);
+    let read = token(&env, &["--read"]);
+    let server = Server::start(&env, &[]);
+    let r = post(
+        &server,
+        PROJECT,
+        Some(&tok),
+        &[("requirements.txt", requirements())],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+
+    let r = get(&server, "/", None).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let overview = r.text().await.unwrap();
+    assert!(
+        overview.contains(&format!("href=\"projects/{PROJECT}.html\"")),
+        "{overview}"
+    );
+
+    // A real browser renders the served overview.
+    let url = format!("{}/", server.url);
+    let dom =
+        tokio::task::spawn_blocking(move || crate::dashboard::chromium(&["--dump-dom"], &url))
+            .await
+            .unwrap();
+    assert!(
+        dom.contains(&format!("data-project=\"{PROJECT}\"")),
+        "{dom}"
+    );
+
+    let page = get(&server, &format!("/projects/{PROJECT}.html"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("GHSA-9wx4-h78v-vm56"), "{page}");
+    let link = format!("drafts/{PROJECT}-GHSA-9wx4-h78v-vm56.md");
+    assert!(page.contains(&format!("href=\"{link}\"")), "{page}");
+    let r = get(&server, &format!("/projects/{link}"), None).await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let draft = r.text().await.unwrap();
+    assert!(draft.contains("GHSA-9wx4-h78v-vm56"), "{draft}");
+    for bad in [
+        "/projects/nope.html",
+        "/projects/drafts/..%2F..%2Fdepwatch.toml",
+        &format!("/projects/drafts/{PROJECT}-nothing.md"),
+        "/projects/drafts/.hidden.md",
+    ] {
+        assert_eq!(get(&server, bad, None).await.status(), 404, "{bad}");
+    }
+
+    // The login form sets the cookie the pages read; a wrong token gets the form again.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |t: &str| {
+        client
+            .post(format!("{}/login", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={t}"))
+            .send()
+    };
+    let r = login("dwt_wrong").await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(!r.headers().contains_key("set-cookie"));
+    let r = login(&read).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with(&format!("depwatch_token={read};")),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let with_cookie = |c: String| {
+        client
+            .get(format!("{}/", server.url))
+            .header("cookie", c)
+            .send()
+    };
+    assert_eq!(
+        with_cookie(format!("depwatch_token={read}"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // A presented token is checked also from loopback: a bad cookie gets the login form.
+    let r = with_cookie("depwatch_token=dwt_revoked".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("action=\"/login\""));
+    // A submit token reads its own project's page, not the overview.
+    assert_eq!(
+        with_cookie(format!("depwatch_token={tok}"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let r = client
+        .get(format!("{}/projects/{PROJECT}.html", server.url))
+        .header("cookie", format!("depwatch_token={tok}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
