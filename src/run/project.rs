@@ -147,11 +147,21 @@ fn project_inner(
     let only_packages = only.cloned();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
     // can make slow; it gets its own time budget so the other projects still run.
-    let (policy, report, packages): (Policy, Report, PackageSet) = within_time_budget(move || {
+    let parse_opts = scan_opts.clone();
+    let (policy, parsed) = within_time_budget(move || {
         let policy = project_policy(&project)?;
-        let (report, packages) = scan::run_offline_packages(&scan_opts, only_packages.as_ref())?;
-        Ok((policy, report, packages))
+        let parsed = scan::parse_project(&parse_opts, only_packages.as_ref())?;
+        Ok((policy, parsed))
     })?;
+    // Matched against the cycle's open store: opening it again per project (a connection and
+    // its authentication on PostgreSQL) cost more than the match itself.
+    let (report, packages): (Report, PackageSet) = scan::report_from_store(
+        store,
+        &opts.store,
+        (scan::DEFAULT_MAX_AGE, false),
+        &scan_opts,
+        parsed,
+    )?;
     if only.is_some() && report.summary.dependencies == 0 && report.summary.manifest_errors == 0 {
         out.notices.push(UNTOUCHED.into());
         return Ok(());
@@ -527,6 +537,14 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StepError> {
         let path = p.to_path_buf();
         move |source| StepError::Write { path, source }
     };
+    // The same bytes already there are left alone: a rescan rewrites mostly unchanged drafts,
+    // and creating and renaming their files was most of its time (profiled, issue 15). The
+    // length is compared first, so a file of another size is never read.
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes)
+    {
+        return Ok(());
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(at(dir))?;
     let tmp = path.with_extension("tmp~");
