@@ -245,6 +245,37 @@ pub struct PgStore {
     claimer: String,
     /// How long a claim on due messages lasts.
     lease: Duration,
+    /// The statements of the frequent queries, prepared once per connection ([`cached`]).
+    stmts: StmtCache,
+}
+
+/// Prepared statements by their SQL.
+pub(crate) type StmtCache =
+    std::sync::Mutex<std::collections::HashMap<&'static str, tokio_postgres::Statement>>;
+
+/// `sql` prepared on `c`'s connection, once: a query given as text is prepared again on every
+/// call, a round trip of its own, which was a third of a cycle's time on an unchanged
+/// project (issue 15). A statement outlives the transaction it was prepared in; a new
+/// connection is a new store, with an empty cache.
+pub(crate) async fn cached(
+    stmts: &StmtCache,
+    c: &impl tokio_postgres::GenericClient,
+    sql: &'static str,
+) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    let hit = stmts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(sql)
+        .cloned();
+    if let Some(s) = hit {
+        return Ok(s);
+    }
+    let s = c.prepare(sql).await?;
+    stmts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(sql, s.clone());
+    Ok(s)
 }
 
 /// How long a sender's claim on the messages it fetched lasts: longer than delivering a
@@ -334,6 +365,7 @@ impl PgStore {
             at,
             claimer: token.iter().map(|b| format!("{b:02x}")).collect(),
             lease: lease_from_env(),
+            stmts: Default::default(),
         })
     }
 
