@@ -135,10 +135,32 @@ impl MonitorState for PgStore {
     }
 
     fn draft_marker_key(&self) -> Result<Vec<u8>, StoreError> {
+        let err = self.err();
+        // Made once, then only read: no write per project, and no random bytes (the RNG's
+        // first use in a process costs tens of milliseconds).
+        let existing = self.run(async {
+            let row = self
+                .client
+                .query_opt(
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT value FROM secrets WHERE name = 'draft-marker'",
+                    )
+                    .await
+                    .map_err(&err)?,
+                    &[],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })?;
+        if let Some(key) = existing {
+            return Ok(key);
+        }
         let mut fresh = [0u8; 32];
         aws_lc_rs::rand::fill(&mut fresh)
             .map_err(|_| other_err(&self.at, "no random bytes for the draft marker key"))?;
-        let err = self.err();
         self.run(async {
             // A concurrent first use keeps whichever key was inserted first.
             self.client
