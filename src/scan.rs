@@ -778,40 +778,16 @@ pub fn run_offline_packages(
     opts: &ScanOptions,
     only: Option<&PackageSet>,
 ) -> Result<(Report, PackageSet), ScanError> {
-    let mut packages = PackageSet::new();
-    let packages_ref = &mut packages;
-    let mut parse_for = |opts: &ScanOptions| {
-        let mut parsed = parse_for(opts)?;
-        for (_, _, m) in &parsed {
-            if let Ok(m) = m {
-                packages_ref.extend(
-                    m.dependencies
-                        .iter()
-                        .map(|d| (d.ecosystem, d.ecosystem.normalize_name(&d.name))),
-                );
-            }
-        }
-        if let Some(only) = only {
-            for (_, _, m) in &mut parsed {
-                if let Ok(m) = m {
-                    m.dependencies.retain(|d| {
-                        only.contains(&(d.ecosystem, d.ecosystem.normalize_name(&d.name)))
-                    });
-                }
-            }
-        }
-        Ok::<_, ScanError>(parsed)
-    };
     match &opts.backend {
         Backend::Online { .. } => Err(ScanError::NeedsRuntime),
         Backend::Sources(sources) => {
             // Sources and manifests are independent: load them side by side.
-            let (db, parsed) = rayon::join(|| load_database(sources), || parse_for(opts));
+            let (db, parsed) = rayon::join(|| load_database(sources), || parse_project(opts, only));
             let (db, parsed) = (db?, parsed?);
-            let settings = settings_for(opts, &parsed)?;
-            let mut report = matcher::build_report(&db, &parsed, &settings);
-            summarise_workspace_crates(&parsed, &mut report);
-            Ok((report, packages))
+            let settings = settings_for(opts, &parsed.manifests)?;
+            let mut report = matcher::build_report(&db, &parsed.manifests, &settings);
+            summarise_workspace_crates(&parsed.manifests, &mut report);
+            Ok((report, parsed.packages))
         }
         Backend::Store {
             path,
@@ -832,7 +808,7 @@ pub fn run_offline_packages(
                     let _rt = rt.as_ref().map(|h| h.enter());
                     crate::store::open_read_only(path)
                 });
-                let parsed = parse_for(opts);
+                let parsed = parse_project(opts, only);
                 let store = opening.join().unwrap_or_else(|_| {
                     Err(crate::store::StoreError::Io {
                         path: path.to_string().into(),
@@ -842,22 +818,76 @@ pub fn run_offline_packages(
                 (parsed, store)
             });
             let (parsed, mut store) = (parsed?, store?);
-            let settings = settings_for(opts, &parsed)?;
-            let (db, yanked, notices) =
-                database_from_store(&mut store, path, *max_age, *require_fresh, &parsed)?;
-            let mut report = matcher::build_report(&db, &parsed, &settings);
-            let related = related_cves(&db, &report);
-            let signals =
-                crate::store::AdvisoryStore::signals_for(&store, &wanted_cves(&report, &related))?;
-            join_exploit_data(&mut report, &related, &signals);
-            // The store's notices first, then the matcher's (markers it could not read, VEX
-            // contradictions).
-            report.notices.splice(0..0, notices);
-            add_yanked(&yanked, &parsed, &mut report);
-            summarise_workspace_crates(&parsed, &mut report);
-            Ok((report, packages))
+            report_from_store(&mut store, path, (*max_age, *require_fresh), opts, parsed)
         }
     }
+}
+
+/// A project's manifests, read and parsed: the part of a scan that reads the checkout
+/// ([`parse_project`]), to be matched against a store already open ([`report_from_store`]).
+pub struct ParsedManifests {
+    manifests: Vec<ParsedManifest>,
+    /// Every package the manifests depend on, before `only` filtered them.
+    packages: PackageSet,
+}
+
+/// Read and parse `opts`'s manifests, keeping only the dependencies on `only`'s packages
+/// (all when `None`); every package is still listed in the result's package set.
+pub fn parse_project(
+    opts: &ScanOptions,
+    only: Option<&PackageSet>,
+) -> Result<ParsedManifests, ScanError> {
+    let mut manifests = parse_for(opts)?;
+    let mut packages = PackageSet::new();
+    for (_, _, m) in &manifests {
+        if let Ok(m) = m {
+            packages.extend(
+                m.dependencies
+                    .iter()
+                    .map(|d| (d.ecosystem, d.ecosystem.normalize_name(&d.name))),
+            );
+        }
+    }
+    if let Some(only) = only {
+        for (_, _, m) in &mut manifests {
+            if let Ok(m) = m {
+                m.dependencies
+                    .retain(|d| only.contains(&(d.ecosystem, d.ecosystem.normalize_name(&d.name))));
+            }
+        }
+    }
+    Ok(ParsedManifests {
+        manifests,
+        packages,
+    })
+}
+
+/// Match parsed manifests against `store`, found at `at`, with the store backend's freshness
+/// settings (the store backend's second half; `opts.backend` is not read): `run` matches
+/// every project against the cycle's one open store instead of opening it again per project.
+pub fn report_from_store(
+    store: &mut impl crate::store::AdvisoryStore,
+    at: &crate::store::Location,
+    (max_age, require_fresh): (jiff::SignedDuration, bool),
+    opts: &ScanOptions,
+    parsed: ParsedManifests,
+) -> Result<(Report, PackageSet), ScanError> {
+    let ParsedManifests {
+        manifests: parsed,
+        packages,
+    } = parsed;
+    let settings = settings_for(opts, &parsed)?;
+    let (db, yanked, notices) = database_from_store(store, at, max_age, require_fresh, &parsed)?;
+    let mut report = matcher::build_report(&db, &parsed, &settings);
+    let related = related_cves(&db, &report);
+    let signals = store.signals_for(&wanted_cves(&report, &related))?;
+    join_exploit_data(&mut report, &related, &signals);
+    // The store's notices first, then the matcher's (markers it could not read, VEX
+    // contradictions).
+    report.notices.splice(0..0, notices);
+    add_yanked(&yanked, &parsed, &mut report);
+    summarise_workspace_crates(&parsed, &mut report);
+    Ok((report, packages))
 }
 
 /// The CVE ids each finding's records name only as `related`, one list per finding of

@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// their last scan (as the config's `full-rescan = true`).
     #[arg(long)]
     full: bool,
+    /// Print how long the cycle's phases took to stderr (one line: `timings: {JSON}`, in
+    /// milliseconds, as measured by this process).
+    #[arg(long)]
+    timings: bool,
 }
 
 /// Blocks (the cycle lock, SQLite, scans); the network calls run on `rt`.
@@ -94,6 +98,9 @@ pub fn run(args: RunArgs, rt: &tokio::runtime::Handle) -> anyhow::Result<Outcome
         std::time::Duration::from_secs(args.lock_wait),
     )?;
     let report = depwatch::run::run(&opts, rt)?;
+    if args.timings {
+        errln!("timings: {}", serde_json::to_string(&report.timings)?);
+    }
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -5,11 +5,15 @@ use super::deliver::deliver_tracked;
 use super::digest::digest_step;
 use super::project::project_step;
 use super::sources::sync_step;
-use super::{Delivery, ProjectOutcome, RunError, RunOptions, RunReport, StepError, SyncLine};
+use super::{
+    Delivery, ProjectOutcome, RunError, RunOptions, RunReport, StepError, SyncLine, Timings,
+    ms_since,
+};
 use crate::health::{self, HealthEvent, Outcome};
 use crate::publish::templates::Templates;
 use crate::store::{AdvisoryStore, MonitorState, RunOutcome};
 use crate::sync::Changed;
+use std::time::Instant;
 
 /// Run the whole job on the caller's tokio runtime: the blocking work (SQLite, scans) on its
 /// blocking pool, the network on its executor. What an async server awaits.
@@ -32,10 +36,15 @@ pub fn run_with_clock(
     clock: &dyn Clock,
     rt: &tokio::runtime::Handle,
 ) -> Result<RunReport, RunError> {
+    let start = Instant::now();
+    let mut timings = Timings::default();
     let mut store = crate::store::open(&opts.store)?;
     let templates = Templates::load(opts.config.templates.as_deref())?;
+    timings.open_ms = ms_since(start);
     let run_id = store.run_started(opts.now)?;
+    let t = Instant::now();
     let sync = sync_step(&mut store, opts, rt)?;
+    timings.sync_ms = ms_since(t);
     if store.sources()?.iter().all(|s| s.last_success.is_none()) {
         let e = RunError::NeverSynced(opts.store.clone());
         // Recorded as a failed run, so `status` does not show it as still running.
@@ -50,16 +59,22 @@ pub fn run_with_clock(
         None
     });
     let mut projects = Vec::new();
+    let all = Instant::now();
     for p in &opts.config.projects {
-        projects.push(project_step(
-            &mut store,
-            &templates,
-            opts,
-            p,
-            None,
-            gens.as_ref(),
-        ));
+        let t = Instant::now();
+        let o = project_step(&mut store, &templates, opts, p, None, gens.as_ref());
+        let ms = ms_since(t);
+        if o.skipped {
+            timings.reused += 1;
+            timings.reused_ms += ms;
+        } else {
+            timings.rescanned += 1;
+            timings.rescanned_ms += ms;
+        }
+        projects.push(o);
     }
+    timings.projects_ms = ms_since(all);
+    let after = Instant::now();
     digest_step(&mut store, &templates, opts, &mut projects);
     let (mut delivery, channels) = if opts.deliver {
         deliver_tracked(&mut store, opts, clock, &[], rt)?
@@ -91,16 +106,19 @@ pub fn run_with_clock(
         delivery.given_up += more.given_up;
         delivery.errors.extend(more.errors);
     }
-    let report = RunReport {
+    let mut report = RunReport {
         at: opts.now,
         sync,
         projects,
         delivery,
         health,
         health_error,
+        timings,
     };
     let summary = serde_json::to_string(&report).unwrap_or_default();
     store.run_finished(run_id, clock.now(), report.outcome(), &summary)?;
+    report.timings.after_ms = ms_since(after);
+    report.timings.total_ms = ms_since(start);
     Ok(report)
 }
 
@@ -175,6 +193,7 @@ pub fn fast_lane(opts: &RunOptions, rt: &tokio::runtime::Handle) -> Result<RunRe
         delivery,
         health: Vec::new(),
         health_error: None,
+        timings: Timings::default(),
     })
 }
 

@@ -179,6 +179,48 @@ pub struct RunReport {
     /// Why the health step failed (the rest of the run still counts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub health_error: Option<String>,
+    /// How long each phase took (`run --timings`). Not in the JSON or the run record: wall
+    /// times differ from run to run, the rest of the report does not.
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+/// Wall-clock time of a cycle's phases, in milliseconds, as measured by the process that ran
+/// it (`run --timings`). The project phases are split into the projects rescanned (a
+/// re-match: their inputs or their packages' advisories changed, or `--full`) and those
+/// reused (unchanged: remembered findings, deadlines evaluated); their sum is `projects_ms`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Opening the store and loading the templates.
+    pub open_ms: f64,
+    /// The sync step (0 with `--no-sync`).
+    pub sync_ms: f64,
+    /// Every project's step.
+    pub projects_ms: f64,
+    /// Projects rescanned, and the time their steps took together.
+    pub rescanned: usize,
+    /// See `rescanned`.
+    pub rescanned_ms: f64,
+    /// Projects not rescanned (remembered findings reused), and their steps' time.
+    pub reused: usize,
+    /// See `reused`.
+    pub reused_ms: f64,
+    /// Digests, delivery and health.
+    pub after_ms: f64,
+    /// The whole cycle, from opening the store to the run's record.
+    pub total_ms: f64,
+}
+
+/// Equal whatever the timings: two reports of the same cycle compare equal.
+impl PartialEq for Timings {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Milliseconds since `t`.
+fn ms_since(t: std::time::Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
 }
 
 impl RunReport {

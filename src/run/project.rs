@@ -177,12 +177,21 @@ fn project_inner(
     let only_packages = only.cloned();
     // Reading the checkout (policy and manifests) is the part a hostile or broken checkout
     // can make slow; it gets its own time budget so the other projects still run.
-    let (policy, report, packages): (Policy, Report, PackageSet) = within_time_budget(move || {
+    let parse_opts = scan_opts.clone();
+    let (policy, parsed) = within_time_budget(move || {
         let policy = project_policy(&project)?;
-        let (report, packages) = scan::run_offline_packages(&scan_opts, only_packages.as_ref())?;
-        Ok((policy, report, packages))
+        let parsed = scan::parse_project(&parse_opts, only_packages.as_ref())?;
+        Ok((policy, parsed))
     })?;
-    let mut report = report;
+    // Matched against the cycle's open store: opening it again per project (a connection and
+    // its authentication on PostgreSQL) cost more than the match itself.
+    let (mut report, packages): (Report, PackageSet) = scan::report_from_store(
+        store,
+        &opts.store,
+        (scan::DEFAULT_MAX_AGE, false),
+        &scan_opts,
+        parsed,
+    )?;
     if let Some(root) = uploaded {
         report.relative_to(root);
     }
@@ -583,14 +592,15 @@ pub(super) fn run_notes(
 }
 
 /// Write a file through a temporary sibling and a rename, so readers never see half of it.
-/// A file that already holds `bytes` is left alone: an unchanged draft keeps its modification
-/// time (what a publishing job or a file watcher goes by), and creating and renaming files was
-/// most of an unchanged submission's cost.
+/// An unchanged file keeps its modification time (what a publishing job goes by).
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StepError> {
     let at = |p: &Path| {
         let path = p.to_path_buf();
         move |source| StepError::Write { path, source }
     };
+    // The same bytes already there are left alone: a rescan rewrites mostly unchanged drafts,
+    // and creating and renaming their files was most of its time (profiled, issue 15). The
+    // length is compared first, so a file of another size is never read.
     if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
         && std::fs::read(path).is_ok_and(|old| old == bytes)
     {

@@ -278,6 +278,20 @@ impl MonitorState for Store {
     /// computed, hence forged, by whoever writes advisory text. Created lazily in its own table
     /// so stores of any schema version get one.
     fn draft_marker_key(&self) -> Result<Vec<u8>, StoreError> {
+        // Made once, then only read: no write per project, and no random bytes (the RNG's
+        // first use in a process costs tens of milliseconds, most of a small project's
+        // rescan). A missing table falls through to making it.
+        if let Ok(Some(key)) = self
+            .conn
+            .query_row(
+                "SELECT value FROM secrets WHERE name = 'draft-marker'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+        {
+            return Ok(key);
+        }
         let mut fresh = [0u8; 32];
         aws_lc_rs::rand::fill(&mut fresh).map_err(|_| StoreError::Io {
             path: self.path.clone(),

@@ -19,6 +19,7 @@
 //! | `store.rs` | `store`: import, no-op syncs, SIGKILL, concurrent sync and scan |
 //! | `store_db_check.rs` | `store` integrity check, `depwatch db check` |
 //! | `postgres_watchers.rs` | three watchers on one PostgreSQL store, the cycle holder SIGKILLed mid-send: every alert arrives, at most the one in flight twice |
+//! | `postgres_tls.rs` | `sslmode=require` against a real TLS PostgreSQL server: the operator's root (`sslrootcert`), a foreign certificate and a server without TLS refused |
 //! | `postgres.rs` | the PostgreSQL store through the binary: `db copy`, scans equal to SQLite's, KEV/EPSS and digests on PostgreSQL, the cycle lock across processes |
 //! | `matcher.rs` | `matcher`: one verdict per record, merged findings' titles and severity |
 //! | `matcher_range_ends.rs` | `matcher`: where a range ends, which versions are fixes |
@@ -93,6 +94,7 @@ mod notes;
 mod policy;
 mod policy_trust;
 mod postgres;
+mod postgres_tls;
 mod postgres_watchers;
 mod props;
 mod publish_drafts;

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Run `depwatch` with `store` as DEPWATCH_STORE (a path or a URL).
-fn depwatch_at(store: &str, args: &[&str]) -> Output {
+pub(crate) fn depwatch_at(store: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_depwatch"))
         .args(args)
         .env("NO_COLOR", "1")
@@ -22,7 +22,7 @@ fn depwatch_at(store: &str, args: &[&str]) -> Output {
         .expect("run depwatch")
 }
 
-fn ok(out: &Output, what: &str) -> String {
+pub(crate) fn ok(out: &Output, what: &str) -> String {
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -33,7 +33,7 @@ fn ok(out: &Output, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn sync_corpus(store: &str) {
+pub(crate) fn sync_corpus(store: &str) {
     let out = depwatch_at(
         store,
         &[
@@ -48,7 +48,7 @@ fn sync_corpus(store: &str) {
 }
 
 /// The scan's JSON report of two corpus projects (Rust and Python) from `store`.
-fn scan_report(store: &str) -> Value {
+pub(crate) fn scan_report(store: &str) -> Value {
     let cargo = manifest("uv/Cargo.lock");
     let py = manifest("emby-watchparty/requirements.txt");
     let out = depwatch_at(
@@ -72,7 +72,7 @@ fn scan_report(store: &str) -> Value {
     serde_json::from_slice(&out.stdout).expect("a JSON report")
 }
 
-fn sqlite_store(dir: &Path) -> String {
+pub(crate) fn sqlite_store(dir: &Path) -> String {
     dir.join("store.sqlite3").display().to_string()
 }
 

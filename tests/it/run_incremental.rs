@@ -287,3 +287,86 @@ fn a_kev_change_is_reflected() {
         "{kev}"
     );
 }
+
+/// `run --timings`: one line on stderr whose counts are the cycle's (projects rescanned and
+/// reused, as `--json` says), with times that add up.
+#[test]
+fn timings_count_the_rescanned_and_the_reused_projects() {
+    let s = setup("");
+    let timings = |o: &Output| -> Value {
+        let err = String::from_utf8_lossy(&o.stderr);
+        let lines: Vec<&str> = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("timings: "))
+            .collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        serde_json::from_str(lines[0]).unwrap()
+    };
+    let o = cmd(&s, "2026-12-01T08:00:00Z", &["--timings"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = timings(&o);
+    assert_eq!(
+        (t["rescanned"].as_u64(), t["reused"].as_u64()),
+        (Some(3), Some(0)),
+        "{t}"
+    );
+    let f = |k: &str| t[k].as_f64().unwrap();
+    assert!(
+        f("rescanned_ms") > 0.0 && f("rescanned_ms") <= f("projects_ms"),
+        "{t}"
+    );
+    assert!(f("projects_ms") <= f("total_ms"), "{t}");
+    // Not in the JSON report.
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(report.get("timings").is_none(), "{report}");
+    // beta's record changes: `b` is the one rescanned, `a` and `c` reused.
+    std::fs::write(
+        s.dir.path().join("feed/GHSA-bbbb-bbbb-bbbb.json"),
+        record("GHSA-bbbb-bbbb-bbbb", "beta", "2026-12-01T12:00:00Z", "3.0"),
+    )
+    .unwrap();
+    let o = cmd(&s, "2026-12-01T13:00:00Z", &["--timings"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = timings(&o);
+    assert_eq!(
+        (t["rescanned"].as_u64(), t["reused"].as_u64()),
+        (Some(1), Some(2)),
+        "{t}"
+    );
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(skipped(&report), ["a", "c"], "{report}");
+
+    // Two full rescans at the same time write a's draft with the same bytes: the second
+    // leaves the file as it was (same inode: not replaced).
+    let full = |now: &str| {
+        let o = cmd(&s, now, &["--full", "--timings"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(timings(&o)["rescanned"].as_u64(), Some(3));
+    };
+    full("2026-12-01T14:00:00Z");
+    let draft = s
+        .dir
+        .path()
+        .join("out/a/advisories")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .expect("a's draft");
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let before = inode(&draft);
+    full("2026-12-01T14:00:00Z");
+    assert_eq!(inode(&draft), before, "an identical draft was rewritten");
+    // b's draft, whose record changed, was rewritten with it.
+    let b_draft = s
+        .dir
+        .path()
+        .join("out/b/advisories")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .expect("b's draft");
+    let md = std::fs::read_to_string(&b_draft).unwrap();
+    assert!(md.contains("3.0"), "b's draft names the new fix: {md}");
+}

@@ -681,7 +681,41 @@ fn compose_is_read_only_with_the_store_on_a_volume() {
         .and_then(Value::as_mapping)
         .expect("services");
     assert!(!services.is_empty());
+    // Named volumes must be declared at the top level.
+    let on_volume = |name: &str, svc: &Value, dir: &str| {
+        let named = svc
+            .get("volumes")
+            .and_then(Value::as_sequence)
+            .expect("volumes")
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|v| {
+                v.split(':')
+                    .nth(1)
+                    .is_some_and(|t| Path::new(dir).starts_with(t))
+            })
+            .and_then(|v| v.split(':').next())
+            .unwrap_or_else(|| panic!("{name}: {dir} is not on a volume"));
+        if !named.starts_with(['.', '/', '~']) {
+            assert!(
+                doc["volumes"].get(named).is_some(),
+                "volume {named} undeclared"
+            );
+        }
+    };
+    let profiles = |svc: &Value| -> Vec<String> {
+        svc.get("profiles")
+            .and_then(Value::as_sequence)
+            .map(|p| {
+                p.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let mut help = Help::new();
+    let (mut sqlite, mut pg) = (0, 0);
     for (name, svc) in services {
         let name = name.as_str().unwrap_or("?");
         assert_eq!(
@@ -689,46 +723,69 @@ fn compose_is_read_only_with_the_store_on_a_volume() {
             Some(true),
             "{name}: read_only"
         );
-        let store = str_at(&svc["environment"], "DEPWATCH_STORE").unwrap_or("/data/store.sqlite3");
-        let targets: Vec<&str> = svc
-            .get("volumes")
-            .and_then(Value::as_sequence)
-            .expect("volumes")
-            .iter()
-            .filter_map(|v| v.as_str())
-            .filter_map(|v| v.split(':').nth(1))
-            .collect();
-        assert!(
-            targets.iter().any(|t| Path::new(store).starts_with(t)),
-            "{name}: {store} is not on a volume ({targets:?})"
-        );
-        let named = svc["volumes"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|v| {
-                v.split(':')
-                    .nth(1)
-                    .is_some_and(|t| Path::new(store).starts_with(t))
-            })
-            .and_then(|v| v.split(':').next())
-            .unwrap();
-        // A named volume must be declared at the top level.
-        if !named.starts_with(['.', '/', '~']) {
+        let image = str_at(svc, "image").unwrap_or("");
+        if image.starts_with("postgres:") {
+            // The server: in the variant's profile, its data on a named volume, its run dir
+            // on tmpfs (the root is read-only), its password from the environment.
+            assert_eq!(profiles(svc), ["postgres"], "{name}: profile");
+            let data = str_at(&svc["environment"], "PGDATA").unwrap_or("/var/lib/postgresql/data");
+            on_volume(name, svc, data);
+            let tmpfs: Vec<&str> = svc["tmpfs"]
+                .as_sequence()
+                .expect("tmpfs")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            assert!(tmpfs.contains(&"/var/run/postgresql"), "{name}: {tmpfs:?}");
+            let pw = str_at(&svc["environment"], "POSTGRES_PASSWORD").expect("POSTGRES_PASSWORD");
             assert!(
-                doc["volumes"].get(named).is_some(),
-                "volume {named} undeclared"
+                pw.starts_with("${POSTGRES_PASSWORD"),
+                "{name}: inline password"
             );
+            continue;
+        }
+        assert_eq!(image, "depwatch:local", "{name}: image");
+        let store = str_at(&svc["environment"], "DEPWATCH_STORE").unwrap_or("/data/store.sqlite3");
+        if let Some(url) = store.strip_prefix("postgres://") {
+            pg += 1;
+            // The PostgreSQL variant: a user but no password in the URL, which names the
+            // compose service it depends on; the password comes from the environment.
+            assert_eq!(profiles(svc), ["postgres"], "{name}: profile");
+            let (user, rest) = url.split_once('@').expect("user@host");
+            assert!(!user.contains(':'), "{name}: a password in {store}");
+            let host = rest.split([':', '/']).next().unwrap_or("");
+            assert!(
+                services.get(host).is_some() && svc["depends_on"].get(host).is_some(),
+                "{name}: {host} is not a service it depends on"
+            );
+            let pw = str_at(&svc["environment"], "PGPASSWORD").expect("PGPASSWORD");
+            assert!(
+                pw.starts_with("${POSTGRES_PASSWORD"),
+                "{name}: inline password"
+            );
+            // Drafts and release notes still go to a volume.
+            on_volume(name, svc, "/data/out");
+        } else {
+            sqlite += 1;
+            assert!(
+                profiles(svc).is_empty(),
+                "{name}: the default needs no profile"
+            );
+            on_volume(name, svc, store);
         }
         if let Some(cmd) = svc.get("command").and_then(Value::as_sequence) {
             let argv: Vec<String> = cmd
                 .iter()
                 .map(|w| w.as_str().expect("string command").to_string())
                 .collect();
+            if argv.iter().any(|a| a == "--out") {
+                let out = argv.iter().skip_while(|a| *a != "--out").nth(1).unwrap();
+                on_volume(name, svc, out);
+            }
             help.check(&format!("compose.yaml {name}"), &argv);
         }
     }
+    assert_eq!((sqlite, pg), (1, 1), "the default and the postgres variant");
 }
 
 /// The nightly job's own command lines, run as written (`$FAIL_ON` set as the job sets it) in a

@@ -43,14 +43,30 @@ pub fn server() -> &'static Server {
             next: AtomicUsize::new(0),
             ctl: None,
         },
-        _ => start(),
+        _ => start(None),
     })
 }
 
 /// A cluster of the calling test's own (another port and directory), for a test that stops
 /// or restarts it; removed like the shared one when the test binary exits.
 pub fn dedicated() -> Server {
-    start()
+    start(None)
+}
+
+/// What a TLS cluster is started with ([`dedicated_tls`]).
+pub struct Tls<'a> {
+    /// The server's certificate chain, PEM.
+    pub cert_pem: &'a str,
+    /// Its private key, PEM.
+    pub key_pem: &'a str,
+    /// `pg_hba.conf` lines put before initdb's (which allow password logins over TCP with or
+    /// without TLS), e.g. `hostnossl all tlsonly all reject`.
+    pub hba_first: &'a [&'a str],
+}
+
+/// A cluster of the calling test's own with `ssl = on` and `tls`'s certificate and key.
+pub fn dedicated_tls(tls: &Tls) -> Server {
+    start(Some(tls))
 }
 
 impl Server {
@@ -157,7 +173,26 @@ fn run(mut c: Command, what: &str) {
     );
 }
 
-fn start() -> Server {
+/// Write `body` to `path`, readable by the server only (`chmod 600`, owned by `postgres`
+/// when the cluster runs as it): the server refuses a key file others can read.
+fn write_private(path: &Path, body: &str, as_postgres: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, body).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+    if as_postgres {
+        run(
+            {
+                let mut c = Command::new("chown");
+                c.arg("postgres:postgres").arg(path);
+                c
+            },
+            "chown a file of the cluster",
+        );
+    }
+}
+
+fn start(tls: Option<&Tls>) -> Server {
     let bin = bin_dir();
     let as_postgres = is_root();
     let dir = tempfile::Builder::new()
@@ -196,6 +231,22 @@ fn start() -> Server {
         .args(["--locale=C", "--no-instructions", "--no-sync"])
         .arg(format!("--pwfile={}", pwfile.display()));
     run(initdb, "initdb");
+    let mut ssl = String::new();
+    if let Some(tls) = tls {
+        let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+        write_private(&cert, tls.cert_pem, as_postgres);
+        write_private(&key, tls.key_pem, as_postgres);
+        let hba = data.join("pg_hba.conf");
+        let old = std::fs::read_to_string(&hba).expect("initdb's pg_hba.conf");
+        let new = format!("{}\n{old}", tls.hba_first.join("\n"));
+        // Rewritten in place: it keeps initdb's owner and mode.
+        std::fs::write(&hba, new).expect("writing pg_hba.conf");
+        ssl = format!(
+            " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            cert.display(),
+            key.display()
+        );
+    }
     // A free port: bound and released; the short race with another process is acceptable.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -210,7 +261,7 @@ fn start() -> Server {
         .args(["-w", "-t", "60", "-o"])
         .arg(format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200{ssl}",
             dir.display()
         ))
         .arg("start");

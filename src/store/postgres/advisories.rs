@@ -57,13 +57,13 @@ impl PgStore {
             // Records an older depwatch converted are rewritten even when their `modified` is
             // the same (the SQLite store's migration 4; a copied store keeps the flag).
             let resync: bool = tx
-                .query_opt("SELECT resync FROM sources WHERE source = $1", &[&source])
+                .query_opt(&super::cached(&self.stmts, &tx, "SELECT resync FROM sources WHERE source = $1").await.map_err(&err)?, &[&source])
                 .await
                 .map_err(&err)?
                 .is_some_and(|r| r.get(0));
             let mut existing: HashMap<String, String> = tx
                 .query(
-                    "SELECT id, modified FROM advisories WHERE source = $1",
+                    &super::cached(&self.stmts, &tx, "SELECT id, modified FROM advisories WHERE source = $1").await.map_err(&err)?,
                     &[&source],
                 )
                 .await
@@ -113,8 +113,8 @@ impl PgStore {
             if !delete.is_empty() {
                 for r in tx
                     .query(
-                        "SELECT DISTINCT ecosystem, name FROM affected
-                         WHERE source = $1 AND id = ANY($2)",
+                        &super::cached(&self.stmts, &tx, "SELECT DISTINCT ecosystem, name FROM affected
+                         WHERE source = $1 AND id = ANY($2)").await.map_err(&err)?,
                         &[&source, &delete],
                     )
                     .await
@@ -123,7 +123,7 @@ impl PgStore {
                     touched.insert((r.get(0), r.get(1)));
                 }
                 tx.execute(
-                    "DELETE FROM advisories WHERE source = $1 AND id = ANY($2)",
+                    &super::cached(&self.stmts, &tx, "DELETE FROM advisories WHERE source = $1 AND id = ANY($2)").await.map_err(&err)?,
                     &[&source, &delete],
                 )
                 .await
@@ -154,31 +154,31 @@ impl PgStore {
             }
             if !ids.is_empty() {
                 tx.execute(
-                    "INSERT INTO advisories (source, id, modified, withdrawn, record)
-                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bool[], $5::text[])",
+                    &super::cached(&self.stmts, &tx, "INSERT INTO advisories (source, id, modified, withdrawn, record)
+                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bool[], $5::text[])").await.map_err(&err)?,
                     &[&source, &ids, &modified, &withdrawn, &records],
                 )
                 .await
                 .map_err(&err)?;
                 tx.execute(
-                    "INSERT INTO affected (ecosystem, name, source, id)
+                    &super::cached(&self.stmts, &tx, "INSERT INTO affected (ecosystem, name, source, id)
                      SELECT e, n, $1, i FROM unnest($2::text[], $3::text[], $4::text[]) AS u(e, n, i)
-                     ON CONFLICT DO NOTHING",
+                     ON CONFLICT DO NOTHING").await.map_err(&err)?,
                     &[&source, &a_eco, &a_name, &a_id],
                 )
                 .await
                 .map_err(&err)?;
                 tx.execute(
-                    "INSERT INTO aliases (alias, source, id)
+                    &super::cached(&self.stmts, &tx, "INSERT INTO aliases (alias, source, id)
                      SELECT a, $1, i FROM unnest($2::text[], $3::text[]) AS u(a, i)
-                     ON CONFLICT DO NOTHING",
+                     ON CONFLICT DO NOTHING").await.map_err(&err)?,
                     &[&source, &l_alias, &l_id],
                 )
                 .await
                 .map_err(&err)?;
             }
             mark_changed(&tx, &touched, false).await.map_err(&err)?;
-            tx.execute("DELETE FROM load_errors WHERE source = $1", &[&source])
+            tx.execute(&super::cached(&self.stmts, &tx, "DELETE FROM load_errors WHERE source = $1").await.map_err(&err)?, &[&source])
                 .await
                 .map_err(&err)?;
             if !errors.is_empty() {
@@ -186,26 +186,26 @@ impl PgStore {
                 let eids: Vec<Option<&str>> = errors.iter().map(|e| e.id.as_deref()).collect();
                 let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
                 tx.execute(
-                    "INSERT INTO load_errors (source, file, id, message)
+                    &super::cached(&self.stmts, &tx, "INSERT INTO load_errors (source, file, id, message)
                      SELECT $1, f, i, m FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(f, i, m, o)
-                     ORDER BY o",
+                     ORDER BY o").await.map_err(&err)?,
                     &[&source, &files, &eids, &messages],
                 )
                 .await
                 .map_err(&err)?;
             }
             tx.execute(
-                "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt, last_success, last_error)
+                &super::cached(&self.stmts, &tx, "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt, last_success, last_error)
                  VALUES ($1, $2, $3, $4, $5, $5, NULL)
                  ON CONFLICT (source) DO UPDATE SET cursor = $2, etag = $3, last_modified = $4,
-                     last_attempt = $5, last_success = $5, last_error = NULL, resync = false",
+                     last_attempt = $5, last_success = $5, last_error = NULL, resync = false").await.map_err(&err)?,
                 &[&source, &state.cursor, &state.etag, &state.last_modified, &now],
             )
             .await
             .map_err(&err)?;
             tx.execute(
-                "UPDATE sources SET records = (SELECT COUNT(*) FROM advisories WHERE source = $1)
-                 WHERE source = $1",
+                &super::cached(&self.stmts, &tx, "UPDATE sources SET records = (SELECT COUNT(*) FROM advisories WHERE source = $1)
+                 WHERE source = $1").await.map_err(&err)?,
                 &[&source],
             )
             .await
@@ -302,8 +302,8 @@ impl PgStore {
                 .collect();
             // The set another source wrote goes with that source's row: nothing of it is left.
             tx.execute(
-                "DELETE FROM sources WHERE source IN
-                   (SELECT source FROM signal_sets WHERE kind = $1 AND source != $2)",
+                &super::cached(&self.stmts, &tx, "DELETE FROM sources WHERE source IN
+                   (SELECT source FROM signal_sets WHERE kind = $1 AND source != $2)").await.map_err(&err)?,
                 &[&table, &source],
             )
             .await
@@ -382,20 +382,20 @@ impl PgStore {
                 .await
                 .map_err(&err)?;
             tx.execute(
-                "INSERT INTO signal_sets (kind, source, version, dated, rows)
+                &super::cached(&self.stmts, &tx, "INSERT INTO signal_sets (kind, source, version, dated, rows)
                  VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (kind) DO UPDATE SET source = $2, version = $3, dated = $4, rows = $5",
+                 ON CONFLICT (kind) DO UPDATE SET source = $2, version = $3, dated = $4, rows = $5").await.map_err(&err)?,
                 &[&table, &source, &version, &dated, &rows],
             )
             .await
             .map_err(&err)?;
             tx.execute(
-                "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt,
+                &super::cached(&self.stmts, &tx, "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt,
                      last_success, last_error, records)
                  VALUES ($1, $2, $3, $4, $5, $5, NULL, $6)
                  ON CONFLICT (source) DO UPDATE SET cursor = $2, etag = $3, last_modified = $4,
                      last_attempt = $5, last_success = $5, last_error = NULL, resync = false,
-                     records = $6",
+                     records = $6").await.map_err(&err)?,
                 &[
                     &source,
                     &state.cursor,
@@ -423,7 +423,10 @@ impl PgStore {
         let rows = self.run(async {
             self.client
                 .query(
-                    "SELECT s.kind, s.source, s.version, s.dated, k.cve, k.date_added,
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT s.kind, s.source, s.version, s.dated, k.cve, k.date_added,
                             k.due_date, k.ransomware, NULL::float8, NULL::float8
                      FROM signal_sets s JOIN kev k ON s.kind = 'kev'
                      WHERE k.cve = ANY($1)
@@ -432,6 +435,9 @@ impl PgStore {
                             NULL::date, NULL::text, e.score, e.percentile
                      FROM signal_sets s JOIN epss e ON s.kind = 'epss'
                      WHERE e.cve = ANY($1)",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&cves],
                 )
                 .await
@@ -509,7 +515,13 @@ impl AdvisoryStore for PgStore {
             let rows = self
                 .client
                 .query(
-                    "SELECT source FROM sources WHERE resync ORDER BY source",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT source FROM sources WHERE resync ORDER BY source",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[],
                 )
                 .await
@@ -524,8 +536,14 @@ impl AdvisoryStore for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "INSERT INTO sources (source, last_attempt, last_error) VALUES ($1, $2, $3)
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "INSERT INTO sources (source, last_attempt, last_error) VALUES ($1, $2, $3)
                      ON CONFLICT (source) DO UPDATE SET last_attempt = $2, last_error = $3",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&source, &now, &error],
                 )
                 .await
@@ -540,9 +558,9 @@ impl AdvisoryStore for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "INSERT INTO sources (source, last_attempt, last_success) VALUES ($1, $2, $2)
+                    &super::cached(&self.stmts, &self.client, "INSERT INTO sources (source, last_attempt, last_success) VALUES ($1, $2, $2)
                      ON CONFLICT (source) DO UPDATE SET last_attempt = $2, last_success = $2,
-                         last_error = NULL",
+                         last_error = NULL").await.map_err(&err)?,
                     &[&source, &now],
                 )
                 .await
@@ -604,12 +622,12 @@ impl AdvisoryStore for PgStore {
             let mut out = StoredRecords::default();
             let rows = tx
                 .query(
-                    "SELECT a.source, a.id, a.record FROM advisories a
+                    &super::cached(&self.stmts, &tx, "SELECT a.source, a.id, a.record FROM advisories a
                      WHERE (a.source, a.id) IN (
                          SELECT f.source, f.id FROM affected f
                          JOIN unnest($1::text[], $2::text[]) AS p(eco, name)
                            ON f.ecosystem = p.eco AND f.name = p.name)
-                     ORDER BY a.source, a.id",
+                     ORDER BY a.source, a.id").await.map_err(&err)?,
                     &[&ecos, &names],
                 )
                 .await
@@ -629,7 +647,7 @@ impl AdvisoryStore for PgStore {
             let mut yanked = Yanked::new();
             for r in tx
                 .query(
-                    "SELECT name, yanked FROM crate_index WHERE yanked != '[]'",
+                    &super::cached(&self.stmts, &tx, "SELECT name, yanked FROM crate_index WHERE yanked != '[]'").await.map_err(&err)?,
                     &[],
                 )
                 .await
@@ -640,10 +658,10 @@ impl AdvisoryStore for PgStore {
             out.yanked = yanked;
             for r in tx
                 .query(
-                    "SELECT s.source, s.records,
+                    &super::cached(&self.stmts, &tx, "SELECT s.source, s.records,
                             (SELECT COUNT(*) FROM load_errors e WHERE e.source = s.source)
                      FROM sources s WHERE s.last_success IS NOT NULL
-                       AND s.source NOT IN (SELECT source FROM signal_sets) ORDER BY s.source",
+                       AND s.source NOT IN (SELECT source FROM signal_sets) ORDER BY s.source").await.map_err(&err)?,
                     &[],
                 )
                 .await
@@ -657,7 +675,7 @@ impl AdvisoryStore for PgStore {
             }
             for r in tx
                 .query(
-                    "SELECT source, file, id, message FROM load_errors ORDER BY source, file, seq",
+                    &super::cached(&self.stmts, &tx, "SELECT source, file, id, message FROM load_errors ORDER BY source, file, seq").await.map_err(&err)?,
                     &[],
                 )
                 .await
@@ -682,10 +700,16 @@ impl AdvisoryStore for PgStore {
             let rows = self
                 .client
                 .query(
-                    "SELECT l.alias FROM aliases l JOIN advisories a
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT l.alias FROM aliases l JOIN advisories a
                        ON a.source = l.source AND a.id = l.id
                      WHERE l.alias = ANY($1)
                      GROUP BY l.alias HAVING bool_and(a.withdrawn)",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&ids],
                 )
                 .await
@@ -701,7 +725,16 @@ impl AdvisoryStore for PgStore {
             let mut out = ChangeGenerations::default();
             for r in self
                 .client
-                .query("SELECT kind, generation FROM change_generation", &[])
+                .query(
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT kind, generation FROM change_generation",
+                    )
+                    .await
+                    .map_err(&err)?,
+                    &[],
+                )
                 .await
                 .map_err(&err)?
             {
@@ -714,7 +747,13 @@ impl AdvisoryStore for PgStore {
             for r in self
                 .client
                 .query(
-                    "SELECT ecosystem, name, generation FROM package_changes",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT ecosystem, name, generation FROM package_changes",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[],
                 )
                 .await
@@ -733,7 +772,13 @@ impl AdvisoryStore for PgStore {
             let row = self
                 .client
                 .query_opt(
-                    "SELECT etag, yanked FROM crate_index WHERE name = $1",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT etag, yanked FROM crate_index WHERE name = $1",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&key],
                 )
                 .await
@@ -761,7 +806,7 @@ impl AdvisoryStore for PgStore {
             // Crates whose yanked versions change: their projects are rescanned.
             let before: HashMap<String, String> = tx
                 .query(
-                    "SELECT name, yanked FROM crate_index WHERE name = ANY($1)",
+                    &super::cached(&self.stmts, &tx, "SELECT name, yanked FROM crate_index WHERE name = ANY($1)").await.map_err(&err)?,
                     &[&names],
                 )
                 .await
@@ -779,12 +824,12 @@ impl AdvisoryStore for PgStore {
             // DISTINCT ON keeps the last entry of a name given twice (ON CONFLICT may not touch
             // a row twice).
             tx.execute(
-                    "INSERT INTO crate_index (name, etag, fetched_at, yanked)
+                    &super::cached(&self.stmts, &tx, "INSERT INTO crate_index (name, etag, fetched_at, yanked)
                      SELECT DISTINCT ON (n) n, e, $4, y
                      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(n, e, y, o)
                      ORDER BY n, o DESC
                      ON CONFLICT (name) DO UPDATE SET etag = excluded.etag,
-                         fetched_at = excluded.fetched_at, yanked = excluded.yanked",
+                         fetched_at = excluded.fetched_at, yanked = excluded.yanked").await.map_err(&err)?,
                 &[&names, &etags, &yanked, &now],
             )
             .await

@@ -37,6 +37,8 @@ use tokio_postgres::config::{Host, SslMode};
 pub struct PgLocation {
     // Boxed: a location sits in error values, which stay small.
     config: Box<tokio_postgres::Config>,
+    /// libpq's `sslrootcert`: the only root the server's certificate may chain to (PEM).
+    root_cert: Option<std::path::PathBuf>,
     shown: String,
 }
 
@@ -56,13 +58,15 @@ impl PgLocation {
     /// Parse a `postgres://` / `postgresql://` URL or a key=value string. A password missing
     /// from it is taken from `PGPASSWORD`, as libpq does.
     pub fn parse(text: &str) -> Result<Self, StoreError> {
-        let mut config: tokio_postgres::Config =
-            text.parse()
-                .map_err(|e: tokio_postgres::Error| StoreError::Postgres {
-                    // The text may hold a password: only the parts that cannot are shown.
-                    at: crate::net::redact(text),
-                    message: error_text(&e),
-                })?;
+        let bad = |message: String| StoreError::Postgres {
+            // The text may hold a password: only the parts that cannot are shown.
+            at: crate::net::redact(text),
+            message,
+        };
+        let (text, root_cert) = libpq_tls_options(text).map_err(bad)?;
+        let mut config: tokio_postgres::Config = text
+            .parse()
+            .map_err(|e: tokio_postgres::Error| bad(error_text(&e)))?;
         if config.get_password().is_none()
             && let Some(pw) = std::env::var_os("PGPASSWORD")
         {
@@ -76,9 +80,17 @@ impl PgLocation {
         if config.get_application_name().is_none() {
             config.application_name("depwatch");
         }
+        if root_cert.is_some() && config.get_ssl_mode() != SslMode::Require {
+            return Err(bad(
+                "sslrootcert is given but sslmode is not require (or verify-ca / verify-full): \
+                 the connection would not use TLS"
+                    .into(),
+            ));
+        }
         let shown = shown(&config);
         Ok(Self {
             config: Box::new(config),
+            root_cert,
             shown,
         })
     }
@@ -93,8 +105,66 @@ impl PgLocation {
         let mut config = self.config.clone();
         config.dbname(name);
         let shown = shown(&config);
-        Self { config, shown }
+        Self {
+            config,
+            root_cert: self.root_cert.clone(),
+            shown,
+        }
     }
+}
+
+/// The libpq TLS options `tokio-postgres` does not parse, taken out of `text` (a URL's query or
+/// a key=value string): `sslrootcert=PATH` (returned), and `sslmode=verify-ca` /
+/// `verify-full`, which become `require` (depwatch's `require` already verifies the
+/// certificate and the host name, as `verify-full` does). Hand-written: no crate parses
+/// libpq's connection strings with these options.
+fn libpq_tls_options(text: &str) -> Result<(String, Option<std::path::PathBuf>), String> {
+    let mut root = None;
+    let verify = |v: &str| matches!(v, "verify-ca" | "verify-full");
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        let Some((base, query)) = text.split_once('?') else {
+            return Ok((text.to_string(), None));
+        };
+        let mut kept = Vec::new();
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_encoding::percent_decode_str(v)
+                .decode_utf8()
+                .map_err(|_| format!("{k}: not UTF-8"))?;
+            match k {
+                "sslrootcert" => root = Some(std::path::PathBuf::from(value.as_ref())),
+                "sslmode" if verify(&value) => kept.push("sslmode=require".to_string()),
+                _ => kept.push(pair.to_string()),
+            }
+        }
+        let text = match kept.is_empty() {
+            true => base.to_string(),
+            false => format!("{base}?{}", kept.join("&")),
+        };
+        return Ok((text, root));
+    }
+    let mut kept = Vec::new();
+    for word in text.split_whitespace() {
+        match word.split_once('=') {
+            Some(("sslrootcert", v)) if v.starts_with('\'') => {
+                return Err("sslrootcert: write the path without quotes, or use the \
+                            postgres:// URL form with the path percent-encoded"
+                    .into());
+            }
+            Some(("sslrootcert", v)) => root = Some(std::path::PathBuf::from(v)),
+            Some(("sslmode", v)) if verify(v) => kept.push("sslmode=require"),
+            _ => kept.push(word),
+        }
+    }
+    // Only rebuilt when something was taken out: a quoted value with spaces stays intact.
+    if root.is_none()
+        && !text
+            .split_whitespace()
+            .any(|w| w.starts_with("sslmode=verify-"))
+    {
+        return Ok((text.to_string(), None));
+    }
+    Ok((kept.join(" "), root))
 }
 
 /// `postgres://user@host:port/db`: every setting that says where, none that is secret.
@@ -119,6 +189,7 @@ fn shown(c: &tokio_postgres::Config) -> String {
         SslMode::Require => "?sslmode=require",
         _ => "",
     };
+    // The root named by `sslrootcert` is not secret, but long: `shown` says where, not how.
     format!(
         "postgres://{user}{}/{}{tls}",
         hosts.join(","),
@@ -174,6 +245,37 @@ pub struct PgStore {
     claimer: String,
     /// How long a claim on due messages lasts.
     lease: Duration,
+    /// The statements of the frequent queries, prepared once per connection ([`cached`]).
+    stmts: StmtCache,
+}
+
+/// Prepared statements by their SQL.
+pub(crate) type StmtCache =
+    std::sync::Mutex<std::collections::HashMap<&'static str, tokio_postgres::Statement>>;
+
+/// `sql` prepared on `c`'s connection, once: a query given as text is prepared again on every
+/// call, a round trip of its own, which was a third of a cycle's time on an unchanged
+/// project (issue 15). A statement outlives the transaction it was prepared in; a new
+/// connection is a new store, with an empty cache.
+pub(crate) async fn cached(
+    stmts: &StmtCache,
+    c: &impl tokio_postgres::GenericClient,
+    sql: &'static str,
+) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    let hit = stmts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(sql)
+        .cloned();
+    if let Some(s) = hit {
+        return Ok(s);
+    }
+    let s = c.prepare(sql).await?;
+    stmts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(sql, s.clone());
+    Ok(s)
 }
 
 /// How long a sender's claim on the messages it fetched lasts: longer than delivering a
@@ -244,7 +346,7 @@ impl PgStore {
         let err = pg_err(&at);
         let client = rt.block_on(async {
             if config.get_ssl_mode() == SslMode::Require {
-                let tls = tls_connector().map_err(|m| other_err(&at, m))?;
+                let tls = tls_connector(loc.root_cert.as_deref()).map_err(|m| other_err(&at, m))?;
                 let (client, conn) = config.connect(tls).await.map_err(&err)?;
                 rt.spawn(drive(conn, at.clone()));
                 Ok::<_, StoreError>(client)
@@ -263,6 +365,7 @@ impl PgStore {
             at,
             claimer: token.iter().map(|b| format!("{b:02x}")).collect(),
             lease: lease_from_env(),
+            stmts: Default::default(),
         })
     }
 
@@ -563,17 +666,42 @@ where
 }
 
 /// TLS for `sslmode=require`: rustls with the platform's verifier (system roots), so the
-/// server's certificate is checked, which libpq's `require` alone does not do.
-fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+/// server's certificate is checked, which libpq's `require` alone does not do. With
+/// `sslrootcert` (`root`), that file's certificates are the only roots (a private CA); the
+/// host name is checked either way.
+fn tls_connector(
+    root: Option<&std::path::Path>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_platform_verifier()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+        .map_err(|e| format!("TLS setup: {e}"))?;
+    let config = match root {
+        None => builder
+            .with_platform_verifier()
+            .map_err(|e| format!("TLS setup: {e}"))?,
+        Some(path) => {
+            let at = |e: &dyn std::fmt::Display| format!("sslrootcert {}: {e}", path.display());
+            // A certificate file is small; a bigger one is not what was meant.
+            let meta = std::fs::metadata(path).map_err(|e| at(&e))?;
+            if meta.len() > 1 << 20 {
+                return Err(at(&"larger than 1 MiB"));
+            }
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(path).map_err(|e| at(&e))? {
+                roots.add(cert.map_err(|e| at(&e))?).map_err(|e| at(&e))?;
+            }
+            if roots.is_empty() {
+                return Err(at(&"no PEM certificate in it"));
+            }
+            builder.with_root_certificates(roots)
+        }
+    };
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(
+        config.with_no_client_auth(),
+    ))
 }
 
 #[cfg(test)]
@@ -583,6 +711,35 @@ mod tests {
     /// A new empty database on the test server.
     pub(crate) fn fresh(server: &test_cluster::Server) -> PgLocation {
         PgLocation::parse(&server.fresh_database()).unwrap()
+    }
+
+    #[test]
+    fn libpq_tls_options_are_taken_out() {
+        let (t, root) = libpq_tls_options(
+            "postgres://u:p@h:5/d?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.pem&connect_timeout=3",
+        )
+        .unwrap();
+        assert_eq!(t, "postgres://u:p@h:5/d?sslmode=require&connect_timeout=3");
+        assert_eq!(root.unwrap(), std::path::Path::new("/etc/ca x.pem"));
+        let (t, root) = libpq_tls_options("host=h sslmode=verify-ca sslrootcert=/ca.pem").unwrap();
+        assert_eq!(
+            (t.as_str(), root.unwrap()),
+            ("host=h sslmode=require", "/ca.pem".into())
+        );
+        let plain = "host=h password='a b'";
+        assert_eq!(libpq_tls_options(plain).unwrap(), (plain.to_string(), None));
+        assert!(libpq_tls_options("host=h sslrootcert='/a b.pem'").is_err());
+        let loc =
+            PgLocation::parse("postgres://u@h/d?sslmode=verify-full&sslrootcert=/ca.pem").unwrap();
+        assert_eq!(loc.to_string(), "postgres://u@h:5432/d?sslmode=require");
+        assert_eq!(
+            loc.root_cert.as_deref(),
+            Some(std::path::Path::new("/ca.pem"))
+        );
+        // A root without TLS would be ignored silently: refused instead.
+        let e = PgLocation::parse("postgres://u:hunter2@h/d?sslrootcert=/ca.pem").unwrap_err();
+        assert!(e.to_string().contains("sslmode"), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
     }
 
     #[test]

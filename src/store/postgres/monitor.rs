@@ -65,7 +65,13 @@ impl MonitorState for PgStore {
             let row = self
                 .client
                 .query_opt(
-                    "SELECT hash, generation, packages FROM project_inputs WHERE project = $1",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT hash, generation, packages FROM project_inputs WHERE project = $1",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&project],
                 )
                 .await
@@ -91,7 +97,16 @@ impl MonitorState for PgStore {
             match input {
                 None => self
                     .client
-                    .execute("DELETE FROM project_inputs WHERE project = $1", &[&project])
+                    .execute(
+                        &super::cached(
+                            &self.stmts,
+                            &self.client,
+                            "DELETE FROM project_inputs WHERE project = $1",
+                        )
+                        .await
+                        .map_err(&err)?,
+                        &[&project],
+                    )
                     .await
                     .map_err(&err)?,
                 Some(i) => {
@@ -99,10 +114,16 @@ impl MonitorState for PgStore {
                         serde_json::to_string(&i.packages).unwrap_or_else(|_| "[]".into());
                     self.client
                         .execute(
-                            "INSERT INTO project_inputs (project, hash, generation, packages)
+                            &super::cached(
+                                &self.stmts,
+                                &self.client,
+                                "INSERT INTO project_inputs (project, hash, generation, packages)
                              VALUES ($1, $2, $3, $4)
                              ON CONFLICT (project) DO UPDATE SET hash = $2, generation = $3,
                                  packages = $4",
+                            )
+                            .await
+                            .map_err(&err)?,
                             &[&project, &i.hash, &i.generation, &packages],
                         )
                         .await
@@ -114,23 +135,60 @@ impl MonitorState for PgStore {
     }
 
     fn draft_marker_key(&self) -> Result<Vec<u8>, StoreError> {
+        let err = self.err();
+        // Made once, then only read: no write per project, and no random bytes (the RNG's
+        // first use in a process costs tens of milliseconds).
+        let existing = self.run(async {
+            let row = self
+                .client
+                .query_opt(
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT value FROM secrets WHERE name = 'draft-marker'",
+                    )
+                    .await
+                    .map_err(&err)?,
+                    &[],
+                )
+                .await
+                .map_err(&err)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })?;
+        if let Some(key) = existing {
+            return Ok(key);
+        }
         let mut fresh = [0u8; 32];
         aws_lc_rs::rand::fill(&mut fresh)
             .map_err(|_| other_err(&self.at, "no random bytes for the draft marker key"))?;
-        let err = self.err();
         self.run(async {
             // A concurrent first use keeps whichever key was inserted first.
             self.client
                 .execute(
-                    "INSERT INTO secrets (name, value) VALUES ('draft-marker', $1)
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "INSERT INTO secrets (name, value) VALUES ('draft-marker', $1)
                      ON CONFLICT (name) DO NOTHING",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&fresh.as_slice()],
                 )
                 .await
                 .map_err(&err)?;
             let row = self
                 .client
-                .query_one("SELECT value FROM secrets WHERE name = 'draft-marker'", &[])
+                .query_one(
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT value FROM secrets WHERE name = 'draft-marker'",
+                    )
+                    .await
+                    .map_err(&err)?,
+                    &[],
+                )
                 .await
                 .map_err(&err)?;
             Ok(row.get(0))
@@ -143,8 +201,14 @@ impl MonitorState for PgStore {
             let rows = self
                 .client
                 .query(
-                    "SELECT fingerprint, first_seen, last_seen, resolved_at, state
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT fingerprint, first_seen, last_seen, resolved_at, state
                      FROM findings_seen WHERE project = $1 ORDER BY fingerprint",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&project],
                 )
                 .await
@@ -214,7 +278,13 @@ impl MonitorState for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "SELECT pg_advisory_lock($1, hashtext($2))",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT pg_advisory_lock($1, hashtext($2))",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&PROJECT_LOCK, &project],
                 )
                 .await
@@ -228,7 +298,13 @@ impl MonitorState for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "SELECT pg_advisory_unlock($1, hashtext($2))",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT pg_advisory_unlock($1, hashtext($2))",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&PROJECT_LOCK, &project],
                 )
                 .await
@@ -280,14 +356,14 @@ impl MonitorState for PgStore {
                     rows.iter().map(|r| r.resolved_at).collect();
                 let states: Vec<&str> = rows.iter().map(|r| r.state.as_str()).collect();
                 tx.execute(
-                    "INSERT INTO findings_seen (project, fingerprint, first_seen, last_seen, resolved_at, state)
+                    &super::cached(&self.stmts, &tx, "INSERT INTO findings_seen (project, fingerprint, first_seen, last_seen, resolved_at, state)
                      SELECT DISTINCT ON (f) $1, f, a, b, c, s
                      FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::text[])
                           WITH ORDINALITY AS u(f, a, b, c, s, o)
                      ORDER BY f, o DESC
                      ON CONFLICT (project, fingerprint) DO UPDATE SET
                        first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-                       resolved_at = excluded.resolved_at, state = excluded.state",
+                       resolved_at = excluded.resolved_at, state = excluded.state").await.map_err(&err)?,
                     &[&project, &fps, &first, &last, &resolved, &states],
                 )
                 .await
@@ -299,10 +375,10 @@ impl MonitorState for PgStore {
                 let items: Vec<&str> = held.iter().map(|h| h.item.as_str()).collect();
                 // Ids follow the order given: `held` reads them back in that order.
                 tx.execute(
-                    "INSERT INTO digest_held (project, event, item, held_at)
+                    &super::cached(&self.stmts, &tx, "INSERT INTO digest_held (project, event, item, held_at)
                      SELECT $1, e, i, $4
                      FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(e, i, o)
-                     ORDER BY o",
+                     ORDER BY o").await.map_err(&err)?,
                     &[&project, &events, &items, &now],
                 )
                 .await
@@ -396,8 +472,14 @@ impl MonitorState for PgStore {
             let rows = self
                 .client
                 .query(
-                    "SELECT id, project, event, item, held_at FROM digest_held
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT id, project, event, item, held_at FROM digest_held
                      WHERE project = $1 ORDER BY id",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&project],
                 )
                 .await
@@ -421,7 +503,13 @@ impl MonitorState for PgStore {
             let row = self
                 .client
                 .query_opt(
-                    "SELECT queued_at FROM digest_sent WHERE project = $1",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT queued_at FROM digest_sent WHERE project = $1",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&project],
                 )
                 .await
@@ -443,15 +531,27 @@ impl MonitorState for PgStore {
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;
             tx.execute(
-                "DELETE FROM digest_held WHERE project = $1 AND id = ANY($2)",
+                &super::cached(
+                    &self.stmts,
+                    &tx,
+                    "DELETE FROM digest_held WHERE project = $1 AND id = ANY($2)",
+                )
+                .await
+                .map_err(&err)?,
                 &[&project, &held_ids],
             )
             .await
             .map_err(&err)?;
             queue(&tx, messages, now).await.map_err(&err)?;
             tx.execute(
-                "INSERT INTO digest_sent (project, queued_at) VALUES ($1, $2)
+                &super::cached(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO digest_sent (project, queued_at) VALUES ($1, $2)
                  ON CONFLICT (project) DO UPDATE SET queued_at = excluded.queued_at",
+                )
+                .await
+                .map_err(&err)?,
                 &[&project, &now],
             )
             .await
@@ -505,9 +605,9 @@ impl MonitorState for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL,
+                    &super::cached(&self.stmts, &self.client, "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL,
                        claimed_by = NULL, claimed_until = NULL
-                     WHERE id = $1",
+                     WHERE id = $1").await.map_err(&err)?,
                     &[&id, &now],
                 )
                 .await
@@ -532,9 +632,15 @@ impl MonitorState for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
                        next_attempt = $3, gave_up_at = $4, claimed_by = NULL, claimed_until = NULL
                      WHERE id = $1",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&id, &error, &next_attempt, &gave_up],
                 )
                 .await
@@ -549,10 +655,16 @@ impl MonitorState for PgStore {
             let r = self
                 .client
                 .query_one(
-                    "SELECT COUNT(*) FILTER (WHERE sent_at IS NOT NULL),
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT COUNT(*) FILTER (WHERE sent_at IS NOT NULL),
                             COUNT(*) FILTER (WHERE sent_at IS NULL AND gave_up_at IS NULL),
                             COUNT(*) FILTER (WHERE gave_up_at IS NOT NULL)
                      FROM outbox",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[],
                 )
                 .await
@@ -591,7 +703,13 @@ impl MonitorState for PgStore {
             let r = self
                 .client
                 .query_one(
-                    "INSERT INTO runs (started_at) VALUES ($1) RETURNING id",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "INSERT INTO runs (started_at) VALUES ($1) RETURNING id",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[&now],
                 )
                 .await
@@ -611,7 +729,7 @@ impl MonitorState for PgStore {
         self.run(async {
             self.client
                 .execute(
-                    "UPDATE runs SET finished_at = $2, outcome = $3, summary = $4 WHERE id = $1",
+                    &super::cached(&self.stmts, &self.client, "UPDATE runs SET finished_at = $2, outcome = $3, summary = $4 WHERE id = $1").await.map_err(&err)?,
                     &[&id, &now, &outcome.as_str(), &summary],
                 )
                 .await
@@ -625,8 +743,14 @@ impl MonitorState for PgStore {
         let row = self.run(async {
             self.client
                 .query_opt(
-                    "SELECT started_at, finished_at, outcome, summary FROM runs
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT started_at, finished_at, outcome, summary FROM runs
                      ORDER BY id DESC LIMIT 1",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[],
                 )
                 .await
@@ -651,8 +775,14 @@ impl MonitorState for PgStore {
             let rows = self
                 .client
                 .query(
-                    "SELECT component, failures, first_failed_at, last_error, alerted_at
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT component, failures, first_failed_at, last_error, alerted_at
                      FROM health ORDER BY component",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[],
                 )
                 .await
@@ -684,11 +814,11 @@ impl MonitorState for PgStore {
             let tx = self.client.transaction().await.map_err(&err)?;
             for r in rows {
                 tx.execute(
-                    "INSERT INTO health (component, failures, first_failed_at, last_error, alerted_at)
+                    &super::cached(&self.stmts, &tx, "INSERT INTO health (component, failures, first_failed_at, last_error, alerted_at)
                      VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (component) DO UPDATE SET
                        failures = excluded.failures, first_failed_at = excluded.first_failed_at,
-                       last_error = excluded.last_error, alerted_at = excluded.alerted_at",
+                       last_error = excluded.last_error, alerted_at = excluded.alerted_at").await.map_err(&err)?,
                     &[
                         &r.component,
                         &i64::from(r.failures),
@@ -730,11 +860,18 @@ impl MonitorState for PgStore {
     fn tokens(&self) -> Result<Vec<crate::store::TokenRow>, StoreError> {
         let err = self.err();
         self.run(async {
+            // Read on every API request: prepared once per connection.
             let rows = self
                 .client
                 .query(
-                    "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens
-                     ORDER BY id",
+                    &super::cached(
+                        &self.stmts,
+                        &self.client,
+                        "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens
+                         ORDER BY id",
+                    )
+                    .await
+                    .map_err(&err)?,
                     &[],
                 )
                 .await
