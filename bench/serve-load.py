@@ -15,7 +15,17 @@ CONNECTIONS connections on 2 threads, for DURATION seconds.
 PostgreSQL: a throwaway local cluster (bench/pgcluster.py, durable: fsync on) or
 $DEPWATCH_TEST_POSTGRES_URL.
 
-Usage: python3 bench/serve-load.py [DURATION] [CONNECTIONS] [PROJECTS]   (defaults 20 16 8)
+Two measurements per backend:
+- saturation: wrk, closed loop (each connection sends its next submission when the last is
+  answered), rotating over the projects: the most submissions per second, and their latency
+  when the server is the bottleneck;
+- fixed rate (when `oha` is installed: `cargo install oha`, or OHA=path): RATE submissions per
+  second (default 200, the issue's target) for DURATION seconds, split over 4 projects (one oha
+  per project, as a token submits for one project), CONNECTIONS connections in all, with oha's
+  latency correction (a late request counts from when it was due): the p50 and p99 at that
+  rate, over every request.
+
+Usage: python3 bench/serve-load.py [DURATION] [CONNECTIONS] [PROJECTS] [RATE]   (defaults 20 16 8 200)
 Builds the release binary first (or DEPWATCH_BIN=path uses that binary).
 """
 import os, re, shutil, signal, subprocess, sys, tempfile, urllib.request
@@ -26,6 +36,8 @@ import pgcluster  # noqa: E402
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 16
 PROJECTS = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+RATE = int(sys.argv[4]) if len(sys.argv) > 4 else 200
+oha = os.environ.get("OHA") or shutil.which("oha")
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 shared = os.path.realpath(os.path.join(root, "..", "shared"))
 pypa = os.path.join(shared, "corpus/advisories/pypa/vulns")
@@ -109,10 +121,39 @@ def load(store, label, work):
         p99 = re.search(r"99%\s+(\S+)", out).group(1)
         p50 = re.search(r"50%\s+(\S+)", out).group(1)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        return (f"{label}: {rps} submissions/s, p50 {p50}, p99 {p99}, "
-                f"{non2xx.group(1) if non2xx else 0} non-2xx; SBOM of {components} components, "
-                f"{findings.group(1).decode() if findings else '?'} findings each, "
-                f"{PROJECTS} projects, {CONNECTIONS} connections, {DURATION}s")
+        lines = [f"{label}, saturation (wrk): {rps} submissions/s, p50 {p50}, p99 {p99}, "
+                 f"{non2xx.group(1) if non2xx else 0} non-2xx; SBOM of {components} components, "
+                 f"{findings.group(1).decode() if findings else '?'} findings each, "
+                 f"{PROJECTS} projects, {CONNECTIONS} connections, {DURATION}s"]
+        if oha:
+            # One oha per project (a token submits for one project), RATE split between them;
+            # each request's corrected latency from oha's CSV, pooled for the percentiles.
+            k = min(PROJECTS, 4)
+            procs = [subprocess.Popen(
+                [oha, "--no-tui", "--output-format", "csv", "--latency-correction",
+                 "-z", f"{DURATION}s", "-c", str(max(1, CONNECTIONS // k)), "-q", str(RATE / k),
+                 "-m", "POST", "-H", "Content-Type: application/vnd.cyclonedx+json",
+                 "-H", f"Authorization: Bearer {tokens[i]}", "-D", bom,
+                 f"{url}/api/v1/projects/{names[i]}/scan"],
+                stdout=subprocess.PIPE, text=True) for i in range(k)]
+            durations, statuses = [], {}
+            for proc in procs:
+                out_csv, _ = proc.communicate(timeout=DURATION + 120)
+                for row in out_csv.splitlines()[1:]:
+                    cols = row.split(",")
+                    if len(cols) >= 7:
+                        durations.append(float(cols[4]))
+                        statuses[cols[6]] = statuses.get(cols[6], 0) + 1
+            durations.sort()
+            pick = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))] * 1000
+            lines.append(
+                f"{label}, fixed rate (oha, {RATE}/s over {k} projects): "
+                f"{len(durations) / DURATION:.1f} submissions/s, p50 {pick(0.50):.1f}ms, "
+                f"p99 {pick(0.99):.1f}ms, status {statuses}; {CONNECTIONS} connections, "
+                f"{DURATION}s")
+        else:
+            lines.append(f"{label}, fixed rate: skipped (no oha: cargo install oha)")
+        return "\n".join(lines)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
