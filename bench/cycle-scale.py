@@ -21,13 +21,15 @@ summed time of the project steps the cycle rescanned, from `--timings`), with ho
 contain the package and how many the cycle rescanned.
 On PostgreSQL also the corpus import (`depwatch sync` into an empty database).
 PostgreSQL: $DEPWATCH_TEST_POSTGRES_URL (`postgres://user:pw@host:port`, a database
-`depwatch_bench` is created), else a throwaway cluster made as tests/support/pg_cluster.rs
-does (Debian's /usr/lib/postgresql/N/bin or PATH; as root through `runuser -u postgres`).
+`depwatch_bench` is created), else a throwaway cluster (bench/pgcluster.py, fsync off).
 Usage: python3 bench/cycle-scale.py [RUNS]      (builds the release binary first;
 $DEPWATCH_BENCH_BIN times another binary, $DEPWATCH_BENCH_PROJECTS another project count,
 $DEPWATCH_BENCH_BACKENDS=sqlite or =postgres only one backend)
 """
-import glob, json, os, re, resource, shutil, socket, statistics, subprocess, sys, tempfile, time
+import glob, json, os, re, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgcluster  # noqa: E402
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 PROJECTS = 1000
@@ -215,76 +217,18 @@ def measure(store, label):
     return res
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def pg_bin():
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]), reverse=True)
-    for d in dirs:
-        if os.path.isfile(os.path.join(d, "initdb")):
-            return d
-    found = shutil.which("initdb")
-    return os.path.dirname(found) if found else None
-
-
-def start_cluster():
-    """A throwaway cluster: returns (url, stop)."""
-    bin_dir = pg_bin()
-    if not bin_dir:
-        return None, None
-    as_pg = os.geteuid() == 0
-    pre = ["runuser", "-u", "postgres", "--"] if as_pg else []
-    d = tempfile.mkdtemp(prefix="depwatch-bench-pg-")
-    pw = os.path.join(d, "pw")
-    with open(pw, "w") as f:
-        f.write("bench")
-    if as_pg:
-        subprocess.run(["chown", "-R", "postgres:postgres", d], check=True)
-    data = os.path.join(d, "data")
-    subprocess.run(pre + [os.path.join(bin_dir, "initdb"), "-D", data, "-U", "depwatch",
-                          "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-instructions",
-                          "--no-sync", "--pwfile=" + pw], check=True, stdout=subprocess.DEVNULL)
-    port = free_port()
-    subprocess.run(pre + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-l", os.path.join(d, "log"),
-                          "-w", "-t", "60", "-o",
-                          "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
-                          "-c synchronous_commit=off -c full_page_writes=off" % (port, d), "start"],
-                   check=True, stdout=subprocess.DEVNULL)
-
-    def stop():
-        subprocess.run(pre + [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(d, ignore_errors=True)
-
-    return "postgres://depwatch:bench@127.0.0.1:%d" % port, stop
-
-
 print("%d projects from %d corpus folders (+ one of %d rare PyPI packages each); medians of %d runs"
       % (PROJECTS, len(corpus), len(rare), RUNS))
 backends = os.environ.get("DEPWATCH_BENCH_BACKENDS", "sqlite,postgres").split(",")
 try:
     if "sqlite" in backends:
         measure(os.path.join(tmp, "store.sqlite3"), "SQLite")
-    base, stop = os.environ.get("DEPWATCH_TEST_POSTGRES_URL"), None
-    if "postgres" not in backends:
-        base = None
-    elif not base:
-        base, stop = start_cluster()
-    if base:
-        try:
-            subprocess.run(["psql", base + "/postgres", "-qc", "DROP DATABASE IF EXISTS depwatch_bench"],
-                           check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            subprocess.run(["psql", base + "/postgres", "-qc", "CREATE DATABASE depwatch_bench"], check=True)
-            measure(base + "/depwatch_bench", "PostgreSQL")
-        finally:
-            if stop:
-                stop()
-    elif "postgres" in backends:
-        print("PostgreSQL: no server binaries and no $DEPWATCH_TEST_POSTGRES_URL: skipped")
+    if "postgres" in backends:
+        # fsync off: the same throwaway cluster the numbers in the README were measured on.
+        with pgcluster.database("depwatch_bench") as url:
+            if url:
+                measure(url, "PostgreSQL")
+            else:
+                print("PostgreSQL: no server binaries and no $DEPWATCH_TEST_POSTGRES_URL: skipped")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)

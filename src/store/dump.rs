@@ -359,23 +359,7 @@ impl Store {
         )));
         d.tokens = rows!(
             "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens ORDER BY id",
-            |r| {
-                let scope: String = r.get(2)?;
-                Ok(super::TokenRow {
-                    id: r.get(0)?,
-                    project: r.get(1)?,
-                    scope: scope.parse().map_err(|e: String| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            2,
-                            rusqlite::types::Type::Text,
-                            e.into(),
-                        )
-                    })?,
-                    hash: r.get(3)?,
-                    created_at: time_col_req(r, 4)?,
-                    revoked_at: time_col(r, 5)?,
-                })
-            }
+            super::monitor::token_row
         );
         let daily: Vec<(String, String, String, i64)> = rows!(
             "SELECT project, day, severity, open FROM daily_open ORDER BY project, day, severity",

@@ -698,25 +698,7 @@ impl MonitorState for Store {
                 "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens ORDER BY id",
             )
             .map_err(self.sq())?;
-        let rows = stmt
-            .query_map([], |r| {
-                let scope: String = r.get(2)?;
-                Ok(super::TokenRow {
-                    id: r.get(0)?,
-                    project: r.get(1)?,
-                    scope: scope.parse().map_err(|e: String| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            2,
-                            rusqlite::types::Type::Text,
-                            e.into(),
-                        )
-                    })?,
-                    hash: r.get(3)?,
-                    created_at: time_col_req(r, 4)?,
-                    revoked_at: time_col(r, 5)?,
-                })
-            })
-            .map_err(self.sq())?;
+        let rows = stmt.query_map([], token_row).map_err(self.sq())?;
         rows.collect::<Result<_, _>>().map_err(self.sq())
     }
 
@@ -730,4 +712,19 @@ impl MonitorState for Store {
             .map_err(self.sq())?;
         Ok(n == 1)
     }
+}
+
+/// One `api_tokens` row (`SELECT id, project, scope, hash, created_at, revoked_at`).
+pub(super) fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::TokenRow> {
+    let scope: String = r.get(2)?;
+    Ok(super::TokenRow {
+        id: r.get(0)?,
+        project: r.get(1)?,
+        scope: scope.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
+        })?,
+        hash: r.get(3)?,
+        created_at: time_col_req(r, 4)?,
+        revoked_at: time_col(r, 5)?,
+    })
 }

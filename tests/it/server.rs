@@ -797,6 +797,11 @@ async fn the_dashboard_is_served_with_its_drafts_and_a_login_cookie() {
     let r = login("dwt_wrong").await.unwrap();
     assert_eq!(r.status(), 401);
     assert!(!r.headers().contains_key("set-cookie"));
+    let again = r.text().await.unwrap();
+    assert!(
+        !again.contains("dwt_wrong"),
+        "a presented token is never echoed: {again}"
+    );
     let r = login(&read).await.unwrap();
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
