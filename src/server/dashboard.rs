@@ -5,7 +5,7 @@
 //! the `Authorization` header or the `depwatch_token` cookie, which `/login` sets. The pages need
 //! no JavaScript; their content security policy allows none.
 
-use super::{Shared, authorise_read, blocking, internal};
+use super::{Shared, authorise_read, blocking, internal, viewer};
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -38,27 +38,30 @@ pub(super) async fn overview(
     }
 }
 
-/// `GET /projects/{name}.html`: a project's page (404 for a name no configured project has).
+/// `GET /projects/{name}.html`: a project's page (404 for a name no configured project has,
+/// and for any project a submit token is not for).
 pub(super) async fn project(
     State(st): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(page): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    // Who reads is decided before any lookup: a refused reader learns nothing of which
+    // projects exist, and a project's token sees "not found" for every other project.
+    let who = match viewer(&st, peer, &headers).await {
+        Ok(v) => v,
+        Err(r) => return refused(r),
+    };
     let wanted = format!("projects/{page}");
-    let Some(name) = st
+    let known = st
         .opts
         .run
         .config
         .projects
         .iter()
-        .find(|p| crate::dashboard::project_path(&p.name) == wanted)
-        .map(|p| p.name.clone())
-    else {
+        .any(|p| who.may_see(&p.name) && crate::dashboard::project_path(&p.name) == wanted);
+    if !known {
         return not_found();
-    };
-    if let Err(r) = authorise_read(&st, peer, &headers, Some(&name)).await {
-        return refused(r);
     }
     let state = st.clone();
     let html = blocking(move || {
@@ -93,30 +96,29 @@ pub(super) async fn draft(
     if !plain {
         return not_found();
     }
+    // Who reads is decided before any lookup: whether a draft exists says that a project is
+    // affected by an advisory, which may still be embargoed.
+    let who = match viewer(&st, peer, &headers).await {
+        Ok(v) => v,
+        Err(r) => return refused(r),
+    };
     let out = &st.opts.run.out_dir;
-    // The project whose draft directory holds a regular file (not a link) of that name.
+    // The project (one this reader may see) whose draft directory holds a regular file (not a
+    // link) of that name.
     let found = st
         .opts
         .run
         .config
         .projects
         .iter()
-        .filter(|p| file.starts_with(&format!("{}-", p.name)))
-        .map(|p| {
-            (
-                p.name.clone(),
-                crate::status::draft_dir(out, &p.name).join(&file),
-            )
-        })
-        .find(|(_, path)| {
+        .filter(|p| who.may_see(&p.name) && file.starts_with(&format!("{}-", p.name)))
+        .map(|p| crate::status::draft_dir(out, &p.name).join(&file))
+        .find(|path| {
             std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_DRAFT)
         });
-    let Some((name, path)) = found else {
+    let Some(path) = found else {
         return not_found();
     };
-    if let Err(r) = authorise_read(&st, peer, &headers, Some(&name)).await {
-        return refused(r);
-    }
     let body = match blocking(move || crate::fsread::read_regular(&path, MAX_DRAFT)).await {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => return internal("reading a draft", e),

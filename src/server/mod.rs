@@ -282,29 +282,62 @@ fn rate_limited(st: &Shared, row: &TokenRow) -> Result<(), Response> {
 
 /// Read access to `project` (or to everything with `None`): a token that may read, else a
 /// loopback peer without a token. A token that is presented must be valid, even on loopback.
-async fn authorise_read(
-    st: &Shared,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    project: Option<&str>,
-) -> Result<(), Response> {
+/// Who is reading: everything (from loopback without a token, or with a read token) or one
+/// project (with its submit token). Decided before anything is looked up, so a refused reader
+/// learns nothing of what exists (which projects, which drafts).
+enum Viewer {
+    All,
+    Project(String),
+}
+
+impl Viewer {
+    fn may_see(&self, project: &str) -> bool {
+        match self {
+            Viewer::All => true,
+            Viewer::Project(p) => p == project,
+        }
+    }
+}
+
+async fn viewer(st: &Shared, peer: SocketAddr, headers: &HeaderMap) -> Result<Viewer, Response> {
     match presented_token(headers, true) {
-        None if peer.ip().is_loopback() => Ok(()),
+        None if peer.ip().is_loopback() => Ok(Viewer::All),
         None => Err(fail(
             StatusCode::UNAUTHORIZED,
             "a read token is required from outside this host (Authorization: Bearer, or the depwatch_token cookie)",
         )),
         Some(t) => {
             let rows = load_tokens(st).await?;
-            match auth::find(&rows, &t) {
-                None => Err(fail(StatusCode::UNAUTHORIZED, "unknown or revoked token")),
-                Some(row) if !auth::may_read(row, project) => Err(fail(
-                    StatusCode::FORBIDDEN,
-                    "this token may not read this resource",
-                )),
-                Some(row) => rate_limited(st, row),
-            }
+            let Some(row) = auth::find(&rows, &t) else {
+                return Err(fail(StatusCode::UNAUTHORIZED, "unknown or revoked token"));
+            };
+            rate_limited(st, row)?;
+            Ok(match row.scope {
+                crate::store::TokenScope::Read => Viewer::All,
+                crate::store::TokenScope::Submit => Viewer::Project(row.project.clone()),
+            })
         }
+    }
+}
+
+fn forbidden() -> Response {
+    fail(
+        StatusCode::FORBIDDEN,
+        "this token may not read this resource",
+    )
+}
+
+/// Reading everything (`project` None) or one project's resources.
+async fn authorise_read(
+    st: &Shared,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    project: Option<&str>,
+) -> Result<(), Response> {
+    match (viewer(st, peer, headers).await?, project) {
+        (Viewer::All, _) => Ok(()),
+        (v, Some(p)) if v.may_see(p) => Ok(()),
+        _ => Err(forbidden()),
     }
 }
 
@@ -616,10 +649,11 @@ async fn findings(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = project_of(&st, &name) {
+    // Authorised first: a refused reader learns nothing, not even whether the project exists.
+    if let Err(r) = authorise_read(&st, peer, &headers, Some(&name)).await {
         return r;
     }
-    if let Err(r) = authorise_read(&st, peer, &headers, Some(&name)).await {
+    if let Err(r) = project_of(&st, &name) {
         return r;
     }
     match read_status(&st).await {

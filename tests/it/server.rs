@@ -832,6 +832,55 @@ async fn the_dashboard_is_served_with_its_drafts_and_a_login_cookie() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("action=\"/login\""));
+    // A refused reader learns nothing of what exists: a draft that exists and one that does
+    // not get the same 401.
+    for path in [
+        format!("/projects/{link}"),
+        "/projects/drafts/nope-x.md".to_string(),
+    ] {
+        let r = client
+            .get(format!("{}{path}", server.url))
+            .header("cookie", "depwatch_token=dwt_revoked")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+    }
+    // A submit token: its project's draft; another project's page is "not found", whether
+    // it exists or not; the API's findings of another project, existing or not, 403.
+    let as_submitter = |path: String| {
+        client
+            .get(format!("{}{path}", server.url))
+            .bearer_auth(&tok)
+            .send()
+    };
+    assert_eq!(
+        as_submitter(format!("/projects/{link}"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        as_submitter("/projects/other.html".into())
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        as_submitter("/projects/nope.html".into())
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    for name in ["other", "nope"] {
+        let r = as_submitter(format!("/api/v1/projects/{name}/findings"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{name}");
+    }
     // A submit token reads its own project's page, not the overview.
     assert_eq!(
         with_cookie(format!("depwatch_token={tok}"))
