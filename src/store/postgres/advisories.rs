@@ -56,21 +56,26 @@ impl PgStore {
             let tx = self.client.transaction().await.map_err(&err)?;
             // Records an older depwatch converted are rewritten even when their `modified` is
             // the same (the SQLite store's migration 4; a copied store keeps the flag).
-            let resync: bool = tx
-                .query_opt(&super::cached(&self.stmts, &tx, "SELECT resync FROM sources WHERE source = $1").await.map_err(&err)?, &[&source])
-                .await
-                .map_err(&err)?
-                .is_some_and(|r| r.get(0));
-            let mut existing: HashMap<String, String> = tx
-                .query(
-                    &super::cached(&self.stmts, &tx, "SELECT id, modified FROM advisories WHERE source = $1").await.map_err(&err)?,
-                    &[&source],
-                )
-                .await
-                .map_err(&err)?
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect();
+            let resync: bool = super::query_opt(
+                &self.stmts,
+                &tx,
+                "SELECT resync FROM sources WHERE source = $1",
+                &[&source],
+            )
+            .await
+            .map_err(&err)?
+            .is_some_and(|r| r.get(0));
+            let mut existing: HashMap<String, String> = super::query(
+                &self.stmts,
+                &tx,
+                "SELECT id, modified FROM advisories WHERE source = $1",
+                &[&source],
+            )
+            .await
+            .map_err(&err)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
             let in_store: HashSet<String> = existing.keys().cloned().collect();
             let mut converted_before: HashSet<String> = if resync {
                 in_store.clone()
@@ -86,8 +91,7 @@ impl PgStore {
                 seen.insert(adv.id.as_str());
                 if let Some(old) = existing.get(&adv.id)
                     && !converted_before.remove(adv.id.as_str())
-                    && (old == &adv.modified
-                        || (old.as_str() > adv.modified.as_str() && !replace))
+                    && (old == &adv.modified || (old.as_str() > adv.modified.as_str() && !replace))
                 {
                     continue;
                 }
@@ -111,19 +115,23 @@ impl PgStore {
             // The packages whose records this sync writes or removes, old and new versions.
             let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
             if !delete.is_empty() {
-                for r in tx
-                    .query(
-                        &super::cached(&self.stmts, &tx, "SELECT DISTINCT ecosystem, name FROM affected
-                         WHERE source = $1 AND id = ANY($2)").await.map_err(&err)?,
-                        &[&source, &delete],
-                    )
-                    .await
-                    .map_err(&err)?
+                for r in super::query(
+                    &self.stmts,
+                    &tx,
+                    "SELECT DISTINCT ecosystem,
+                                                             name FROM affected
+                         WHERE source = $1 AND id = ANY($2)",
+                    &[&source, &delete],
+                )
+                .await
+                .map_err(&err)?
                 {
                     touched.insert((r.get(0), r.get(1)));
                 }
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "DELETE FROM advisories WHERE source = $1 AND id = ANY($2)").await.map_err(&err)?,
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "DELETE FROM advisories WHERE source = $1 AND id = ANY($2)",
                     &[&source, &delete],
                 )
                 .await
@@ -137,9 +145,10 @@ impl PgStore {
                 ids.push(adv.id.as_str());
                 modified.push(adv.modified.as_str());
                 withdrawn.push(adv.withdrawn.is_some());
-                records.push(serde_json::to_string(adv).map_err(|e| {
-                    other_err(&at, format!("record {source}/{}: {e}", adv.id))
-                })?);
+                records.push(
+                    serde_json::to_string(adv)
+                        .map_err(|e| other_err(&at, format!("record {source}/{}: {e}", adv.id)))?,
+                );
                 let (affected, aliases) = index_rows(adv);
                 for (eco, name) in affected {
                     touched.insert((eco.to_string(), name.clone()));
@@ -153,59 +162,91 @@ impl PgStore {
                 }
             }
             if !ids.is_empty() {
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO advisories (source, id, modified, withdrawn, record)
-                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bool[], $5::text[])").await.map_err(&err)?,
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO advisories (source, id,
+                                                      modified, withdrawn, record)
+                     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bool[],
+                         $5::text[])",
                     &[&source, &ids, &modified, &withdrawn, &records],
                 )
                 .await
                 .map_err(&err)?;
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO affected (ecosystem, name, source, id)
-                     SELECT e, n, $1, i FROM unnest($2::text[], $3::text[], $4::text[]) AS u(e, n, i)
-                     ON CONFLICT DO NOTHING").await.map_err(&err)?,
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO affected (ecosystem,
+                                                      name, source, id)
+                     SELECT e, n, $1, i FROM unnest($2::text[], $3::text[],
+                         $4::text[]) AS u(e, n, i)
+                     ON CONFLICT DO NOTHING",
                     &[&source, &a_eco, &a_name, &a_id],
                 )
                 .await
                 .map_err(&err)?;
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO aliases (alias, source, id)
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO aliases (alias, source, id)
                      SELECT a, $1, i FROM unnest($2::text[], $3::text[]) AS u(a, i)
-                     ON CONFLICT DO NOTHING").await.map_err(&err)?,
+                     ON CONFLICT DO NOTHING",
                     &[&source, &l_alias, &l_id],
                 )
                 .await
                 .map_err(&err)?;
             }
             mark_changed(&tx, &touched, false).await.map_err(&err)?;
-            tx.execute(&super::cached(&self.stmts, &tx, "DELETE FROM load_errors WHERE source = $1").await.map_err(&err)?, &[&source])
-                .await
-                .map_err(&err)?;
+            super::execute(
+                &self.stmts,
+                &tx,
+                "DELETE FROM load_errors WHERE source = $1",
+                &[&source],
+            )
+            .await
+            .map_err(&err)?;
             if !errors.is_empty() {
                 let files: Vec<&str> = errors.iter().map(|e| e.file.as_str()).collect();
                 let eids: Vec<Option<&str>> = errors.iter().map(|e| e.id.as_deref()).collect();
                 let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO load_errors (source, file, id, message)
-                     SELECT $1, f, i, m FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(f, i, m, o)
-                     ORDER BY o").await.map_err(&err)?,
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO load_errors (source,
+                                                      file, id, message)
+                     SELECT $1, f, i, m FROM unnest($2::text[], $3::text[],
+                         $4::text[]) WITH ORDINALITY AS u(f, i, m, o)
+                     ORDER BY o",
                     &[&source, &files, &eids, &messages],
                 )
                 .await
                 .map_err(&err)?;
             }
-            tx.execute(
-                &super::cached(&self.stmts, &tx, "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt, last_success, last_error)
+            super::execute(
+                &self.stmts,
+                &tx,
+                "INSERT INTO sources (source, cursor,
+                     etag, last_modified, last_attempt, last_success, last_error)
                  VALUES ($1, $2, $3, $4, $5, $5, NULL)
-                 ON CONFLICT (source) DO UPDATE SET cursor = $2, etag = $3, last_modified = $4,
-                     last_attempt = $5, last_success = $5, last_error = NULL, resync = false").await.map_err(&err)?,
-                &[&source, &state.cursor, &state.etag, &state.last_modified, &now],
+                 ON CONFLICT (source) DO UPDATE SET cursor = $2, etag = $3,
+                     last_modified = $4,
+                     last_attempt = $5, last_success = $5, last_error = NULL, resync = false",
+                &[
+                    &source,
+                    &state.cursor,
+                    &state.etag,
+                    &state.last_modified,
+                    &now,
+                ],
             )
             .await
             .map_err(&err)?;
-            tx.execute(
-                &super::cached(&self.stmts, &tx, "UPDATE sources SET records = (SELECT COUNT(*) FROM advisories WHERE source = $1)
-                 WHERE source = $1").await.map_err(&err)?,
+            super::execute(
+                &self.stmts,
+                &tx,
+                "UPDATE sources SET records = (SELECT COUNT(*) FROM advisories WHERE
+                     source = $1)
+                 WHERE source = $1",
                 &[&source],
             )
             .await
@@ -301,9 +342,11 @@ impl PgStore {
                 .map(|r| r.get(0))
                 .collect();
             // The set another source wrote goes with that source's row: nothing of it is left.
-            tx.execute(
-                &super::cached(&self.stmts, &tx, "DELETE FROM sources WHERE source IN
-                   (SELECT source FROM signal_sets WHERE kind = $1 AND source != $2)").await.map_err(&err)?,
+            super::execute(
+                &self.stmts,
+                &tx,
+                "DELETE FROM sources WHERE source IN
+                   (SELECT source FROM signal_sets WHERE kind = $1 AND source != $2)",
                 &[&table, &source],
             )
             .await
@@ -381,21 +424,29 @@ impl PgStore {
             mark_changed(&tx, &BTreeSet::new(), true)
                 .await
                 .map_err(&err)?;
-            tx.execute(
-                &super::cached(&self.stmts, &tx, "INSERT INTO signal_sets (kind, source, version, dated, rows)
+            super::execute(
+                &self.stmts,
+                &tx,
+                "INSERT INTO signal_sets (kind, source,
+                                                  version, dated, rows)
                  VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (kind) DO UPDATE SET source = $2, version = $3, dated = $4, rows = $5").await.map_err(&err)?,
+                 ON CONFLICT (kind) DO UPDATE SET source = $2, version = $3,
+                     dated = $4, rows = $5",
                 &[&table, &source, &version, &dated, &rows],
             )
             .await
             .map_err(&err)?;
-            tx.execute(
-                &super::cached(&self.stmts, &tx, "INSERT INTO sources (source, cursor, etag, last_modified, last_attempt,
+            super::execute(
+                &self.stmts,
+                &tx,
+                "INSERT INTO sources (source, cursor,
+                                                  etag, last_modified, last_attempt,
                      last_success, last_error, records)
                  VALUES ($1, $2, $3, $4, $5, $5, NULL, $6)
-                 ON CONFLICT (source) DO UPDATE SET cursor = $2, etag = $3, last_modified = $4,
+                 ON CONFLICT (source) DO UPDATE SET cursor = $2, etag = $3,
+                     last_modified = $4,
                      last_attempt = $5, last_success = $5, last_error = NULL, resync = false,
-                     records = $6").await.map_err(&err)?,
+                     records = $6",
                 &[
                     &source,
                     &state.cursor,
@@ -421,12 +472,11 @@ impl PgStore {
         }
         // One statement, one snapshot: a set replaced meanwhile is read whole, old or new.
         let rows = self.run(async {
-            self.client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT s.kind, s.source, s.version, s.dated, k.cve, k.date_added,
+            super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT s.kind, s.source,
+                                                         s.version, s.dated, k.cve, k.date_added,
                             k.due_date, k.ransomware, NULL::float8, NULL::float8
                      FROM signal_sets s JOIN kev k ON s.kind = 'kev'
                      WHERE k.cve = ANY($1)
@@ -435,13 +485,10 @@ impl PgStore {
                             NULL::date, NULL::text, e.score, e.percentile
                      FROM signal_sets s JOIN epss e ON s.kind = 'epss'
                      WHERE e.cve = ANY($1)",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&cves],
-                )
-                .await
-                .map_err(&err)
+                &[&cves],
+            )
+            .await
+            .map_err(&err)
         })?;
         for r in rows {
             let (kind, source, version, dated): (&str, String, Option<String>, Option<String>) =
@@ -512,20 +559,14 @@ impl AdvisoryStore for PgStore {
     fn sources_needing_resync(&self) -> Result<Vec<String>, StoreError> {
         let err = self.err();
         self.run(async {
-            let rows = self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT source FROM sources WHERE resync ORDER BY source",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?;
+            let rows = super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT source FROM sources WHERE resync ORDER BY source",
+                &[],
+            )
+            .await
+            .map_err(&err)?;
             Ok(rows.iter().map(|r| r.get(0)).collect())
         })
     }
@@ -534,20 +575,17 @@ impl AdvisoryStore for PgStore {
         let err = self.err();
         let now = Timestamp::now();
         self.run(async {
-            self.client
-                .execute(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "INSERT INTO sources (source, last_attempt, last_error) VALUES ($1, $2, $3)
-                     ON CONFLICT (source) DO UPDATE SET last_attempt = $2, last_error = $3",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&source, &now, &error],
-                )
-                .await
-                .map_err(&err)?;
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "INSERT INTO sources (source,
+                     last_attempt, last_error) VALUES ($1, $2, $3)
+                     ON CONFLICT (source) DO UPDATE SET last_attempt = $2,
+                         last_error = $3",
+                &[&source, &now, &error],
+            )
+            .await
+            .map_err(&err)?;
             Ok(())
         })
     }
@@ -556,15 +594,18 @@ impl AdvisoryStore for PgStore {
         let err = self.err();
         let now = Timestamp::now();
         self.run(async {
-            self.client
-                .execute(
-                    &super::cached(&self.stmts, &self.client, "INSERT INTO sources (source, last_attempt, last_success) VALUES ($1, $2, $2)
-                     ON CONFLICT (source) DO UPDATE SET last_attempt = $2, last_success = $2,
-                         last_error = NULL").await.map_err(&err)?,
-                    &[&source, &now],
-                )
-                .await
-                .map_err(&err)?;
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "INSERT INTO sources (source,
+                     last_attempt, last_success) VALUES ($1, $2, $2)
+                     ON CONFLICT (source) DO UPDATE SET last_attempt = $2,
+                         last_success = $2,
+                         last_error = NULL",
+                &[&source, &now],
+            )
+            .await
+            .map_err(&err)?;
             Ok(())
         })
     }
@@ -620,18 +661,20 @@ impl AdvisoryStore for PgStore {
                 .await
                 .map_err(&err)?;
             let mut out = StoredRecords::default();
-            let rows = tx
-                .query(
-                    &super::cached(&self.stmts, &tx, "SELECT a.source, a.id, a.record FROM advisories a
+            let rows = super::query(
+                &self.stmts,
+                &tx,
+                "SELECT a.source, a.id,
+                                                           a.record FROM advisories a
                      WHERE (a.source, a.id) IN (
                          SELECT f.source, f.id FROM affected f
                          JOIN unnest($1::text[], $2::text[]) AS p(eco, name)
                            ON f.ecosystem = p.eco AND f.name = p.name)
-                     ORDER BY a.source, a.id").await.map_err(&err)?,
-                    &[&ecos, &names],
-                )
-                .await
-                .map_err(&err)?;
+                     ORDER BY a.source, a.id",
+                &[&ecos, &names],
+            )
+            .await
+            .map_err(&err)?;
             for r in rows {
                 let (source, id, json): (String, String, &str) = (r.get(0), r.get(1), r.get(2));
                 // A record that is not valid JSON is a damaged store: an error naming it.
@@ -645,27 +688,31 @@ impl AdvisoryStore for PgStore {
                 out.records.push(StoredRecord { source, advisory });
             }
             let mut yanked = Yanked::new();
-            for r in tx
-                .query(
-                    &super::cached(&self.stmts, &tx, "SELECT name, yanked FROM crate_index WHERE yanked != '[]'").await.map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?
+            for r in super::query(
+                &self.stmts,
+                &tx,
+                "SELECT name,
+                     yanked FROM crate_index WHERE yanked != '[]'",
+                &[],
+            )
+            .await
+            .map_err(&err)?
             {
                 yanked.insert(r.get(0), decode_yanked(r.get(1)));
             }
             out.yanked = yanked;
-            for r in tx
-                .query(
-                    &super::cached(&self.stmts, &tx, "SELECT s.source, s.records,
+            for r in super::query(
+                &self.stmts,
+                &tx,
+                "SELECT s.source, s.records,
                             (SELECT COUNT(*) FROM load_errors e WHERE e.source = s.source)
                      FROM sources s WHERE s.last_success IS NOT NULL
-                       AND s.source NOT IN (SELECT source FROM signal_sets) ORDER BY s.source").await.map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?
+                       AND s.source NOT IN (SELECT source FROM signal_sets) ORDER BY
+                           s.source",
+                &[],
+            )
+            .await
+            .map_err(&err)?
             {
                 out.sources.push(SourceSummary {
                     source: r.get(0),
@@ -673,13 +720,15 @@ impl AdvisoryStore for PgStore {
                     skipped: usize::try_from(r.get::<_, i64>(2)).unwrap_or(0),
                 });
             }
-            for r in tx
-                .query(
-                    &super::cached(&self.stmts, &tx, "SELECT source, file, id, message FROM load_errors ORDER BY source, file, seq").await.map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?
+            for r in super::query(
+                &self.stmts,
+                &tx,
+                "SELECT source, file, id,
+                     message FROM load_errors ORDER BY source, file, seq",
+                &[],
+            )
+            .await
+            .map_err(&err)?
             {
                 out.load_errors.push(LoadError {
                     source: r.get(0),
@@ -697,23 +746,17 @@ impl AdvisoryStore for PgStore {
         let err = self.err();
         self.run(async {
             // Withdrawn in every source that holds the id under any of its names.
-            let rows = self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT l.alias FROM aliases l JOIN advisories a
+            let rows = super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT l.alias FROM aliases l JOIN advisories a
                        ON a.source = l.source AND a.id = l.id
                      WHERE l.alias = ANY($1)
                      GROUP BY l.alias HAVING bool_and(a.withdrawn)",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&ids],
-                )
-                .await
-                .map_err(&err)?;
+                &[&ids],
+            )
+            .await
+            .map_err(&err)?;
             let gone: HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
             Ok(ids.iter().filter(|i| gone.contains(*i)).cloned().collect())
         })
@@ -723,20 +766,15 @@ impl AdvisoryStore for PgStore {
         let err = self.err();
         self.run(async {
             let mut out = ChangeGenerations::default();
-            for r in self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT kind, generation FROM change_generation",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?
+            for r in super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT kind,
+                     generation FROM change_generation",
+                &[],
+            )
+            .await
+            .map_err(&err)?
             {
                 match r.get::<_, &str>(0) {
                     "current" => out.current = r.get(1),
@@ -744,20 +782,15 @@ impl AdvisoryStore for PgStore {
                     _ => {}
                 }
             }
-            for r in self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT ecosystem, name, generation FROM package_changes",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?
+            for r in super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT ecosystem, name,
+                                                                  generation FROM package_changes",
+                &[],
+            )
+            .await
+            .map_err(&err)?
             {
                 out.packages.insert((r.get(0), r.get(1)), r.get(2));
             }
@@ -769,20 +802,15 @@ impl AdvisoryStore for PgStore {
         let err = self.err();
         let key = name.to_ascii_lowercase();
         self.run(async {
-            let row = self
-                .client
-                .query_opt(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT etag, yanked FROM crate_index WHERE name = $1",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&key],
-                )
-                .await
-                .map_err(&err)?;
+            let row = super::query_opt(
+                &self.stmts,
+                &self.client,
+                "SELECT etag,
+                     yanked FROM crate_index WHERE name = $1",
+                &[&key],
+            )
+            .await
+            .map_err(&err)?;
             Ok(row.map(|r| (r.get(0), decode_yanked(r.get(1)))))
         })
     }
@@ -804,16 +832,17 @@ impl AdvisoryStore for PgStore {
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;
             // Crates whose yanked versions change: their projects are rescanned.
-            let before: HashMap<String, String> = tx
-                .query(
-                    &super::cached(&self.stmts, &tx, "SELECT name, yanked FROM crate_index WHERE name = ANY($1)").await.map_err(&err)?,
-                    &[&names],
-                )
-                .await
-                .map_err(&err)?
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect();
+            let before: HashMap<String, String> = super::query(
+                &self.stmts,
+                &tx,
+                "SELECT name, yanked FROM crate_index WHERE name = ANY($1)",
+                &[&names],
+            )
+            .await
+            .map_err(&err)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
             let eco = Ecosystem::CratesIo;
             let touched: BTreeSet<(String, String)> = names
                 .iter()
@@ -823,13 +852,17 @@ impl AdvisoryStore for PgStore {
                 .collect();
             // DISTINCT ON keeps the last entry of a name given twice (ON CONFLICT may not touch
             // a row twice).
-            tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO crate_index (name, etag, fetched_at, yanked)
+            super::execute(
+                &self.stmts,
+                &tx,
+                "INSERT INTO crate_index (name, etag,
+                                                  fetched_at, yanked)
                      SELECT DISTINCT ON (n) n, e, $4, y
-                     FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(n, e, y, o)
+                     FROM unnest($1::text[], $2::text[],
+                         $3::text[]) WITH ORDINALITY AS u(n, e, y, o)
                      ORDER BY n, o DESC
                      ON CONFLICT (name) DO UPDATE SET etag = excluded.etag,
-                         fetched_at = excluded.fetched_at, yanked = excluded.yanked").await.map_err(&err)?,
+                         fetched_at = excluded.fetched_at, yanked = excluded.yanked",
                 &[&names, &etags, &yanked, &now],
             )
             .await

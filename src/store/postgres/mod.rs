@@ -278,6 +278,49 @@ pub(crate) async fn cached(
     Ok(s)
 }
 
+/// The parameters of a query.
+pub(crate) type Params<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
+
+/// [`tokio_postgres::GenericClient::execute`] of `sql`, prepared once ([`cached`]).
+pub(crate) async fn execute(
+    stmts: &StmtCache,
+    c: &impl tokio_postgres::GenericClient,
+    sql: &'static str,
+    params: Params<'_>,
+) -> Result<u64, tokio_postgres::Error> {
+    c.execute(&cached(stmts, c, sql).await?, params).await
+}
+
+/// [`tokio_postgres::GenericClient::query`] of `sql`, prepared once ([`cached`]).
+pub(crate) async fn query(
+    stmts: &StmtCache,
+    c: &impl tokio_postgres::GenericClient,
+    sql: &'static str,
+    params: Params<'_>,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    c.query(&cached(stmts, c, sql).await?, params).await
+}
+
+/// [`tokio_postgres::GenericClient::query_opt`] of `sql`, prepared once ([`cached`]).
+pub(crate) async fn query_opt(
+    stmts: &StmtCache,
+    c: &impl tokio_postgres::GenericClient,
+    sql: &'static str,
+    params: Params<'_>,
+) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
+    c.query_opt(&cached(stmts, c, sql).await?, params).await
+}
+
+/// [`tokio_postgres::GenericClient::query_one`] of `sql`, prepared once ([`cached`]).
+pub(crate) async fn query_one(
+    stmts: &StmtCache,
+    c: &impl tokio_postgres::GenericClient,
+    sql: &'static str,
+    params: Params<'_>,
+) -> Result<tokio_postgres::Row, tokio_postgres::Error> {
+    c.query_one(&cached(stmts, c, sql).await?, params).await
+}
+
 /// How long a sender's claim on the messages it fetched lasts: longer than delivering a
 /// run's messages takes (each channel request times out well within it), short enough that a
 /// crashed sender's messages go out on another process's next cycle.

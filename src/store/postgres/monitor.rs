@@ -41,7 +41,8 @@ async fn queue(
     tx.execute(
         "INSERT INTO outbox (project, channel, event, payload, created_at)
          SELECT p, c, e, b, $5
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(p, c, e, b, o)
+             FROM unnest($1::text[], $2::text[], $3::text[],
+                 $4::text[]) WITH ORDINALITY AS u(p, c, e, b, o)
          ORDER BY o",
         &[
             &col(|m| &m.project),
@@ -62,20 +63,14 @@ impl MonitorState for PgStore {
     ) -> Result<Option<crate::store::ProjectInput>, StoreError> {
         let err = self.err();
         self.run(async {
-            let row = self
-                .client
-                .query_opt(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT hash, generation, packages FROM project_inputs WHERE project = $1",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&project],
-                )
-                .await
-                .map_err(&err)?;
+            let row = super::query_opt(
+                &self.stmts,
+                &self.client,
+                "SELECT hash, generation, packages FROM project_inputs WHERE project = $1",
+                &[&project],
+            )
+            .await
+            .map_err(&err)?;
             // Unreadable packages (a hand-edited store): as if never remembered, so a rescan.
             Ok(row.and_then(|r| {
                 Some(crate::store::ProjectInput {
@@ -95,39 +90,28 @@ impl MonitorState for PgStore {
         let err = self.err();
         self.run(async {
             match input {
-                None => self
-                    .client
-                    .execute(
-                        &super::cached(
-                            &self.stmts,
-                            &self.client,
-                            "DELETE FROM project_inputs WHERE project = $1",
-                        )
-                        .await
-                        .map_err(&err)?,
-                        &[&project],
-                    )
-                    .await
-                    .map_err(&err)?,
+                None => super::execute(
+                    &self.stmts,
+                    &self.client,
+                    "DELETE FROM project_inputs WHERE project = $1",
+                    &[&project],
+                )
+                .await
+                .map_err(&err)?,
                 Some(i) => {
                     let packages =
                         serde_json::to_string(&i.packages).unwrap_or_else(|_| "[]".into());
-                    self.client
-                        .execute(
-                            &super::cached(
-                                &self.stmts,
-                                &self.client,
-                                "INSERT INTO project_inputs (project, hash, generation, packages)
+                    super::execute(
+                        &self.stmts,
+                        &self.client,
+                        "INSERT INTO project_inputs (project, hash, generation, packages)
                              VALUES ($1, $2, $3, $4)
                              ON CONFLICT (project) DO UPDATE SET hash = $2, generation = $3,
                                  packages = $4",
-                            )
-                            .await
-                            .map_err(&err)?,
-                            &[&project, &i.hash, &i.generation, &packages],
-                        )
-                        .await
-                        .map_err(&err)?
+                        &[&project, &i.hash, &i.generation, &packages],
+                    )
+                    .await
+                    .map_err(&err)?
                 }
             };
             Ok(())
@@ -139,20 +123,14 @@ impl MonitorState for PgStore {
         // Made once, then only read: no write per project, and no random bytes (the RNG's
         // first use in a process costs tens of milliseconds).
         let existing = self.run(async {
-            let row = self
-                .client
-                .query_opt(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT value FROM secrets WHERE name = 'draft-marker'",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?;
+            let row = super::query_opt(
+                &self.stmts,
+                &self.client,
+                "SELECT value FROM secrets WHERE name = 'draft-marker'",
+                &[],
+            )
+            .await
+            .map_err(&err)?;
             Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
         })?;
         if let Some(key) = existing {
@@ -163,34 +141,23 @@ impl MonitorState for PgStore {
             .map_err(|_| other_err(&self.at, "no random bytes for the draft marker key"))?;
         self.run(async {
             // A concurrent first use keeps whichever key was inserted first.
-            self.client
-                .execute(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "INSERT INTO secrets (name, value) VALUES ('draft-marker', $1)
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "INSERT INTO secrets (name, value) VALUES ('draft-marker', $1)
                      ON CONFLICT (name) DO NOTHING",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&fresh.as_slice()],
-                )
-                .await
-                .map_err(&err)?;
-            let row = self
-                .client
-                .query_one(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT value FROM secrets WHERE name = 'draft-marker'",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?;
+                &[&fresh.as_slice()],
+            )
+            .await
+            .map_err(&err)?;
+            let row = super::query_one(
+                &self.stmts,
+                &self.client,
+                "SELECT value FROM secrets WHERE name = 'draft-marker'",
+                &[],
+            )
+            .await
+            .map_err(&err)?;
             Ok(row.get(0))
         })
     }
@@ -198,21 +165,15 @@ impl MonitorState for PgStore {
     fn seen(&self, project: &str) -> Result<Vec<SeenRow>, StoreError> {
         let err = self.err();
         self.run(async {
-            let rows = self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT fingerprint, first_seen, last_seen, resolved_at, state
+            let rows = super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT fingerprint, first_seen, last_seen, resolved_at, state
                      FROM findings_seen WHERE project = $1 ORDER BY fingerprint",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&project],
-                )
-                .await
-                .map_err(&err)?;
+                &[&project],
+            )
+            .await
+            .map_err(&err)?;
             Ok(rows
                 .iter()
                 .map(|r| SeenRow {
@@ -276,19 +237,14 @@ impl MonitorState for PgStore {
     fn lock_project(&mut self, project: &str) -> Result<(), StoreError> {
         let err = self.err();
         self.run(async {
-            self.client
-                .execute(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT pg_advisory_lock($1, hashtext($2))",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&PROJECT_LOCK, &project],
-                )
-                .await
-                .map_err(&err)?;
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "SELECT pg_advisory_lock($1, hashtext($2))",
+                &[&PROJECT_LOCK, &project],
+            )
+            .await
+            .map_err(&err)?;
             Ok(())
         })
     }
@@ -296,19 +252,14 @@ impl MonitorState for PgStore {
     fn unlock_project(&mut self, project: &str) -> Result<(), StoreError> {
         let err = self.err();
         self.run(async {
-            self.client
-                .execute(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT pg_advisory_unlock($1, hashtext($2))",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&PROJECT_LOCK, &project],
-                )
-                .await
-                .map_err(&err)?;
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "SELECT pg_advisory_unlock($1, hashtext($2))",
+                &[&PROJECT_LOCK, &project],
+            )
+            .await
+            .map_err(&err)?;
             Ok(())
         })
     }
@@ -355,15 +306,18 @@ impl MonitorState for PgStore {
                 let resolved: Vec<Option<Timestamp>> =
                     rows.iter().map(|r| r.resolved_at).collect();
                 let states: Vec<&str> = rows.iter().map(|r| r.state.as_str()).collect();
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO findings_seen (project, fingerprint, first_seen, last_seen, resolved_at, state)
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO findings_seen (project, fingerprint, first_seen, last_seen, resolved_at, state)
                      SELECT DISTINCT ON (f) $1, f, a, b, c, s
-                     FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+                         FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[],
+                             $5::timestamptz[], $6::text[])
                           WITH ORDINALITY AS u(f, a, b, c, s, o)
                      ORDER BY f, o DESC
                      ON CONFLICT (project, fingerprint) DO UPDATE SET
                        first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-                       resolved_at = excluded.resolved_at, state = excluded.state").await.map_err(&err)?,
+                       resolved_at = excluded.resolved_at, state = excluded.state",
                     &[&project, &fps, &first, &last, &resolved, &states],
                 )
                 .await
@@ -374,11 +328,13 @@ impl MonitorState for PgStore {
                 let events: Vec<&str> = held.iter().map(|h| h.event.as_str()).collect();
                 let items: Vec<&str> = held.iter().map(|h| h.item.as_str()).collect();
                 // Ids follow the order given: `held` reads them back in that order.
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO digest_held (project, event, item, held_at)
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO digest_held (project, event, item, held_at)
                      SELECT $1, e, i, $4
                      FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(e, i, o)
-                     ORDER BY o").await.map_err(&err)?,
+                     ORDER BY o",
                     &[&project, &events, &items, &now],
                 )
                 .await
@@ -469,21 +425,15 @@ impl MonitorState for PgStore {
     fn held(&self, project: &str) -> Result<Vec<HeldRow>, StoreError> {
         let err = self.err();
         self.run(async {
-            let rows = self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT id, project, event, item, held_at FROM digest_held
+            let rows = super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT id, project, event, item, held_at FROM digest_held
                      WHERE project = $1 ORDER BY id",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&project],
-                )
-                .await
-                .map_err(&err)?;
+                &[&project],
+            )
+            .await
+            .map_err(&err)?;
             Ok(rows
                 .iter()
                 .map(|r| HeldRow {
@@ -500,20 +450,14 @@ impl MonitorState for PgStore {
     fn last_digest(&self, project: &str) -> Result<Option<Timestamp>, StoreError> {
         let err = self.err();
         self.run(async {
-            let row = self
-                .client
-                .query_opt(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT queued_at FROM digest_sent WHERE project = $1",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&project],
-                )
-                .await
-                .map_err(&err)?;
+            let row = super::query_opt(
+                &self.stmts,
+                &self.client,
+                "SELECT queued_at FROM digest_sent WHERE project = $1",
+                &[&project],
+            )
+            .await
+            .map_err(&err)?;
             Ok(row.map(|r| r.get(0)))
         })
     }
@@ -530,28 +474,20 @@ impl MonitorState for PgStore {
         let rt = self.rt.clone();
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;
-            tx.execute(
-                &super::cached(
-                    &self.stmts,
-                    &tx,
-                    "DELETE FROM digest_held WHERE project = $1 AND id = ANY($2)",
-                )
-                .await
-                .map_err(&err)?,
+            super::execute(
+                &self.stmts,
+                &tx,
+                "DELETE FROM digest_held WHERE project = $1 AND id = ANY($2)",
                 &[&project, &held_ids],
             )
             .await
             .map_err(&err)?;
             queue(&tx, messages, now).await.map_err(&err)?;
-            tx.execute(
-                &super::cached(
-                    &self.stmts,
-                    &tx,
-                    "INSERT INTO digest_sent (project, queued_at) VALUES ($1, $2)
+            super::execute(
+                &self.stmts,
+                &tx,
+                "INSERT INTO digest_sent (project, queued_at) VALUES ($1, $2)
                  ON CONFLICT (project) DO UPDATE SET queued_at = excluded.queued_at",
-                )
-                .await
-                .map_err(&err)?,
                 &[&project, &now],
             )
             .await
@@ -603,15 +539,16 @@ impl MonitorState for PgStore {
     fn mark_sent(&mut self, id: i64, now: Timestamp) -> Result<(), StoreError> {
         let err = self.err();
         self.run(async {
-            self.client
-                .execute(
-                    &super::cached(&self.stmts, &self.client, "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL,
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL,
                        claimed_by = NULL, claimed_until = NULL
-                     WHERE id = $1").await.map_err(&err)?,
-                    &[&id, &now],
-                )
-                .await
-                .map_err(&err)?;
+                     WHERE id = $1",
+                &[&id, &now],
+            )
+            .await
+            .map_err(&err)?;
             Ok(())
         })
     }
@@ -630,21 +567,16 @@ impl MonitorState for PgStore {
             None
         };
         self.run(async {
-            self.client
-                .execute(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
                        next_attempt = $3, gave_up_at = $4, claimed_by = NULL, claimed_until = NULL
                      WHERE id = $1",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&id, &error, &next_attempt, &gave_up],
-                )
-                .await
-                .map_err(&err)?;
+                &[&id, &error, &next_attempt, &gave_up],
+            )
+            .await
+            .map_err(&err)?;
             Ok(())
         })
     }
@@ -652,23 +584,17 @@ impl MonitorState for PgStore {
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let err = self.err();
         self.run(async {
-            let r = self
-                .client
-                .query_one(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT COUNT(*) FILTER (WHERE sent_at IS NOT NULL),
+            let r = super::query_one(
+                &self.stmts,
+                &self.client,
+                "SELECT COUNT(*) FILTER (WHERE sent_at IS NOT NULL),
                             COUNT(*) FILTER (WHERE sent_at IS NULL AND gave_up_at IS NULL),
                             COUNT(*) FILTER (WHERE gave_up_at IS NOT NULL)
                      FROM outbox",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?;
+                &[],
+            )
+            .await
+            .map_err(&err)?;
             Ok(OutboxCounts {
                 sent: r.get(0),
                 pending: r.get(1),
@@ -700,20 +626,14 @@ impl MonitorState for PgStore {
     fn run_started(&mut self, now: Timestamp) -> Result<i64, StoreError> {
         let err = self.err();
         self.run(async {
-            let r = self
-                .client
-                .query_one(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "INSERT INTO runs (started_at) VALUES ($1) RETURNING id",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[&now],
-                )
-                .await
-                .map_err(&err)?;
+            let r = super::query_one(
+                &self.stmts,
+                &self.client,
+                "INSERT INTO runs (started_at) VALUES ($1) RETURNING id",
+                &[&now],
+            )
+            .await
+            .map_err(&err)?;
             Ok(r.get(0))
         })
     }
@@ -727,13 +647,14 @@ impl MonitorState for PgStore {
     ) -> Result<(), StoreError> {
         let err = self.err();
         self.run(async {
-            self.client
-                .execute(
-                    &super::cached(&self.stmts, &self.client, "UPDATE runs SET finished_at = $2, outcome = $3, summary = $4 WHERE id = $1").await.map_err(&err)?,
-                    &[&id, &now, &outcome.as_str(), &summary],
-                )
-                .await
-                .map_err(&err)?;
+            super::execute(
+                &self.stmts,
+                &self.client,
+                "UPDATE runs SET finished_at = $2, outcome = $3, summary = $4 WHERE id = $1",
+                &[&id, &now, &outcome.as_str(), &summary],
+            )
+            .await
+            .map_err(&err)?;
             Ok(())
         })
     }
@@ -741,20 +662,15 @@ impl MonitorState for PgStore {
     fn last_run(&self) -> Result<Option<RunRow>, StoreError> {
         let err = self.err();
         let row = self.run(async {
-            self.client
-                .query_opt(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT started_at, finished_at, outcome, summary FROM runs
+            super::query_opt(
+                &self.stmts,
+                &self.client,
+                "SELECT started_at, finished_at, outcome, summary FROM runs
                      ORDER BY id DESC LIMIT 1",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)
+                &[],
+            )
+            .await
+            .map_err(&err)
         })?;
         let Some(r) = row else { return Ok(None) };
         let outcome = match r.get::<_, Option<String>>(2) {
@@ -772,21 +688,15 @@ impl MonitorState for PgStore {
     fn health(&self) -> Result<Vec<HealthRow>, StoreError> {
         let err = self.err();
         self.run(async {
-            let rows = self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT component, failures, first_failed_at, last_error, alerted_at
+            let rows = super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT component, failures, first_failed_at, last_error, alerted_at
                      FROM health ORDER BY component",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?;
+                &[],
+            )
+            .await
+            .map_err(&err)?;
             Ok(rows
                 .iter()
                 .map(|r| HealthRow {
@@ -813,12 +723,14 @@ impl MonitorState for PgStore {
         rt.block_on(async {
             let tx = self.client.transaction().await.map_err(&err)?;
             for r in rows {
-                tx.execute(
-                    &super::cached(&self.stmts, &tx, "INSERT INTO health (component, failures, first_failed_at, last_error, alerted_at)
+                super::execute(
+                    &self.stmts,
+                    &tx,
+                    "INSERT INTO health (component, failures, first_failed_at, last_error, alerted_at)
                      VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (component) DO UPDATE SET
                        failures = excluded.failures, first_failed_at = excluded.first_failed_at,
-                       last_error = excluded.last_error, alerted_at = excluded.alerted_at").await.map_err(&err)?,
+                       last_error = excluded.last_error, alerted_at = excluded.alerted_at",
                     &[
                         &r.component,
                         &i64::from(r.failures),
@@ -861,21 +773,15 @@ impl MonitorState for PgStore {
         let err = self.err();
         self.run(async {
             // Read on every API request: prepared once per connection.
-            let rows = self
-                .client
-                .query(
-                    &super::cached(
-                        &self.stmts,
-                        &self.client,
-                        "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens
+            let rows = super::query(
+                &self.stmts,
+                &self.client,
+                "SELECT id, project, scope, hash, created_at, revoked_at FROM api_tokens
                          ORDER BY id",
-                    )
-                    .await
-                    .map_err(&err)?,
-                    &[],
-                )
-                .await
-                .map_err(&err)?;
+                &[],
+            )
+            .await
+            .map_err(&err)?;
             rows.iter()
                 .map(|r| {
                     let scope: &str = r.get(2);
