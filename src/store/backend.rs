@@ -239,25 +239,6 @@ impl<T: MonitorState + ?Sized> MonitorState for Box<T> {
     fn unlock_project(&mut self, project: &str) -> Result<(), StoreError> {
         (**self).unlock_project(project)
     }
-    fn record_run(
-        &mut self,
-        project: &str,
-        rows: &[SeenRow],
-        messages: &[NewMessage],
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        (**self).record_run(project, rows, messages, now)
-    }
-    fn record_run_held(
-        &mut self,
-        project: &str,
-        rows: &[SeenRow],
-        messages: &[NewMessage],
-        held: &[NewHeld],
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        (**self).record_run_held(project, rows, messages, held, now)
-    }
     fn project_input(&self, project: &str) -> Result<Option<super::ProjectInput>, StoreError> {
         (**self).project_input(project)
     }

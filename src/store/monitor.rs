@@ -318,27 +318,6 @@ impl MonitorState for Store {
             .map_err(self.sq())
     }
 
-    fn record_run(
-        &mut self,
-        project: &str,
-        rows: &[SeenRow],
-        messages: &[NewMessage],
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.record_run_held(project, rows, messages, &[], now)
-    }
-
-    fn record_run_held(
-        &mut self,
-        project: &str,
-        rows: &[SeenRow],
-        messages: &[NewMessage],
-        held: &[NewHeld],
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.record_run_daily(project, rows, messages, held, None, now)
-    }
-
     fn record_run_daily(
         &mut self,
         project: &str,

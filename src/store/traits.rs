@@ -294,7 +294,9 @@ pub trait MonitorState {
         rows: &[SeenRow],
         messages: &[NewMessage],
         now: Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.record_run_daily(project, rows, messages, &[], None, now)
+    }
 
     /// [`MonitorState::record_run`], also holding `held` events for the project's next
     /// digest, in the same transaction.
@@ -305,7 +307,9 @@ pub trait MonitorState {
         messages: &[NewMessage],
         held: &[NewHeld],
         now: Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.record_run_daily(project, rows, messages, held, None, now)
+    }
 
     /// What `project`'s last full scan was made from, if remembered.
     fn project_input(&self, project: &str) -> Result<Option<ProjectInput>, StoreError> {
