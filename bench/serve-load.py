@@ -17,8 +17,8 @@ $DEPWATCH_TEST_POSTGRES_URL.
 
 Two measurements per backend:
 - saturation: wrk, closed loop (each connection sends its next submission when the last is
-  answered), rotating over the projects: the most submissions per second, and their latency
-  when the server is the bottleneck;
+  answered), rotating over the projects: the most submissions per second, their latency when
+  the server is the bottleneck, and the server process's CPU time per submission (/proc);
 - fixed rate (when `oha` is installed: `cargo install oha`, or OHA=path): RATE submissions per
   second (default 200, the issue's target) for DURATION seconds, split over 4 projects (one oha
   per project, as a token submits for one project), CONNECTIONS connections in all, with oha's
@@ -48,6 +48,13 @@ if not dw:
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
     dw = os.path.join(root, "target/release/depwatch")
 names = [f"app{i}" for i in range(PROJECTS)]
+
+
+def server_cpu(pid):
+    """The server process's CPU time so far (user + system), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def lua_str(s):
@@ -114,14 +121,18 @@ def load(store, label, work):
             with urllib.request.urlopen(r) as resp:
                 report = resp.read()
         findings = re.search(rb'"findings": (\d+)', report)
+        cpu0 = server_cpu(server.pid)
         out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency",
                               "-s", script, url], capture_output=True, text=True, check=True).stdout
+        cpu = server_cpu(server.pid) - cpu0
         print(out)
         rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
         p99 = re.search(r"99%\s+(\S+)", out).group(1)
         p50 = re.search(r"50%\s+(\S+)", out).group(1)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        done = int(re.search(r"(\d+) requests in", out).group(1))
         lines = [f"{label}, saturation (wrk): {rps} submissions/s, p50 {p50}, p99 {p99}, "
+                 f"server CPU {cpu * 1000 / max(done, 1):.2f} ms per submission, "
                  f"{non2xx.group(1) if non2xx else 0} non-2xx; SBOM of {components} components, "
                  f"{findings.group(1).decode() if findings else '?'} findings each, "
                  f"{PROJECTS} projects, {CONNECTIONS} connections, {DURATION}s"]
